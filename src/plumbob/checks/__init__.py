@@ -1,0 +1,1 @@
+"""The check catalog: one module per check, grouped by category folder."""

@@ -1,0 +1,1 @@
+"""GPU scheduling and isolation checks."""

@@ -1,0 +1,1 @@
+"""Image hygiene and supply-chain checks."""

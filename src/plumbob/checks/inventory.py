@@ -1,0 +1,46 @@
+"""Facts about a cluster (nodes, GPUs, pools, workloads): the inventory every report carries."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from plumbob.model.snapshot import Snapshot
+from plumbob.report.model import Inventory, PoolFact
+
+
+def inventory(snap: Snapshot) -> Inventory:
+    gpus = snap.node_gpus
+    requested = snap.gpu_requested_by_node
+    models: Counter[str] = Counter()
+    for node in snap.gpu_nodes:
+        g = gpus[node.name]
+        count = g.total_allocatable or g.capacity or g.labelled_count or 0
+        models[g.product or "unknown"] += int(count)
+    pools = []
+    for name, nodes in snap.nodes_by_pool().items():
+        products = Counter(gpus[n.name].product for n in nodes if gpus[n.name].product)
+        pools.append(PoolFact(
+            name=name, nodes=len(nodes),
+            gpu_product=products.most_common(1)[0][0] if products else None,
+            gpus_allocatable=sum(gpus[n.name].total_allocatable for n in nodes),
+            gpus_requested=sum(requested.get(n.name, 0.0) for n in nodes),
+        ))
+    gpu_workloads = {id(t.workload) for t in snap.gpu_templates}
+    return Inventory(
+        cluster=snap.cluster.name,
+        kubernetes_version=snap.cluster.server_version,
+        captured_at=snap.captured_at,
+        source=snap.source or None,
+        objects=len(snap),
+        nodes=len(snap.nodes),
+        gpu_nodes=len(snap.gpu_nodes),
+        gpus_allocatable=sum(g.total_allocatable for g in gpus.values()),
+        gpus_requested=sum(requested.values()),
+        gpu_models=dict(models.most_common()),
+        pools=pools,
+        workloads=len(snap.workloads),
+        gpu_workloads=len(gpu_workloads),
+        namespaces=len(snap.namespaces),
+        kinds={k: len(v) for k, v in sorted(snap.kinds.items())},
+        not_visible=dict(snap.not_visible),
+    )

@@ -1,0 +1,156 @@
+"""Checks: a small function plus metadata, filed in an explicit Registry by one discovery pass.
+
+    @check(id="gpu-node-untainted", category="gpu", severity="high", reads=("Node",),
+           title=..., why=..., fix=..., references=(...))
+    def gpu_node_untainted(snap: Snapshot) -> Iterator[Hit]: ...
+
+A check may take a second parameter, the CheckContext, for its options and shared tables.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NewType
+
+from plumbob.model.objects import Object
+from plumbob.model.refs import ObjectRef
+from plumbob.model.snapshot import Snapshot
+from plumbob.report.model import Severity
+
+CheckId = NewType("CheckId", str)
+
+CATEGORIES = ("gpu", "compat", "scaling", "images", "resilience", "policy", "observability",
+              "cost", "drift")
+"""Check categories, in report order."""
+
+WORKLOADS = "workloads"
+"""Pseudo-kind for `reads=`: the pod templates of every workload kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One problem a check found: the object, a message naming it, evidence, and a field path."""
+
+    subject: Object | ObjectRef
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may read besides the snapshot: its options (from config) and other
+    snapshots of the same run (for cross-cluster checks)."""
+
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    snapshots: tuple[Snapshot, ...] = ()
+    baseline: Any = None
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.options.get(name, default)
+
+
+CheckFn = Callable[..., Iterator[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: CheckId
+    title: str
+    category: str
+    severity: Severity
+    why: str
+    fix: str
+    references: tuple[str, ...]
+    reads: tuple[str, ...]
+    fn: CheckFn
+    aliases: tuple[str, ...] = ()
+    wants_context: bool = False
+    module: str = ""
+
+    def run(self, snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+        return self.fn(snap, ctx) if self.wants_context else self.fn(snap)
+
+
+_ATTR = "__plumbob_check__"
+
+
+class CheckDefinitionError(ValueError):
+    """A check's metadata is incomplete or clashes with another check."""
+
+
+def check(
+    *,
+    id: str,
+    title: str,
+    category: str,
+    severity: str,
+    why: str,
+    fix: str,
+    references: tuple[str, ...] = (),
+    reads: tuple[str, ...] = (),
+    aliases: tuple[str, ...] = (),
+) -> Callable[[CheckFn], CheckFn]:
+    """Attach check metadata to a function; `Registry.discover` files it."""
+    if category not in CATEGORIES:
+        raise CheckDefinitionError(f"{id}: unknown category {category!r}; use one of {CATEGORIES}")
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        params = inspect.signature(fn).parameters
+        meta = Check(
+            id=CheckId(id), title=title, category=category, severity=Severity(severity),
+            why=inspect.cleandoc(why), fix=inspect.cleandoc(fix), references=tuple(references),
+            reads=tuple(reads), fn=fn, aliases=tuple(aliases), wants_context=len(params) > 1,
+            module=fn.__module__,
+        )
+        setattr(fn, _ATTR, meta)
+        return fn
+
+    return decorate
+
+
+class Registry:
+    """All known checks by id (and alias)."""
+
+    def __init__(self, checks: list[Check]) -> None:
+        by_id: dict[str, Check] = {}
+        for c in checks:
+            for key in (c.id, *c.aliases):
+                if key in by_id and by_id[key] is not c:
+                    raise CheckDefinitionError(f"check id {key!r} defined twice "
+                                               f"({by_id[key].module}, {c.module})")
+                by_id[key] = c
+        self._by_id = by_id
+        order = {cat: i for i, cat in enumerate(CATEGORIES)}
+        self._checks = tuple(sorted({c.id: c for c in checks}.values(),
+                                    key=lambda c: (order[c.category], c.id)))
+
+    @classmethod
+    def discover(cls, package: str = "plumbob.checks") -> Registry:
+        """Import every module under `package` once and file the decorated functions."""
+        pkg = importlib.import_module(package)
+        found: list[Check] = []
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."):
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                meta = getattr(value, _ATTR, None)
+                if isinstance(meta, Check) and meta.module == module.__name__:
+                    found.append(meta)
+        return cls(found)
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self._checks)
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_id
+
+    def get(self, key: str) -> Check | None:
+        return self._by_id.get(key)

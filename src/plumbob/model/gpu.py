@@ -1,0 +1,182 @@
+"""GPU facts read from nodes and containers, whatever shape a cluster exposes them in.
+
+Node GPUs appear as extended resources (`nvidia.com/gpu`, MIG slices `nvidia.com/mig-<profile>`,
+renamed shared resources `nvidia.com/gpu.shared`, legacy `alpha.kubernetes.io/nvidia-gpu`,
+Volcano's `volcano.sh/gpu-number`), as gpu-feature-discovery labels in the current and the
+legacy schema, as NFD PCI labels and as cloud labels. Label names: knowledge/gfd_labels.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from plumbob.model.objects import Container, Node, ResourceList
+from plumbob.model.quantity import quantity_or_zero
+
+WHOLE_GPU_RESOURCES = (
+    "nvidia.com/gpu",
+    "nvidia.com/gpu.shared",
+    "alpha.kubernetes.io/nvidia-gpu",
+    "volcano.sh/gpu-number",
+    "amd.com/gpu",
+)
+"""Resources that count whole (or time-sliced) devices, in order of preference."""
+
+MIG_PREFIX = "nvidia.com/mig-"
+
+_NVIDIA_PCI_LABEL = "feature.node.kubernetes.io/pci-10de.present"
+_CLOUD_GPU_LABELS = (
+    "cloud.google.com/gke-accelerator",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "k8s.amazonaws.com/accelerator",
+    "accelerator",
+)
+_MIG_PROFILE = re.compile(r"^nvidia\.com/mig-(\d+g\.\d+gb)(?:\.(?:count|memory|engines\..*|slices\..*|multiprocessors|product|replicas|sharing-strategy))?$")
+
+
+def is_gpu_resource(name: str) -> bool:
+    return name in WHOLE_GPU_RESOURCES or name.startswith(MIG_PREFIX)
+
+
+def gpu_amount(resources: ResourceList) -> float:
+    """Total GPU devices (whole or MIG slices) named in a resource list."""
+    return sum(quantity_or_zero(v) for k, v in resources.items() if is_gpu_resource(k))
+
+
+def container_gpu_request(container: Container) -> float:
+    """GPUs a container asks for: its requests, or its limits (Kubernetes copies extended-resource
+    limits into requests when only limits are set)."""
+    req = gpu_amount(container.resources.requests)
+    return req if req else gpu_amount(container.resources.limits)
+
+
+def container_gpu_resources(container: Container) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for source in (container.resources.limits, container.resources.requests):
+        for key, value in source.items():
+            if is_gpu_resource(key):
+                out.setdefault(key, quantity_or_zero(value))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class NodeGpu:
+    """Everything a node says about its GPUs. Versions are strings as published."""
+
+    allocatable: float = 0.0
+    """Whole GPUs (or time-sliced replicas) allocatable through any whole-GPU resource."""
+    capacity: float = 0.0
+    mig_allocatable: dict[str, float] = field(default_factory=dict)
+    """MIG profile (e.g. '1g.10gb') -> allocatable slices."""
+    resource_names: tuple[str, ...] = ()
+    hardware: bool = False
+    """Labels show NVIDIA hardware (GFD, NFD PCI, cloud), whatever the device plugin says."""
+    product: str | None = None
+    labelled_count: int | None = None
+    memory_mib: int | None = None
+    driver: str | None = None
+    cuda: str | None = None
+    """CUDA version the installed driver supports (GFD cuda.runtime*), not the image's CUDA."""
+    vgpu_host_driver: str | None = None
+    mig_capable: bool | None = None
+    mig_strategy: str | None = None
+    mig_config: str | None = None
+    sharing_strategy: str | None = None
+    replicas: int | None = None
+
+    @property
+    def present(self) -> bool:
+        """The node has GPUs, by resources or by labels."""
+        return self.hardware or self.capacity > 0 or bool(self.mig_allocatable)
+
+    @property
+    def total_allocatable(self) -> float:
+        return self.allocatable + sum(self.mig_allocatable.values())
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _driver_version(labels: dict[str, str]) -> str | None:
+    full = labels.get("nvidia.com/cuda.driver-version.full")
+    if full:
+        return full
+    for prefix, rev in (("nvidia.com/cuda.driver-version.", "revision"), ("nvidia.com/cuda.driver.", "rev")):
+        major = labels.get(prefix + "major")
+        if major:
+            minor = labels.get(prefix + "minor")
+            revision = labels.get(prefix + rev)
+            return ".".join(p for p in (major, minor, revision) if p)
+    return None
+
+
+def _cuda_version(labels: dict[str, str]) -> str | None:
+    full = labels.get("nvidia.com/cuda.runtime-version.full")
+    if full:
+        return full
+    for prefix in ("nvidia.com/cuda.runtime-version.", "nvidia.com/cuda.runtime."):
+        major = labels.get(prefix + "major")
+        if major:
+            minor = labels.get(prefix + "minor")
+            return f"{major}.{minor}" if minor else major
+    return None
+
+
+def node_gpu(node: Node) -> NodeGpu:
+    labels = node.labels
+    alloc = node.status.allocatable
+    cap = node.status.capacity
+    names = tuple(sorted(k for k in {*alloc, *cap} if is_gpu_resource(k)))
+    whole_alloc = 0.0
+    whole_cap = 0.0
+    for name in WHOLE_GPU_RESOURCES:
+        whole_alloc = whole_alloc or quantity_or_zero(alloc.get(name))
+        whole_cap = whole_cap or quantity_or_zero(cap.get(name))
+    if not whole_alloc and not alloc and whole_cap:
+        whole_alloc = whole_cap  # objects without status.allocatable (trimmed exports)
+    mig = {
+        k.removeprefix(MIG_PREFIX): quantity_or_zero(v)
+        for k, v in (alloc or cap).items()
+        if k.startswith(MIG_PREFIX)
+    }
+    hardware = (
+        labels.get("nvidia.com/gpu.present") == "true"
+        or "nvidia.com/gpu.product" in labels
+        or labels.get(_NVIDIA_PCI_LABEL) == "true"
+        or any(k in labels for k in _CLOUD_GPU_LABELS)
+    )
+    product = labels.get("nvidia.com/gpu.product") or next(
+        (labels[k] for k in _CLOUD_GPU_LABELS if k in labels), None
+    )
+    return NodeGpu(
+        allocatable=whole_alloc,
+        capacity=whole_cap,
+        mig_allocatable=mig,
+        resource_names=names,
+        hardware=hardware,
+        product=product,
+        labelled_count=_int(labels.get("nvidia.com/gpu.count"))
+        or _int(labels.get("karpenter.k8s.aws/instance-gpu-count")),
+        memory_mib=_int(labels.get("nvidia.com/gpu.memory")),
+        driver=_driver_version(labels),
+        cuda=_cuda_version(labels),
+        vgpu_host_driver=labels.get("nvidia.com/vgpu.host-driver-version"),
+        mig_capable={"true": True, "false": False}.get(labels.get("nvidia.com/mig.capable", "")),
+        mig_strategy=labels.get("nvidia.com/mig.strategy"),
+        mig_config=labels.get("nvidia.com/mig.config"),
+        sharing_strategy=labels.get("nvidia.com/gpu.sharing-strategy"),
+        replicas=_int(labels.get("nvidia.com/gpu.replicas")),
+    )
+
+
+def mig_profile_of_label(label: str) -> str | None:
+    """'nvidia.com/mig-1g.10gb.count' -> '1g.10gb'."""
+    match = _MIG_PROFILE.match(label)
+    return match.group(1) if match else None

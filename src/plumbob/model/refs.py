@@ -1,0 +1,31 @@
+"""References to objects: what a finding points at."""
+
+from __future__ import annotations
+
+import msgspec
+
+from plumbob.model.objects import Object, Origin
+
+
+class ObjectRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Identity of one object in one cluster, with where it was read from."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    api_version: str = ""
+    origin: Origin | None = None
+
+    def __str__(self) -> str:
+        scope = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{scope}{self.name}"
+
+
+def ref(obj: Object) -> ObjectRef:
+    return ObjectRef(
+        kind=obj.kind,
+        name=obj.name,
+        namespace=obj.namespace,
+        api_version=obj.api_version,
+        origin=obj.origin,
+    )

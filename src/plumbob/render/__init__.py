@@ -1,0 +1,1 @@
+"""Renderers: table (terminal), json."""

@@ -1,0 +1,121 @@
+"""The terminal report (rich): inventory, scores, findings by category and severity, counts."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TextIO
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from plumbob.report.model import Finding, Level, Report, Severity
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+MAX_PER_CHECK = 8
+"""Findings shown per check and cluster; the rest are counted (all are in the JSON report)."""
+
+
+def _score_style(value: int) -> str:
+    return "green" if value >= 85 else "yellow" if value >= 60 else "red"
+
+
+def _bar(value: int, width: int = 20) -> Text:
+    filled = round(value / 100 * width)
+    return Text("█" * filled + "░" * (width - filled), style=_score_style(value))
+
+
+def _inventory(report: Report) -> Table:
+    t = Table(box=box.SIMPLE_HEAVY, title="Clusters", title_justify="left", expand=False)
+    for col in ("cluster", "version", "nodes", "GPU nodes", "GPUs", "requested", "GPU models",
+                "workloads"):
+        t.add_column(col, justify="right" if col in ("nodes", "GPU nodes", "GPUs", "requested",
+                                                     "workloads") else "left")
+    for inv in report.clusters:
+        models = ", ".join(f"{n}× {m}" for m, n in list(inv.gpu_models.items())[:3]) or "-"
+        t.add_row(inv.cluster, inv.kubernetes_version or "-", str(inv.nodes), str(inv.gpu_nodes),
+                  f"{inv.gpus_allocatable:g}", f"{inv.gpus_requested:g}", models,
+                  f"{inv.workloads} ({inv.gpu_workloads} GPU)")
+    return t
+
+
+def _scores(report: Report) -> Table:
+    t = Table(box=box.SIMPLE_HEAVY, title=f"Score {report.scores.overall}/100",
+              title_justify="left", title_style=f"bold {_score_style(report.scores.overall)}")
+    t.add_column("category")
+    t.add_column("score", justify="right")
+    t.add_column("")
+    t.add_column("checks failed", justify="right")
+    for c in report.scores.categories:
+        t.add_row(c.category, str(c.score), _bar(c.score), f"{c.failed}/{c.checks}")
+    return t
+
+
+def _findings(report: Report, max_per_check: int) -> list[Panel]:
+    by_cat: dict[str, list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        by_cat[f.category].append(f)
+    multi = len(report.clusters) > 1
+    panels = []
+    for cat, items in by_cat.items():
+        t = Table(box=None, show_header=False, expand=True, padding=(0, 1))
+        t.add_column("severity", no_wrap=True, width=9)
+        t.add_column("finding", ratio=1)
+        shown: Counter[tuple[str, str]] = Counter()
+        hidden: Counter[tuple[str, str]] = Counter()
+        for f in items:
+            key = (f.check, f.cluster)
+            if shown[key] >= max_per_check:
+                hidden[key] += 1
+                continue
+            shown[key] += 1
+            where = ""
+            if f.subject.file:
+                where = f.subject.file + (f":{f.subject.line}" if f.subject.line else "")
+            line = Text()
+            line.append(f"{f.check}", style="bold")
+            if multi:
+                line.append(f" [{f.cluster}]", style="magenta")
+            line.append(f"  {f.message}")
+            if where:
+                line.append(f"\n  {where}", style="dim")
+            t.add_row(Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), line)
+        for (check, cluster), n in hidden.items():
+            label = f" [{cluster}]" if multi else ""
+            t.add_row("", Text(f"{check}{label}: {n} more (see the JSON report)", style="dim"))
+        counts = Counter(f.severity for f in items)
+        summary = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
+        panels.append(Panel(t, title=f"[bold]{cat}[/] — {summary}", title_align="left",
+                            border_style="grey50"))
+    return panels
+
+
+def render(report: Report, out: TextIO, *, max_per_check: int = MAX_PER_CHECK,
+           width: int | None = None) -> None:
+    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    console.print(_inventory(report))
+    console.print(_scores(report))
+    panels = _findings(report, max_per_check)
+    if panels:
+        console.print(Group(*panels))
+    else:
+        console.print(Text("No findings.", style="bold green"))
+    counts = Counter(f.severity for f in report.findings)
+    summary = Text("Findings: ", style="bold")
+    summary.append(", ".join(f"{counts[s]} {s.value}" for s in Severity) or "none")
+    not_visible = sum(1 for r in report.checks if r.status == "not-visible")
+    if not_visible:
+        summary.append(f"  ·  {not_visible} check runs not visible", style="yellow")
+    errors = sum(1 for d in report.diagnostics if d.level == Level.ERROR)
+    warnings = sum(1 for d in report.diagnostics if d.level == Level.WARNING)
+    if errors or warnings:
+        summary.append(f"  ·  input: {errors} errors, {warnings} warnings", style="yellow")
+    console.print(summary)

@@ -1,0 +1,33 @@
+"""Report model and scoring."""
+
+from plumbob.report.model import (
+    REPORT_API_VERSION,
+    CategoryScore,
+    CheckRun,
+    CheckStatus,
+    Diagnostic,
+    Finding,
+    Inventory,
+    Level,
+    PoolFact,
+    Report,
+    Scores,
+    Severity,
+    Subject,
+)
+
+__all__ = [
+    "REPORT_API_VERSION",
+    "CategoryScore",
+    "CheckRun",
+    "CheckStatus",
+    "Diagnostic",
+    "Finding",
+    "Inventory",
+    "Level",
+    "PoolFact",
+    "Report",
+    "Scores",
+    "Severity",
+    "Subject",
+]

@@ -1,0 +1,178 @@
+"""The Report: a versioned JSON document every renderer, the store and the server read.
+
+Field docstrings here are the report schema; docs/report.md is generated from them.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+REPORT_API_VERSION = "plumbob.dev/v1"
+
+_STRUCT = {"frozen": True, "kw_only": True, "rename": "camel", "omit_defaults": True}
+
+
+class Severity(enum.StrEnum):
+    """Ranked severities; compare with `rank`."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3,
+         Severity.CRITICAL: 4}
+
+
+class Level(enum.StrEnum):
+    """How bad a diagnostic is: an error lost input, a warning kept it degraded."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Diagnostic(msgspec.Struct, **_STRUCT):
+    """A problem with the input, not with the cluster: unreadable file, bad object, 403."""
+
+    level: Level
+    message: str
+    """What is wrong, in one line."""
+    path: str | None = None
+    """File or URL the problem is in."""
+    line: int | None = None
+    object: str | None = None
+    """kind/namespace/name of the object, when known."""
+    cluster: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path or self.cluster or ""
+        if self.line is not None:
+            where += f":{self.line}"
+        who = f" {self.object}" if self.object else ""
+        return f"{where}{who}: {self.message}" if where or who else self.message
+
+
+class Subject(msgspec.Struct, **_STRUCT):
+    """The object a finding is about."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    api_version: str = ""
+    file: str | None = None
+    """File the object was read from, when it came from a file."""
+    line: int | None = None
+    path: str | None = None
+    """Field path inside the object, e.g. spec.template.spec.containers[0]."""
+
+
+class Finding(msgspec.Struct, **_STRUCT):
+    """One check failing on one subject."""
+
+    check: str
+    """Stable check id, e.g. gpu-node-untainted."""
+    severity: Severity
+    category: str
+    title: str
+    cluster: str
+    subject: Subject
+    message: str
+    fingerprint: str
+    """Stable hash of check, cluster, subject and path: the same problem keeps the same id."""
+    evidence: dict[str, Any] = {}
+
+
+class CheckStatus(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_VISIBLE = "not-visible"
+    ERROR = "error"
+
+
+class CheckRun(msgspec.Struct, **_STRUCT):
+    """How one check went on one cluster."""
+
+    check: str
+    cluster: str
+    status: CheckStatus
+    findings: int = 0
+    reason: str | None = None
+    """Why it could not run (input not visible, error)."""
+
+
+class PoolFact(msgspec.Struct, **_STRUCT):
+    name: str
+    nodes: int
+    gpu_product: str | None = None
+    gpus_allocatable: float = 0.0
+    gpus_requested: float = 0.0
+
+
+class Inventory(msgspec.Struct, **_STRUCT):
+    """Facts about one cluster: what exists, not what is wrong."""
+
+    cluster: str
+    kubernetes_version: str | None = None
+    captured_at: str | None = None
+    source: str | None = None
+    objects: int = 0
+    nodes: int = 0
+    gpu_nodes: int = 0
+    gpus_allocatable: float = 0.0
+    """Whole GPUs plus MIG slices the nodes offer."""
+    gpus_requested: float = 0.0
+    """GPUs requested by running pods."""
+    gpu_models: dict[str, int] = {}
+    """GPU product label -> number of GPUs."""
+    pools: list[PoolFact] = []
+    workloads: int = 0
+    gpu_workloads: int = 0
+    namespaces: int = 0
+    kinds: dict[str, int] = {}
+    not_visible: dict[str, str] = {}
+    """Kinds the source could not see, with the reason."""
+
+
+class CategoryScore(msgspec.Struct, **_STRUCT):
+    category: str
+    score: int
+    """0-100; see docs/report.md for the formula."""
+    checks: int = 0
+    failed: int = 0
+
+
+class Scores(msgspec.Struct, **_STRUCT):
+    overall: int = 100
+    categories: list[CategoryScore] = []
+
+
+class Report(msgspec.Struct, **_STRUCT):
+    """The result of one plumbob run over one or more clusters."""
+
+    api_version: str = REPORT_API_VERSION
+    kind: str = "Report"
+    generated_at: str = ""
+    plumbob_version: str = ""
+    clusters: list[Inventory] = []
+    findings: list[Finding] = []
+    checks: list[CheckRun] = []
+    scores: Scores = Scores()
+    diagnostics: list[Diagnostic] = []
+    sections: dict[str, Any] = {}
+    """Further analyses keyed by name (drift tables, GPU cost, ...), each documented where made."""
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)

@@ -1,0 +1,66 @@
+"""Scores per category and overall, 0-100.
+
+For each check that ran on a cluster and found something:
+
+    penalty = WEIGHT[severity] * (0.3 + 0.7 * affected / population)
+
+`affected` is the number of distinct subjects with a finding, `population` the number of
+subjects the check looked at (nodes for a node check, workloads for a workload check). A
+category's score is 100 minus the sum of its checks' penalties (floor 0), averaged over clusters;
+the overall score is the mean of the category scores. So one bad namespace in a thousand costs a
+high-severity check 4.5 points, not the whole category. Checks that could not run (input not
+visible) neither add nor remove points; the report lists them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from plumbob.report.model import CategoryScore, CheckRun, CheckStatus, Finding, Scores, Severity
+
+WEIGHT = {Severity.CRITICAL: 30.0, Severity.HIGH: 15.0, Severity.MEDIUM: 8.0, Severity.LOW: 3.0,
+          Severity.INFO: 0.0}
+BASE_SHARE = 0.3
+
+
+def score(
+    runs: Iterable[CheckRun],
+    findings: Iterable[Finding],
+    categories: Mapping[str, str],
+    severities: Mapping[str, Severity],
+    populations: Mapping[tuple[str, str], int],
+    order: Iterable[str] = (),
+) -> Scores:
+    """`categories`/`severities`: check id -> category/severity; `populations`:
+    (check, cluster) -> subjects looked at."""
+    affected: dict[tuple[str, str], set[tuple[str, str | None, str]]] = defaultdict(set)
+    for f in findings:
+        affected[(f.check, f.cluster)].add((f.subject.kind, f.subject.namespace, f.subject.name))
+    penalty: dict[tuple[str, str], float] = defaultdict(float)
+    checks: dict[str, set[str]] = defaultdict(set)
+    failed: dict[str, set[str]] = defaultdict(set)
+    clusters: dict[str, set[str]] = defaultdict(set)
+    for run in runs:
+        if run.status in (CheckStatus.NOT_VISIBLE, CheckStatus.ERROR):
+            continue
+        cat = categories[run.check]
+        checks[cat].add(run.check)
+        clusters[cat].add(run.cluster)
+        hit = affected.get((run.check, run.cluster))
+        if not hit:
+            continue
+        failed[cat].add(run.check)
+        population = max(populations.get((run.check, run.cluster), 0), len(hit), 1)
+        share = len(hit) / population
+        penalty[(cat, run.cluster)] += WEIGHT[severities[run.check]] * (
+            BASE_SHARE + (1 - BASE_SHARE) * share
+        )
+    ordered = [c for c in order if c in checks] + sorted(set(checks) - set(order))
+    cats = []
+    for cat in ordered:
+        per_cluster = [max(0.0, 100.0 - penalty[(cat, cl)]) for cl in sorted(clusters[cat])]
+        cats.append(CategoryScore(category=cat, score=round(sum(per_cluster) / len(per_cluster)),
+                                  checks=len(checks[cat]), failed=len(failed[cat])))
+    overall = round(sum(c.score for c in cats) / len(cats)) if cats else 100
+    return Scores(overall=overall, categories=cats)

@@ -1,0 +1,264 @@
+"""Turn raw JSON bytes or YAML-loaded data into typed snapshot objects, with diagnostics.
+
+One reused msgspec decoder per model (msgspec perf tips); YAML data goes through
+`msgspec.convert`. Objects that fail their typed model fall back to a GenericObject so they still
+count in the inventory, and the failure becomes a diagnostic naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from plumbob.model.objects import (
+    TYPED_KINDS,
+    GenericObject,
+    Object,
+    ObjectMeta,
+    Origin,
+    model_for,
+)
+from plumbob.report.model import Diagnostic, Level
+
+DROPPED_KINDS = frozenset({"Event"})
+"""Kinds no analysis reads; cluster dumps carry many of them."""
+
+_GENERIC_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec", "status", "data", "origin"})
+_SECRET_VALUE_KEYS = ("data", "stringData")
+
+_CORE_KINDS = {
+    "Node", "Pod", "Service", "Namespace", "ResourceQuota", "ConfigMap", "Secret", "Event",
+    "PersistentVolumeClaim", "PersistentVolume", "ServiceAccount", "ReplicationController",
+    "LimitRange", "Endpoints",
+}
+_APPS_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+
+
+class TypeMeta(msgspec.Struct, rename="camel"):
+    api_version: str = ""
+    kind: str = ""
+
+
+def default_api_version(kind: str) -> str:
+    """API version to assume for objects exported without one (cluster dumps, archives)."""
+    if kind in _CORE_KINDS:
+        return "v1"
+    if kind in _APPS_KINDS:
+        return "apps/v1"
+    if kind in ("Job", "CronJob"):
+        return "batch/v1"
+    return ""
+
+
+def _where(kind: str, data: Any) -> str:
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    if isinstance(meta, dict):
+        name = meta.get("name") or meta.get("generateName") or "?"
+        ns = meta.get("namespace")
+        return f"{kind}/{ns}/{name}" if isinstance(ns, str) else f"{kind}/{name}"
+    return kind or "object"
+
+
+class ObjectDecoder:
+    """Decodes objects and collects diagnostics; one per load."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self._json: dict[type[Object], msgspec.json.Decoder[Any]] = {}
+        self._typemeta = msgspec.json.Decoder(TypeMeta)
+        self._dict = msgspec.json.Decoder(dict[str, Any])
+
+    def problem(self, level: Level, origin: Origin | None, message: str,
+                obj: str | None = None) -> None:
+        self.diagnostics.append(
+            Diagnostic(level=level, message=message, path=origin.file if origin else None,
+                       line=origin.line if origin else None, object=obj)
+        )
+
+    # ------------------------------------------------------------------ JSON bytes
+
+    def from_raw(self, raw: bytes | msgspec.Raw, origin: Origin, hint: str | None = None,
+                 keep_origin: bool = False) -> Object | None:
+        """Decode one object from its JSON text. `keep_origin` keeps an origin recorded in the
+        object itself (plumbob snapshot files)."""
+        try:
+            meta = self._typemeta.decode(raw)
+        except msgspec.ValidationError:
+            # not an object, or apiVersion/kind of the wrong type: the dict path explains
+            return self.from_data(self._decode_any(raw, origin), origin, hint, keep_origin)
+        except msgspec.DecodeError as exc:
+            self.problem(Level.ERROR, origin, f"malformed JSON: {exc}")
+            return None
+        kind = meta.kind or (hint or "")
+        if kind in DROPPED_KINDS:
+            return None
+        cls = model_for(meta.api_version or default_api_version(kind), kind)
+        if not meta.kind or not meta.api_version or cls is GenericObject or kind == "Secret":
+            return self.from_data(self._decode_any(raw, origin), origin, hint, keep_origin)
+        decoder = self._json.get(cls)
+        if decoder is None:
+            decoder = self._json[cls] = msgspec.json.Decoder(cls)
+        try:
+            obj = decoder.decode(raw)
+        except msgspec.ValidationError:
+            return self.from_data(self._decode_any(raw, origin), origin, hint, keep_origin)
+        if keep_origin and obj.origin is not None:
+            return obj
+        return msgspec.structs.replace(obj, origin=origin)
+
+    def _decode_any(self, raw: bytes | msgspec.Raw, origin: Origin) -> Any:
+        try:
+            return msgspec.json.decode(raw)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            self.problem(Level.ERROR, origin, f"malformed JSON: {exc}")
+            return None
+
+    # ------------------------------------------------------------------ loaded data
+
+    def from_data(self, data: Any, origin: Origin, hint: str | None = None,
+                  keep_origin: bool = False) -> Object | None:
+        """Decode one object from YAML/JSON-loaded data."""
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.problem(Level.WARNING, origin,
+                         f"not a Kubernetes object: a {type(data).__name__}, not a mapping")
+            return None
+        if "metadata" not in data and "name" in data and ("Spec" in data or "Status" in data):
+            data = normalise_legacy(data)
+        if not isinstance(data.get("metadata"), dict):
+            hint = None  # a folder name only names the kind of things that look like objects
+        kind = data.get("kind") or hint
+        api_version = data.get("apiVersion")
+        if not isinstance(kind, str) or not kind:
+            self.problem(Level.WARNING, origin, _not_an_object(data))
+            return None
+        if kind in DROPPED_KINDS:
+            return None
+        if not isinstance(api_version, str) or not api_version:
+            api_version = default_api_version(kind)
+            if not api_version:
+                self.problem(Level.WARNING, origin,
+                             f"{_where(kind, data)} has no apiVersion", _where(kind, data))
+                return None
+        if "metadata" not in data or not isinstance(data.get("metadata"), dict):
+            self.problem(Level.WARNING, origin,
+                         f"{kind} has no metadata mapping: not a Kubernetes object",
+                         _where(kind, data))
+            return None
+        data = drop_nulls(data)
+        data["apiVersion"] = api_version
+        data["kind"] = kind
+        embedded = data.pop("origin", None)
+        if keep_origin and isinstance(embedded, dict):
+            try:
+                origin = msgspec.convert(embedded, Origin)
+            except msgspec.ValidationError:
+                pass
+        cls = model_for(api_version, kind)
+        if cls is not GenericObject:
+            try:
+                obj: Object = msgspec.convert(data, cls)
+                return msgspec.structs.replace(obj, origin=origin)
+            except msgspec.ValidationError as exc:
+                self.problem(Level.WARNING, origin,
+                             f"wrong field type, kept as a generic {kind}: {exc}",
+                             _where(kind, data))
+            except RecursionError:
+                self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
+                return None
+        return self._generic(data, api_version, kind, origin)
+
+    def _generic(self, data: dict[str, Any], api_version: str, kind: str, origin: Origin
+                 ) -> Object | None:
+        try:
+            meta = msgspec.convert(data["metadata"], ObjectMeta)
+        except msgspec.ValidationError as exc:
+            self.problem(Level.ERROR, origin, f"bad metadata, object skipped: {exc}",
+                         _where(kind, data))
+            return None
+        extra = {k: v for k, v in data.items() if k not in _GENERIC_KEYS}
+        nested = data.get("extra")
+        if isinstance(nested, dict) and "extra" in extra:  # plumbob's own snapshot encoding
+            extra.pop("extra")
+            extra.update(nested)
+        body = data.get("data")
+        if kind == "Secret":  # never keep secret values
+            body = None
+            for key in _SECRET_VALUE_KEYS:
+                extra.pop(key, None)
+        return GenericObject(api_version=api_version, kind=kind, metadata=meta,
+                             spec=data.get("spec"), status=data.get("status"), data=body,
+                             extra=extra, origin=origin)
+
+
+def drop_nulls(value: Any, depth: int = 0) -> Any:
+    """Remove null-valued keys: Kubernetes treats `annotations:` (null) as absent."""
+    if depth > 100:
+        raise RecursionError("nested too deeply")
+    if isinstance(value, dict):
+        return {k: drop_nulls(v, depth + 1) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v, depth + 1) for v in value]
+    return value
+
+
+def _not_an_object(data: dict[str, Any]) -> str:
+    keys = ", ".join(sorted(str(k) for k in list(data)[:5]))
+    if all(isinstance(k, str) and "/" in k for k in list(data)[:5]) and data:
+        return f"not a Kubernetes object (no kind): looks like a label map ({keys}, ...)"
+    if "apiVersion" in data:
+        return f"not a Kubernetes object: apiVersion {data['apiVersion']!r} but no kind"
+    return f"not a Kubernetes object (no apiVersion/kind; keys: {keys})"
+
+
+def _lower_first(key: str) -> str:
+    return key[:1].lower() + key[1:] if key[:1].isupper() else key
+
+
+_KEEP_KEYS = frozenset({"labels", "annotations", "capacity", "allocatable", "nodeSelector",
+                        "matchLabels", "data", "limits", "requests", "hard", "used"})
+
+
+def _lower_keys(value: Any, depth: int = 0) -> Any:
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            key = _lower_first(k) if isinstance(k, str) else k
+            out[key] = v if key in _KEEP_KEYS else _lower_keys(v, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_lower_keys(v, depth + 1) for v in value]
+    return value
+
+
+_META_KEYS = ("name", "generateName", "namespace", "uid", "labels", "annotations",
+              "creationTimestamp", "ownerReferences", "resourceVersion", "selfLink")
+_ACRONYMS = {"oSImage": "osImage", "podCIDR": "podCIDR", "providerID": "providerID", "externalID": "externalID",
+             "machineID": "machineID", "systemUUID": "systemUUID", "bootID": "bootID"}
+
+
+def normalise_legacy(data: dict[str, Any]) -> dict[str, Any]:
+    """Objects serialised by kubectl <= 1.8 `cluster-info dump`: ObjectMeta inlined, Spec and
+    Status with Go field names (PascalCase). Rewrite into the API shape."""
+    out: dict[str, Any] = {k: v for k, v in data.items() if k not in _META_KEYS}
+    out["metadata"] = {k: data[k] for k in _META_KEYS if k in data}
+    for key in list(out):
+        if key[:1].isupper():
+            value = out.pop(key)
+            out[_lower_first(key)] = _fix_acronyms(_lower_keys(value))
+    return out
+
+
+def _fix_acronyms(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_ACRONYMS.get(k, k) if isinstance(k, str) else k: _fix_acronyms(v)
+                for k, v in value.items()}
+    return value
+
+
+__all__ = ["DROPPED_KINDS", "TYPED_KINDS", "ObjectDecoder", "default_api_version",
+           "normalise_legacy"]

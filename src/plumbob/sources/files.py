@@ -1,0 +1,377 @@
+"""Offline sources: plumbob snapshot files, `kubectl get -o json|yaml` output, manifest files and
+directories (Helm/Kustomize rendered output), and `kubectl cluster-info dump` trees.
+
+Everything given in one call that is not a snapshot file or a cluster dump forms one snapshot
+(one cluster); each snapshot file and each dump is a cluster of its own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from plumbob.model.objects import Object, Origin
+from plumbob.model.snapshot import ClusterInfo, Snapshot
+from plumbob.report.model import Diagnostic, Level
+from plumbob.sources.decode import ObjectDecoder
+from plumbob.sources.interface import Loaded, ProgressHook, SourceError
+from plumbob.sources.snapshot_file import SNAPSHOT_API_VERSION, SnapshotFile, snapshot_from_file
+from plumbob.sources.yamlload import YamlError, load_documents
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".json.gz", ".yaml.gz", ".yml.gz")
+MAX_FILE_BYTES = 2 * 1024**3
+"""Largest file (after decompression) plumbob reads; bigger ones get a diagnostic."""
+_SNIFF = 8192
+
+_KIND_BY_NAME = {
+    "nodes": "Node", "node": "Node", "pods": "Pod", "pod": "Pod", "services": "Service",
+    "deployments": "Deployment", "daemonsets": "DaemonSet", "replicasets": "ReplicaSet",
+    "statefulsets": "StatefulSet", "jobs": "Job", "cronjobs": "CronJob",
+    "replication-controllers": "ReplicationController", "events": "Event",
+    "namespaces": "Namespace", "persistentvolumes": "PersistentVolume",
+    "configmaps": "ConfigMap",
+}
+"""File or directory names that say what kind an object without `kind` is (cluster dumps,
+support archives)."""
+
+
+class _Envelope(msgspec.Struct, rename="camel"):
+    api_version: str = ""
+    kind: str = ""
+    items: list[msgspec.Raw] | None = None
+    legacy_items: list[msgspec.Raw] | None = msgspec.field(default=None, name="Items")
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class _NotJson(ValueError):
+    """The text does not parse as JSON."""
+
+
+@dataclass(slots=True)
+class _Collected:
+    objects: list[Object] = field(default_factory=list)
+    files: int = 0
+    readable: int = 0
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a file, gunzipping when it is gzip; bounded in size. Raises OSError/ValueError."""
+    with path.open("rb") as fh:
+        head = fh.read(2)
+        fh.seek(0)
+        if head == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=fh) as gz:
+                data = gz.read(MAX_FILE_BYTES + 1)
+        else:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
+    return data
+
+
+def _looks_binary(data: bytes) -> bool:
+    return b"\x00" in data[:_SNIFF]
+
+
+def _kind_hint(path: Path, root: Path | None) -> str | None:
+    stem = path.name.split(".")[0]
+    if stem in _KIND_BY_NAME:
+        return _KIND_BY_NAME[stem]
+    parents = path.parents
+    for parent in parents:
+        if root is not None and parent == root.parent:
+            break
+        if parent.name in _KIND_BY_NAME:
+            return _KIND_BY_NAME[parent.name]
+    return None
+
+
+class FileReader:
+    """Reads one file into objects (or a snapshot file), reporting problems as diagnostics."""
+
+    def __init__(self, decoder: ObjectDecoder) -> None:
+        self.decoder = decoder
+
+    def problem(self, path: Path, message: str, line: int | None = None,
+                level: Level = Level.ERROR) -> None:
+        self.decoder.diagnostics.append(
+            Diagnostic(level=level, message=message, path=str(path), line=line)
+        )
+
+    def read(self, path: Path, root: Path | None = None) -> list[Object] | SnapshotFile | None:
+        try:
+            data = read_bytes(path)
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            self.problem(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+            return None
+        except ValueError as exc:
+            self.problem(path, f"skipped: {exc}")
+            return None
+        if not data.strip():
+            self.problem(path, "empty file", level=Level.WARNING)
+            return None
+        if _looks_binary(data):
+            self.problem(path, "binary file, not JSON or YAML")
+            return None
+        hint = _kind_hint(path, root)
+        if data.lstrip()[:1] in (b"{", b"["):
+            try:
+                return self._json(path, data, hint)
+            except _NotJson as exc:
+                if path.name.endswith((".json", ".json.gz")):
+                    self.problem(path, str(exc))
+                    return None
+                # YAML flow style can look like JSON: let the YAML parser decide
+        return self._yaml(path, data, hint)
+
+    # ------------------------------------------------------------------ JSON
+
+    def _json(self, path: Path, data: bytes, hint: str | None) -> list[Object] | SnapshotFile | None:
+        origin = Origin(file=str(path))
+        if data.lstrip()[:1] == b"[":
+            try:
+                raws = _raw_list.decode(data)
+            except msgspec.ValidationError:
+                self.problem(path, "JSON array is not a list of objects")
+                return None
+            except msgspec.DecodeError as exc:
+                raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
+            return self._decode_items(raws, origin, hint)
+        try:
+            env = _envelope.decode(data)
+        except msgspec.ValidationError as exc:
+            self.problem(path, f"not a Kubernetes object or list: {exc}")
+            return None
+        except msgspec.DecodeError as exc:
+            raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
+        if env.kind == "Snapshot" and env.api_version.startswith("plumbob.dev/"):
+            if env.api_version != SNAPSHOT_API_VERSION:
+                self.problem(path, f"unsupported snapshot apiVersion {env.api_version!r} "
+                             f"(this plumbob reads {SNAPSHOT_API_VERSION})")
+                return None
+            return snapshot_from_file(data, origin, self.decoder)
+        items = env.items if env.items is not None else env.legacy_items
+        if items is None and env.kind.endswith("List"):
+            items = []  # an empty list serialised as "items": null
+        if items is not None:
+            item_hint = env.kind[:-4] if env.kind.endswith("List") and env.kind != "List" else hint
+            return self._decode_items(items, origin, item_hint)
+        obj = self.decoder.from_raw(data, Origin(file=str(path), line=1), hint)
+        return [obj] if obj is not None else []
+
+    def _decode_items(self, raws: Iterable[msgspec.Raw], origin: Origin, hint: str | None
+                      ) -> list[Object]:
+        out = []
+        for raw in raws:
+            obj = self.decoder.from_raw(raw, origin, hint)
+            if obj is not None:
+                out.append(obj)
+        return out
+
+    # ------------------------------------------------------------------ YAML
+
+    def _yaml(self, path: Path, data: bytes, hint: str | None) -> list[Object] | None:
+        out: list[Object] = []
+        try:
+            for doc in load_documents(data):
+                origin = Origin(file=str(path), line=doc.line)
+                payload = doc.data
+                if isinstance(payload, dict) and isinstance(payload.get("items"), list) and (
+                    str(payload.get("kind", "")).endswith("List")
+                ):
+                    kind = str(payload.get("kind"))
+                    item_hint = kind[:-4] if kind != "List" else hint
+                    for i, item in enumerate(payload["items"]):
+                        line = doc.item_lines[i] if i < len(doc.item_lines) else doc.line
+                        obj = self.decoder.from_data(item, Origin(file=str(path), line=line),
+                                                     item_hint)
+                        if obj is not None:
+                            out.append(obj)
+                    continue
+                obj = self.decoder.from_data(payload, origin, hint)
+                if obj is not None:
+                    out.append(obj)
+        except YamlError as exc:
+            self.problem(path, str(exc), exc.line)
+            if not out:
+                return None
+        except UnicodeDecodeError as exc:
+            self.problem(path, f"not UTF-8 text: {exc.reason}")
+            return None
+        return out
+
+
+def _json_error(exc: msgspec.DecodeError, data: bytes) -> str:
+    """msgspec reports a byte offset; add the line number people look for."""
+    message = str(exc)
+    marker = "at byte "
+    if marker in message:
+        try:
+            offset = int(message.rsplit(marker, 1)[1].split()[0].rstrip(")."))
+        except ValueError:
+            return message
+        line = data.count(b"\n", 0, offset) + 1
+        return f"{message} (line {line})"
+    return message
+
+
+# ---------------------------------------------------------------------- walking
+
+
+def is_cluster_dump(path: Path) -> bool:
+    """A `kubectl cluster-info dump --output-directory` tree: nodes.json at the top and
+    namespace folders holding pods.json and friends."""
+    if not (path / "nodes.json").is_file():
+        return False
+    try:
+        return any((child / "pods.json").is_file() for child in path.iterdir() if child.is_dir())
+    except OSError:
+        return False
+
+
+def walk_manifests(root: Path, problems: list[Diagnostic], dumps: list[Path] | None = None
+                   ) -> Iterator[Path]:
+    """Manifest files under a directory, following symlinks but never in a loop. When `dumps`
+    is given, cluster-info dump folders found below the root are appended to it, not walked."""
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        try:
+            st = current.stat()
+        except OSError as exc:
+            problems.append(Diagnostic(level=Level.ERROR, path=str(current),
+                                       message=f"cannot read: {exc.strerror or exc}"))
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in seen:
+            problems.append(Diagnostic(level=Level.WARNING, path=str(current),
+                                       message="symlink loop: directory already visited, skipped"))
+            continue
+        seen.add(ident)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            problems.append(Diagnostic(level=Level.ERROR, path=str(current),
+                                       message=f"cannot list directory: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if dumps is not None and is_cluster_dump(path):
+                    dumps.append(path)
+                else:
+                    stack.append(path)
+            elif entry.name.endswith(MANIFEST_SUFFIXES):
+                try:
+                    if entry.is_symlink() and not path.exists():
+                        problems.append(Diagnostic(level=Level.ERROR, path=str(path),
+                                                   message="broken symlink"))
+                        continue
+                except OSError:
+                    pass
+                yield path
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """Reads paths given on the command line."""
+
+    paths: tuple[Path, ...]
+    cluster: str | None = None
+    """Name for the snapshot built from manifests (default: the first path's name)."""
+
+    def load(self, progress: ProgressHook | None = None) -> Loaded:
+        decoder = ObjectDecoder()
+        reader = FileReader(decoder)
+        loaded = Loaded()
+        manifests = _Collected()
+        for path in self.paths:
+            if not os.path.lexists(path):
+                decoder.diagnostics.append(Diagnostic(level=Level.ERROR, path=str(path),
+                                                      message="no such file or directory"))
+                continue
+            try:
+                mode = path.stat().st_mode
+            except OSError as exc:
+                decoder.diagnostics.append(Diagnostic(
+                    level=Level.ERROR, path=str(path),
+                    message=f"cannot read: {exc.strerror or exc}"))
+                continue
+            if stat.S_ISDIR(mode) and is_cluster_dump(path):
+                loaded.snapshots.append(self._dump(path, reader, progress))
+                continue
+            dumps: list[Path] = []
+            is_dir = stat.S_ISDIR(mode)
+            files = walk_manifests(path, decoder.diagnostics, dumps) if is_dir else [path]
+            root = path if is_dir else None
+            for file in files:
+                manifests.files += 1
+                result = reader.read(file, root)
+                if progress:
+                    progress(str(file))
+                if isinstance(result, SnapshotFile):
+                    loaded.snapshots.append(result.snapshot)
+                    manifests.readable += 1
+                elif result is not None:
+                    manifests.objects.extend(result)
+                    manifests.readable += 1
+            loaded.snapshots.extend(self._dump(d, reader, progress) for d in dumps)
+        if manifests.objects:
+            name = self.cluster or _cluster_name(self.paths)
+            loaded.snapshots.append(Snapshot(
+                cluster=ClusterInfo(name=name), objects=manifests.objects,
+                source=", ".join(str(p) for p in self.paths)))
+        loaded.diagnostics.extend(decoder.diagnostics)
+        if not loaded.snapshots:
+            reasons = "; ".join(str(d) for d in decoder.diagnostics[:3]) or "no objects found"
+            raise SourceError(f"nothing readable in {', '.join(map(str, self.paths))}: {reasons}")
+        return loaded
+
+    def _dump(self, path: Path, reader: FileReader, progress: ProgressHook | None) -> Snapshot:
+        objects: list[Object] = []
+        for file in walk_manifests(path, reader.decoder.diagnostics):
+            if not file.name.endswith(".json"):
+                continue
+            result = reader.read(file, path)
+            if progress:
+                progress(str(file))
+            if isinstance(result, list):
+                objects.extend(result)
+        return Snapshot(cluster=ClusterInfo(name=path.resolve().name), objects=objects,
+                        source=f"cluster-info dump {path}")
+
+
+def _cluster_name(paths: Iterable[Path]) -> str:
+    first = next(iter(paths), None)
+    if first is None:
+        return "manifests"
+    name = first.resolve().name
+    for suffix in (".gz", ".json", ".yaml", ".yml"):
+        name = name.removesuffix(suffix)
+    return name or "manifests"
+
+
+def load_data(data: Any, origin: Origin) -> list[Object]:
+    """Decode already-loaded data (tests, API pages): one object or a List."""
+    decoder = ObjectDecoder()
+    items = data.get("items") if isinstance(data, dict) and "items" in data else [data]
+    out = [decoder.from_data(i, origin) for i in items]
+    return [o for o in out if o is not None]

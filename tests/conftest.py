@@ -1,0 +1,96 @@
+"""Shared test builders and the location of the real fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plumbob.model.objects import Object, Origin
+from plumbob.model.snapshot import ClusterInfo, Snapshot
+from plumbob.sources.decode import ObjectDecoder
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = Path(os.environ.get("PLUMBOB_REAL_FIXTURES", ROOT.parent / "shared" / "fixtures" / "real"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite golden files from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def real() -> Path:
+    """The shared real-fixture folder; tests using it skip when it is absent."""
+    if not REAL.is_dir():
+        pytest.skip(f"real fixtures not found at {REAL} (set PLUMBOB_REAL_FIXTURES)")
+    return REAL
+
+
+def decode(data: dict[str, Any]) -> Object:
+    decoder = ObjectDecoder()
+    obj = decoder.from_data(data, Origin(file="test"))
+    assert obj is not None, decoder.diagnostics
+    return obj
+
+
+def make_node(name: str = "node-1", *, gpus: int = 0, labels: dict[str, str] | None = None,
+              taints: list[dict[str, str]] | None = None, kernel: str = "6.1.0",
+              product: str | None = None) -> dict[str, Any]:
+    all_labels = {"kubernetes.io/hostname": name, **(labels or {})}
+    if product:
+        all_labels["nvidia.com/gpu.product"] = product
+    resources: dict[str, Any] = {"cpu": "16", "memory": "64Gi", "pods": "110"}
+    if gpus:
+        resources["nvidia.com/gpu"] = str(gpus)
+    return {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": all_labels},
+        "spec": {"taints": taints or []},
+        "status": {"capacity": resources, "allocatable": resources,
+                   "nodeInfo": {"kernelVersion": kernel, "kubeletVersion": "v1.31.4",
+                                "containerRuntimeVersion": "containerd://1.7.23",
+                                "osImage": "Ubuntu 22.04", "architecture": "amd64"}},
+    }
+
+
+def make_container(name: str = "main", image: str = "nginx:1.27", *, gpus: int = 0,
+                   gpu_limit: int | None = None) -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    if gpus:
+        resources["requests"] = {"nvidia.com/gpu": gpus}
+        limit = gpus if gpu_limit is None else gpu_limit
+        if limit:
+            resources["limits"] = {"nvidia.com/gpu": limit}
+    return {"name": name, "image": image, "resources": resources}
+
+
+def make_pod(name: str = "pod-1", namespace: str = "default", *, node: str | None = None,
+             containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": containers or [make_container()]}
+    if node:
+        spec["nodeName"] = node
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec,
+            "status": {"phase": "Running"}}
+
+
+def make_deployment(name: str = "web", namespace: str = "default", *, replicas: int = 1,
+                    containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": containers or [make_container()]}}}}
+
+
+def snapshot_of(*objects: dict[str, Any], cluster: str = "test", **kwargs: Any) -> Snapshot:
+    return Snapshot(cluster=ClusterInfo(name=cluster), objects=[decode(o) for o in objects],
+                    **kwargs)
