@@ -49,9 +49,10 @@ class Exemption(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
     reason: str | None = None
 
     def covers(self, check_id: str, cluster: str, subject: Subject) -> bool:
+        namespace = subject.name if subject.kind == "Namespace" else subject.namespace
         return (
             self.check in ("*", check_id)
-            and self.namespace in (None, subject.namespace)
+            and self.namespace in (None, namespace)
             and self.kind in (None, subject.kind)
             and self.name in (None, subject.name)
             and self.cluster in (None, cluster)

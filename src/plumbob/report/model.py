@@ -154,12 +154,12 @@ class CategoryScore(msgspec.Struct, **_STRUCT):
     failed: int = 0
 
 
-class Scores(msgspec.Struct, **_STRUCT):
+class Scores(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     overall: int = 100
     categories: list[CategoryScore] = []
 
 
-class Report(msgspec.Struct, **_STRUCT):
+class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """The result of one plumbob run over one or more clusters."""
 
     api_version: str = REPORT_API_VERSION

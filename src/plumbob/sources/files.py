@@ -124,7 +124,14 @@ class FileReader:
         if _looks_binary(data):
             self.problem(path, "binary file, not JSON or YAML")
             return None
-        hint = _kind_hint(path, root)
+        try:
+            return self._parse(path, data, _kind_hint(path, root))
+        except RecursionError:
+            self.problem(path, "nested too deeply to be a Kubernetes object")
+            return None
+
+    def _parse(self, path: Path, data: bytes, hint: str | None
+               ) -> list[Object] | SnapshotFile | None:
         if data.lstrip()[:1] in (b"{", b"["):
             try:
                 return self._json(path, data, hint)
@@ -337,7 +344,8 @@ class FileSource:
         if manifests.objects:
             name = self.cluster or _cluster_name(self.paths)
             loaded.snapshots.append(Snapshot(
-                cluster=ClusterInfo(name=name), objects=manifests.objects,
+                cluster=ClusterInfo(name=name),
+                objects=dedupe(manifests.objects, decoder.diagnostics),
                 source=", ".join(str(p) for p in self.paths)))
         loaded.diagnostics.extend(decoder.diagnostics)
         if not loaded.snapshots:
@@ -357,6 +365,32 @@ class FileSource:
                 objects.extend(result)
         return Snapshot(cluster=ClusterInfo(name=path.resolve().name), objects=objects,
                         source=f"cluster-info dump {path}")
+
+
+def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
+    """One object per kind/namespace/name, as in a cluster: the later file wins (as with
+    `kubectl apply`), and the overwritten copy is reported."""
+    index: dict[tuple[str, str, str | None, str], int] = {}
+    out: list[Object] = []
+    for obj in objects:
+        if not obj.name:
+            out.append(obj)
+            continue
+        key = (obj.api_version, obj.kind, obj.namespace, obj.name)
+        at = index.get(key)
+        if at is None:
+            index[key] = len(out)
+            out.append(obj)
+            continue
+        old = out[at]
+        where = old.origin.file if old.origin else "?"
+        problems.append(Diagnostic(
+            level=Level.WARNING, path=obj.origin.file if obj.origin else None,
+            line=obj.origin.line if obj.origin else None,
+            object=f"{obj.kind}/{obj.namespace + '/' if obj.namespace else ''}{obj.name}",
+            message=f"duplicate object (also in {where}); this later copy is used"))
+        out[at] = obj
+    return out
 
 
 def _cluster_name(paths: Iterable[Path]) -> str:

@@ -1,0 +1,1 @@
+"""Sources: where snapshots come from (files, cluster dumps, the demo, live clusters)."""

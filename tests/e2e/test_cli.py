@@ -1,0 +1,124 @@
+"""The command line as users and CI meet it: formats, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_container, make_deployment, make_node
+
+HERE = Path(__file__).parent
+
+
+def plumbob(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "plumbob", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120, env={"CI": "1", "PATH": "/usr/bin:/bin",
+                                                                "COLUMNS": "120"})
+
+
+@pytest.fixture
+def manifests(tmp_path: Path) -> Path:
+    (tmp_path / "nodes.json").write_text(json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": [make_node("gpu-1", gpus=8)]}))
+    (tmp_path / "app.yaml").write_text(json.dumps(
+        make_deployment("infer", "ml", containers=[make_container(image="vllm/vllm-openai:v1",
+                                                                   gpus=1)])))
+    return tmp_path
+
+
+def test_scan_json_report(manifests: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = plumbob("scan", str(manifests), "--format", "json", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["apiVersion"] == "plumbob.dev/v1" and report["kind"] == "Report"
+    checks = {f["check"] for f in report["findings"]}
+    assert {"gpu-node-untainted", "gpu-namespace-without-quota"} <= checks
+    untainted = next(f for f in report["findings"] if f["check"] == "gpu-node-untainted")
+    assert untainted["subject"]["file"].endswith("nodes.json")
+    assert 0 <= report["scores"]["overall"] <= 100
+    assert report["clusters"][0]["gpusAllocatable"] == 8
+
+
+@pytest.mark.parametrize(("threshold", "code"), [("high", 1), ("critical", 0), ("info", 1)])
+def test_fail_on(manifests: Path, threshold: str, code: int) -> None:
+    result = plumbob("scan", str(manifests), "--fail-on", threshold, "--quiet")
+    assert result.returncode == code, result.stderr
+
+
+def test_table_report(manifests: Path) -> None:
+    result = plumbob("scan", str(manifests))
+    assert result.returncode == 0
+    assert "gpu-node-untainted" in result.stdout and "Score" in result.stdout
+
+
+def test_nothing_readable_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    result = plumbob("scan", str(tmp_path))
+    assert result.returncode == 2
+    assert "nothing readable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert plumbob("scan").returncode == 2
+    assert plumbob("scan", str(tmp_path), "--fail-on", "severe").returncode == 2
+    result = plumbob("explain", "gpu-node-untaint")
+    assert result.returncode == 2 and "did you mean gpu-node-untainted" in result.stderr
+
+
+def test_bad_config_names_the_key(manifests: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "plumbob.yaml"
+    cfg.write_text("severity:\n  gpu-node-untainted: huge\n")
+    result = plumbob("scan", str(manifests), "--config", str(cfg))
+    assert result.returncode == 2
+    assert "severity" in result.stderr and "Traceback" not in result.stderr
+    cfg.write_text("exemptoins: []\n")
+    result = plumbob("scan", str(manifests), "--config", str(cfg))
+    assert result.returncode == 2 and "exemptoins" in result.stderr
+
+
+def test_config_severity_and_exemption(manifests: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "plumbob.yaml"
+    cfg.write_text("severity: {gpu-node-untainted: critical}\n"
+                   "exemptions: [{check: gpu-namespace-without-quota, namespace: ml}]\n")
+    out = tmp_path / "r.json"
+    result = plumbob("scan", str(manifests), "-c", str(cfg), "-f", "json", "-o", str(out),
+                     "--fail-on", "critical")
+    assert result.returncode == 1
+    findings = json.loads(out.read_text())["findings"]
+    sev = {f["check"]: f["severity"] for f in findings}
+    assert sev["gpu-node-untainted"] == "critical"
+    assert "gpu-namespace-without-quota" not in sev
+
+
+def test_ignore_annotation(tmp_path: Path) -> None:
+    node = make_node("gpu-1", gpus=8)
+    node["metadata"]["annotations"] = {"plumbob.dev/ignore": "gpu-node-untainted"}
+    (tmp_path / "n.json").write_text(json.dumps(node))
+    result = plumbob("scan", str(tmp_path), "-f", "json")
+    assert not [f for f in json.loads(result.stdout)["findings"]
+                if f["check"] == "gpu-node-untainted"]
+
+
+def test_checks_and_explain() -> None:
+    listed = plumbob("checks", "--json")
+    assert listed.returncode == 0
+    ids = {c["id"] for c in json.loads(listed.stdout)}
+    assert "gpu-node-untainted" in ids
+    explained = plumbob("explain", "gpu-node-untainted")
+    assert explained.returncode == 0
+    assert "Why it matters" in explained.stdout and "kubectl taint" in explained.stdout
+
+
+def test_bad_input_does_not_hide_the_rest(manifests: Path) -> None:
+    (manifests / "broken.yaml").write_text("kind: [\n")
+    result = plumbob("scan", str(manifests), "-f", "json")
+    assert result.returncode == 0
+    report = json.loads(result.stdout)
+    assert any(d["path"].endswith("broken.yaml") for d in report["diagnostics"])
+    assert report["findings"]
+    assert "broken.yaml" in result.stderr
