@@ -85,14 +85,17 @@ class Finding(msgspec.Struct, **_STRUCT):
     check: str
     """Stable check id, e.g. gpu-node-untainted."""
     severity: Severity
+    """After severity overrides from the configuration."""
     category: str
     title: str
     cluster: str
     subject: Subject
     message: str
+    """What is wrong with this subject, naming it and the evidence."""
     fingerprint: str
     """Stable hash of check, cluster, subject and path: the same problem keeps the same id."""
     evidence: dict[str, Any] = {}
+    """Check-specific facts behind the message (counts, versions, names)."""
 
 
 class CheckStatus(enum.StrEnum):
@@ -108,13 +111,17 @@ class CheckRun(msgspec.Struct, **_STRUCT):
     check: str
     cluster: str
     status: CheckStatus
+    """passed, failed, not-visible (its input could not be read) or error."""
     findings: int = 0
     reason: str | None = None
     """Why it could not run (input not visible, error)."""
 
 
 class PoolFact(msgspec.Struct, **_STRUCT):
+    """A node pool and its GPUs."""
+
     name: str
+    """Pool name from the cloud/provisioner label, or the documented fallback."""
     nodes: int
     gpu_product: str | None = None
     gpus_allocatable: float = 0.0
@@ -125,12 +132,16 @@ class Inventory(msgspec.Struct, **_STRUCT):
     """Facts about one cluster: what exists, not what is wrong."""
 
     cluster: str
+    """Cluster name (kube context, snapshot cluster, or the scanned path's name)."""
     kubernetes_version: str | None = None
+    """Control-plane gitVersion, when the source knows it."""
     captured_at: str | None = None
     source: str | None = None
+    """Where the snapshot came from."""
     objects: int = 0
     nodes: int = 0
     gpu_nodes: int = 0
+    """Nodes with GPUs by resources or by labels."""
     gpus_allocatable: float = 0.0
     """Whole GPUs plus MIG slices the nodes offer."""
     gpus_requested: float = 0.0
@@ -147,6 +158,8 @@ class Inventory(msgspec.Struct, **_STRUCT):
 
 
 class CategoryScore(msgspec.Struct, **_STRUCT):
+    """Score of one check category."""
+
     category: str
     score: int
     """0-100; see docs/report.md for the formula."""
@@ -155,7 +168,10 @@ class CategoryScore(msgspec.Struct, **_STRUCT):
 
 
 class Scores(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """0-100 scores; the formula is in docs/scoring.md."""
+
     overall: int = 100
+    """Mean of the category scores."""
     categories: list[CategoryScore] = []
 
 
@@ -163,14 +179,20 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """The result of one plumbob run over one or more clusters."""
 
     api_version: str = REPORT_API_VERSION
+    """Schema version of this document; changes only with incompatible changes."""
     kind: str = "Report"
     generated_at: str = ""
+    """UTC time the report was made, ISO 8601."""
     plumbob_version: str = ""
     clusters: list[Inventory] = []
+    """One inventory per cluster scanned."""
     findings: list[Finding] = []
+    """Every finding, highest severity first."""
     checks: list[CheckRun] = []
+    """Every check on every cluster, with its status (passed, failed, not-visible, error)."""
     scores: Scores = Scores()
     diagnostics: list[Diagnostic] = []
+    """Problems with the input: unreadable files, bad objects, kinds not visible."""
     sections: dict[str, Any] = {}
     """Further analyses keyed by name (drift tables, GPU cost, ...), each documented where made."""
 
