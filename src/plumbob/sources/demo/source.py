@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import msgspec
 
@@ -39,22 +39,28 @@ class DemoSource:
             resources=[ApiResource(group_version=gv, kind=k) for gv, k in kinds],
         )
         snap = Snapshot(
-            cluster=ClusterInfo(name=self.spec.cluster, server_version=SERVER_VERSION,
-                                platform="eks"),
-            objects=objects, captured_at=CAPTURED_AT, discovery=discovery,
-            source=f"demo (nodes={self.spec.nodes}, pods={self.spec.pods}, "
-                   f"seed={self.spec.seed})",
+            cluster=ClusterInfo(
+                name=self.spec.cluster, server_version=SERVER_VERSION, platform="eks"
+            ),
+            objects=objects,
+            captured_at=CAPTURED_AT,
+            discovery=discovery,
+            source=f"demo (nodes={self.spec.nodes}, pods={self.spec.pods}, seed={self.spec.seed})",
         )
         return Loaded(snapshots=[snap], diagnostics=decoder.diagnostics)
+
+
+def _open_for_write(path: Path) -> IO[bytes]:
+    if path.name.endswith(".gz"):
+        return cast("IO[bytes]", gzip.open(path, "wb", compresslevel=6))
+    return path.open("wb")
 
 
 def write_kubectl_list(spec: DemoSpec, path: Path) -> int:
     """Stream the fleet as one `kubectl get -o json` List (bounded memory). Returns the count."""
     encoder = msgspec.json.Encoder()
     count = 0
-    opener: IO[bytes]
-    opener = gzip.open(path, "wb", compresslevel=6) if path.name.endswith(".gz") else path.open("wb")
-    with opener as out:
+    with _open_for_write(path) as out:
         out.write(b'{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[')
         for data in generate(spec):
             if count:
