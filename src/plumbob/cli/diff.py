@@ -1,0 +1,224 @@
+"""`plumbob diff A B`: what changed between two snapshots or two stored scans (or, with
+`--since 7d`, between a week-old scan and the latest one)."""
+
+from __future__ import annotations
+
+import enum
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from plumbob.cli import exit_codes
+from plumbob.cli.common import fail
+from plumbob.cli.history import DEFAULT_STORE, STORE_ENV, STORE_HELP, open_or_exit
+
+if TYPE_CHECKING:
+    from plumbob.drift.compare import Diff, State
+    from plumbob.store import SqlStore
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class OutputFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _exit(code: int) -> NoReturn:
+    raise typer.Exit(code)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'7d' -> 7 days; units s, m, h, d, w."""
+    match = _DURATION.match(text)
+    if match is None:
+        return None
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _file_states(path: Path, pool_label: str | None) -> list[State]:
+    from plumbob import engine
+    from plumbob.checks.registry import Registry
+    from plumbob.cli.baseline import drift_analysis, load_snapshots
+    from plumbob.drift.attributes import snapshot_attributes
+    from plumbob.drift.compare import Side, State
+    from plumbob.store import snapshot_digest
+
+    snapshots = load_snapshots([path], False, None, True)
+    report = engine.run(snapshots, Registry.discover(), analyses=[drift_analysis(pool_label, None)])
+    states = []
+    for snap in snapshots:
+        name = snap.cluster.name
+        attrs = snapshot_attributes(snap, pool_label)
+        states.append(
+            State(
+                side=Side(
+                    label=str(path),
+                    cluster=name,
+                    time=snap.captured_at,
+                    digest=snapshot_digest(snap),
+                ),
+                nodes=[attrs[n] for n in sorted(attrs)],
+                findings=[f for f in report.findings if f.cluster == name],
+            )
+        )
+    return states
+
+
+def _stored_state(store: SqlStore, scan_id: int) -> State:
+    from plumbob.drift.compare import Side, State
+    from plumbob.store import ScanId, StoreError
+
+    try:
+        scan = store.load(ScanId(scan_id))
+    except StoreError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+    info = scan.info
+    return State(
+        side=Side(
+            label=f"scan {info.id}",
+            cluster=info.cluster,
+            time=info.scanned_at,
+            scan_id=info.id,
+            digest=info.digest,
+        ),
+        nodes=scan.nodes,
+        findings=scan.findings,
+    )
+
+
+def _side(
+    ref: str, store_url: str, pool_label: str | None, stores: dict[str, SqlStore]
+) -> list[State]:
+    path = Path(ref)
+    if path.exists():
+        return _file_states(path, pool_label)
+    if ref.isdigit():
+        if "db" not in stores:
+            stores["db"] = open_or_exit(store_url)
+        return [_stored_state(stores["db"], int(ref))]
+    fail(f"{ref}: neither a snapshot file nor a stored scan id (see plumbob history)")
+    _exit(exit_codes.USAGE)
+
+
+def _pairs(before: list[State], after: list[State]) -> list[tuple[State, State]]:
+    if len(before) == 1 and len(after) == 1:
+        return [(before[0], after[0])]
+    by_name = {s.side.cluster: s for s in after}
+    pairs = [(b, by_name[b.side.cluster]) for b in before if b.side.cluster in by_name]
+    if not pairs:
+        fail(
+            "the two sides share no cluster name: "
+            f"{sorted(s.side.cluster for s in before)} vs {sorted(by_name)}"
+        )
+        _exit(exit_codes.USAGE)
+    return pairs
+
+
+def _since(store: SqlStore, since: str, cluster: str | None) -> list[tuple[State, State]]:
+    from plumbob.store import StoreError
+
+    window = parse_duration(since)
+    if window is None:
+        fail(f"--since {since!r}: expected a duration such as 7d, 12h, 2w")
+        _exit(exit_codes.USAGE)
+    cutoff = (datetime.now(UTC) - window).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        clusters = [cluster] if cluster else store.clusters()
+        pairs = []
+        for name in clusters:
+            latest = store.scans(cluster=name, limit=1)
+            older = store.scans(cluster=name, limit=1, before=cutoff)
+            if not older:
+                # Nothing that old yet: compare against the oldest scan there is.
+                all_scans = store.scans(cluster=name, limit=1_000_000)
+                older = all_scans[-1:] if len(all_scans) > 1 else []
+            if not latest or not older or latest[0].id == older[0].id:
+                continue
+            pairs.append((_stored_state(store, older[0].id), _stored_state(store, latest[0].id)))
+    except StoreError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+    if not pairs:
+        fail(
+            f"fewer than two stored scans{' of ' + cluster if cluster else ''} in "
+            f"{store.where} to compare"
+        )
+        _exit(exit_codes.USAGE)
+    return pairs
+
+
+def diff(
+    before: Annotated[
+        str | None,
+        typer.Argument(
+            help="Snapshot file or stored scan id (the older side).", show_default=False
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Argument(
+            help="Snapshot file or stored scan id (the newer side).", show_default=False
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Compare the latest stored scan with the one this long ago (7d, 12h)."
+        ),
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="With --since: one cluster.")
+    ] = None,
+    store: Annotated[
+        str, typer.Option("--store", envvar=STORE_ENV, help=STORE_HELP)
+    ] = DEFAULT_STORE,
+    pool_label: Annotated[
+        str | None,
+        typer.Option("--pool-label", help="Node label naming pools, for snapshot files."),
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
+    fail_on_change: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when anything changed.")
+    ] = False,
+) -> None:
+    """Nodes added and removed, attribute changes (old → new), findings appeared/resolved."""
+    import msgspec
+
+    from plumbob.drift.compare import DIFF_API_VERSION
+    from plumbob.drift.compare import diff as compare
+    from plumbob.render.drift import render_diff
+
+    stores: dict[str, SqlStore] = {}
+    try:
+        if since is not None:
+            if before or after:
+                fail("give either A B or --since, not both")
+                _exit(exit_codes.USAGE)
+            stores["db"] = open_or_exit(store)
+            pairs = _since(stores["db"], since, cluster)
+        else:
+            if before is None or after is None:
+                fail("give two snapshot files or scan ids (A B), or --since 7d")
+                _exit(exit_codes.USAGE)
+            pairs = _pairs(
+                _side(before, store, pool_label, stores), _side(after, store, pool_label, stores)
+            )
+    finally:
+        for db in stores.values():
+            db.close()
+    results: list[Diff] = [compare(a, b) for a, b in pairs]
+    if output_format is OutputFormat.JSON:
+        doc = {"apiVersion": DIFF_API_VERSION, "kind": "DiffList", "items": results}
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n")
+    else:
+        for result in results:
+            render_diff(result, sys.stdout)
+    if fail_on_change and any(not r.empty for r in results):
+        _exit(exit_codes.FINDINGS)

@@ -1,0 +1,162 @@
+"""Cross-cluster drift: the same pool name or the same GPU product in several clusters with
+different drivers, kernels or kubelets; components present in some clusters and not others,
+or at different versions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from plumbob.drift.attributes import NodeAttributes, attribute_title
+from plumbob.drift.findings import FindingMaker, cluster_subject, pool_subject
+from plumbob.drift.pools import Pool, Spread, pools_of, spreads
+from plumbob.drift.section import ComponentRow, CrossRow
+from plumbob.report.model import Finding, Severity, Subject
+
+CROSS_ATTRIBUTES = {
+    "nvidia_driver": "high",
+    "cuda": "high",
+    "kubelet": "medium",
+    "kernel": "medium",
+    "os_image": "low",
+    "container_runtime": "medium",
+}
+"""Attributes compared across clusters for pools of the same name or the same GPU product,
+with the severity of a difference (driver/CUDA high only for GPU groups)."""
+
+
+def _majority(by_attribute: Mapping[str, Spread], attribute: str) -> str | None:
+    spread = by_attribute.get(attribute)
+    return spread.majority if spread is not None else None
+
+
+def _groups(
+    per_cluster: Mapping[str, Mapping[str, NodeAttributes]],
+) -> dict[str, dict[str, list[Pool]]]:
+    """`pool:<name>` / `gpu:<product>` -> cluster -> pools."""
+    groups: dict[str, dict[str, list[Pool]]] = defaultdict(lambda: defaultdict(list))
+    for cluster, attrs in per_cluster.items():
+        for pool in pools_of(cluster, attrs.values()):
+            groups[f"pool:{pool.name}"][cluster].append(pool)
+        by_product: dict[str, list[NodeAttributes]] = defaultdict(list)
+        for a in attrs.values():
+            if a.gpu_product:
+                by_product[a.gpu_product].append(a)
+        for product, nodes in by_product.items():
+            groups[f"gpu:{product}"][cluster].append(Pool(cluster, product, tuple(nodes)))
+    return {k: dict(v) for k, v in groups.items() if len(v) > 1}
+
+
+def cross_cluster(
+    per_cluster: Mapping[str, Mapping[str, NodeAttributes]],
+    components: Mapping[str, Mapping[str, str]],
+    maker: FindingMaker,
+) -> tuple[list[Finding], list[CrossRow], list[ComponentRow]]:
+    """Compare clusters (at least two) group by group and component by component. Findings
+    are filed against the clusters in the minority for each difference (all when split)."""
+    findings: list[Finding] = []
+    rows: list[CrossRow] = []
+    if len(per_cluster) < 2:
+        return findings, rows, []
+    for group, by_cluster in sorted(_groups(per_cluster).items()):
+        merged = {
+            c: Pool(c, group, tuple(n for p in pools for n in p.nodes))
+            for c, pools in by_cluster.items()
+        }
+        gpu_group = group.startswith("gpu:") or any(p.gpu for p in merged.values())
+        per_cluster_spreads = {c: spreads(p) for c, p in sorted(merged.items())}
+        for attribute, base in CROSS_ATTRIBUTES.items():
+            values = {c: _majority(sp, attribute) for c, sp in per_cluster_spreads.items()}
+            if len({v for v in values.values() if v is not None}) < 2:
+                continue
+            rows.append(CrossRow(group=group, attribute=attribute, values=values))
+            level = base if gpu_group or base != "high" else "medium"
+            findings.extend(_differs(group, attribute, values, level, maker))
+    comp_rows = _components(components, maker, findings)
+    return findings, rows, comp_rows
+
+
+def _minority(values: Mapping[str, str | None]) -> list[tuple[str, str | None, str | None]]:
+    """(cluster, its value, most common value) for clusters not holding the most common value."""
+    counts: dict[str | None, int] = defaultdict(int)
+    for v in values.values():
+        counts[v] += 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+    top, top_n = ordered[0]
+    tie = len(ordered) > 1 and ordered[1][1] == top_n
+    return [(c, v, None if tie else top) for c, v in values.items() if tie or v != top]
+
+
+def _differs(
+    group: str, attribute: str, values: Mapping[str, str | None], level: str, maker: FindingMaker
+) -> list[Finding]:
+    out: list[Finding] = []
+    title = attribute_title(attribute)
+    listing = ", ".join(f"{c}: {v or '-'}" for c, v in values.items())
+    kind, _, name = group.partition(":")
+    for cluster, value, common in _minority(values):
+        subject = (
+            pool_subject(name, attribute)
+            if kind == "pool"
+            else Subject(kind="GPUProduct", name=name, path=attribute)
+        )
+        made = maker.make(
+            check=f"cross-cluster:{attribute}",
+            severity=level,
+            cluster=cluster,
+            subject=subject,
+            message=f"{'pool' if kind == 'pool' else 'GPU'} {name}: {title} {value or '-'} here"
+            + (f", {common} in most clusters" if common else "")
+            + f" ({listing})",
+            evidence={"group": group, "attribute": attribute, "values": dict(values)},
+        )
+        if made is not None:
+            out.append(made)
+    return out
+
+
+def _components(
+    components: Mapping[str, Mapping[str, str]], maker: FindingMaker, findings: list[Finding]
+) -> list[ComponentRow]:
+    clusters = sorted(components)
+    names = sorted({c for found in components.values() for c in found})
+    rows: list[ComponentRow] = []
+    for comp in names:
+        versions: dict[str, str | None] = {c: components[c].get(comp) for c in clusters}
+        present = [c for c, v in versions.items() if v is not None]
+        known = {v for v in versions.values() if v}
+        if len(present) == len(clusters) and len(known) < 2:
+            continue
+        rows.append(ComponentRow(component=comp, versions=versions))
+        where = ", ".join(present)
+        if len(present) < len(clusters):
+            for cluster in clusters:
+                if versions[cluster] is None:
+                    made = maker.make(
+                        check="cross-cluster:component-missing",
+                        severity="medium",
+                        cluster=cluster,
+                        subject=cluster_subject(cluster, comp),
+                        message=f"{comp} runs in {where} but not in {cluster}",
+                        evidence={"component": comp, "versions": versions},
+                    )
+                    if made is not None:
+                        findings.append(made)
+        if len(known) > 1:
+            majority = _minority({c: v for c, v in versions.items() if v})
+            for cluster, value, common in majority:
+                made = maker.make(
+                    check="cross-cluster:component-version",
+                    severity=Severity.LOW.value,
+                    cluster=cluster,
+                    subject=cluster_subject(cluster, comp),
+                    message=f"{comp} {value} here"
+                    + (f", {common} in most clusters" if common else "")
+                    + " ("
+                    + ", ".join(f"{c}: {v}" for c, v in versions.items() if v)
+                    + ")",
+                    evidence={"component": comp, "versions": versions},
+                )
+                if made is not None:
+                    findings.append(made)
+    return rows

@@ -1,0 +1,236 @@
+"""Terminal drawings of drift: the pool × attribute heatmap, cross-cluster tables, and diffs."""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+import msgspec
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from plumbob.drift.attributes import LABEL_PREFIX, attribute_title
+from plumbob.drift.compare import Diff
+from plumbob.drift.section import Cell, DriftSection
+from plumbob.report.model import Finding
+
+MAX_OUTLIERS_SHOWN = 3
+SHORT = {
+    "kernel": "kernel",
+    "os_image": "OS",
+    "architecture": "arch",
+    "kubelet": "kubelet",
+    "kube_proxy": "proxy",
+    "container_runtime": "runtime",
+    "nvidia_driver": "driver",
+    "cuda": "CUDA",
+    "vgpu_host_driver": "vGPU host",
+    "gpu_product": "GPU",
+    "gpu_count": "GPUs",
+    "mig_strategy": "MIG",
+    "mig_config": "MIG cfg",
+    "sharing_strategy": "sharing",
+    "sharing_replicas": "replicas",
+    "instance_type": "type",
+    "zone": "zone",
+    "taints": "taints",
+    "allocatable_cpu": "cpu",
+    "allocatable_memory": "mem",
+    "allocatable_gpu": "GPU alloc",
+}
+
+
+def _heat(cell: Cell | None) -> Text:
+    if cell is None:
+        return Text("")
+    if cell.split:
+        return Text("split", style="bold magenta")
+    if cell.distinct <= 1:
+        return Text("·", style="green")
+    style = "yellow" if cell.distinct == 2 else "bold red"
+    return Text(str(cell.distinct), style=style)
+
+
+def _outliers(names: list[str]) -> str:
+    shown = ", ".join(names[:MAX_OUTLIERS_SHOWN])
+    more = len(names) - MAX_OUTLIERS_SHOWN
+    return shown + (f" +{more}" if more > 0 else "")
+
+
+def drift_panel(data: Any) -> RenderableType | None:
+    """The drift section as a heatmap: a row per drifting pool, a column per drifting attribute
+    (cell: number of distinct values, `split` when no majority). None when there is nothing."""
+    try:
+        section = msgspec.convert(data, DriftSection)
+    except msgspec.ValidationError:
+        return None
+    if not section.pools and not section.cross and not section.components:
+        return None
+    parts: list[RenderableType] = []
+    drifting = [
+        p
+        for p in section.pools
+        if any(c.distinct > 1 and not _fixed(k) for k, c in p.cells.items())
+    ]
+    columns = [
+        c
+        for c in section.columns
+        if not _fixed(c)
+        and any((p.cells.get(c) or Cell(distinct=1)).distinct > 1 for p in drifting)
+    ]
+    multi = len({p.cluster for p in section.pools}) > 1
+    if drifting:
+        t = Table(box=box.SIMPLE_HEAVY, expand=False, padding=(0, 1))
+        t.add_column("pool")
+        t.add_column("nodes", justify="right")
+        labels = [c for c in columns if c.startswith(LABEL_PREFIX)]
+        plain = [c for c in columns if not c.startswith(LABEL_PREFIX)]
+        for c in plain:
+            t.add_column(SHORT.get(c, c), justify="center")
+        if labels:
+            t.add_column("labels", justify="center")
+        t.add_column("outlier nodes")
+        for row in drifting:
+            name = f"{row.cluster}/{row.pool}" if multi else row.pool
+            cells = [_heat(row.cells.get(c)) for c in plain]
+            if labels:
+                drifted = sum(
+                    1 for c in labels if (row.cells.get(c) or Cell(distinct=1)).distinct > 1
+                )
+                cells.append(
+                    Text(str(drifted), style="cyan") if drifted else Text("·", style="green")
+                )
+            outliers = sorted(
+                {n for k, c in row.cells.items() if not _fixed(k) for n in c.outliers}
+            )
+            t.add_row(
+                Text(name + (" (GPU)" if row.gpu else "")),
+                str(row.nodes),
+                *cells,
+                _outliers(outliers),
+            )
+        parts.append(t)
+    uniform = len(section.pools) - len(drifting)
+    parts.append(
+        Text(
+            f"{len(drifting)} pools drift, {uniform} uniform"
+            + (
+                f"  ·  baseline {section.baseline}: {section.baseline_deviations} deviations"
+                if section.baseline
+                else ""
+            ),
+            style="dim",
+        )
+    )
+    if section.cross:
+        clusters = sorted({c for r in section.cross for c in r.values})
+        t = Table(box=box.SIMPLE_HEAVY, title="across clusters", title_justify="left")
+        t.add_column("group")
+        t.add_column("attribute")
+        for c in clusters:
+            t.add_column(c)
+        for r in section.cross:
+            t.add_row(
+                r.group, attribute_title(r.attribute), *(r.values.get(c) or "-" for c in clusters)
+            )
+        parts.append(t)
+    if section.components:
+        clusters = sorted({c for r in section.components for c in r.versions})
+        t = Table(box=box.SIMPLE_HEAVY, title="components across clusters", title_justify="left")
+        t.add_column("component")
+        for c in clusters:
+            t.add_column(c)
+        for comp in section.components:
+            cells = []
+            for c in clusters:
+                v = comp.versions.get(c)
+                cells.append(Text("missing", style="red") if v is None else Text(v or "present"))
+            t.add_row(comp.component, *cells)
+        parts.append(t)
+    return Panel(
+        Group(*parts),
+        title="[bold]drift[/] — pools × attributes (distinct values)",
+        title_align="left",
+        border_style="grey50",
+    )
+
+
+def _fixed(attribute: str) -> bool:
+    """Attributes that differ by design inside a pool and are not drawn (zone)."""
+    return attribute == "zone"
+
+
+def _finding_line(f: Finding) -> Text:
+    line = Text()
+    line.append(f"{f.severity.value.upper():8}", style="bold")
+    line.append(f" {f.check}", style="bold")
+    line.append(f"  {f.message}")
+    return line
+
+
+def render_diff(result: Diff, out: TextIO, *, width: int | None = None) -> None:
+    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    before, after = result.before, result.after
+    if before is not None and after is not None:
+        console.print(
+            Text.assemble(
+                ("diff ", "bold"),
+                f"{before.label} → {after.label}",
+                (
+                    f"  ({before.cluster}"
+                    + (f" {before.time}" if before.time else "")
+                    + " → "
+                    + after.cluster
+                    + (f" {after.time}" if after.time else "")
+                    + ")",
+                    "dim",
+                ),
+            )
+        )
+    if result.empty:
+        console.print(Text("No changes.", style="bold green"))
+        return
+    if result.nodes_added or result.nodes_removed:
+        t = Table(box=box.SIMPLE_HEAVY, title="nodes", title_justify="left")
+        t.add_column("")
+        t.add_column("node")
+        for n in result.nodes_added:
+            t.add_row(Text("+", style="green"), n)
+        for n in result.nodes_removed:
+            t.add_row(Text("-", style="red"), n)
+        console.print(t)
+    if result.changes:
+        t = Table(box=box.SIMPLE_HEAVY, title="attribute changes", title_justify="left")
+        for col in ("node", "attribute", "before", "after"):
+            t.add_column(col)
+        for c in result.changes:
+            t.add_row(
+                c.subject,
+                attribute_title(c.attribute) if c.attribute != "pool" else "pool",
+                Text(c.before or "-", style="red"),
+                Text(c.after or "-", style="green"),
+            )
+        console.print(t)
+    if result.findings_appeared:
+        console.print(
+            Text(f"findings appeared ({len(result.findings_appeared)})", style="bold red")
+        )
+        for f in result.findings_appeared:
+            console.print(_finding_line(f))
+    if result.findings_resolved:
+        console.print(
+            Text(f"findings resolved ({len(result.findings_resolved)})", style="bold green")
+        )
+        for f in result.findings_resolved:
+            console.print(_finding_line(f))
+    console.print(
+        Text(
+            f"{len(result.nodes_added)} nodes added, {len(result.nodes_removed)} "
+            f"removed, {len(result.changes)} attribute changes, "
+            f"{len(result.findings_appeared)} findings appeared, "
+            f"{len(result.findings_resolved)} resolved",
+            style="dim",
+        )
+    )

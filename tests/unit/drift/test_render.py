@@ -1,0 +1,56 @@
+"""Terminal drawings of the drift section and of diffs."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from plumbob.drift import DriftAnalysis
+from plumbob.drift.compare import Change, Diff, Side
+from plumbob.render.drift import drift_panel, render_diff
+from tests.conftest import snapshot_of
+from tests.unit.drift.helpers import pool_node
+
+
+def _text(renderable: object) -> str:
+    out = io.StringIO()
+    Console(file=out, width=160, highlight=False).print(renderable)
+    return out.getvalue()
+
+
+def test_heatmap_shows_only_drifting_pools_and_attributes() -> None:
+    nodes = [pool_node(f"g{i}", "gpu", gpus=8, driver="550.90.07") for i in range(3)]
+    nodes.append(pool_node("g3", "gpu", gpus=8, driver="535.104.05"))
+    nodes += [pool_node("c0", "cpu", kernel="6.1.0-28"), pool_node("c1", "cpu", kernel="6.1.0-30")]
+    nodes += [pool_node(f"u{i}", "steady") for i in range(2)]
+    _, section = DriftAnalysis()([snapshot_of(*nodes)])
+    text = _text(drift_panel(section))
+    assert "gpu (GPU)" in text and "cpu" in text and "steady" not in text
+    assert "driver" in text and "kernel" in text and "runtime" not in text
+    assert "split" in text and "g3" in text
+    assert "2 pools drift, 1 uniform" in text
+
+
+def test_no_section_draws_nothing() -> None:
+    assert drift_panel({}) is None
+    assert drift_panel({"pools": "not a list"}) is None
+
+
+def test_diff_rendering() -> None:
+    out = io.StringIO()
+    result = Diff(
+        before=Side(label="scan 1", cluster="prod"),
+        after=Side(label="scan 2", cluster="prod"),
+        nodes_added=["g9"],
+        changes=[
+            Change(subject="g3", attribute="nvidia_driver", before="535.104.05", after="550.90.07")
+        ],
+    )
+    render_diff(result, out, width=120)
+    text = out.getvalue()
+    assert "scan 1 → scan 2" in text and "g9" in text
+    assert "NVIDIA driver" in text and "535.104.05" in text and "550.90.07" in text
+    empty = io.StringIO()
+    render_diff(Diff(), empty)
+    assert "No changes." in empty.getvalue()
