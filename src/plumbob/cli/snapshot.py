@@ -1,0 +1,199 @@
+"""`plumbob snapshot`: capture live clusters to plumbob snapshot files that `scan` reads offline;
+also the live-cluster and Prometheus plumbing `scan` shares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from plumbob.cli import exit_codes
+from plumbob.cli.common import fail, print_diagnostics, progress
+
+if TYPE_CHECKING:
+    from plumbob.model.snapshot import Snapshot
+    from plumbob.sources.interface import Loaded
+
+
+def _exit(code: int) -> NoReturn:
+    raise typer.Exit(code)
+
+
+def live_requested(
+    contexts: Sequence[str] | None, all_contexts: bool, kubeconfig: Path | None, in_cluster: bool
+) -> bool:
+    return bool(contexts) or all_contexts or kubeconfig is not None or in_cluster
+
+
+def load_live(
+    loaded: Loaded,
+    *,
+    contexts: Sequence[str] | None,
+    all_contexts: bool,
+    kubeconfig: Path | None,
+    in_cluster: bool,
+    cluster: str | None,
+    quiet: bool,
+    timeout: float = 60.0,
+) -> None:
+    """Capture the asked-for contexts into `loaded`. A context that cannot be read is one error
+    line (and a diagnostic); nothing readable at all exits with the usage code."""
+    from plumbob.sources.interface import SourceError
+    from plumbob.sources.live import CaptureOptions, LiveSource
+
+    source = LiveSource(
+        contexts=tuple(contexts or ()),
+        all_contexts=all_contexts,
+        kubeconfig=str(kubeconfig) if kubeconfig else None,
+        in_cluster=True if in_cluster else None,
+        cluster=cluster,
+        options=CaptureOptions(timeout=timeout),
+    )
+    try:
+        with progress("reading cluster", quiet) as hook:
+            result = source.load(hook)
+    except SourceError as exc:
+        fail(str(exc))
+        if not loaded.snapshots:
+            _exit(exit_codes.USAGE)
+        return
+    for diag in result.diagnostics:
+        if diag.level == "error" and diag.message.startswith("context "):
+            fail(diag.message)
+    loaded.snapshots.extend(result.snapshots)
+    loaded.diagnostics.extend(
+        d
+        for d in result.diagnostics
+        if not (d.level == "error" and d.message.startswith("context "))
+    )
+
+
+def with_gpu_metrics(
+    loaded: Loaded, prometheus: str, token: str | None, window: str, quiet: bool
+) -> None:
+    """Query Prometheus once and attach GPU utilisation to every snapshot in `loaded`."""
+    from plumbob.sources.prometheus import PrometheusQuery, attach, fetch_gpu_metrics
+
+    try:
+        query = PrometheusQuery(url=prometheus, token=token, window=window)
+    except ValueError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+    with progress("querying Prometheus", quiet):
+        metrics, diags = fetch_gpu_metrics(query)
+    loaded.diagnostics.extend(diags)
+    loaded.snapshots[:] = attach(loaded.snapshots, metrics)
+
+
+def snapshot(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Snapshot file (.json or .json.gz); with several contexts, a "
+            "directory that gets CONTEXT.json.gz per context.",
+        ),
+    ],
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            help="Kubeconfig context to capture (repeatable; default: the current context).",
+        ),
+    ] = None,
+    all_contexts: Annotated[
+        bool, typer.Option("--all-contexts", help="Capture every context in the kubeconfig.")
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
+        ),
+    ] = None,
+    in_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--in-cluster", help="Use the pod's service account (when running in a cluster)."
+        ),
+    ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", help="Cluster name to record (default: the context name)."),
+    ] = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            envvar="PLUMBOB_PROMETHEUS",
+            help="Prometheus URL: also record GPU utilisation (DCGM metrics).",
+        ),
+    ] = None,
+    prometheus_token: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus-token",
+            envvar="PLUMBOB_PROMETHEUS_TOKEN",
+            help="Bearer token for Prometheus.",
+        ),
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
+    ] = "24h",
+    request_timeout: Annotated[
+        float, typer.Option("--request-timeout", help="Seconds per API request.")
+    ] = 60.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")] = False,
+) -> None:
+    """Capture live clusters to snapshot files for offline `plumbob scan FILE`."""
+    from plumbob.sources.interface import Loaded
+    from plumbob.sources.snapshot_file import write_snapshot
+
+    loaded = Loaded()
+    load_live(
+        loaded,
+        contexts=context,
+        all_contexts=all_contexts,
+        kubeconfig=kubeconfig,
+        in_cluster=in_cluster,
+        cluster=cluster,
+        quiet=quiet,
+        timeout=request_timeout,
+    )
+    if prometheus:
+        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet)
+    print_diagnostics(loaded.diagnostics, quiet)
+    targets = _outputs(output, loaded.snapshots)
+    for snap, path in targets:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_snapshot(snap, path)
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror or exc}")
+            _exit(exit_codes.USAGE)
+        if not quiet:
+            typer.echo(
+                f"{path}: {snap.cluster.name}, {len(snap)} objects"
+                + (f", {len(snap.not_visible)} kinds not visible" if snap.not_visible else ""),
+                err=True,
+            )
+
+
+def _outputs(output: Path, snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Path]]:
+    if len(snapshots) == 1 and not output.is_dir():
+        return [(snapshots[0], output)]
+    if output.exists() and not output.is_dir():
+        fail(f"{output}: several contexts were captured; give a directory for --output")
+        _exit(exit_codes.USAGE)
+    return [
+        (s, output / f"{_safe(s.cluster.context or s.cluster.name)}.json.gz") for s in snapshots
+    ]
+
+
+def _safe(name: str) -> str:
+    """A context name as a file name (EKS contexts are ARNs with ':' and '/')."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "cluster"

@@ -1,0 +1,276 @@
+"""Talking to one API server: kubeconfig/in-cluster auth through the official `kubernetes`
+client, and GETs that return raw bytes, with a timeout per request and retries with backoff.
+
+Authentication (client certificates, bearer tokens, exec credential plugins such as
+`aws eks get-token`, `gke-gcloud-auth-plugin` and `kubelogin`, OIDC, in-cluster service
+accounts) and TLS (verified unless the kubeconfig says `insecure-skip-tls-verify`) are the
+client library's; plumbob only asks its ApiClient for a request and reads the body as bytes, so
+list pages are decoded straight into plumbob's reduced objects (see live.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import urllib3
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""Statuses worth another try: throttling and transient server errors."""
+
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+IN_CLUSTER = "in-cluster"
+"""Context name used for the pod's own service account."""
+
+
+class ContextError(Exception):
+    """A whole context cannot be scanned (unreachable, credentials rejected or expired, bad
+    kubeconfig). The message is one line and names the context."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def reason(self) -> str:
+        """The API server's Status message, or the start of the body."""
+        return status_message(self.status, self.body)
+
+
+class _Status(msgspec.Struct):
+    message: str = ""
+    reason: str = ""
+
+
+_status_decoder = msgspec.json.Decoder(_Status)
+
+_PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    410: "Gone",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def status_message(status: int, body: bytes) -> str:
+    head = f"{status} {_PHRASES.get(status, 'HTTP error')}"
+    try:
+        msg = _status_decoder.decode(body).message
+    except msgspec.DecodeError:
+        msg = body[:200].decode("utf-8", "replace").strip()
+    return f"{head}: {msg}" if msg else head
+
+
+# ------------------------------------------------------------------------- contexts
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One cluster to read: a kubeconfig context, or the pod's service account."""
+
+    context: str
+    kubeconfig: str | None = None
+    """Kubeconfig path (or KUBECONFIG-style list); None: $KUBECONFIG or ~/.kube/config."""
+    in_cluster: bool = False
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR
+    environ: Mapping[str, str] | None = None
+    """Environment for in-cluster config (KUBERNETES_SERVICE_HOST/PORT); None: os.environ."""
+
+
+def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None]:
+    """Context names in a kubeconfig and the current one. Raises ContextError."""
+    from kubernetes.config import list_kube_config_contexts
+
+    try:
+        contexts, current = list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig
+        )
+    except Exception as exc:  # any failure of the client's config loader, kept to one line
+        where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        raise ContextError(f"kubeconfig {where}: {_one_line(exc)}") from None
+    names = [c["name"] for c in contexts or [] if isinstance(c, dict) and c.get("name")]
+    cur = current.get("name") if isinstance(current, dict) else None
+    return names, cur
+
+
+def in_cluster_available(
+    sa_dir: Path = SERVICE_ACCOUNT_DIR, environ: Mapping[str, str] | None = None
+) -> bool:
+    env = os.environ if environ is None else environ
+    return bool(env.get("KUBERNETES_SERVICE_HOST")) and (sa_dir / "token").is_file()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+# ------------------------------------------------------------------------- transport
+
+
+class Transport:
+    """GETs against one API server through a `kubernetes.client.ApiClient`.
+
+    Thread-safe: the ApiClient's urllib3 pool holds up to `connections` connections, which is
+    also the number of lists run in parallel.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        connections: int = 4,
+        timeout: float = 30.0,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._lock = threading.Lock()
+        self.api = self._api_client(connections)
+        self.server: str = str(self.api.configuration.host)
+        self.requests = 0
+
+    def _api_client(self, connections: int) -> Any:
+        from kubernetes import client, config
+
+        cfg = client.Configuration()
+        t = self.target
+        try:
+            if t.in_cluster:
+                loader = config.incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
+                    token_filename=str(t.service_account_dir / "token"),
+                    cert_filename=str(t.service_account_dir / "ca.crt"),
+                    environ=os.environ if t.environ is None else t.environ,
+                )
+                loader.load_and_set(cfg)  # type: ignore[no-untyped-call]
+            else:
+                config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=t.kubeconfig,
+                    context=t.context,
+                    client_configuration=cfg,
+                    persist_config=False,
+                )
+        except Exception as exc:  # any failure of the client's config loader, kept to one line
+            raise ContextError(
+                f"context {t.context}: cannot load credentials: {_one_line(exc)}"
+            ) from None
+        cfg.connection_pool_maxsize = max(1, connections)
+        cfg.retries = False  # retries are ours, with backoff and Retry-After
+        return client.ApiClient(configuration=cfg)
+
+    def close(self) -> None:
+        self.api.rest_client.close()
+
+    def get(
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        accept: str = "application/json",
+        timeout: float | None = None,
+    ) -> Response:
+        """GET `path`; retries 429/5xx, timeouts and connection resets with exponential
+        backoff (honouring Retry-After). Returns the last response (any status); raises
+        ConnectionError when no response came back at all."""
+        attempt = 0
+        while True:
+            try:
+                resp = self._once(path, query, accept, timeout)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if attempt >= self.retries:
+                    raise ConnectionError(_transport_error(exc)) from None
+                self._sleep(attempt, None)
+                attempt += 1
+                continue
+            if resp.status in RETRY_STATUSES and attempt < self.retries:
+                self._sleep(attempt, resp.headers.get("retry-after"))
+                attempt += 1
+                continue
+            return resp
+
+    def _once(
+        self, path: str, query: Sequence[tuple[str, str]], accept: str, timeout: float | None
+    ) -> Response:
+        from kubernetes.client.exceptions import ApiException
+
+        with self._lock:
+            self.requests += 1
+        method, url, headers, _, _ = self.api.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=list(query),
+            header_params={"Accept": accept},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            # the response streams (preload_content=False): the body is read here, once
+            resp = self.api.call_api(
+                method, url, header_params=headers, _request_timeout=timeout or self.timeout
+            )
+        except ApiException as exc:  # TLS failures come back as status 0
+            raise urllib3.exceptions.SSLError(_one_line(exc.reason or exc)) from None
+        raw = resp.response
+        try:
+            body = raw.read()
+        finally:
+            raw.release_conn()
+        hdrs = {k.lower(): v for k, v in raw.headers.items()}
+        return Response(status=int(resp.status), body=body, headers=hdrs)
+
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        delay = min(self.max_backoff, self.backoff * (2**attempt))
+        delay *= 0.5 + random.random() / 2
+        if retry_after:
+            with contextlib.suppress(ValueError):
+                delay = min(self.max_backoff, max(delay, float(retry_after)))
+        time.sleep(delay)
+
+
+def _transport_error(exc: BaseException) -> str:
+    """The innermost reason of a urllib3/socket error, on one line."""
+    reason: BaseException | None = exc
+    while isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
+        reason = reason.reason
+    text = _one_line(reason or exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return (
+            "TLS certificate not trusted (CERTIFICATE_VERIFY_FAILED): check the kubeconfig's "
+            "certificate-authority"
+        )
+    if isinstance(reason, urllib3.exceptions.NewConnectionError) or "Connection refused" in text:
+        return "connection refused"
+    if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        return f"timed out ({text})"
+    return text
+
+
+__all__ = [
+    "IN_CLUSTER",
+    "ContextError",
+    "Response",
+    "Target",
+    "Transport",
+    "in_cluster_available",
+    "list_contexts",
+    "status_message",
+]

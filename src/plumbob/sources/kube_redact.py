@@ -1,0 +1,149 @@
+"""Redaction of credential-looking values before they reach a snapshot or a report.
+
+Environment variables whose name looks like a credential (TOKEN, SECRET, PASSWORD, KEY,
+CREDENTIAL, ...) and that carry a literal `value` are replaced by REDACTED; so is any literal
+value holding a URL with a password (`scheme://user:pass@host`). `valueFrom` references
+(secretKeyRef and friends) name where a secret lives, not the secret, and are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from plumbob.model.objects import (
+    Container,
+    CronJob,
+    DaemonSet,
+    Deployment,
+    EnvVar,
+    GenericObject,
+    Job,
+    Object,
+    Pod,
+    PodSpec,
+    ReplicaSet,
+    StatefulSet,
+)
+
+REDACTED = "<redacted>"
+
+CREDENTIAL_NAME = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|AUTH|PRIVATE|SESSION|COOKIE|"
+    r"SIGNATURE|CERT_?PEM|DSN",
+    re.IGNORECASE,
+)
+"""Env var names whose literal value is treated as a credential."""
+
+_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
+
+_NOT_SECRET = frozenset({"true", "false", "", "0", "1", "yes", "no", "none", "null"})
+
+
+def is_credential(name: str, value: str) -> bool:
+    """Whether a literal env value should be hidden."""
+    if value.strip().lower() in _NOT_SECRET:
+        return False
+    return bool(CREDENTIAL_NAME.search(name)) or bool(_URL_PASSWORD.search(value))
+
+
+def _env(env: list[EnvVar]) -> list[EnvVar] | None:
+    if not any(v.value is not None and is_credential(v.name, v.value) for v in env):
+        return None
+    return [
+        msgspec.structs.replace(v, value=REDACTED)
+        if v.value is not None and is_credential(v.name, v.value)
+        else v
+        for v in env
+    ]
+
+
+def _containers(containers: list[Container]) -> list[Container] | None:
+    changed = False
+    out = []
+    for c in containers:
+        env = _env(c.env)
+        if env is not None:
+            c = msgspec.structs.replace(c, env=env)
+            changed = True
+        out.append(c)
+    return out if changed else None
+
+
+def redact_pod_spec(spec: PodSpec) -> PodSpec:
+    containers = _containers(spec.containers)
+    init = _containers(spec.init_containers)
+    if containers is None and init is None:
+        return spec
+    return msgspec.structs.replace(
+        spec, containers=containers or spec.containers, init_containers=init or spec.init_containers
+    )
+
+
+def redact_data(value: Any, depth: int = 0) -> Any:
+    """Plain data (CRD specs): every `env` list of {name, value} items, at any depth."""
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k == "env" and isinstance(v, list):
+                out[k] = [_redact_item(i) for i in v]
+            else:
+                out[k] = redact_data(v, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [redact_data(v, depth + 1) for v in value]
+    return value
+
+
+def _redact_item(item: Any) -> Any:
+    if (
+        isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("value"), str)
+        and is_credential(item["name"], item["value"])
+    ):
+        return {**item, "value": REDACTED}
+    return item
+
+
+def redact(obj: Object) -> Object:
+    """The object with credential-looking env values replaced; the same object when there is
+    nothing to hide."""
+    if isinstance(obj, Pod):
+        spec = redact_pod_spec(obj.spec)
+        return obj if spec is obj.spec else msgspec.structs.replace(obj, spec=spec)
+    if isinstance(obj, (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job)):
+        tmpl = obj.spec.template
+        spec = redact_pod_spec(tmpl.spec)
+        if spec is tmpl.spec:
+            return obj
+        new_tmpl = msgspec.structs.replace(tmpl, spec=spec)
+        return msgspec.structs.replace(
+            obj, spec=msgspec.structs.replace(obj.spec, template=new_tmpl)
+        )
+    if isinstance(obj, CronJob):
+        job = obj.spec.job_template
+        tmpl = job.spec.template
+        spec = redact_pod_spec(tmpl.spec)
+        if spec is tmpl.spec:
+            return obj
+        new_job = msgspec.structs.replace(
+            job,
+            spec=msgspec.structs.replace(
+                job.spec, template=msgspec.structs.replace(tmpl, spec=spec)
+            ),
+        )
+        return msgspec.structs.replace(
+            obj, spec=msgspec.structs.replace(obj.spec, job_template=new_job)
+        )
+    if isinstance(obj, GenericObject) and obj.spec is not None:
+        spec = redact_data(obj.spec)
+        return obj if spec == obj.spec else msgspec.structs.replace(obj, spec=spec)
+    return obj
+
+
+__all__ = ["CREDENTIAL_NAME", "REDACTED", "is_credential", "redact", "redact_data"]
