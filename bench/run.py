@@ -1,0 +1,330 @@
+"""plumbob's benchmarks: `make bench` (or `python bench/run.py [--quick]`) prints tables.
+
+Every figure is one process's wall time (start-up included) and peak resident memory, measured
+in the same run as the baselines it is compared with:
+
+- cluster scans: `kubectl get -o json` Lists and plumbob snapshot files, against (a) msgspec
+  tokenizing the file and nothing else (the floor) and (b) orjson loading it into Python objects;
+- manifest scans: a folder of rendered workload manifests, against (a) libyaml's C loader
+  parsing it and (c) Checkov's Kubernetes framework on the same folder;
+- scaling: the same at 1x, 2x and 4x size, per object, which must stay flat;
+- start-up of `plumbob --help` and `plumbob checks`.
+
+Inputs are generated into .bench/ once and reused. Checkov is installed into its own virtual
+environment there on first use (pip install checkov).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import venv
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import clusters, manifests
+from bench.measure import ROOT, Sample, best, plumbob, probe, run
+
+WORK = ROOT / ".bench"
+CHECKOV_VENV = WORK / "checkov-venv"
+
+FULL_CLUSTERS = ((500, 15_000), (5_000, 150_000))
+QUICK_CLUSTERS = ((500, 15_000),)
+
+
+# ---------------------------------------------------------------------- output
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A Markdown table (it pastes into docs/performance.md as it is)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(
+            "| "
+            + " | ".join(
+                c.rjust(w) if c[:1].isdigit() or c[:1] in "<>≥≤-" else c.ljust(w)
+                for c, w in zip(row, widths, strict=True)
+            )
+            + " |"
+        )
+    sys.stdout.flush()
+
+
+def secs(s: Sample) -> str:
+    return f"{s.seconds:.2f} s" if s.ok else f"- ({s.note})"
+
+
+def mib(s: Sample) -> str:
+    return f"{s.peak_mib:,.0f} MiB"
+
+
+def ratio(num: Sample, den: Sample) -> str:
+    if not (num.ok and den.ok):
+        return "-"
+    return f"{num.seconds / den.seconds:.1f}x"
+
+
+def size_mib(path: Path) -> float:
+    return path.stat().st_size / 2**20
+
+
+def say(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- sections
+
+
+def startup(repeat: int) -> None:
+    rows = []
+    for args in (("--help",), ("checks",), ("version",)):
+        s = best(plumbob(*args), repeat)
+        target = "< 0.30 s" if args[0] != "version" else ""
+        rows.append(
+            [
+                f"plumbob {' '.join(args)}",
+                secs(s),
+                mib(s),
+                target,
+                ("ok" if s.seconds < 0.3 else "MISSED") if target else "",
+            ]
+        )
+    table(f"Start-up (best of {repeat})", ["command", "time", "peak RSS", "target", ""], rows)
+
+
+def scan_cmd(path: Path) -> list[str]:
+    return plumbob("scan", str(path), "--format", "json", "--quiet")
+
+
+def cluster_scans(sizes: Sequence[tuple[int, int]], repeat: int, fresh: bool) -> None:
+    rows = []
+    for nodes, pods in sizes:
+        say(f"cluster {nodes:,} nodes / {pods:,} pods: writing inputs")
+        started = time.perf_counter()
+        files = clusters.cluster_files(nodes, pods, WORK / "clusters", fresh)
+        say(f"inputs ready in {time.perf_counter() - started:.0f} s; measuring")
+        reps = repeat if pods <= 20_000 else 1
+        for label, path in zip(("kubectl List", "plumbob snapshot"), files, strict=True):
+            floor = best(probe("floor", str(path)), reps)
+            loaded = best(probe("orjson", str(path)), reps)
+            scan = best(scan_cmd(path), reps)
+            file_mib = size_mib(path)
+            rss_ok = "yes" if scan.ok and scan.peak_mib < file_mib else "no"
+            rows.append(
+                [
+                    f"{nodes:,} / {pods:,}",
+                    label,
+                    f"{file_mib:,.0f} MiB",
+                    secs(floor),
+                    mib(floor),
+                    secs(loaded),
+                    mib(loaded),
+                    secs(scan),
+                    mib(scan),
+                    ratio(scan, floor),
+                    ratio(scan, loaded),
+                    rss_ok,
+                ]
+            )
+    table(
+        "Cluster scan: (a) msgspec floor, (b) orjson.loads, (c) plumbob scan --format json",
+        [
+            "nodes / pods",
+            "input",
+            "file",
+            "a time",
+            "a RSS",
+            "b time",
+            "b RSS",
+            "c time",
+            "c RSS",
+            "c/a",
+            "c/b",
+            "c RSS < file",
+        ],
+        rows,
+    )
+    print("\nTargets at 5,000 / 150,000: c/a <= 10x, c/b < 1x, c RSS below the file size.")
+
+
+def checkov() -> Path | None:
+    """Checkov's command, installed into .bench/checkov-venv on first use."""
+    exe = CHECKOV_VENV / "bin" / "checkov"
+    if exe.exists():
+        return exe
+    say("installing Checkov into .bench/checkov-venv (once)")
+    venv.create(CHECKOV_VENV, with_pip=True)
+    pip = [str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "checkov"]
+    if subprocess.run(pip, check=False).returncode != 0 or not exe.exists():
+        say("Checkov could not be installed; its column stays empty")
+        return None
+    return exe
+
+
+def checkov_cmd(exe: Path, folder: Path) -> list[str]:
+    return [
+        str(exe),
+        "-d",
+        str(folder),
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--quiet",
+        "--compact",
+    ]
+
+
+def manifest_scans(count: int, repeat: int, with_checkov: bool, checkov_timeout: float) -> None:
+    say(f"{count:,} manifests: writing inputs")
+    folder = manifests.write(count, WORK / f"manifests-{count}")
+    parse = best(probe("yaml", str(folder)), repeat)
+    scan = best(scan_cmd(folder), repeat)
+    peer = Sample(0, 0, ok=False, note="not run")
+    exe = checkov() if with_checkov else None
+    if exe is not None:
+        say(f"Checkov on {count:,} manifests (up to {checkov_timeout:.0f} s)")
+        peer = run(
+            checkov_cmd(exe, folder),
+            timeout=checkov_timeout,
+            env={**os.environ, "LOG_LEVEL": "ERROR"},
+            ok_codes=(0, 1),
+        )
+    c_over_b = ratio(peer, scan)
+    if not peer.ok and peer.note.startswith("killed"):
+        c_over_b = f"> {checkov_timeout / scan.seconds:.0f}x"
+    rows = [
+        [
+            f"{count:,}",
+            secs(parse),
+            mib(parse),
+            secs(scan),
+            mib(scan),
+            secs(peer),
+            mib(peer) if peer.ok else "-",
+            ratio(scan, parse),
+            c_over_b,
+        ]
+    ]
+    table(
+        "Manifest scan: (a) yaml CSafeLoader, (b) plumbob scan DIR, (c) checkov -d DIR "
+        "--framework kubernetes",
+        ["manifests", "a time", "a RSS", "b time", "b RSS", "c time", "c RSS", "b/a", "c/b"],
+        rows,
+    )
+    print("\nTargets: b/a <= 1.5x, c/b >= 100x.")
+
+
+def scaling(base_nodes: int, base_pods: int, base_manifests: int, repeat: int, fresh: bool) -> None:
+    rows = []
+    for factor in (1, 2, 4):
+        nodes, pods = base_nodes * factor, base_pods * factor
+        say(f"scaling {factor}x: {nodes:,} nodes / {pods:,} pods")
+        kubectl, _ = clusters.cluster_files(nodes, pods, WORK / "clusters", fresh)
+        floor = best(probe("floor", str(kubectl)), repeat)
+        scan = best(scan_cmd(kubectl), repeat)
+        objects = nodes + pods
+        rows.append(
+            [
+                f"{factor}x",
+                f"{nodes:,} / {pods:,} (kubectl List)",
+                secs(floor),
+                secs(scan),
+                mib(scan),
+                f"{scan.seconds / objects * 1e6:.1f} µs",
+                f"{scan.peak_mib * 2**20 / objects / 1024:.1f} KiB",
+            ]
+        )
+    for factor in (1, 2, 4):
+        count = base_manifests * factor
+        folder = manifests.write(count, WORK / f"manifests-{count}")
+        parse = best(probe("yaml", str(folder)), repeat)
+        scan = best(scan_cmd(folder), repeat)
+        rows.append(
+            [
+                f"{factor}x",
+                f"{count:,} manifests",
+                secs(parse),
+                secs(scan),
+                mib(scan),
+                f"{scan.seconds / count * 1e6:.0f} µs",
+                f"{scan.peak_mib * 2**20 / count / 1024:.1f} KiB",
+            ]
+        )
+    table(
+        "Scaling: the cost per object must stay flat (linear growth)",
+        [
+            "size",
+            "input",
+            "floor / YAML parse",
+            "plumbob scan",
+            "peak RSS",
+            "time per object",
+            "RSS per object",
+        ],
+        rows,
+    )
+
+
+# ---------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes only (about a minute): 500 nodes / 15,000 pods, "
+        "1,000 manifests, Checkov on them",
+    )
+    parser.add_argument("--no-checkov", action="store_true", help="skip the Checkov column")
+    parser.add_argument(
+        "--checkov-timeout",
+        type=float,
+        default=330.0,
+        help="seconds Checkov may take before it is stopped (default 330)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="rewrite the generated inputs")
+    parser.add_argument(
+        "--only",
+        choices=("startup", "clusters", "manifests", "scaling"),
+        action="append",
+        help="run only these sections",
+    )
+    args = parser.parse_args(argv)
+    sections = set(args.only or ("startup", "clusters", "manifests", "scaling"))
+    WORK.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    print(
+        f"plumbob benchmarks: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"cluster objects from the {clusters.generator_name()} generator"
+    )
+    if "startup" in sections:
+        startup(repeat=5)
+    if "clusters" in sections:
+        cluster_scans(QUICK_CLUSTERS if args.quick else FULL_CLUSTERS, repeat=3, fresh=args.fresh)
+    if "manifests" in sections:
+        manifest_scans(
+            1_000 if args.quick else 5_000,
+            repeat=1 if not args.quick else 2,
+            with_checkov=not args.no_checkov,
+            checkov_timeout=args.checkov_timeout,
+        )
+    if "scaling" in sections:
+        if args.quick:
+            scaling(125, 3_750, 250, repeat=2, fresh=args.fresh)
+        else:
+            scaling(500, 15_000, 1_250, repeat=2, fresh=args.fresh)
+    print(f"\nbenchmarks took {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
