@@ -17,8 +17,9 @@ REAL = Path(os.environ.get("PLUMBOB_REAL_FIXTURES", ROOT.parent / "shared" / "fi
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="rewrite golden files from the current output")
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files from the current output"
+    )
 
 
 @pytest.fixture
@@ -41,9 +42,15 @@ def decode(data: dict[str, Any]) -> Object:
     return obj
 
 
-def make_node(name: str = "node-1", *, gpus: int = 0, labels: dict[str, str] | None = None,
-              taints: list[dict[str, str]] | None = None, kernel: str = "6.1.0",
-              product: str | None = None) -> dict[str, Any]:
+def make_node(
+    name: str = "node-1",
+    *,
+    gpus: int = 0,
+    labels: dict[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+    kernel: str = "6.1.0",
+    product: str | None = None,
+) -> dict[str, Any]:
     all_labels = {"kubernetes.io/hostname": name, **(labels or {})}
     if product:
         all_labels["nvidia.com/gpu.product"] = product
@@ -51,18 +58,27 @@ def make_node(name: str = "node-1", *, gpus: int = 0, labels: dict[str, str] | N
     if gpus:
         resources["nvidia.com/gpu"] = str(gpus)
     return {
-        "apiVersion": "v1", "kind": "Node",
+        "apiVersion": "v1",
+        "kind": "Node",
         "metadata": {"name": name, "labels": all_labels},
         "spec": {"taints": taints or []},
-        "status": {"capacity": resources, "allocatable": resources,
-                   "nodeInfo": {"kernelVersion": kernel, "kubeletVersion": "v1.31.4",
-                                "containerRuntimeVersion": "containerd://1.7.23",
-                                "osImage": "Ubuntu 22.04", "architecture": "amd64"}},
+        "status": {
+            "capacity": resources,
+            "allocatable": resources,
+            "nodeInfo": {
+                "kernelVersion": kernel,
+                "kubeletVersion": "v1.31.4",
+                "containerRuntimeVersion": "containerd://1.7.23",
+                "osImage": "Ubuntu 22.04",
+                "architecture": "amd64",
+            },
+        },
     }
 
 
-def make_container(name: str = "main", image: str = "nginx:1.27", *, gpus: int = 0,
-                   gpu_limit: int | None = None) -> dict[str, Any]:
+def make_container(
+    name: str = "main", image: str = "nginx:1.27", *, gpus: int = 0, gpu_limit: int | None = None
+) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     if gpus:
         resources["requests"] = {"nvidia.com/gpu": gpus}
@@ -72,25 +88,48 @@ def make_container(name: str = "main", image: str = "nginx:1.27", *, gpus: int =
     return {"name": name, "image": image, "resources": resources}
 
 
-def make_pod(name: str = "pod-1", namespace: str = "default", *, node: str | None = None,
-             containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def make_pod(
+    name: str = "pod-1",
+    namespace: str = "default",
+    *,
+    node: str | None = None,
+    containers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": containers or [make_container()]}
     if node:
         spec["nodeName"] = node
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec,
-            "status": {"phase": "Running"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+        "status": {"phase": "Running"},
+    }
 
 
-def make_deployment(name: str = "web", namespace: str = "default", *, replicas: int = 1,
-                    containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": containers or [make_container()]}}}}
+def make_deployment(
+    name: str = "web",
+    namespace: str = "default",
+    *,
+    replicas: int = 1,
+    containers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": containers or [make_container()]},
+            },
+        },
+    }
 
 
 def snapshot_of(*objects: dict[str, Any], cluster: str = "test", **kwargs: Any) -> Snapshot:
-    return Snapshot(cluster=ClusterInfo(name=cluster), objects=[decode(o) for o in objects],
-                    **kwargs)
+    return Snapshot(
+        cluster=ClusterInfo(name=cluster), objects=[decode(o) for o in objects], **kwargs
+    )

@@ -21,6 +21,7 @@ import msgspec
 from plumbob import __version__
 from plumbob.checks.inventory import inventory
 from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, CheckContext, Hit, Registry
+from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
 from plumbob.model.objects import Object
 from plumbob.model.refs import ObjectRef, ref
 from plumbob.model.snapshot import Snapshot
@@ -59,8 +60,7 @@ class Exemption(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
         )
 
 
-class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-             rename="kebab"):
+class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, rename="kebab"):
     """User configuration (plumbob.yaml). Keys are kebab-case; unknown keys are errors."""
 
     severity: dict[str, Severity] = {}
@@ -77,7 +77,7 @@ class ConfigError(ValueError):
 
 
 def load_config(path: Path) -> Config:
-    from plumbob.sources.yamlload import YamlError, load_documents  # noqa: PLC0415
+    from plumbob.sources.yamlload import YamlError, load_documents
 
     try:
         docs = list(load_documents(path.read_bytes()))
@@ -115,17 +115,24 @@ class _Population:
 
 
 def _fingerprint(check: str, cluster: str, subject: Subject) -> str:
-    text = "\x1f".join((check, cluster, subject.kind, subject.namespace or "", subject.name,
-                        subject.path or ""))
+    text = "\x1f".join(
+        (check, cluster, subject.kind, subject.namespace or "", subject.name, subject.path or "")
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _subject(target: Object | ObjectRef, path: str | None) -> Subject:
     r = target if isinstance(target, ObjectRef) else ref(target)
     origin = r.origin
-    return Subject(kind=r.kind, name=r.name, namespace=r.namespace, api_version=r.api_version,
-                   file=origin.file if origin else None, line=origin.line if origin else None,
-                   path=path)
+    return Subject(
+        kind=r.kind,
+        name=r.name,
+        namespace=r.namespace,
+        api_version=r.api_version,
+        file=origin.file if origin else None,
+        line=origin.line if origin else None,
+        path=path,
+    )
 
 
 def _ignored(snap: Snapshot, target: Object | ObjectRef, check: Check) -> bool:
@@ -165,6 +172,10 @@ def _not_visible(snap: Snapshot, check: Check) -> str | None:
             missing = [k for k in ("Pod", "Deployment") if not snap.visible(k)]
             if missing:
                 return f"{missing[0]}: {snap.not_visible[missing[0]]}"
+        elif kind == GPU_METRICS:
+            why = gpu_metrics_missing(snap.gpu_metrics)
+            if why:
+                return f"{kind}: {why}"
         elif not snap.visible(kind):
             return f"{kind}: {snap.not_visible[kind]}"
     return None
@@ -189,7 +200,7 @@ def run(
     diags = list(diagnostics)
     populations: dict[tuple[str, str], int] = {}
     pop = _Population()
-    severities = {c.id: config.severity.get(c.id, c.severity) for c in checks}
+    severities: dict[str, Severity] = {c.id: config.severity.get(c.id, c.severity) for c in checks}
     timings: dict[str, float] = {}
     all_snaps = tuple(snapshots)
     for snap in snapshots:
@@ -197,11 +208,20 @@ def run(
         for check in checks:
             reason = _not_visible(snap, check)
             if reason is not None:
-                runs.append(CheckRun(check=check.id, cluster=cluster,
-                                     status=CheckStatus.NOT_VISIBLE, reason=reason))
+                runs.append(
+                    CheckRun(
+                        check=check.id,
+                        cluster=cluster,
+                        status=CheckStatus.NOT_VISIBLE,
+                        reason=reason,
+                    )
+                )
                 continue
-            ctx = CheckContext(options=MappingProxyType(config.options.get(check.id, {})),
-                               snapshots=all_snaps, baseline=baseline)
+            ctx = CheckContext(
+                options=MappingProxyType(config.options.get(check.id, {})),
+                snapshots=all_snaps,
+                baseline=baseline,
+            )
             started = time.perf_counter()
             made: list[Finding] = []
             try:
@@ -210,25 +230,46 @@ def run(
                     if finding is not None:
                         made.append(finding)
             except Exception as exc:  # a broken check must not take the report down
-                diags.append(Diagnostic(level=Level.ERROR, cluster=cluster,
-                                        message=f"check {check.id} failed: "
-                                                f"{type(exc).__name__}: {exc}"))
-                runs.append(CheckRun(check=check.id, cluster=cluster, status=CheckStatus.ERROR,
-                                     reason=f"{type(exc).__name__}: {exc}"))
+                diags.append(
+                    Diagnostic(
+                        level=Level.ERROR,
+                        cluster=cluster,
+                        message=f"check {check.id} failed: {type(exc).__name__}: {exc}",
+                    )
+                )
+                runs.append(
+                    CheckRun(
+                        check=check.id,
+                        cluster=cluster,
+                        status=CheckStatus.ERROR,
+                        reason=f"{type(exc).__name__}: {exc}",
+                    )
+                )
                 continue
             timings[check.id] = timings.get(check.id, 0.0) + time.perf_counter() - started
             findings.extend(made)
             populations[(check.id, cluster)] = pop.of(snap, check.reads)
-            runs.append(CheckRun(check=check.id, cluster=cluster,
-                                 status=CheckStatus.FAILED if made else CheckStatus.PASSED,
-                                 findings=len(made)))
+            runs.append(
+                CheckRun(
+                    check=check.id,
+                    cluster=cluster,
+                    status=CheckStatus.FAILED if made else CheckStatus.PASSED,
+                    findings=len(made),
+                )
+            )
         for obj, message in snap.template_errors:
-            diags.append(Diagnostic(level=Level.WARNING, cluster=cluster, message=message,
-                                    path=obj.origin.file if obj.origin else None,
-                                    line=obj.origin.line if obj.origin else None,
-                                    object=str(ref(obj))))
+            diags.append(
+                Diagnostic(
+                    level=Level.WARNING,
+                    cluster=cluster,
+                    message=message,
+                    path=obj.origin.file if obj.origin else None,
+                    line=obj.origin.line if obj.origin else None,
+                    object=str(ref(obj)),
+                )
+            )
     sections: dict[str, Any] = {}
-    categories = {c.id: c.category for c in checks}
+    categories: dict[str, str] = {c.id: c.category for c in checks}
     for analysis in analyses:
         extra, section = analysis.run(snapshots, config)
         findings.extend(extra)
@@ -242,9 +283,16 @@ def run(
             populations[key] += 1
         if section is not None:
             sections[analysis.name] = section
-    findings.sort(key=lambda f: (-f.severity.rank, CATEGORIES.index(f.category)
-                                 if f.category in CATEGORIES else 99, f.check, f.cluster,
-                                 f.subject.namespace or "", f.subject.name))
+    findings.sort(
+        key=lambda f: (
+            -f.severity.rank,
+            CATEGORIES.index(f.category) if f.category in CATEGORIES else 99,
+            f.check,
+            f.cluster,
+            f.subject.namespace or "",
+            f.subject.name,
+        )
+    )
     return Report(
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         plumbob_version=__version__,
@@ -257,8 +305,9 @@ def run(
     )
 
 
-def _finding(snap: Snapshot, check: Check, severity: Severity, hit: Hit, config: Config
-             ) -> Finding | None:
+def _finding(
+    snap: Snapshot, check: Check, severity: Severity, hit: Hit, config: Config
+) -> Finding | None:
     if _ignored(snap, hit.subject, check):
         return None
     subject = _subject(hit.subject, hit.path)
@@ -266,9 +315,15 @@ def _finding(snap: Snapshot, check: Check, severity: Severity, hit: Hit, config:
     if any(e.covers(check.id, cluster, subject) for e in config.exemptions):
         return None
     return Finding(
-        check=check.id, severity=severity, category=check.category, title=check.title,
-        cluster=cluster, subject=subject, message=hit.message,
-        fingerprint=_fingerprint(check.id, cluster, subject), evidence=dict(hit.evidence),
+        check=check.id,
+        severity=severity,
+        category=check.category,
+        title=check.title,
+        cluster=cluster,
+        subject=subject,
+        message=hit.message,
+        fingerprint=_fingerprint(check.id, cluster, subject),
+        evidence=dict(hit.evidence),
     )
 
 
@@ -276,8 +331,16 @@ def count_at_or_above(report: Report, threshold: Severity) -> int:
     return sum(1 for f in report.findings if f.severity.at_least(threshold))
 
 
-__all__ = ["IGNORE_ANNOTATION", "Analysis", "Config", "ConfigError", "Exemption",
-           "count_at_or_above", "load_config", "run"]
+__all__ = [
+    "IGNORE_ANNOTATION",
+    "Analysis",
+    "Config",
+    "ConfigError",
+    "Exemption",
+    "count_at_or_above",
+    "load_config",
+    "run",
+]
 
 
 def as_mapping(report: Report) -> Mapping[str, Any]:

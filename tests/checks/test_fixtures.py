@@ -42,8 +42,9 @@ def test_fixture(case: Path) -> None:
         if expected_file.exists():
             expected = yaml.safe_load(expected_file.read_text()).get(case.name)
             if expected is not None:
-                got = sorted(f"{f.subject.kind}/{f.subject.namespace or ''}/{f.subject.name}"
-                             for f in found)
+                got = sorted(
+                    f"{f.subject.kind}/{f.subject.namespace or ''}/{f.subject.name}" for f in found
+                )
                 assert got == sorted(expected)
     else:
         assert not found, [f.message for f in found]

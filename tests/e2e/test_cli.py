@@ -15,18 +15,28 @@ HERE = Path(__file__).parent
 
 
 def plumbob(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "plumbob", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120, env={"CI": "1", "PATH": "/usr/bin:/bin",
-                                                                "COLUMNS": "120"})
+    return subprocess.run(
+        [sys.executable, "-m", "plumbob", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={"CI": "1", "PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+    )
 
 
 @pytest.fixture
 def manifests(tmp_path: Path) -> Path:
-    (tmp_path / "nodes.json").write_text(json.dumps(
-        {"apiVersion": "v1", "kind": "List", "items": [make_node("gpu-1", gpus=8)]}))
-    (tmp_path / "app.yaml").write_text(json.dumps(
-        make_deployment("infer", "ml", containers=[make_container(image="vllm/vllm-openai:v1",
-                                                                   gpus=1)])))
+    (tmp_path / "nodes.json").write_text(
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": [make_node("gpu-1", gpus=8)]})
+    )
+    (tmp_path / "app.yaml").write_text(
+        json.dumps(
+            make_deployment(
+                "infer", "ml", containers=[make_container(image="vllm/vllm-openai:v1", gpus=1)]
+            )
+        )
+    )
     return tmp_path
 
 
@@ -83,11 +93,23 @@ def test_bad_config_names_the_key(manifests: Path, tmp_path: Path) -> None:
 
 def test_config_severity_and_exemption(manifests: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "plumbob.yaml"
-    cfg.write_text("severity: {gpu-node-untainted: critical}\n"
-                   "exemptions: [{check: gpu-namespace-without-quota, namespace: ml}]\n")
+    cfg.write_text(
+        "severity: {gpu-node-untainted: critical}\n"
+        "exemptions: [{check: gpu-namespace-without-quota, namespace: ml}]\n"
+    )
     out = tmp_path / "r.json"
-    result = plumbob("scan", str(manifests), "-c", str(cfg), "-f", "json", "-o", str(out),
-                     "--fail-on", "critical")
+    result = plumbob(
+        "scan",
+        str(manifests),
+        "-c",
+        str(cfg),
+        "-f",
+        "json",
+        "-o",
+        str(out),
+        "--fail-on",
+        "critical",
+    )
     assert result.returncode == 1
     findings = json.loads(out.read_text())["findings"]
     sev = {f["check"]: f["severity"] for f in findings}
@@ -100,8 +122,9 @@ def test_ignore_annotation(tmp_path: Path) -> None:
     node["metadata"]["annotations"] = {"plumbob.dev/ignore": "gpu-node-untainted"}
     (tmp_path / "n.json").write_text(json.dumps(node))
     result = plumbob("scan", str(tmp_path), "-f", "json")
-    assert not [f for f in json.loads(result.stdout)["findings"]
-                if f["check"] == "gpu-node-untainted"]
+    assert not [
+        f for f in json.loads(result.stdout)["findings"] if f["check"] == "gpu-node-untainted"
+    ]
 
 
 def test_checks_and_explain() -> None:

@@ -16,8 +16,11 @@ EXPECTED_NODES = {
     "aks-agentpool-30520393-vmss000000": (0.0, None, "5.4.0-1049-azure"),
     "k8s-master1": (0.0, None, "3.10.0-693.5.2.el7.x86_64"),
     "omen-omen-25l-desktop-gt12-0xxx": (0.0, None, "6.14.0-34-generic"),
-    "worker-0.imeixner20210707.lab.upshift.rdu2.redhat.com": (0.0, None,
-                                                              "4.18.0-240.22.1.el8_3.x86_64"),
+    "worker-0.imeixner20210707.lab.upshift.rdu2.redhat.com": (
+        0.0,
+        None,
+        "4.18.0-240.22.1.el8_3.x86_64",
+    ),
 }
 
 
@@ -27,8 +30,11 @@ def test_every_real_file_scans(real: Path) -> None:
     assert report.findings, "the real fixtures contain known defects"
     assert not [r for r in report.checks if r.status == "error"], "no check may crash"
     # the file that is invalid YAML upstream is named with its line
-    bad = [d for d in loaded.diagnostics
-           if d.path and d.path.endswith("gke-inference-gateway-vllm-llama3-8b.yaml")]
+    bad = [
+        d
+        for d in loaded.diagnostics
+        if d.path and d.path.endswith("gke-inference-gateway-vllm-llama3-8b.yaml")
+    ]
     assert bad and bad[0].line == 17 and "invalid YAML" in bad[0].message
     # every plain-text fragment and label map is reported, not silently dropped
     for f in real.rglob("*.labels.json"):
@@ -39,15 +45,21 @@ def test_every_real_file_scans(real: Path) -> None:
 
 
 def test_real_nodes_read_with_gpu_driver_kernel(real: Path) -> None:
-    snapshots = [s for f in sorted((real / "nodes").glob("*.json")) if ".labels." not in f.name
-                 for s in FileSource((f,)).load().snapshots if s.nodes]
+    snapshots = [
+        s
+        for f in sorted((real / "nodes").glob("*.json"))
+        if ".labels." not in f.name
+        for s in FileSource((f,)).load().snapshots
+        if s.nodes
+    ]
     snapshots += FileSource((real / "dumps",)).load().snapshots
     seen: dict[str, list[tuple[float, str | None, str]]] = {}
     for snap in snapshots:
         for node in snap.nodes:
             gpu = snap.node_gpus[node.name]
             seen.setdefault(node.name, []).append(
-                (gpu.allocatable, gpu.driver, node.status.node_info.kernel_version))
+                (gpu.allocatable, gpu.driver, node.status.node_info.kernel_version)
+            )
     for name, (gpus, driver, kernel) in EXPECTED_NODES.items():
         assert name in seen, sorted(seen)
         for got_gpus, got_driver, got_kernel in seen[name]:

@@ -19,12 +19,15 @@ def inventory(snap: Snapshot) -> Inventory:
     pools = []
     for name, nodes in snap.nodes_by_pool().items():
         products = Counter(gpus[n.name].product for n in nodes if gpus[n.name].product)
-        pools.append(PoolFact(
-            name=name, nodes=len(nodes),
-            gpu_product=products.most_common(1)[0][0] if products else None,
-            gpus_allocatable=sum(gpus[n.name].total_allocatable for n in nodes),
-            gpus_requested=sum(requested.get(n.name, 0.0) for n in nodes),
-        ))
+        pools.append(
+            PoolFact(
+                name=name,
+                nodes=len(nodes),
+                gpu_product=products.most_common(1)[0][0] if products else None,
+                gpus_allocatable=sum(gpus[n.name].total_allocatable for n in nodes),
+                gpus_requested=sum(requested.get(n.name, 0.0) for n in nodes),
+            )
+        )
     gpu_workloads = {id(t.workload) for t in snap.gpu_templates}
     return Inventory(
         cluster=snap.cluster.name,

@@ -24,8 +24,17 @@ from plumbob.report.model import Severity
 
 CheckId = NewType("CheckId", str)
 
-CATEGORIES = ("gpu", "compat", "scaling", "images", "resilience", "policy", "observability",
-              "cost", "drift")
+CATEGORIES = (
+    "gpu",
+    "compat",
+    "scaling",
+    "images",
+    "resilience",
+    "policy",
+    "observability",
+    "cost",
+    "drift",
+)
 """Check categories, in report order."""
 
 WORKLOADS = "workloads"
@@ -103,9 +112,17 @@ def check(
     def decorate(fn: CheckFn) -> CheckFn:
         params = inspect.signature(fn).parameters
         meta = Check(
-            id=CheckId(id), title=title, category=category, severity=Severity(severity),
-            why=inspect.cleandoc(why), fix=inspect.cleandoc(fix), references=tuple(references),
-            reads=tuple(reads), fn=fn, aliases=tuple(aliases), wants_context=len(params) > 1,
+            id=CheckId(id),
+            title=title,
+            category=category,
+            severity=Severity(severity),
+            why=inspect.cleandoc(why),
+            fix=inspect.cleandoc(fix),
+            references=tuple(references),
+            reads=tuple(reads),
+            fn=fn,
+            aliases=tuple(aliases),
+            wants_context=len(params) > 1,
             module=fn.__module__,
         )
         setattr(fn, _ATTR, meta)
@@ -122,13 +139,15 @@ class Registry:
         for c in checks:
             for key in (c.id, *c.aliases):
                 if key in by_id and by_id[key] is not c:
-                    raise CheckDefinitionError(f"check id {key!r} defined twice "
-                                               f"({by_id[key].module}, {c.module})")
+                    raise CheckDefinitionError(
+                        f"check id {key!r} defined twice ({by_id[key].module}, {c.module})"
+                    )
                 by_id[key] = c
         self._by_id = by_id
         order = {cat: i for i, cat in enumerate(CATEGORIES)}
-        self._checks = tuple(sorted({c.id: c for c in checks}.values(),
-                                    key=lambda c: (order[c.category], c.id)))
+        self._checks = tuple(
+            sorted({c.id: c for c in checks}.values(), key=lambda c: (order[c.category], c.id))
+        )
 
     @classmethod
     def discover(cls, package: str = "plumbob.checks") -> Registry:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from plumbob import __version__
-from plumbob.cli import checks, demo, scan
+from plumbob.cli import baseline, checks, conformance, demo, diff, history, scan
+from plumbob.cli import snapshot as snapshot_cmd
 
 app = typer.Typer(
     name="plumbob",
@@ -19,6 +20,11 @@ app.command("scan")(scan.scan)
 app.command("checks")(checks.list_checks)
 app.command("explain")(checks.explain)
 app.command("demo")(demo.demo)
+app.add_typer(baseline.app, name="baseline")
+app.command("history")(history.history)
+app.command("diff")(diff.diff)
+app.command("snapshot")(snapshot_cmd.snapshot)
+app.command("conformance")(conformance.conformance)
 
 
 @app.command("version")

@@ -11,57 +11,71 @@ from plumbob.cli.common import fail
 
 
 def list_checks(
-    category: Annotated[str | None, typer.Option("--category", help="Only this category.")
-                        ] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only this category.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
 ) -> None:
     """List every check with its id, category, severity and title."""
-    from plumbob.checks.registry import Registry  # noqa: PLC0415
+    from plumbob.checks.registry import Registry
 
     checks = [c for c in Registry.discover() if category in (None, c.category)]
     if as_json:
-        import msgspec  # noqa: PLC0415
+        import msgspec
 
-        typer.echo(msgspec.json.encode([
-            {"id": c.id, "category": c.category, "severity": c.severity.value, "title": c.title,
-             "reads": list(c.reads), "references": list(c.references)} for c in checks
-        ]).decode())
+        typer.echo(
+            msgspec.json.encode(
+                [
+                    {
+                        "id": c.id,
+                        "category": c.category,
+                        "severity": c.severity.value,
+                        "title": c.title,
+                        "reads": list(c.reads),
+                        "references": list(c.references),
+                    }
+                    for c in checks
+                ]
+            ).decode()
+        )
         return
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
-    from plumbob.render.table import SEVERITY_STYLE  # noqa: PLC0415
+    from plumbob.render.table import SEVERITY_STYLE
 
     t = Table(title=f"{len(checks)} checks", title_justify="left")
     for col in ("id", "category", "severity", "title"):
         t.add_column(col)
     for c in checks:
-        t.add_row(c.id, c.category, f"[{SEVERITY_STYLE[c.severity]}]{c.severity.value}[/]",
-                  c.title)
+        t.add_row(c.id, c.category, f"[{SEVERITY_STYLE[c.severity]}]{c.severity.value}[/]", c.title)
     Console().print(t)
 
 
-def explain(check_id: Annotated[str, typer.Argument(help="Check id, e.g. gpu-node-untainted.")]
-            ) -> None:
+def explain(
+    check_id: Annotated[str, typer.Argument(help="Check id, e.g. gpu-node-untainted.")],
+) -> None:
     """Why a check matters for AI workloads, how to fix it, references."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.markdown import Markdown  # noqa: PLC0415
+    from rich.console import Console
+    from rich.markdown import Markdown
 
-    from plumbob.checks.registry import Registry  # noqa: PLC0415
+    from plumbob.checks.registry import Registry
 
     registry = Registry.discover()
     c = registry.get(check_id)
     if c is None:
-        import difflib  # noqa: PLC0415
+        import difflib
 
         close = difflib.get_close_matches(check_id, [x.id for x in registry], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see plumbob checks"
         fail(f"no check {check_id!r}{hint}")
         raise typer.Exit(exit_codes.USAGE)
     refs = "\n".join(f"- {r}" for r in c.references) or "-"
-    fix = "\n".join(f"    {line}" if line.startswith("    ") or not line else line
-                    for line in c.fix.splitlines())
-    text = (f"# {c.id}\n\n**{c.title}** — category `{c.category}`, severity "
-            f"`{c.severity.value}`\n\n## Why it matters\n\n{c.why}\n\n## How to fix\n\n{fix}\n\n"
-            f"## References\n\n{refs}\n")
+    fix = "\n".join(
+        f"    {line}" if line.startswith("    ") or not line else line
+        for line in c.fix.splitlines()
+    )
+    text = (
+        f"# {c.id}\n\n**{c.title}** — category `{c.category}`, severity "
+        f"`{c.severity.value}`\n\n## Why it matters\n\n{c.why}\n\n## How to fix\n\n{fix}\n\n"
+        f"## References\n\n{refs}\n"
+    )
     Console().print(Markdown(text))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def stderr_console() -> Console:
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console
 
     return Console(stderr=True, highlight=False)
 
@@ -26,13 +26,14 @@ def interactive(quiet: bool) -> bool:
 
 
 @contextmanager
-def progress(description: str, quiet: bool, total: int | None = None
-             ) -> Iterator[ProgressHook | None]:
+def progress(
+    description: str, quiet: bool, total: int | None = None
+) -> Iterator[ProgressHook | None]:
     """A rich progress bar on an interactive terminal; nothing in CI or with --quiet."""
     if not interactive(quiet):
         yield None
         return
-    from rich.progress import (  # noqa: PLC0415
+    from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
@@ -41,8 +42,13 @@ def progress(description: str, quiet: bool, total: int | None = None
         TimeElapsedColumn,
     )
 
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn()]
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
     with Progress(*columns, console=stderr_console(), transient=True) as bar:
         task = bar.add_task(description, total=total)
 
@@ -61,11 +67,13 @@ def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 2
     shown = [d for d in ordered if d.level == "error"] if quiet else ordered
     for d in shown[:limit]:
         style = "red" if d.level == "error" else "yellow" if d.level == "warning" else "dim"
-        console.print(f"[{style}]{d.level}[/]: {d}", markup=True, highlight=False,
-                      soft_wrap=True)
+        console.print(f"[{style}]{d.level}[/]: {d}", markup=True, highlight=False, soft_wrap=True)
     if len(shown) > limit:
-        console.print(f"... and {len(shown) - limit} more input problems (all are in the "
-                      "JSON report's diagnostics)", style="dim")
+        console.print(
+            f"... and {len(shown) - limit} more input problems (all are in the "
+            "JSON report's diagnostics)",
+            style="dim",
+        )
 
 
 def fail(message: str) -> None:

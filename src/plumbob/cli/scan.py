@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, assert_never
+from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
 import typer
 
@@ -13,40 +13,132 @@ from plumbob.cli.common import fail, print_diagnostics, progress
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
 
+if TYPE_CHECKING:
+    from plumbob import engine as engine_config
+
 
 def _exit(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
 def scan(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Snapshot files, kubectl -o json/yaml output, manifest files or directories, "
-             "cluster-info dumps.", show_default=False)] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Snapshot files, kubectl -o json/yaml output, manifest files or directories, "
+            "cluster-info dumps.",
+            show_default=False,
+        ),
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the embedded demo fleet.")] = False,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")
-                             ] = Format.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                      help="Write the report here instead of stdout.")] = None,
-    report_json: Annotated[Path | None, typer.Option("--report-json",
-                           help="Also write the JSON report to this file.")] = None,
-    fail_on: Annotated[Severity | None, typer.Option("--fail-on",
-                       help="Exit 1 when a finding at or above this severity exists.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                      help="plumbob.yaml: severity overrides, exemptions, options.")] = None,
-    cluster: Annotated[str | None, typer.Option("--cluster",
-                       help="Cluster name for manifests read from files.")] = None,
-    max_per_check: Annotated[int, typer.Option("--max-per-check",
-                             help="Findings shown per check in the terminal report.")] = 8,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")
-                     ] = False,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format.")
+    ] = Format.TABLE,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+    ] = None,
+    report_json: Annotated[
+        Path | None, typer.Option("--report-json", help="Also write the JSON report to this file.")
+    ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="plumbob.yaml: severity overrides, exemptions, options."
+        ),
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="Cluster name for manifests read from files.")
+    ] = None,
+    max_per_check: Annotated[
+        int,
+        typer.Option("--max-per-check", help="Findings shown per check in the terminal report."),
+    ] = 8,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")] = False,
+    target_version: Annotated[
+        str | None,
+        typer.Option(
+            "--target-version",
+            help="Also flag API versions removed by this Kubernetes release (e.g. 1.33).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Baseline (intent) YAML: report every deviation."),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="PLUMBOB_STORE",
+            help="Record the scan: postgresql://..., sqlite:///file.db, a path, or "
+            "'default' (SQLite in your data directory).",
+        ),
+    ] = None,
+    pool_label: Annotated[
+        str | None,
+        typer.Option(
+            "--pool-label",
+            help="Node label naming pools (default: cloud/provisioner labels, "
+            "then instance type + GPU).",
+        ),
+    ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option("--context", help="Scan this kubeconfig context (repeatable)."),
+    ] = None,
+    all_contexts: Annotated[
+        bool, typer.Option("--all-contexts", help="Scan every context in the kubeconfig.")
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option("--kubeconfig", help="Kubeconfig file; alone, scans its current context."),
+    ] = None,
+    in_cluster: Annotated[
+        bool,
+        typer.Option("--in-cluster", help="Scan the cluster this pod runs in (service account)."),
+    ] = False,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            envvar="PLUMBOB_PROMETHEUS",
+            help="Prometheus URL for GPU utilisation (DCGM exporter metrics).",
+        ),
+    ] = None,
+    prometheus_token: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus-token",
+            envvar="PLUMBOB_PROMETHEUS_TOKEN",
+            help="Bearer token for Prometheus.",
+        ),
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
+    ] = "24h",
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help="GPU price file (rows: gpu_product, usd_per_gpu_hour) over the "
+            "shipped list prices, for idle-GPU cost.",
+        ),
+    ] = None,
 ) -> None:
     """Scan clusters for AI-readiness gaps and drift."""
-    from plumbob import engine  # noqa: PLC0415
-    from plumbob.checks.registry import Registry  # noqa: PLC0415
-    from plumbob.sources.interface import Loaded, SourceError  # noqa: PLC0415
+    from plumbob import engine
+    from plumbob.checks.registry import Registry
+    from plumbob.cli.snapshot import live_requested, load_live, with_gpu_metrics
+    from plumbob.sources.interface import Loaded, SourceError
 
-    if not paths and not demo:
-        fail("nothing to scan: give PATH... or --demo (see plumbob scan --help)")
+    live = live_requested(context, all_contexts, kubeconfig, in_cluster)
+    if not paths and not demo and not live:
+        fail("nothing to scan: give PATH..., --context NAME or --demo (see plumbob scan --help)")
         _exit(exit_codes.USAGE)
     cfg = engine.Config()
     if config is not None:
@@ -55,14 +147,35 @@ def scan(
         except engine.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
+    if target_version is not None:
+        import msgspec
+
+        from plumbob.knowledge.kubernetes import parse_minor_text
+
+        if parse_minor_text(target_version) is None:
+            fail(f"--target-version {target_version!r}: expected a Kubernetes version like 1.33")
+            _exit(exit_codes.USAGE)
+        options = {
+            **cfg.options,
+            "api-version-removed": {
+                **cfg.options.get("api-version-removed", {}),
+                "target-version": target_version,
+            },
+        }
+        cfg = msgspec.structs.replace(cfg, options=options)
+    if prices is not None:
+        cfg = _with_prices(cfg, prices)
+    from plumbob.cli.baseline import drift_analysis
+
+    drift = drift_analysis(pool_label, baseline)  # a bad baseline fails before any reading
     loaded = Loaded()
     if demo:
-        from plumbob.sources.demo import DemoSource, DemoSpec  # noqa: PLC0415
+        from plumbob.sources.demo import DemoSource, DemoSpec
 
         with progress("generating demo fleet", quiet) as hook:
             loaded.extend(DemoSource(DemoSpec()).load(hook))
     if paths:
-        from plumbob.sources.files import FileSource  # noqa: PLC0415
+        from plumbob.sources.files import FileSource
 
         try:
             with progress("reading files", quiet) as hook:
@@ -71,12 +184,33 @@ def scan(
             fail(str(exc))
             if not loaded.snapshots:
                 _exit(exit_codes.USAGE)
+    if live:
+        load_live(
+            loaded,
+            contexts=context,
+            all_contexts=all_contexts,
+            kubeconfig=kubeconfig,
+            in_cluster=in_cluster,
+            cluster=cluster,
+            quiet=quiet,
+        )
+    if prometheus and loaded.snapshots:
+        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet)
     print_diagnostics(loaded.diagnostics, quiet)
-    report = engine.run(loaded.snapshots, Registry.discover(), cfg,
-                        diagnostics=loaded.diagnostics)
+    report = engine.run(
+        loaded.snapshots,
+        Registry.discover(),
+        cfg,
+        diagnostics=loaded.diagnostics,
+        analyses=[drift, _cost_analysis()],
+    )
     _write(report, output_format, output, max_per_check)
+    if store is not None:
+        from plumbob.cli.history import record
+
+        record(store, report, loaded.snapshots, pool_label, quiet)
     if report_json is not None:
-        from plumbob.render import json as json_renderer  # noqa: PLC0415
+        from plumbob.render import json as json_renderer
 
         report_json.write_bytes(json_renderer.encode(report))
     if fail_on is not None and engine.count_at_or_above(report, fail_on):
@@ -84,19 +218,20 @@ def scan(
 
 
 def _write(report: object, fmt: Format, output: Path | None, max_per_check: int) -> None:
-    from plumbob.report.model import Report  # noqa: PLC0415
+    from plumbob.report.model import Report
 
     assert isinstance(report, Report)
     out = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
         match fmt:
             case Format.TABLE:
-                from plumbob.render import table  # noqa: PLC0415
+                from plumbob.render import table
 
-                table.render(report, out, max_per_check=max_per_check,
-                             width=120 if output else None)
+                table.render(
+                    report, out, max_per_check=max_per_check, width=120 if output else None
+                )
             case Format.JSON:
-                from plumbob.render import json as json_renderer  # noqa: PLC0415
+                from plumbob.render import json as json_renderer
 
                 json_renderer.render(report, out)
             case _:
@@ -104,3 +239,30 @@ def _write(report: object, fmt: Format, output: Path | None, max_per_check: int)
     finally:
         if output:
             out.close()
+
+
+def _with_prices(cfg: engine_config.Config, path: Path) -> engine_config.Config:
+    """Validate a --prices file and pass it to every cost check as option `prices`."""
+    import msgspec
+
+    from plumbob.checks.registry import Registry
+    from plumbob.knowledge.prices import PricesError, load_prices
+
+    try:
+        load_prices(path)
+    except PricesError as exc:
+        fail(f"--prices: {exc}")
+        _exit(exit_codes.USAGE)
+    options = dict(cfg.options)
+    for check in Registry.discover():
+        if check.category == "cost":
+            options[check.id] = {**options.get(check.id, {}), "prices": str(path)}
+    return msgspec.structs.replace(cfg, options=options)
+
+
+def _cost_analysis() -> engine_config.Analysis:
+    """The `gpu-cost` report section (GPU totals and idle cost per cluster and pool)."""
+    from plumbob import engine
+    from plumbob.checks.cost.summary import SECTION, cost_section
+
+    return engine.Analysis(SECTION, cost_section)

@@ -35,7 +35,7 @@ def load_table(name: str) -> dict[str, Any]:
     except FileNotFoundError:
         raise KnowledgeError(f"no knowledge table {name!r}; have {table_names()}") from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+    data = yaml.load(text, Loader=loader)
     if not isinstance(data, dict) or data.get("kind") != name:
         raise KnowledgeError(f"knowledge table {name}.yaml does not declare kind: {name}")
     return data

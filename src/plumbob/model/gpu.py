@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plumbob.model.objects import Container, Node, ResourceList
+from plumbob.model.objects import Container, GenericObject, Node, PodSpec, ResourceList
 from plumbob.model.quantity import quantity_or_zero
 
 WHOLE_GPU_RESOURCES = (
@@ -25,6 +25,20 @@ WHOLE_GPU_RESOURCES = (
 
 MIG_PREFIX = "nvidia.com/mig-"
 
+LEGACY_GPU_RESOURCES = {"alpha.kubernetes.io/nvidia-gpu": "nvidia.com/gpu"}
+"""Resource names kubelets stopped offering (the in-tree accelerator support was removed in
+Kubernetes 1.11), with what replaced them."""
+
+GPU_DRA_DRIVERS = ("gpu.nvidia.com", "gpu.amd.com")
+"""DRA drivers whose ResourceSlices publish GPUs (knowledge/ai_components.yaml,
+nvidia-dra-driver-gpu dra_driver_names; ROCm/k8s-gpu-dra-driver v1.0.0 release notes)."""
+
+KAI_SHARE_ANNOTATIONS = ("gpu-fraction", "gpu-memory")
+"""Pod annotations with which KAI Scheduler hands out a share of a GPU instead of a resource
+request (NVIDIA/KAI-Scheduler docs/gpu-sharing)."""
+
+SHARING_STRATEGIES = ("time-slicing", "mps")
+
 _NVIDIA_PCI_LABEL = "feature.node.kubernetes.io/pci-10de.present"
 _CLOUD_GPU_LABELS = (
     "cloud.google.com/gke-accelerator",
@@ -32,11 +46,22 @@ _CLOUD_GPU_LABELS = (
     "k8s.amazonaws.com/accelerator",
     "accelerator",
 )
-_MIG_PROFILE = re.compile(r"^nvidia\.com/mig-(\d+g\.\d+gb)(?:\.(?:count|memory|engines\..*|slices\..*|multiprocessors|product|replicas|sharing-strategy))?$")
+_MIG_PROFILE = re.compile(
+    r"^nvidia\.com/mig-(\d+g\.\d+gb)(?:\.(?:count|memory|engines\..*|slices\..*|multiprocessors|product|replicas|sharing-strategy))?$"
+)
 
 
 def is_gpu_resource(name: str) -> bool:
     return name in WHOLE_GPU_RESOURCES or name.startswith(MIG_PREFIX)
+
+
+def is_mig_resource(name: str) -> bool:
+    return name.startswith(MIG_PREFIX)
+
+
+def mig_profile(resource: str) -> str:
+    """'nvidia.com/mig-1g.10gb' -> '1g.10gb'."""
+    return resource.removeprefix(MIG_PREFIX)
 
 
 def gpu_amount(resources: ResourceList) -> float:
@@ -57,6 +82,29 @@ def container_gpu_resources(container: Container) -> dict[str, float]:
         for key, value in source.items():
             if is_gpu_resource(key):
                 out.setdefault(key, quantity_or_zero(value))
+    return out
+
+
+def pod_uses_gpu(spec: PodSpec, annotations: dict[str, str] | None = None) -> bool:
+    """A pod that gets a GPU one way or another: a GPU resource request, a DRA resource claim,
+    or a KAI Scheduler GPU-share annotation."""
+    if any(container_gpu_request(c) for c in spec.all_containers):
+        return True
+    if spec.resource_claims or any(c.resources.claims for c in spec.all_containers):
+        return True
+    return any(k in (annotations or {}) for k in KAI_SHARE_ANNOTATIONS)
+
+
+def offered_resources(node: Node) -> dict[str, float]:
+    """GPU resource name -> amount the node offers (allocatable, or capacity when a trimmed
+    export has no allocatable), only names with a non-zero amount."""
+    source = node.status.allocatable or node.status.capacity
+    out: dict[str, float] = {}
+    for key, value in source.items():
+        if is_gpu_resource(key):
+            amount = quantity_or_zero(value)
+            if amount > 0:
+                out[key] = amount
     return out
 
 
@@ -84,11 +132,40 @@ class NodeGpu:
     mig_config: str | None = None
     sharing_strategy: str | None = None
     replicas: int | None = None
+    offered: dict[str, float] = field(default_factory=dict)
+    """GPU resource name -> non-zero allocatable amount (whole, shared, MIG, legacy names)."""
+    mig_labelled: dict[str, int] = field(default_factory=dict)
+    """MIG profile -> slice count from GFD labels (nvidia.com/mig-<profile>.count)."""
+    dra_devices: int = 0
+    """Devices DRA drivers for GPUs publish for this node in ResourceSlices."""
+    workload_config: str | None = None
+    """nvidia.com/gpu.workload.config: container (default), vm-passthrough or vm-vgpu."""
+    status_known: bool = False
+    """The node object carries status.capacity or status.allocatable (not a bare manifest)."""
 
     @property
     def present(self) -> bool:
-        """The node has GPUs, by resources or by labels."""
-        return self.hardware or self.capacity > 0 or bool(self.mig_allocatable)
+        """The node has GPUs, by resources, labels or DRA ResourceSlices."""
+        return (
+            self.hardware or self.capacity > 0 or bool(self.mig_allocatable) or self.dra_devices > 0
+        )
+
+    @property
+    def shared(self) -> bool:
+        """GPUs are time-sliced or shared through MPS (several pods per GPU)."""
+        return (
+            self.sharing_strategy in SHARING_STRATEGIES
+            or (self.replicas or 0) > 1
+            or "nvidia.com/gpu.shared" in self.offered
+        )
+
+    @property
+    def physical_count(self) -> int | None:
+        """Physical GPUs from labels: GFD's nvidia.com/gpu.count counts MIG devices under the
+        single strategy, so it is only physical without MIG or with the mixed strategy."""
+        if self.mig_strategy == "single":
+            return None
+        return self.labelled_count
 
     @property
     def total_allocatable(self) -> float:
@@ -108,7 +185,10 @@ def _driver_version(labels: dict[str, str]) -> str | None:
     full = labels.get("nvidia.com/cuda.driver-version.full")
     if full:
         return full
-    for prefix, rev in (("nvidia.com/cuda.driver-version.", "revision"), ("nvidia.com/cuda.driver.", "rev")):
+    for prefix, rev in (
+        ("nvidia.com/cuda.driver-version.", "revision"),
+        ("nvidia.com/cuda.driver.", "rev"),
+    ):
         major = labels.get(prefix + "major")
         if major:
             minor = labels.get(prefix + "minor")
@@ -129,7 +209,18 @@ def _cuda_version(labels: dict[str, str]) -> str | None:
     return None
 
 
-def node_gpu(node: Node) -> NodeGpu:
+def _mig_labels(labels: dict[str, str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, value in labels.items():
+        if key.startswith(MIG_PREFIX) and key.endswith(".count"):
+            profile = mig_profile_of_label(key)
+            count = _int(value)
+            if profile and count:
+                out[profile] = count
+    return out
+
+
+def node_gpu(node: Node, dra_devices: int = 0) -> NodeGpu:
     labels = node.labels
     alloc = node.status.allocatable
     cap = node.status.capacity
@@ -173,6 +264,11 @@ def node_gpu(node: Node) -> NodeGpu:
         mig_config=labels.get("nvidia.com/mig.config"),
         sharing_strategy=labels.get("nvidia.com/gpu.sharing-strategy"),
         replicas=_int(labels.get("nvidia.com/gpu.replicas")),
+        offered=offered_resources(node),
+        mig_labelled=_mig_labels(labels),
+        dra_devices=dra_devices,
+        workload_config=labels.get("nvidia.com/gpu.workload.config"),
+        status_known=bool(node.status.capacity or node.status.allocatable),
     )
 
 
@@ -180,3 +276,16 @@ def mig_profile_of_label(label: str) -> str | None:
     """'nvidia.com/mig-1g.10gb.count' -> '1g.10gb'."""
     match = _MIG_PROFILE.match(label)
     return match.group(1) if match else None
+
+
+def dra_gpu_devices(slices: tuple[GenericObject, ...]) -> dict[str, int]:
+    """Node name -> devices published by GPU DRA drivers (resource.k8s.io ResourceSlices)."""
+    out: dict[str, int] = {}
+    for obj in slices:
+        spec = obj.spec if isinstance(obj.spec, dict) else {}
+        node = spec.get("nodeName")
+        if spec.get("driver") not in GPU_DRA_DRIVERS or not isinstance(node, str):
+            continue
+        devices = spec.get("devices")
+        out[node] = out.get(node, 0) + (len(devices) if isinstance(devices, list) else 0)
+    return out

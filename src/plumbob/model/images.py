@@ -35,7 +35,7 @@ def parse_image(image: str) -> ImageRef:
     colon = rest.rfind(":")
     tag = None
     if colon > slash:
-        rest, tag = rest[:colon], rest[colon + 1:]
+        rest, tag = rest[:colon], rest[colon + 1 :]
     first, sep, remainder = rest.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost"):
         registry, repository = first, remainder
@@ -43,5 +43,6 @@ def parse_image(image: str) -> ImageRef:
         registry, repository = DEFAULT_REGISTRY, rest
     if registry == DEFAULT_REGISTRY and "/" not in repository:
         repository = f"library/{repository}"
-    return ImageRef(registry=registry, repository=repository, tag=tag or None,
-                    digest=digest or None)
+    return ImageRef(
+        registry=registry, repository=repository, tag=tag or None, digest=digest or None
+    )

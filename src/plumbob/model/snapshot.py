@@ -10,7 +10,8 @@ from typing import TypeVar
 
 import msgspec
 
-from plumbob.model.gpu import NodeGpu, container_gpu_request, node_gpu
+from plumbob.model.gpu import NodeGpu, container_gpu_request, dra_gpu_devices, node_gpu
+from plumbob.model.metrics import GpuMetrics
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import (
     GenericObject,
@@ -60,6 +61,7 @@ class Snapshot:
         discovery: Discovery | None = None,
         not_visible: Mapping[str, str] | None = None,
         source: str = "",
+        gpu_metrics: GpuMetrics | None = None,
     ) -> None:
         grouped: dict[str, list[Object]] = defaultdict(list)
         for obj in objects:
@@ -69,10 +71,24 @@ class Snapshot:
         self.discovery = discovery
         self.source = source
         self.not_visible: Mapping[str, str] = MappingProxyType(dict(not_visible or {}))
+        self.gpu_metrics = gpu_metrics
+        """GPU utilisation over a window (Prometheus/DCGM), when it was asked for."""
         self._by_kind: Mapping[str, tuple[Object, ...]] = MappingProxyType(
             {k: tuple(v) for k, v in grouped.items()}
         )
         self.template_errors: list[tuple[Object, str]] = []
+
+    def with_gpu_metrics(self, metrics: GpuMetrics) -> Snapshot:
+        """The same cluster and objects, carrying GPU utilisation metrics."""
+        return Snapshot(
+            cluster=self.cluster,
+            objects=self,
+            captured_at=self.captured_at,
+            discovery=self.discovery,
+            not_visible=self.not_visible,
+            source=self.source,
+            gpu_metrics=metrics,
+        )
 
     # ------------------------------------------------------------ plain access
 
@@ -100,12 +116,16 @@ class Snapshot:
     def has_group(self, group: str) -> bool:
         """Whether an API group is served: from discovery, or from objects seen."""
         if self.discovery is not None:
-            return any(gv.split("/")[0] == group for gv in self.discovery.group_versions if "/" in gv)
+            return any(
+                gv.split("/")[0] == group for gv in self.discovery.group_versions if "/" in gv
+            )
         return group in self._groups_seen
 
     @cached_property
     def _groups_seen(self) -> frozenset[str]:
-        return frozenset(objs[0].group for objs in self._by_kind.values() if objs)
+        # Every object, not the first of each kind: kinds of different groups can share a name
+        # (kyverno.io and nvidia.com both serve ClusterPolicy).
+        return frozenset(o.group for objs in self._by_kind.values() for o in objs)
 
     @cached_property
     def server_minor(self) -> tuple[int, int] | None:
@@ -125,7 +145,8 @@ class Snapshot:
     @cached_property
     def node_gpus(self) -> Mapping[str, NodeGpu]:
         """Node name -> what it says about its GPUs."""
-        return MappingProxyType({n.name: node_gpu(n) for n in self.nodes})
+        dra = dra_gpu_devices(self.generic("ResourceSlice"))
+        return MappingProxyType({n.name: node_gpu(n, dra.get(n.name, 0)) for n in self.nodes})
 
     @cached_property
     def gpu_nodes(self) -> tuple[Node, ...]:
@@ -219,7 +240,8 @@ class Snapshot:
     def gpu_templates(self) -> tuple[PodTemplate, ...]:
         """Templates with at least one container requesting a GPU."""
         return tuple(
-            t for t in self.pod_templates
+            t
+            for t in self.pod_templates
             if any(container_gpu_request(c) for c in t.spec.all_containers)
         )
 
@@ -247,9 +269,7 @@ class Snapshot:
     @cached_property
     def namespaces(self) -> Mapping[str, Namespace | None]:
         """Every namespace named by a Namespace object or used by a namespaced object."""
-        out: dict[str, Namespace | None] = {
-            n.name: n for n in self.typed("Namespace", Namespace)
-        }
+        out: dict[str, Namespace | None] = {n.name: n for n in self.typed("Namespace", Namespace)}
         for obj in self:
             if obj.namespace and obj.namespace not in out:
                 out[obj.namespace] = None

@@ -31,12 +31,24 @@ from plumbob.model.objects import (
 )
 
 TRAINING_KINDS = frozenset(
-    {"PyTorchJob", "TFJob", "MPIJob", "PaddleJob", "XGBoostJob", "MXJob", "JAXJob", "JobSet",
-     "RayJob", "Job.batch.volcano.sh"}
+    {
+        "PyTorchJob",
+        "TFJob",
+        "MPIJob",
+        "PaddleJob",
+        "XGBoostJob",
+        "MXJob",
+        "JAXJob",
+        "JobSet",
+        "RayJob",
+        "Job.batch.volcano.sh",
+    }
 )
 """Kinds that run distributed training (multi-pod, all-or-nothing)."""
 
-INFERENCE_KINDS = frozenset({"InferenceService", "LeaderWorkerSet", "RayService", "Service.serving.knative.dev"})
+INFERENCE_KINDS = frozenset(
+    {"InferenceService", "LeaderWorkerSet", "RayService", "Service.serving.knative.dev"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +114,13 @@ def _replica_specs(field: str) -> Extractor:
         if isinstance(specs, dict):
             for role, rspec in specs.items():
                 if isinstance(rspec, dict):
-                    yield (f"spec.{field}.{role}.template", role, _int(rspec.get("replicas"), 1),
-                           rspec.get("template"))
+                    yield (
+                        f"spec.{field}.{role}.template",
+                        role,
+                        _int(rspec.get("replicas"), 1),
+                        rspec.get("template"),
+                    )
+
     return extract
 
 
@@ -113,8 +130,12 @@ def _jobset(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
         if isinstance(rj, dict):
             job_spec = _dig(rj, "template", "spec") or {}
             pods = _int(rj.get("replicas"), 1) * _int(_dig(job_spec, "parallelism"), 1)
-            yield (f"spec.replicatedJobs[{i}].template.spec.template", rj.get("name"), pods,
-                   _dig(job_spec, "template"))
+            yield (
+                f"spec.replicatedJobs[{i}].template.spec.template",
+                rj.get("name"),
+                pods,
+                _dig(job_spec, "template"),
+            )
 
 
 def _ray_cluster_spec(prefix: str, spec: Any) -> Iterator[tuple[str, str | None, int, Any]]:
@@ -125,8 +146,12 @@ def _ray_cluster_spec(prefix: str, spec: Any) -> Iterator[tuple[str, str | None,
     for i, group in enumerate(workers if isinstance(workers, list) else []):
         if isinstance(group, dict):
             n = _int(group.get("replicas"), _int(group.get("minReplicas"), 1))
-            yield (f"{prefix}.workerGroupSpecs[{i}].template", group.get("groupName") or "worker",
-                   n, group.get("template"))
+            yield (
+                f"{prefix}.workerGroupSpecs[{i}].template",
+                group.get("groupName") or "worker",
+                n,
+                group.get("template"),
+            )
 
 
 def _ray(field: str | None) -> Extractor:
@@ -135,11 +160,23 @@ def _ray(field: str | None) -> Extractor:
             yield from _ray_cluster_spec("spec", obj.spec)
         else:
             yield from _ray_cluster_spec(f"spec.{field}", _dig(obj.spec, field))
+
     return extract
 
 
-_KSERVE_CONTAINER_KEYS = ("model", "tensorflow", "pytorch", "sklearn", "xgboost", "onnx", "triton",
-                          "pmml", "lightgbm", "paddle", "huggingface")
+_KSERVE_CONTAINER_KEYS = (
+    "model",
+    "tensorflow",
+    "pytorch",
+    "sklearn",
+    "xgboost",
+    "onnx",
+    "triton",
+    "pmml",
+    "lightgbm",
+    "paddle",
+    "huggingface",
+)
 
 
 def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
@@ -155,8 +192,12 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
                 containers.insert(0, {"name": "kserve-container", **model})
         pod["containers"] = containers
         pod = {k: v for k, v in pod.items() if k in _POD_SPEC_KEYS}
-        yield (f"spec.{component}", component, _int(comp.get("minReplicas"), 1),
-               {"metadata": {"labels": _dig(obj.metadata, "labels") or {}}, "spec": pod})
+        yield (
+            f"spec.{component}",
+            component,
+            _int(comp.get("minReplicas"), 1),
+            {"metadata": {"labels": _dig(obj.metadata, "labels") or {}}, "spec": pod},
+        )
 
 
 def _lws(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
@@ -168,21 +209,30 @@ def _lws(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     if isinstance(lwt.get("leaderTemplate"), dict):
         yield "spec.leaderWorkerTemplate.leaderTemplate", "leader", groups, lwt["leaderTemplate"]
         size -= 1
-    yield ("spec.leaderWorkerTemplate.workerTemplate", "worker", groups * max(size, 1),
-           lwt.get("workerTemplate"))
+    yield (
+        "spec.leaderWorkerTemplate.workerTemplate",
+        "worker",
+        groups * max(size, 1),
+        lwt.get("workerTemplate"),
+    )
 
 
 def _volcano_job(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     tasks = _dig(obj.spec, "tasks")
     for i, task in enumerate(tasks if isinstance(tasks, list) else []):
         if isinstance(task, dict):
-            yield (f"spec.tasks[{i}].template", task.get("name"), _int(task.get("replicas"), 1),
-                   task.get("template"))
+            yield (
+                f"spec.tasks[{i}].template",
+                task.get("name"),
+                _int(task.get("replicas"), 1),
+                task.get("template"),
+            )
 
 
 def _single(path: str, *keys: str) -> Extractor:
     def extract(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
         yield path, None, _int(_dig(obj.spec, "replicas"), 1), _dig(obj.spec, *keys)
+
     return extract
 
 
@@ -209,8 +259,16 @@ CUSTOM_TEMPLATES: dict[str, Extractor] = {
 """Kind key -> extractor of its pod templates."""
 
 WORKLOAD_KINDS = frozenset(
-    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
-     *CUSTOM_TEMPLATES}
+    {
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Pod",
+        *CUSTOM_TEMPLATES,
+    }
 )
 
 
@@ -226,12 +284,18 @@ def templates_of(obj: Object) -> Iterator[PodTemplate]:
             yield PodTemplate(obj, t.spec, t.metadata, "spec.template.spec")
         case Job():
             t = obj.spec.template
-            yield PodTemplate(obj, t.spec, t.metadata, "spec.template.spec",
-                              replicas=obj.spec.parallelism or 1)
+            yield PodTemplate(
+                obj, t.spec, t.metadata, "spec.template.spec", replicas=obj.spec.parallelism or 1
+            )
         case CronJob():
             js = obj.spec.job_template.spec
-            yield PodTemplate(obj, js.template.spec, js.template.metadata,
-                              "spec.jobTemplate.spec.template.spec", replicas=js.parallelism or 1)
+            yield PodTemplate(
+                obj,
+                js.template.spec,
+                js.template.metadata,
+                "spec.jobTemplate.spec.template.spec",
+                replicas=js.parallelism or 1,
+            )
         case Pod():
             yield PodTemplate(obj, obj.spec, obj.metadata, "spec")
         case GenericObject():
@@ -242,6 +306,6 @@ def templates_of(obj: Object) -> Iterator[PodTemplate]:
                 if raw is None:
                     continue
                 t = _to_template(raw, f"{obj.kind}/{obj.name} {path}")
-                yield PodTemplate(obj, t.spec, t.metadata, f"{path}.spec", role=role,
-                                  replicas=replicas)
-
+                yield PodTemplate(
+                    obj, t.spec, t.metadata, f"{path}.spec", role=role, replicas=replicas
+                )

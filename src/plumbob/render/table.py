@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from typing import TextIO
 
@@ -35,21 +36,44 @@ def _bar(value: int, width: int = 20) -> Text:
 
 def _inventory(report: Report) -> Table:
     t = Table(box=box.SIMPLE_HEAVY, title="Clusters", title_justify="left", expand=False)
-    for col in ("cluster", "version", "nodes", "GPU nodes", "GPUs", "requested", "GPU models",
-                "workloads"):
-        t.add_column(col, justify="right" if col in ("nodes", "GPU nodes", "GPUs", "requested",
-                                                     "workloads") else "left")
+    for col in (
+        "cluster",
+        "version",
+        "nodes",
+        "GPU nodes",
+        "GPUs",
+        "requested",
+        "GPU models",
+        "workloads",
+    ):
+        t.add_column(
+            col,
+            justify="right"
+            if col in ("nodes", "GPU nodes", "GPUs", "requested", "workloads")
+            else "left",
+        )
     for inv in report.clusters:
         models = ", ".join(f"{n}× {m}" for m, n in list(inv.gpu_models.items())[:3]) or "-"
-        t.add_row(inv.cluster, inv.kubernetes_version or "-", str(inv.nodes), str(inv.gpu_nodes),
-                  f"{inv.gpus_allocatable:g}", f"{inv.gpus_requested:g}", models,
-                  f"{inv.workloads} ({inv.gpu_workloads} GPU)")
+        t.add_row(
+            inv.cluster,
+            inv.kubernetes_version or "-",
+            str(inv.nodes),
+            str(inv.gpu_nodes),
+            f"{inv.gpus_allocatable:g}",
+            f"{inv.gpus_requested:g}",
+            models,
+            f"{inv.workloads} ({inv.gpu_workloads} GPU)",
+        )
     return t
 
 
 def _scores(report: Report) -> Table:
-    t = Table(box=box.SIMPLE_HEAVY, title=f"Score {report.scores.overall}/100",
-              title_justify="left", title_style=f"bold {_score_style(report.scores.overall)}")
+    t = Table(
+        box=box.SIMPLE_HEAVY,
+        title=f"Score {report.scores.overall}/100",
+        title_justify="left",
+        title_style=f"bold {_score_style(report.scores.overall)}",
+    )
     t.add_column("category")
     t.add_column("score", justify="right")
     t.add_column("")
@@ -57,6 +81,15 @@ def _scores(report: Report) -> Table:
     for c in report.scores.categories:
         t.add_row(c.category, str(c.score), _bar(c.score), f"{c.failed}/{c.checks}")
     return t
+
+
+def _short_path(path: str) -> str:
+    """Paths under the working directory are shown relative to it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def _findings(report: Report, max_per_check: int) -> list[Panel]:
@@ -68,7 +101,7 @@ def _findings(report: Report, max_per_check: int) -> list[Panel]:
     for cat, items in by_cat.items():
         t = Table(box=None, show_header=False, expand=True, padding=(0, 1))
         t.add_column("severity", no_wrap=True, width=9)
-        t.add_column("finding", ratio=1)
+        t.add_column("finding", ratio=1, overflow="fold")
         shown: Counter[tuple[str, str]] = Counter()
         hidden: Counter[tuple[str, str]] = Counter()
         for f in items:
@@ -79,7 +112,9 @@ def _findings(report: Report, max_per_check: int) -> list[Panel]:
             shown[key] += 1
             where = ""
             if f.subject.file:
-                where = f.subject.file + (f":{f.subject.line}" if f.subject.line else "")
+                where = _short_path(f.subject.file) + (
+                    f":{f.subject.line}" if f.subject.line else ""
+                )
             line = Text()
             line.append(f"{f.check}", style="bold")
             if multi:
@@ -93,13 +128,15 @@ def _findings(report: Report, max_per_check: int) -> list[Panel]:
             t.add_row("", Text(f"{check}{label}: {n} more (see the JSON report)", style="dim"))
         counts = Counter(f.severity for f in items)
         summary = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
-        panels.append(Panel(t, title=f"[bold]{cat}[/] — {summary}", title_align="left",
-                            border_style="grey50"))
+        panels.append(
+            Panel(t, title=f"[bold]{cat}[/] — {summary}", title_align="left", border_style="grey50")
+        )
     return panels
 
 
-def render(report: Report, out: TextIO, *, max_per_check: int = MAX_PER_CHECK,
-           width: int | None = None) -> None:
+def render(
+    report: Report, out: TextIO, *, max_per_check: int = MAX_PER_CHECK, width: int | None = None
+) -> None:
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     console.print(_inventory(report))
     console.print(_scores(report))
@@ -108,6 +145,12 @@ def render(report: Report, out: TextIO, *, max_per_check: int = MAX_PER_CHECK,
         console.print(Group(*panels))
     else:
         console.print(Text("No findings.", style="bold green"))
+    if "drift" in report.sections:
+        from plumbob.render.drift import drift_panel
+
+        drift = drift_panel(report.sections["drift"])
+        if drift is not None:
+            console.print(drift)
     counts = Counter(f.severity for f in report.findings)
     summary = Text("Findings: ", style="bold")
     summary.append(", ".join(f"{counts[s]} {s.value}" for s in Severity) or "none")

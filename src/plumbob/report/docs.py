@@ -18,9 +18,13 @@ def _field_docs(cls: type) -> dict[str, str]:
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
     for node, nxt in zip(body, [*body[1:], None], strict=True):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
             docs[node.target.id] = " ".join(nxt.value.value.split())
     return docs
 
@@ -31,8 +35,17 @@ def _type_name(tp: object) -> str:
 
 
 def render() -> str:
-    structs = [model.Report, model.Inventory, model.PoolFact, model.Finding, model.Subject,
-               model.CheckRun, model.Scores, model.CategoryScore, model.Diagnostic]
+    structs: list[type[msgspec.Struct]] = [
+        model.Report,
+        model.Inventory,
+        model.PoolFact,
+        model.Finding,
+        model.Subject,
+        model.CheckRun,
+        model.Scores,
+        model.CategoryScore,
+        model.Diagnostic,
+    ]
     lines = [
         "# Report schema",
         "",
@@ -45,14 +58,14 @@ def render() -> str:
     ]
     for cls in structs:
         doc = inspect.getdoc(cls) or ""
-        lines += [f"## {cls.__name__}", "", doc, "", "| field | type | meaning |",
-                  "|---|---|---|"]
+        lines += [f"## {cls.__name__}", "", doc, "", "| field | type | meaning |", "|---|---|---|"]
         hints = typing.get_type_hints(cls)
         docs = _field_docs(cls)
         info = msgspec.structs.fields(cls)
         for f in info:
-            lines.append(f"| `{f.encode_name}` | `{_type_name(hints[f.name])}` | "
-                         f"{docs.get(f.name, '')} |")
+            lines.append(
+                f"| `{f.encode_name}` | `{_type_name(hints[f.name])}` | {docs.get(f.name, '')} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -5,11 +5,13 @@ For each check that ran on a cluster and found something:
     penalty = WEIGHT[severity] * (0.3 + 0.7 * affected / population)
 
 `affected` is the number of distinct subjects with a finding, `population` the number of
-subjects the check looked at (nodes for a node check, workloads for a workload check). A
-category's score is 100 minus the sum of its checks' penalties (floor 0), averaged over clusters;
-the overall score is the mean of the category scores. So one bad namespace in a thousand costs a
-high-severity check 4.5 points, not the whole category. Checks that could not run (input not
-visible) neither add nor remove points; the report lists them.
+subjects the check looked at (nodes for a node check, workloads for a workload check). A finding
+about the whole cluster (subject kind `Cluster`: a missing admission engine, no metrics
+pipeline) affects everything, so its share is 1. A category's score is 100 minus the sum of its
+checks' penalties (floor 0), averaged over clusters; the overall score is the mean of the
+category scores. So one bad namespace in a thousand costs a high-severity check 4.5 points, not
+the whole category. Checks that could not run (input not visible) neither add nor remove points;
+the report lists them. docs/scoring.md explains the formula with examples.
 """
 
 from __future__ import annotations
@@ -19,9 +21,18 @@ from collections.abc import Iterable, Mapping
 
 from plumbob.report.model import CategoryScore, CheckRun, CheckStatus, Finding, Scores, Severity
 
-WEIGHT = {Severity.CRITICAL: 30.0, Severity.HIGH: 15.0, Severity.MEDIUM: 8.0, Severity.LOW: 3.0,
-          Severity.INFO: 0.0}
+WEIGHT = {
+    Severity.CRITICAL: 30.0,
+    Severity.HIGH: 15.0,
+    Severity.MEDIUM: 8.0,
+    Severity.LOW: 3.0,
+    Severity.INFO: 0.0,
+}
 BASE_SHARE = 0.3
+"""Part of a check's weight charged as soon as it fails at all; the rest scales with the share."""
+
+WHOLE_CLUSTER = "Cluster"
+"""Subject kind of findings about the cluster as a whole: they affect every subject."""
 
 
 def score(
@@ -52,7 +63,7 @@ def score(
             continue
         failed[cat].add(run.check)
         population = max(populations.get((run.check, run.cluster), 0), len(hit), 1)
-        share = len(hit) / population
+        share = 1.0 if any(kind == WHOLE_CLUSTER for kind, _, _ in hit) else len(hit) / population
         penalty[(cat, run.cluster)] += WEIGHT[severities[run.check]] * (
             BASE_SHARE + (1 - BASE_SHARE) * share
         )
@@ -60,7 +71,13 @@ def score(
     cats = []
     for cat in ordered:
         per_cluster = [max(0.0, 100.0 - penalty[(cat, cl)]) for cl in sorted(clusters[cat])]
-        cats.append(CategoryScore(category=cat, score=round(sum(per_cluster) / len(per_cluster)),
-                                  checks=len(checks[cat]), failed=len(failed[cat])))
+        cats.append(
+            CategoryScore(
+                category=cat,
+                score=round(sum(per_cluster) / len(per_cluster)),
+                checks=len(checks[cat]),
+                failed=len(failed[cat]),
+            )
+        )
     overall = round(sum(c.score for c in cats) / len(cats)) if cats else 100
     return Scores(overall=overall, categories=cats)

@@ -21,7 +21,8 @@ import msgspec
 from plumbob.model.objects import Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Snapshot
 from plumbob.report.model import Diagnostic, Level
-from plumbob.sources.decode import ObjectDecoder
+from plumbob.sources import jsonstream
+from plumbob.sources.decode import ObjectDecoder, gc_paused
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.snapshot_file import SNAPSHOT_API_VERSION, SnapshotFile, snapshot_from_file
 from plumbob.sources.yamlload import YamlError, load_documents
@@ -29,14 +30,27 @@ from plumbob.sources.yamlload import YamlError, load_documents
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".json.gz", ".yaml.gz", ".yml.gz")
 MAX_FILE_BYTES = 2 * 1024**3
 """Largest file (after decompression) plumbob reads; bigger ones get a diagnostic."""
+STREAM_ABOVE = 32 * 1024**2
+"""JSON Lists from this size on are read block by block (sources/jsonstream.py)."""
+_STREAM_SUFFIXES = (".json", ".json.gz")
 _SNIFF = 8192
 
 _KIND_BY_NAME = {
-    "nodes": "Node", "node": "Node", "pods": "Pod", "pod": "Pod", "services": "Service",
-    "deployments": "Deployment", "daemonsets": "DaemonSet", "replicasets": "ReplicaSet",
-    "statefulsets": "StatefulSet", "jobs": "Job", "cronjobs": "CronJob",
-    "replication-controllers": "ReplicationController", "events": "Event",
-    "namespaces": "Namespace", "persistentvolumes": "PersistentVolume",
+    "nodes": "Node",
+    "node": "Node",
+    "pods": "Pod",
+    "pod": "Pod",
+    "services": "Service",
+    "deployments": "Deployment",
+    "daemonsets": "DaemonSet",
+    "replicasets": "ReplicaSet",
+    "statefulsets": "StatefulSet",
+    "jobs": "Job",
+    "cronjobs": "CronJob",
+    "replication-controllers": "ReplicationController",
+    "events": "Event",
+    "namespaces": "Namespace",
+    "persistentvolumes": "PersistentVolume",
     "configmaps": "ConfigMap",
 }
 """File or directory names that say what kind an object without `kind` is (cluster dumps,
@@ -98,18 +112,34 @@ def _kind_hint(path: Path, root: Path | None) -> str | None:
 
 
 class FileReader:
-    """Reads one file into objects (or a snapshot file), reporting problems as diagnostics."""
+    """Reads one file into objects (or a snapshot file), reporting problems as diagnostics.
 
-    def __init__(self, decoder: ObjectDecoder) -> None:
+    JSON files of at least `stream_above` bytes (compressed size for gzip) that hold a List are
+    read `block` bytes at a time (sources/jsonstream.py), so memory holds the objects, not the
+    file."""
+
+    def __init__(
+        self,
+        decoder: ObjectDecoder,
+        *,
+        stream_above: int = STREAM_ABOVE,
+        block: int = jsonstream.BLOCK,
+    ) -> None:
         self.decoder = decoder
+        self.stream_above = stream_above
+        self.block = block
 
-    def problem(self, path: Path, message: str, line: int | None = None,
-                level: Level = Level.ERROR) -> None:
+    def problem(
+        self, path: Path, message: str, line: int | None = None, level: Level = Level.ERROR
+    ) -> None:
         self.decoder.diagnostics.append(
             Diagnostic(level=level, message=message, path=str(path), line=line)
         )
 
     def read(self, path: Path, root: Path | None = None) -> list[Object] | SnapshotFile | None:
+        streamed = self._stream(path, root)
+        if streamed is not None:
+            return streamed
         try:
             data = read_bytes(path)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -118,7 +148,7 @@ class FileReader:
         except ValueError as exc:
             self.problem(path, f"skipped: {exc}")
             return None
-        if not data.strip():
+        if not data or data.isspace():  # (strip() would copy the whole file)
             self.problem(path, "empty file", level=Level.WARNING)
             return None
         if _looks_binary(data):
@@ -130,8 +160,9 @@ class FileReader:
             self.problem(path, "nested too deeply to be a Kubernetes object")
             return None
 
-    def _parse(self, path: Path, data: bytes, hint: str | None
-               ) -> list[Object] | SnapshotFile | None:
+    def _parse(
+        self, path: Path, data: bytes, hint: str | None
+    ) -> list[Object] | SnapshotFile | None:
         if data.lstrip()[:1] in (b"{", b"["):
             try:
                 return self._json(path, data, hint)
@@ -144,7 +175,56 @@ class FileReader:
 
     # ------------------------------------------------------------------ JSON
 
-    def _json(self, path: Path, data: bytes, hint: str | None) -> list[Object] | SnapshotFile | None:
+    def _stream(self, path: Path, root: Path | None) -> list[Object] | None:
+        """The objects of a big JSON List read block by block; None when the file is small,
+        not such a List, or turns out not to stream: the caller then reads it whole (and any
+        diagnostics made on the way are taken back, so nothing is reported twice)."""
+        try:
+            size = path.stat().st_size
+            if size < self.stream_above or not path.name.endswith(_STREAM_SUFFIXES):
+                return None
+            with path.open("rb") as raw:
+                gzipped = raw.read(2) == b"\x1f\x8b"
+                raw.seek(0)
+                if gzipped:
+                    with gzip.GzipFile(fileobj=raw) as gz:
+                        return self._stream_items(path, root, _Bounded(gz))
+                if size > MAX_FILE_BYTES:
+                    return None
+                return self._stream_items(path, root, _Bounded(raw))
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile, ValueError):
+            return None  # the whole-file path reports it
+
+    def _stream_items(self, path: Path, root: Path | None, stream: _Bounded) -> list[Object] | None:
+        first = stream.read(self.block)
+        if first.lstrip()[:1] != b"{":
+            return None
+        try:
+            items = jsonstream.ListStream(stream, first, self.block)
+        except jsonstream.NotStreamable:
+            return None
+        hint = _kind_hint(path, root)
+        if items.kind:
+            hint = _item_hint(items.kind, hint)
+        diagnostics, kindless = len(self.decoder.diagnostics), self.decoder.kindless
+        origin = Origin(file=str(path))
+        out: list[Object] = []
+        try:
+            for batch in items.batches():
+                out.extend(self.decoder.from_raws(batch, origin, hint))
+            # items without a kind of their own, read before the List's kind was known
+            misread = _item_hint(items.kind, hint) != hint and self.decoder.kindless > kindless
+        except (jsonstream.NotStreamable, OSError, EOFError, zlib.error, ValueError):
+            misread = True
+        if misread or not out:
+            del self.decoder.diagnostics[diagnostics:]
+            self.decoder.kindless = kindless
+            return None
+        return out
+
+    def _json(
+        self, path: Path, data: bytes, hint: str | None
+    ) -> list[Object] | SnapshotFile | None:
         origin = Origin(file=str(path))
         if data.lstrip()[:1] == b"[":
             try:
@@ -164,27 +244,25 @@ class FileReader:
             raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
         if env.kind == "Snapshot" and env.api_version.startswith("plumbob.dev/"):
             if env.api_version != SNAPSHOT_API_VERSION:
-                self.problem(path, f"unsupported snapshot apiVersion {env.api_version!r} "
-                             f"(this plumbob reads {SNAPSHOT_API_VERSION})")
+                self.problem(
+                    path,
+                    f"unsupported snapshot apiVersion {env.api_version!r} "
+                    f"(this plumbob reads {SNAPSHOT_API_VERSION})",
+                )
                 return None
             return snapshot_from_file(data, origin, self.decoder)
         items = env.items if env.items is not None else env.legacy_items
         if items is None and env.kind.endswith("List"):
             items = []  # an empty list serialised as "items": null
         if items is not None:
-            item_hint = env.kind[:-4] if env.kind.endswith("List") and env.kind != "List" else hint
-            return self._decode_items(items, origin, item_hint)
+            return self._decode_items(items, origin, _item_hint(env.kind, hint))
         obj = self.decoder.from_raw(data, Origin(file=str(path), line=1), hint)
         return [obj] if obj is not None else []
 
-    def _decode_items(self, raws: Iterable[msgspec.Raw], origin: Origin, hint: str | None
-                      ) -> list[Object]:
-        out = []
-        for raw in raws:
-            obj = self.decoder.from_raw(raw, origin, hint)
-            if obj is not None:
-                out.append(obj)
-        return out
+    def _decode_items(
+        self, raws: Iterable[msgspec.Raw], origin: Origin, hint: str | None
+    ) -> list[Object]:
+        return self.decoder.from_raws(raws, origin, hint)
 
     # ------------------------------------------------------------------ YAML
 
@@ -194,15 +272,18 @@ class FileReader:
             for doc in load_documents(data):
                 origin = Origin(file=str(path), line=doc.line)
                 payload = doc.data
-                if isinstance(payload, dict) and isinstance(payload.get("items"), list) and (
-                    str(payload.get("kind", "")).endswith("List")
+                if (
+                    isinstance(payload, dict)
+                    and isinstance(payload.get("items"), list)
+                    and (str(payload.get("kind", "")).endswith("List"))
                 ):
                     kind = str(payload.get("kind"))
                     item_hint = kind[:-4] if kind != "List" else hint
                     for i, item in enumerate(payload["items"]):
                         line = doc.item_lines[i] if i < len(doc.item_lines) else doc.line
-                        obj = self.decoder.from_data(item, Origin(file=str(path), line=line),
-                                                     item_hint)
+                        obj = self.decoder.from_data(
+                            item, Origin(file=str(path), line=line), item_hint
+                        )
                         if obj is not None:
                             out.append(obj)
                     continue
@@ -217,6 +298,26 @@ class FileReader:
             self.problem(path, f"not UTF-8 text: {exc.reason}")
             return None
         return out
+
+
+def _item_hint(list_kind: str, hint: str | None) -> str | None:
+    """Items of a `PodList` are Pods; a plain `List` says nothing."""
+    return list_kind[:-4] if list_kind.endswith("List") and list_kind != "List" else hint
+
+
+class _Bounded:
+    """A binary stream that refuses to yield more than MAX_FILE_BYTES."""
+
+    def __init__(self, stream: jsonstream.Readable) -> None:
+        self._stream = stream
+        self._left = MAX_FILE_BYTES
+
+    def read(self, size: int) -> bytes:
+        data = self._stream.read(size)
+        self._left -= len(data)
+        if self._left < 0:
+            raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
+        return data
 
 
 def _json_error(exc: msgspec.DecodeError, data: bytes) -> str:
@@ -247,8 +348,9 @@ def is_cluster_dump(path: Path) -> bool:
         return False
 
 
-def walk_manifests(root: Path, problems: list[Diagnostic], dumps: list[Path] | None = None
-                   ) -> Iterator[Path]:
+def walk_manifests(
+    root: Path, problems: list[Diagnostic], dumps: list[Path] | None = None
+) -> Iterator[Path]:
     """Manifest files under a directory, following symlinks but never in a loop. When `dumps`
     is given, cluster-info dump folders found below the root are appended to it, not walked."""
     seen: set[tuple[int, int]] = set()
@@ -258,20 +360,35 @@ def walk_manifests(root: Path, problems: list[Diagnostic], dumps: list[Path] | N
         try:
             st = current.stat()
         except OSError as exc:
-            problems.append(Diagnostic(level=Level.ERROR, path=str(current),
-                                       message=f"cannot read: {exc.strerror or exc}"))
+            problems.append(
+                Diagnostic(
+                    level=Level.ERROR,
+                    path=str(current),
+                    message=f"cannot read: {exc.strerror or exc}",
+                )
+            )
             continue
         ident = (st.st_dev, st.st_ino)
         if ident in seen:
-            problems.append(Diagnostic(level=Level.WARNING, path=str(current),
-                                       message="symlink loop: directory already visited, skipped"))
+            problems.append(
+                Diagnostic(
+                    level=Level.WARNING,
+                    path=str(current),
+                    message="symlink loop: directory already visited, skipped",
+                )
+            )
             continue
         seen.add(ident)
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
         except OSError as exc:
-            problems.append(Diagnostic(level=Level.ERROR, path=str(current),
-                                       message=f"cannot list directory: {exc.strerror or exc}"))
+            problems.append(
+                Diagnostic(
+                    level=Level.ERROR,
+                    path=str(current),
+                    message=f"cannot list directory: {exc.strerror or exc}",
+                )
+            )
             continue
         for entry in entries:
             if entry.name.startswith("."):
@@ -289,8 +406,9 @@ def walk_manifests(root: Path, problems: list[Diagnostic], dumps: list[Path] | N
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 try:
                     if entry.is_symlink() and not path.exists():
-                        problems.append(Diagnostic(level=Level.ERROR, path=str(path),
-                                                   message="broken symlink"))
+                        problems.append(
+                            Diagnostic(level=Level.ERROR, path=str(path), message="broken symlink")
+                        )
                         continue
                 except OSError:
                     pass
@@ -306,21 +424,32 @@ class FileSource:
     """Name for the snapshot built from manifests (default: the first path's name)."""
 
     def load(self, progress: ProgressHook | None = None) -> Loaded:
+        with gc_paused():
+            return self._load(progress)
+
+    def _load(self, progress: ProgressHook | None) -> Loaded:
         decoder = ObjectDecoder()
         reader = FileReader(decoder)
         loaded = Loaded()
         manifests = _Collected()
         for path in self.paths:
             if not os.path.lexists(path):
-                decoder.diagnostics.append(Diagnostic(level=Level.ERROR, path=str(path),
-                                                      message="no such file or directory"))
+                decoder.diagnostics.append(
+                    Diagnostic(
+                        level=Level.ERROR, path=str(path), message="no such file or directory"
+                    )
+                )
                 continue
             try:
                 mode = path.stat().st_mode
             except OSError as exc:
-                decoder.diagnostics.append(Diagnostic(
-                    level=Level.ERROR, path=str(path),
-                    message=f"cannot read: {exc.strerror or exc}"))
+                decoder.diagnostics.append(
+                    Diagnostic(
+                        level=Level.ERROR,
+                        path=str(path),
+                        message=f"cannot read: {exc.strerror or exc}",
+                    )
+                )
                 continue
             if stat.S_ISDIR(mode) and is_cluster_dump(path):
                 loaded.snapshots.append(self._dump(path, reader, progress))
@@ -343,10 +472,13 @@ class FileSource:
             loaded.snapshots.extend(self._dump(d, reader, progress) for d in dumps)
         if manifests.objects:
             name = self.cluster or _cluster_name(self.paths)
-            loaded.snapshots.append(Snapshot(
-                cluster=ClusterInfo(name=name),
-                objects=dedupe(manifests.objects, decoder.diagnostics),
-                source=", ".join(str(p) for p in self.paths)))
+            loaded.snapshots.append(
+                Snapshot(
+                    cluster=ClusterInfo(name=name),
+                    objects=dedupe(manifests.objects, decoder.diagnostics),
+                    source=", ".join(str(p) for p in self.paths),
+                )
+            )
         loaded.diagnostics.extend(decoder.diagnostics)
         if not loaded.snapshots:
             reasons = "; ".join(str(d) for d in decoder.diagnostics[:3]) or "no objects found"
@@ -363,8 +495,11 @@ class FileSource:
                 progress(str(file))
             if isinstance(result, list):
                 objects.extend(result)
-        return Snapshot(cluster=ClusterInfo(name=path.resolve().name), objects=objects,
-                        source=f"cluster-info dump {path}")
+        return Snapshot(
+            cluster=ClusterInfo(name=path.resolve().name),
+            objects=objects,
+            source=f"cluster-info dump {path}",
+        )
 
 
 def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
@@ -384,11 +519,15 @@ def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
             continue
         old = out[at]
         where = old.origin.file if old.origin else "?"
-        problems.append(Diagnostic(
-            level=Level.WARNING, path=obj.origin.file if obj.origin else None,
-            line=obj.origin.line if obj.origin else None,
-            object=f"{obj.kind}/{obj.namespace + '/' if obj.namespace else ''}{obj.name}",
-            message=f"duplicate object (also in {where}); this later copy is used"))
+        problems.append(
+            Diagnostic(
+                level=Level.WARNING,
+                path=obj.origin.file if obj.origin else None,
+                line=obj.origin.line if obj.origin else None,
+                object=f"{obj.kind}/{obj.namespace + '/' if obj.namespace else ''}{obj.name}",
+                message=f"duplicate object (also in {where}); this later copy is used",
+            )
+        )
         out[at] = obj
     return out
 
@@ -406,6 +545,6 @@ def _cluster_name(paths: Iterable[Path]) -> str:
 def load_data(data: Any, origin: Origin) -> list[Object]:
     """Decode already-loaded data (tests, API pages): one object or a List."""
     decoder = ObjectDecoder()
-    items = data.get("items") if isinstance(data, dict) and "items" in data else [data]
+    items = data["items"] if isinstance(data, dict) and "items" in data else [data]
     out = [decoder.from_data(i, origin) for i in items]
     return [o for o in out if o is not None]

@@ -5,6 +5,7 @@
      "capturedAt": "2026-11-30T08:00:00Z",
      "discovery": {"groupVersions": [...], "resources": [...]},   # optional
      "notVisible": {"Secret": "403 Forbidden", ...},              # optional
+     "gpuMetrics": {"source": ..., "window": "24h", "byPod": {...}}, # optional (Prometheus)
      "objects": [ <Kubernetes objects, reduced to the fields plumbob reads> ]}
 
 See docs/snapshot-format.md. Writing then reading a snapshot gives the same snapshot.
@@ -20,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from plumbob.model.metrics import GpuMetrics
 from plumbob.model.objects import GenericObject, Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Level
@@ -36,6 +38,7 @@ class _SnapshotDoc(msgspec.Struct, rename="camel"):
     captured_at: str | None = None
     discovery: Discovery | None = None
     not_visible: dict[str, str] = {}
+    gpu_metrics: GpuMetrics | None = None
 
 
 _doc_decoder = msgspec.json.Decoder(_SnapshotDoc)
@@ -57,16 +60,26 @@ def snapshot_from_file(data: bytes, origin: Origin, decoder: ObjectDecoder) -> S
         obj = decoder.from_raw(raw, origin, keep_origin=True)
         if obj is not None:
             objects.append(obj)
-    return SnapshotFile(Snapshot(
-        cluster=doc.cluster, objects=objects, captured_at=doc.captured_at,
-        discovery=doc.discovery, not_visible=doc.not_visible, source=f"snapshot {origin.file}",
-    ))
+    return SnapshotFile(
+        Snapshot(
+            cluster=doc.cluster,
+            objects=objects,
+            captured_at=doc.captured_at,
+            discovery=doc.discovery,
+            not_visible=doc.not_visible,
+            source=f"snapshot {origin.file}",
+            gpu_metrics=doc.gpu_metrics,
+        )
+    )
 
 
 def _plain(obj: Object) -> Any:
     if isinstance(obj, GenericObject):
-        out: dict[str, Any] = {"apiVersion": obj.api_version, "kind": obj.kind,
-                               "metadata": obj.metadata}
+        out: dict[str, Any] = {
+            "apiVersion": obj.api_version,
+            "kind": obj.kind,
+            "metadata": obj.metadata,
+        }
         for key in ("spec", "status", "data"):
             value = getattr(obj, key)
             if value is not None:
@@ -91,6 +104,8 @@ def encode_snapshot(snapshot: Snapshot, objects: Iterable[Object] | None = None)
         doc["discovery"] = snapshot.discovery
     if snapshot.not_visible:
         doc["notVisible"] = dict(snapshot.not_visible)
+    if snapshot.gpu_metrics is not None:
+        doc["gpuMetrics"] = snapshot.gpu_metrics
     return msgspec.json.encode(doc)
 
 

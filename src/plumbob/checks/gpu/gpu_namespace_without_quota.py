@@ -37,6 +37,20 @@ def _caps_gpus(hard_key: str) -> bool:
     return False
 
 
+def _profile_quotas(snap: Snapshot) -> dict[str, list[str]]:
+    """Kubeflow Profiles create a ResourceQuota in the namespace named after them from
+    spec.resourceQuotaSpec (kubeflow/kubeflow components/profile-controller)."""
+    out: dict[str, list[str]] = {}
+    for profile in snap.generic("Profile"):
+        if profile.group != "kubeflow.org" or not isinstance(profile.spec, dict):
+            continue
+        spec = profile.spec.get("resourceQuotaSpec")
+        hard = spec.get("hard") if isinstance(spec, dict) else None
+        if isinstance(hard, dict):
+            out[profile.name] = [str(k) for k in hard]
+    return out
+
+
 @check(
     id="gpu-namespace-without-quota",
     category="gpu",
@@ -61,18 +75,27 @@ def gpu_namespace_without_quota(snap: Snapshot) -> Iterator[Hit]:
         gpus[ns] += template.replicas * sum(
             container_gpu_request(c) for c in template.spec.containers
         )
+    profiles = _profile_quotas(snap)
     for ns in sorted(gpu_workloads):
         quotas = snap.quotas_by_namespace.get(ns, ())
         if any(_caps_gpus(key) for q in quotas for key in q.spec.hard):
             continue
+        if any(_caps_gpus(key) for key in profiles.get(ns, ())):
+            continue
         namespace = snap.namespaces.get(ns)
-        subject = namespace if namespace is not None else ObjectRef(
-            kind="Namespace", name=ns, api_version="v1")
+        subject = (
+            namespace
+            if namespace is not None
+            else ObjectRef(kind="Namespace", name=ns, api_version="v1")
+        )
         workloads = gpu_workloads[ns]
         yield Hit(
             subject,
             f"namespace {ns} runs {len(workloads)} GPU workload(s) asking for "
             f"{gpus[ns]:g} GPUs and has no ResourceQuota on GPUs",
-            evidence={"workloads": workloads[:20], "gpus_requested": gpus[ns],
-                      "quotas": [q.name for q in quotas]},
+            evidence={
+                "workloads": workloads[:20],
+                "gpus_requested": gpus[ns],
+                "quotas": [q.name for q in quotas],
+            },
         )

@@ -48,7 +48,10 @@ def gpu_node_untainted(snap: Snapshot) -> Iterator[Hit]:
         yield Hit(
             node,
             f"{node.name} has {what} and no NoSchedule/NoExecute taint",
-            evidence={"gpus": count, "product": gpu.product,
-                      "taints": [f"{t.key}:{t.effect}" for t in node.spec.taints]},
+            evidence={
+                "gpus": count,
+                "product": gpu.product,
+                "taints": [f"{t.key}:{t.effect}" for t in node.spec.taints],
+            },
             path="spec.taints",
         )

@@ -55,7 +55,12 @@ def gpu_request_without_limit(snap: Snapshot) -> Iterator[Hit]:
                 yield Hit(
                     template.workload,
                     f"container {container.name!r} requests {resource}: {value} with {got}",
-                    evidence={"container": container.name, "resource": resource,
-                              "request": value, "limit": limit, "role": template.role},
+                    evidence={
+                        "container": container.name,
+                        "resource": resource,
+                        "request": value,
+                        "limit": limit,
+                        "role": template.role,
+                    },
                     path=f"{path}.resources",
                 )

@@ -1,0 +1,1 @@
+"""Compatibility: CUDA vs driver, Kubernetes versions, skew and removed APIs."""

@@ -1,0 +1,83 @@
+"""The cluster runs a Kubernetes minor that is past its end of life."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from plumbob.checks.compat.versions import cluster_ref, control_plane
+from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.knowledge.kubernetes import minor_text, oldest_supported, support
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+A Kubernetes minor past its end of life gets no security or bug fixes, and the AI stack moves on
+without it: current GPU Operator, DRA drivers, Kueue, KServe and LeaderWorkerSet releases
+require recent minors, so an old cluster is stuck on old device plugins and misses features such
+as DRA, sidecar containers and in-place pod resize. Managed services charge extended-support
+fees or force-upgrade such clusters, often at a time that interrupts training runs.
+"""
+
+FIX = """
+Plan the upgrade one minor at a time (the API server must not skip minors), checking removed
+APIs first (`plumbob scan --target-version 1.NN`):
+
+    # EKS
+    aws eks update-cluster-version --name CLUSTER --kubernetes-version 1.NN
+    # GKE
+    gcloud container clusters upgrade CLUSTER --master --cluster-version 1.NN
+    # AKS
+    az aks upgrade -g RG -n CLUSTER --kubernetes-version 1.NN
+"""
+
+
+def today_of(ctx: CheckContext) -> date:
+    """The day to judge support windows on: the `today` option (ISO date), else today."""
+    value: Any = ctx.option("today", None)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value)
+    return date.today()
+
+
+@check(
+    id="kubernetes-version-eol",
+    category="compat",
+    severity="high",
+    reads=("Node",),
+    title="Kubernetes minor version is past end of life",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/releases/",
+        "https://kubernetes.io/releases/patch-releases/#support-period",
+        "https://endoflife.date/kubernetes",
+    ),
+)
+def kubernetes_version_eol(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    cp = control_plane(snap)
+    if cp is None:
+        return
+    today = today_of(ctx)
+    status = support(cp.minor, today)
+    if not status.eol:
+        return
+    oldest = oldest_supported(today)
+    target = f"; the oldest supported minor is {minor_text(oldest)}" if oldest else ""
+    yield Hit(
+        cluster_ref(snap),
+        f"cluster {snap.cluster.name} runs Kubernetes {cp.version} ({cp.basis}); "
+        f"{minor_text(cp.minor)} is past end of life ({status.basis}){target}",
+        evidence={
+            "version": cp.version,
+            "version_from": cp.basis,
+            "minor": minor_text(cp.minor),
+            "end_of_life": status.end_of_life.isoformat() if status.end_of_life else None,
+            "basis": status.basis,
+            "today": today.isoformat(),
+            "oldest_supported": minor_text(oldest) if oldest else None,
+            "source": status.source,
+        },
+    )

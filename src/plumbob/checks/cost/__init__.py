@@ -1,0 +1,1 @@
+"""Cost: idle and fragmented GPUs, priced per month."""

@@ -1,0 +1,51 @@
+"""Workloads holding GPUs that did (almost) nothing over the metrics window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plumbob.checks.cost.gpu_low_utilization import REFERENCES, describe, gpu_workload_use
+from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.model.metrics import GPU_METRICS
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+These GPUs are allocated to running pods, so the scheduler will not give them to anyone else,
+yet DCGM measured next to no work on them for the whole window: the full price of every one of
+them is wasted, and jobs that need GPUs wait or trigger new nodes. Typical causes are finished
+training jobs whose pods keep running (a sidecar, a `sleep infinity` for debugging), inference
+deployments for models nobody calls any more, and notebooks left open over the weekend.
+"""
+
+FIX = """
+Find the owner and release the GPUs: scale the Deployment/StatefulSet to zero or delete it,
+make training jobs exit when done (`restartPolicy: Never`, Job `ttlSecondsAfterFinished`), cull
+idle notebooks, and scale inference to zero when idle (KEDA `minReplicaCount: 0`, KServe
+`minReplicas: 0`).
+
+Option (plumbob.yaml, `options: {gpu-allocated-idle: {idle-percent: 1}}`): average
+utilisation below which a GPU counts as idle (default 1%).
+"""
+
+
+@check(
+    id="gpu-allocated-idle",
+    category="cost",
+    severity="high",
+    reads=("Pod", GPU_METRICS),
+    title="GPUs allocated to running pods but idle",
+    why=WHY,
+    fix=FIX,
+    references=REFERENCES,
+)
+def gpu_allocated_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    metrics = snap.gpu_metrics
+    if metrics is None:  # the engine reports the check not visible first
+        return
+    idle = float(ctx.option("idle-percent", 1))
+    for use in gpu_workload_use(snap, metrics):
+        if use.util_percent >= idle:
+            continue
+        text, evidence = describe(use, metrics, use.monthly_cost(ctx), 1.0, "idle ")
+        evidence["idle_percent"] = idle
+        yield Hit(use.subject, f"{use.subject.kind} {use.subject.name} holds {text}", evidence)

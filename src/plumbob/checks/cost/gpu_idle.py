@@ -1,0 +1,177 @@
+"""GPUs allocatable on a node that no running pod requests, priced per month."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices, load_prices
+from plumbob.model.nodes import pool_of
+from plumbob.model.objects import Node
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+A GPU node is billed by the hour whether or not a pod uses its GPUs: one idle H100 costs about
+USD 5,000-9,000 a month at on-demand prices. Idle GPUs come from node pools sized for a peak
+that passed, autoscalers that cannot scale down (system pods without PDBs, local storage,
+`safe-to-evict: false`), reservations nobody uses, and GPUs stranded by fragmentation. Nobody sees
+the cost because the cluster looks healthy.
+"""
+
+FIX = """
+Scale GPU pools to what is requested:
+
+- Let the autoscaler remove empty GPU nodes: Cluster Autoscaler `--scale-down-utilization-threshold`
+  and `--scale-down-unneeded-time`, or a Karpenter NodePool with
+  `disruption: {consolidationPolicy: WhenEmptyOrUnderutilized, consolidateAfter: 10m}`.
+- Set the pool minimum to 0 where start-up latency allows (`eksctl scale nodegroup --nodes-min 0`,
+  `gcloud container node-pools update POOL --min-nodes 0`).
+- Queue batch work with Kueue or Volcano so it fills free GPUs instead of waiting for new nodes.
+- Share GPUs that small inference pods leave idle (MIG, time-slicing) where isolation allows.
+
+Prices come from knowledge/gpu_prices.yaml (on-demand list prices per GPU product label); pass
+`plumbob scan --prices FILE` with rows `{gpu_product: NVIDIA-H100-80GB-HBM3,
+usd_per_gpu_hour: 4.10}` for your negotiated prices. Option `min-idle-gpus` (default 1) sets the
+smallest idle count reported per node.
+"""
+
+
+@cache
+def _prices(path: str | None) -> Prices:
+    return load_prices(Path(path) if path else None)
+
+
+def prices_for(ctx: CheckContext) -> Prices:
+    """The price table: shipped prices, with a `prices` option (a file, from --prices) on top."""
+    path = ctx.option("prices", None)
+    return _prices(str(path) if path else None)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeUse:
+    """GPU use of one node, in physical GPUs (MIG slices and time-sliced replicas converted)."""
+
+    node: Node
+    pool: str
+    product: str | None
+    physical: float
+    units: float
+    """Allocatable GPU units (whole GPUs, MIG slices or time-sliced replicas)."""
+    requested: float
+    """Units requested by running pods."""
+
+    @property
+    def idle(self) -> float:
+        if self.units <= 0:
+            return 0.0
+        return self.physical * max(0.0, self.units - self.requested) / self.units
+
+
+def gpu_use(snap: Snapshot) -> list[NodeUse]:
+    """Every node that offers GPUs, with what running pods request on it."""
+    out = []
+    requested = snap.gpu_requested_by_node
+    for node in snap.gpu_nodes:
+        gpu = snap.node_gpus[node.name]
+        units = gpu.total_allocatable
+        if units <= 0:
+            continue
+        physical = float(gpu.labelled_count or 0)
+        if not physical:
+            physical = units / gpu.replicas if gpu.replicas and gpu.replicas > 1 else units
+            if gpu.mig_allocatable and not gpu.allocatable:
+                physical = 1.0  # MIG slices without a count label: at least one GPU
+        out.append(
+            NodeUse(
+                node=node,
+                pool=pool_of(node),
+                product=gpu.product,
+                physical=physical,
+                units=units,
+                requested=requested.get(node.name, 0.0),
+            )
+        )
+    return out
+
+
+def money(amount: float) -> str:
+    return f"${amount:,.0f}"
+
+
+@check(
+    id="gpu-idle",
+    category="cost",
+    severity="medium",
+    reads=("Node", "Pod"),
+    title="GPUs allocatable but requested by no running pod",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/docs/concepts/cluster-administration/node-autoscaling/",
+        "https://karpenter.sh/docs/concepts/disruption/#consolidation",
+        "https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/FAQ.md#how-does-scale-down-work",
+        "https://github.com/skypilot-org/skypilot-catalog",
+    ),
+)
+def gpu_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    if not snap.pods:
+        return  # no pods captured at all: use cannot be told from these files
+    try:
+        minimum = float(ctx.option("min-idle-gpus", 1))
+    except (TypeError, ValueError):
+        minimum = 1.0
+    prices = prices_for(ctx)
+    uses = gpu_use(snap)
+    pools: dict[str, list[NodeUse]] = {}
+    for use in uses:
+        pools.setdefault(use.pool, []).append(use)
+    for use in uses:
+        idle = use.idle
+        if idle < minimum or idle <= 0:
+            continue
+        hourly = prices.per_gpu_hour(use.product)
+        monthly = idle * hourly * HOURS_PER_MONTH if hourly is not None else None
+        members = pools[use.pool]
+        pool_idle = all(m.requested == 0 for m in members)
+        pool_gpus = sum(m.idle for m in members)
+        product = f"{use.product} " if use.product else ""
+        if hourly is not None and monthly is not None:
+            cost = f" ≈ {money(monthly)}/month at ${hourly:,.2f}/GPU-hour"
+        elif use.product:
+            cost = f" (no price for {use.product}; give one with --prices FILE)"
+        else:
+            cost = " (GPU product unknown: no nvidia.com/gpu.product label to price it by)"
+        pool_cost = pool_gpus * hourly * HOURS_PER_MONTH if hourly is not None else None
+        pool_money = f", ≈ {money(pool_cost)}/month" if pool_cost is not None else ""
+        loud = (
+            f"; the whole pool {use.pool} requests no GPU ({len(members)} nodes, "
+            f"{pool_gpus:g} GPUs idle{pool_money})"
+            if pool_idle and len(members) > 1
+            else ""
+        )
+        yield Hit(
+            use.node,
+            f"{use.node.name} (pool {use.pool}): {idle:g} of {use.physical:g} {product}GPUs "
+            f"idle{cost}{loud}",
+            evidence={
+                "pool": use.pool,
+                "product": use.product,
+                "gpus": use.physical,
+                "allocatable": use.units,
+                "requested": use.requested,
+                "idle_gpus": round(idle, 2),
+                "usd_per_gpu_hour": hourly,
+                "monthly_cost_usd": round(monthly, 2) if monthly is not None else None,
+                "pool_idle": pool_idle,
+                "pool_idle_gpus": round(pool_gpus, 2),
+                "pool_monthly_cost_usd": round(pool_cost, 2) if pool_cost is not None else None,
+                "price_source": prices.origin,
+                "node_ready": use.node.ready,
+                "cordoned": bool(use.node.spec.unschedulable),
+                "hours_per_month": HOURS_PER_MONTH,
+            },
+            path="status.allocatable",
+        )

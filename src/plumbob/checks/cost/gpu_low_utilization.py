@@ -1,0 +1,190 @@
+"""Workloads whose GPUs averaged a low utilisation over the metrics window, with the monthly cost
+of the unused share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from plumbob.checks.cost.gpu_idle import prices_for
+from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.knowledge.prices import HOURS_PER_MONTH
+from plumbob.model.gpu import container_gpu_request
+from plumbob.model.metrics import GPU_METRICS, GpuMetrics
+from plumbob.model.objects import Object, Pod
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+A pod holds its GPUs exclusively whether it uses them or not: a notebook left open, an inference
+server sized for a peak that never comes, a training job stuck in data loading. At 10% average
+utilisation nine tenths of every GPU-hour is paid for and wasted, and the GPUs are unavailable
+to the jobs queued behind it. Utilisation is what DCGM measured (DCGM_FI_DEV_GPU_UTIL averaged
+over the window), not what was requested, so this is the waste allocation-based reports miss.
+"""
+
+FIX = """
+Right-size or share the GPUs:
+
+- Inference: scale replicas on a GPU or queue metric (KEDA/HPA on DCGM_FI_DEV_GPU_UTIL or the
+  server's queue length), or pack small models onto MIG slices / time-sliced GPUs.
+- Notebooks and dev pods: cull idle sessions (JupyterHub idle culler, Kubeflow notebook culling).
+- Training: profile the input pipeline (data loading often starves the GPU); use fewer GPUs.
+
+Options (plumbob.yaml, under `options: {gpu-low-utilization: ...}`): `threshold-percent`
+(default 10) and `idle-percent` (default 1; below it gpu-allocated-idle reports instead).
+"""
+
+REFERENCES = (
+    "https://docs.nvidia.com/datacenter/dcgm/latest/user-guide/feature-overview.html#profiling",
+    "https://github.com/NVIDIA/dcgm-exporter",
+    "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-sharing.html",
+)
+
+
+@dataclass(slots=True)
+class WorkloadGpuUse:
+    """GPU use of one workload's running pods over the metrics window."""
+
+    subject: Object
+    gpus: float = 0.0
+    weighted_util: float = 0.0
+    max_util: float = 0.0
+    memory_mib: list[float] = field(default_factory=list)
+    pods: list[str] = field(default_factory=list)
+    products: dict[str, float] = field(default_factory=dict)
+    whole_node: bool = False
+    """Some pods had no per-pod series and were measured by their node's busiest GPU (an upper
+    bound on their own GPUs)."""
+
+    @property
+    def util_percent(self) -> float:
+        return self.weighted_util / self.gpus if self.gpus else 0.0
+
+    def monthly_cost(self, ctx: CheckContext) -> float | None:
+        prices = prices_for(ctx)
+        total = 0.0
+        for product, gpus in self.products.items():
+            hourly = prices.per_gpu_hour(product)
+            if hourly is None:
+                return None
+            total += hourly * gpus * HOURS_PER_MONTH
+        return total
+
+
+def top_owner(snap: Snapshot, obj: Object) -> Object:
+    """The outermost controller present in the snapshot (Pod -> ReplicaSet -> Deployment)."""
+    current = obj
+    for _ in range(4):
+        owner = snap.owner_of(current)
+        if owner is None:
+            break
+        current = owner
+    return current
+
+
+def gpu_workload_use(snap: Snapshot, metrics: GpuMetrics) -> list[WorkloadGpuUse]:
+    """Running GPU pods joined with their measured use, grouped by workload. Pods with neither
+    a per-pod series nor a measured node are left out (their use is unknown)."""
+    out: dict[int, WorkloadGpuUse] = {}
+    for pod in snap.pods:
+        node = pod.spec.node_name
+        if pod.status.phase != "Running" or not node:
+            continue
+        gpus = sum(container_gpu_request(c) for c in pod.spec.containers)
+        if not gpus:
+            continue
+        util, peak, memory, whole_node = _measured(pod, node, metrics)
+        if util is None:
+            continue
+        owner = top_owner(snap, pod)
+        use = out.setdefault(id(owner), WorkloadGpuUse(subject=owner))
+        use.gpus += gpus
+        use.weighted_util += util * gpus
+        use.max_util = max(use.max_util, peak)
+        if memory is not None:
+            use.memory_mib.append(memory)
+        use.pods.append(pod.name)
+        product = snap.node_gpus[node].product if node in snap.node_gpus else None
+        use.products[product or "unknown"] = use.products.get(product or "unknown", 0.0) + gpus
+        use.whole_node = use.whole_node or whole_node
+    return list(out.values())
+
+
+def _measured(
+    pod: Pod, node: str, metrics: GpuMetrics
+) -> tuple[float | None, float, float | None, bool]:
+    usage = metrics.by_pod.get(f"{pod.namespace or ''}/{pod.name}")
+    if usage is not None and usage.util_percent is not None:
+        return (
+            usage.util_percent,
+            usage.max_util_percent or usage.util_percent,
+            usage.memory_used_mib,
+            False,
+        )
+    node_use = metrics.by_node.get(node)
+    if node_use is not None and node_use.max_util_percent is not None:
+        return node_use.max_util_percent, node_use.max_util_percent, None, True
+    return None, 0.0, None, False
+
+
+def describe(
+    use: WorkloadGpuUse,
+    metrics: GpuMetrics,
+    cost: float | None,
+    idle_share: float,
+    adjective: str = "",
+) -> tuple[str, dict[str, object]]:
+    """Message tail and evidence shared by the utilisation checks."""
+    products = ", ".join(sorted(p for p in use.products if p != "unknown")) or "unknown model"
+    gpus = f"{use.gpus:g} {adjective}GPU{'s' if use.gpus != 1 else ''}"
+    bound = "at most " if use.whole_node else ""
+    how = " (no per-pod series: its node's busiest GPU)" if use.whole_node else ""
+    text = (
+        f"{gpus} ({products}) at {bound}{use.util_percent:.1f}% average utilisation over "
+        f"{metrics.window}{how}"
+    )
+    waste = None if cost is None else round(cost * idle_share, 2)
+    if waste is not None:
+        text += f": about USD {waste:,.0f}/month of unused GPU time"
+    evidence: dict[str, object] = {
+        "gpus": use.gpus,
+        "util_percent": round(use.util_percent, 2),
+        "max_util_percent": round(use.max_util, 2),
+        "window": metrics.window,
+        "pods": sorted(use.pods)[:10],
+        "running_pods": len(use.pods),
+        "gpu_products": dict(use.products),
+        "metric": metrics.utilization_metric,
+        "monthly_cost_usd": None if cost is None else round(cost, 2),
+        "wasted_usd_per_month": waste,
+    }
+    if use.memory_mib:
+        evidence["memory_used_mib"] = round(sum(use.memory_mib) / len(use.memory_mib), 1)
+    if use.whole_node:
+        evidence["measured_by"] = "busiest GPU of the node (no per-pod DCGM series)"
+    return text, evidence
+
+
+@check(
+    id="gpu-low-utilization",
+    category="cost",
+    severity="medium",
+    reads=("Pod", GPU_METRICS),
+    title="GPU workload with low average GPU utilisation",
+    why=WHY,
+    fix=FIX,
+    references=REFERENCES,
+)
+def gpu_low_utilization(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    metrics = snap.gpu_metrics
+    if metrics is None:  # the engine reports the check not visible first
+        return
+    threshold = float(ctx.option("threshold-percent", 10))
+    idle = float(ctx.option("idle-percent", 1))
+    for use in gpu_workload_use(snap, metrics):
+        util = use.util_percent
+        if not idle <= util < threshold:
+            continue
+        text, evidence = describe(use, metrics, use.monthly_cost(ctx), 1 - util / 100)
+        evidence["threshold_percent"] = threshold
+        yield Hit(use.subject, f"{use.subject.kind} {use.subject.name} holds {text}", evidence)

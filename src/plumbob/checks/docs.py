@@ -1,0 +1,91 @@
+"""docs/checks.md from the check metadata: `python -m plumbob.checks.docs > docs/checks.md`."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+
+from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, Registry
+
+CATEGORY_TITLES = {
+    "gpu": "GPU scheduling and isolation",
+    "compat": "Compatibility",
+    "scaling": "Scaling",
+    "images": "Images and supply chain",
+    "resilience": "Resilience and data",
+    "policy": "Policy and security",
+    "observability": "Observability",
+    "cost": "Cost",
+    "drift": "Drift",
+}
+
+_HEADER = """\
+# Check catalog
+
+<!-- Generated from the check metadata by `python -m plumbob.checks.docs > docs/checks.md`;
+     tests/test_docs_current.py fails when this file is out of date. Do not edit by hand. -->
+
+Every check plumbob runs, by category: what it looks at, why it matters for AI workloads, how to
+fix it. Severities are defaults; change them per check id in `plumbob.yaml` (`severity:`), turn
+checks off with `disable:`, and exempt objects with the annotation
+`plumbob.dev/ignore: "<check-id>[,<check-id>...]"` on the object or its namespace. How findings
+turn into scores: [scoring.md](scoring.md).
+
+A check whose input the source could not see (API group absent, permission denied) is reported
+as *not visible* instead of passing.
+"""
+
+
+def _reads(check: Check) -> str:
+    names = [
+        "pod templates of all workload kinds" if r == WORKLOADS else f"`{r}`" for r in check.reads
+    ]
+    return ", ".join(names)
+
+
+def _anchor(check_id: str) -> str:
+    return check_id.lower()
+
+
+def render(checks: Iterable[Check]) -> str:
+    """The whole page as Markdown; deterministic for a given catalog."""
+    by_category: dict[str, list[Check]] = defaultdict(list)
+    for c in checks:
+        by_category[c.category].append(c)
+    order = [cat for cat in CATEGORIES if by_category.get(cat)]
+    order += sorted(set(by_category) - set(order))
+    out = [_HEADER]
+    total = sum(len(v) for v in by_category.values())
+    out.append(f"{total} checks in {len(order)} categories.\n")
+    out.append("| category | checks | ids |")
+    out.append("|---|---:|---|")
+    for cat in order:
+        ids = ", ".join(f"[{c.id}](#{_anchor(c.id)})" for c in by_category[cat])
+        out.append(f"| {CATEGORY_TITLES.get(cat, cat)} | {len(by_category[cat])} | {ids} |")
+    out.append("")
+    for cat in order:
+        out.append(f"## {CATEGORY_TITLES.get(cat, cat)} (`{cat}`)\n")
+        for c in by_category[cat]:
+            out.append(f"### {c.id}\n")
+            meta = f"**{c.title}** · severity `{c.severity.value}` · reads {_reads(c)}"
+            if c.aliases:
+                meta += f" · formerly {', '.join(f'`{a}`' for a in c.aliases)}"
+            out.append(meta + "\n")
+            out.append("**Why it matters**\n")
+            out.append(c.why.strip() + "\n")
+            out.append("**How to fix**\n")
+            out.append(c.fix.strip() + "\n")
+            if c.references:
+                out.append("**References**\n")
+                out.extend(f"- <{r}>" for r in c.references)
+                out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> None:
+    sys.stdout.write(render(Registry.discover()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Multi-pod GPU training that no gang scheduler admits all-or-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.knowledge.components import (
+    GANG_SCHEDULERS,
+    gang_targets,
+    installed,
+    inventory_visible,
+)
+from plumbob.model.gpu import container_gpu_request, pod_uses_gpu
+from plumbob.model.objects import CronJob, Job, Object, kind_key
+from plumbob.model.snapshot import Snapshot
+from plumbob.model.workloads import TRAINING_KINDS
+
+WHY = """
+Distributed training needs all its workers at once. The default scheduler places pods one by
+one, so two jobs that each need 8 GPUs on a cluster with 12 free both start half their workers,
+hold 6 GPUs each, and wait forever for the rest: a deadlock that burns GPU hours until someone
+deletes a job. A gang scheduler (Kueue, Volcano, scheduler-plugins coscheduling, KAI) admits the
+whole group or none of it.
+"""
+
+FIX = """
+Admit the job through the gang scheduler the cluster runs, for example Kueue:
+
+    metadata:
+      labels:
+        kueue.x-k8s.io/queue-name: team-a      # a LocalQueue in the job's namespace
+
+or Volcano / KAI / scheduler-plugins on the pod templates:
+
+    spec:
+      schedulerName: volcano                   # or kai-scheduler, scheduler-plugins-scheduler
+
+Without any, install one: `helm install kueue oci://registry.k8s.io/kueue/charts/kueue
+-n kueue-system --create-namespace`, then create a ClusterQueue with a nvidia.com/gpu quota and
+a LocalQueue per team namespace.
+"""
+
+_NAMES = {
+    "kueue": "Kueue",
+    "volcano": "Volcano",
+    "scheduler-plugins": "scheduler-plugins",
+    "kai-scheduler": "KAI Scheduler",
+}
+
+
+def _is_training(workload: Object, pods: int) -> bool:
+    if pods <= 1:
+        return False
+    if kind_key(workload.api_version, workload.kind) in TRAINING_KINDS:
+        return True
+    if isinstance(workload, Job):
+        return (workload.spec.parallelism or 1) > 1
+    if isinstance(workload, CronJob):
+        return (workload.spec.job_template.spec.parallelism or 1) > 1
+    return False
+
+
+def _default_queue(snap: Snapshot, namespace: str | None) -> bool:
+    """Kueue sends jobs without a queue label to a LocalQueue named 'default' in their
+    namespace (LocalQueueDefaulting, Kueue v0.13+)."""
+    return any(q.name == "default" and q.namespace == namespace for q in snap.generic("LocalQueue"))
+
+
+def _message(
+    workload: Object, gpus: float, pods: int, targets: set[str], gang: list[str], visible: bool
+) -> str:
+    what = f"{workload.kind} {workload.name} runs {pods} pods with {gpus:g} GPUs"
+    asked = sorted(targets - {"training-operator-gang"})
+    if asked:
+        return f"{what} and asks for {', '.join(_NAMES[a] for a in asked)}, which is not installed"
+    if gang:
+        names = " or ".join(_NAMES[g] for g in gang)
+        return (
+            f"{what} but is not admitted through {names}: no kueue.x-k8s.io/queue-name "
+            f"label, gang schedulerName or pod-group label"
+        )
+    if visible:
+        return f"{what} and no gang scheduler (Kueue, Volcano, scheduler-plugins, KAI) is installed"
+    return f"{what} and targets no gang scheduler (no queue label, schedulerName or pod group)"
+
+
+@check(
+    id="gpu-training-no-gang-scheduler",
+    category="gpu",
+    severity="high",
+    reads=(WORKLOADS,),
+    title="Multi-pod GPU training without gang scheduling",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kueue.sigs.k8s.io/docs/tasks/run/kubeflow/pytorchjobs/",
+        "https://volcano.sh/en/docs/podgroup/",
+        "https://github.com/kubernetes-sigs/scheduler-plugins/blob/master/pkg/coscheduling/README.md",
+        "https://github.com/NVIDIA/KAI-Scheduler",
+    ),
+)
+def gpu_training_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
+    present = installed(snap)
+    gang = [g for g in GANG_SCHEDULERS if g in present]
+    visible = inventory_visible(snap)
+    for workload in snap.workloads:
+        templates = snap.templates_by_workload.get(id(workload), ())
+        gpu_templates = [t for t in templates if pod_uses_gpu(t.spec, t.metadata.annotations)]
+        if not gpu_templates:
+            continue
+        pods = sum(t.replicas for t in templates)
+        if not _is_training(workload, pods):
+            continue
+        targets: set[str] = set()
+        for t in templates:
+            targets |= gang_targets(t)
+        if "kueue" in present and _default_queue(snap, workload.namespace):
+            targets.add("kueue")
+        if targets & set(gang):
+            continue
+        if "training-operator-gang" in targets and (gang or not visible):
+            continue
+        if targets and not visible:
+            continue  # it asks for a gang scheduler this input cannot show
+        gpus = sum(
+            t.replicas * sum(container_gpu_request(c) for c in t.spec.containers)
+            for t in gpu_templates
+        )
+        yield Hit(
+            workload,
+            _message(workload, gpus, pods, targets, gang, visible),
+            evidence={
+                "pods": pods,
+                "gpus": gpus,
+                "gang_schedulers_installed": gang,
+                "asks_for": sorted(targets),
+                "roles": {t.role or "pod": t.replicas for t in templates},
+            },
+        )

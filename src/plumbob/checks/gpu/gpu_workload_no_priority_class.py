@@ -1,0 +1,98 @@
+"""GPU workloads without a priority class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.model.gpu import pod_uses_gpu
+from plumbob.model.objects import Object
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+Without a priority class every GPU pod has the same priority, so the scheduler cannot preempt a
+research notebook or a hyper-parameter sweep to make room for production inference, and a
+Pending inference pod waits behind batch jobs that may run for days. Queueing systems (Kueue,
+Volcano, KAI) also order and preempt by priority.
+"""
+
+FIX = """
+Create priority classes that separate serving from batch work and set one on every GPU workload:
+
+    apiVersion: scheduling.k8s.io/v1
+    kind: PriorityClass
+    metadata: {name: gpu-inference}
+    value: 100000
+    ---
+    apiVersion: scheduling.k8s.io/v1
+    kind: PriorityClass
+    metadata: {name: gpu-training}
+    value: 1000
+    preemptionPolicy: Never
+
+    spec:
+      template:
+        spec:
+          priorityClassName: gpu-inference
+
+For Kueue-managed jobs a `kueue.x-k8s.io/priority-class` label naming a WorkloadPriorityClass
+works too.
+"""
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _workload_priority(workload: Object) -> str | None:
+    """Priority set on the workload rather than its pods: Kueue's WorkloadPriorityClass label,
+    Volcano Job spec.priorityClassName, Kubeflow runPolicy.schedulingPolicy.priorityClass."""
+    label = workload.labels.get("kueue.x-k8s.io/priority-class")
+    if label:
+        return label
+    spec = getattr(workload, "spec", None)
+    for path in (("priorityClassName",), ("runPolicy", "schedulingPolicy", "priorityClass")):
+        value = _dig(spec, *path)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+@check(
+    id="gpu-workload-no-priority-class",
+    category="gpu",
+    severity="medium",
+    reads=(WORKLOADS,),
+    title="GPU workload has no priorityClassName",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/",
+        "https://kueue.sigs.k8s.io/docs/concepts/workload_priority_class/",
+    ),
+)
+def gpu_workload_no_priority_class(snap: Snapshot) -> Iterator[Hit]:
+    for workload in snap.workloads:
+        if workload.kind == "DaemonSet" or _workload_priority(workload):
+            continue
+        templates = snap.templates_by_workload.get(id(workload), ())
+        missing = [
+            t
+            for t in templates
+            if pod_uses_gpu(t.spec, t.metadata.annotations) and not t.spec.priority_class_name
+        ]
+        if not missing:
+            continue
+        roles = [t.role for t in missing if t.role]
+        where = f" ({', '.join(roles)})" if roles else ""
+        yield Hit(
+            workload,
+            f"GPU {workload.kind} {workload.name}{where} sets no priorityClassName",
+            evidence={"roles": roles},
+            path=f"{missing[0].path}.priorityClassName",
+        )

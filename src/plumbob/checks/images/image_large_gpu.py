@@ -1,0 +1,105 @@
+"""Images of GPU workloads so large that pulling them risks time-outs and slow scale-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.model.image_sizes import effective_pull_policy, image_sizes
+from plumbob.model.snapshot import Snapshot
+
+DEFAULT_THRESHOLD_GB = 10.0
+
+WHY = """
+CUDA, PyTorch and inference-server images are often 10-20 GB. Pulling one takes minutes per node,
+during which a freshly scaled GPU node (billed by the hour) sits idle, and the kubelet's default
+2-minute runtime request time-out or a slow registry turns the pull into ErrImagePull /
+ImagePullBackOff. Serial image pulls (the kubelet default) also block every other pod on the node
+until the big image is in. Inference autoscaling is only as fast as the slowest pull.
+"""
+
+FIX = """
+Make big images cheap to start:
+
+- Pre-pull them on the GPU pool with a DaemonSet whose init container runs the image
+  (`command: ["sh", "-c", "true"]`), or bake them into the node image (EKS AMI, GKE secondary
+  boot disk).
+- Use lazy pulling / image streaming: GKE image streaming (`gcloud container clusters update
+  CLUSTER --enable-image-streaming`), the SOCI snapshotter on EKS, or stargz/eStargz with
+  containerd.
+- Raise kubelet limits in the KubeletConfiguration of the GPU pool:
+
+      runtimeRequestTimeout: 15m
+      serializeImagePulls: false
+      maxParallelImagePulls: 3
+
+- Slim the image: multi-stage builds, `-runtime` instead of `-devel` CUDA bases, models pulled
+  from a volume or cache instead of baked in.
+
+Option `threshold-gb` (default 10) sets the size that counts as large.
+"""
+
+REFERENCES = (
+    "https://kubernetes.io/docs/reference/config-api/kubelet-config.v1beta1/",
+    "https://kubernetes.io/docs/concepts/containers/images/#serial-and-parallel-image-pulls",
+    "https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming",
+    "https://github.com/awslabs/soci-snapshotter",
+    "https://github.com/containerd/stargz-snapshotter",
+)
+
+
+def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) -> Iterator[Hit]:
+    """GPU containers whose image is above the threshold; `pull_always` selects those whose
+    effective pull policy is Always (the others when False)."""
+    try:
+        threshold_gb = float(ctx.option("threshold-gb", DEFAULT_THRESHOLD_GB))
+    except (TypeError, ValueError):
+        threshold_gb = DEFAULT_THRESHOLD_GB
+    threshold = threshold_gb * 1e9
+    sizes = image_sizes(snap, snap.nodes)
+    if not len(sizes):
+        return
+    for template in snap.gpu_templates:
+        for path, container in template.containers():
+            if not container.image:
+                continue
+            size = sizes.size_of(container.image)
+            if size is None or size < threshold:
+                continue
+            policy = effective_pull_policy(container.image, container.image_pull_policy)
+            if (policy == "Always") != pull_always:
+                continue
+            gb = size / 1e9
+            why = (
+                f", pulled on every start (imagePullPolicy {policy}"
+                f"{'' if container.image_pull_policy else ', the default for this tag'})"
+                if pull_always
+                else ""
+            )
+            yield Hit(
+                template.workload,
+                f"container {container.name!r} of GPU {template.kind} {template.workload.name} "
+                f"runs {container.image}, {gb:.1f} GB{why}",
+                evidence={
+                    "container": container.name,
+                    "image": container.image,
+                    "size_gb": round(gb, 2),
+                    "threshold_gb": threshold_gb,
+                    "image_pull_policy": policy,
+                },
+                path=f"{path}.imagePullPolicy" if pull_always else f"{path}.image",
+            )
+
+
+@check(
+    id="image-large-gpu",
+    category="images",
+    severity="medium",
+    reads=(WORKLOADS, "Node"),
+    title="GPU workload image is larger than the pull-size threshold",
+    why=WHY,
+    fix=FIX,
+    references=REFERENCES,
+)
+def image_large_gpu(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    yield from large_gpu_images(snap, ctx, pull_always=False)

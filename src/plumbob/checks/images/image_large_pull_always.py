@@ -1,0 +1,50 @@
+"""Large GPU images pulled on every container start (imagePullPolicy Always)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plumbob.checks.images.image_large_gpu import FIX as LARGE_FIX
+from plumbob.checks.images.image_large_gpu import REFERENCES, large_gpu_images
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+With `imagePullPolicy: Always` (set explicitly, or the default for `:latest` and untagged
+images) the kubelet contacts the registry on every container start. For a 10 GB+ CUDA image a
+restart, a rescheduled pod or a new replica waits minutes for the pull, and a registry outage or
+rate limit keeps GPU pods in ImagePullBackOff on nodes that already have the image, while the
+GPUs are billed.
+"""
+
+FIX = (
+    """
+Pin the image to a version tag or digest and use `imagePullPolicy: IfNotPresent`:
+
+    containers:
+      - name: server
+        image: vllm/vllm-openai:v0.6.4.post1@sha256:<digest>
+        imagePullPolicy: IfNotPresent
+
+Then make the first pull fast as well:
+
+"""
+    + LARGE_FIX
+)
+
+
+@check(
+    id="image-large-pull-always",
+    category="images",
+    severity="high",
+    reads=(WORKLOADS, "Node"),
+    title="Large GPU image is pulled on every start",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy",
+        *REFERENCES,
+    ),
+)
+def image_large_pull_always(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    yield from large_gpu_images(snap, ctx, pull_always=True)

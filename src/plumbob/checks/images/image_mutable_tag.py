@@ -1,0 +1,61 @@
+"""Images of any workload referenced by a mutable tag (GPU workloads: gpu-image-mutable-tag)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.model.images import parse_image
+from plumbob.model.roles import uses_gpu
+from plumbob.model.snapshot import Snapshot
+
+WHY = """
+With `:latest` or no tag, two pods of the same workload can run different code, a rollback cannot
+bring the old image back, and the kubelet re-pulls on every start (the default pull policy for
+such images is Always). For the services around an AI platform (model gateways, feature stores,
+vector databases, queue workers) that means untraceable behaviour changes and slower restarts.
+GPU workloads are reported separately, at a higher severity, by gpu-image-mutable-tag.
+"""
+
+FIX = """
+Pin every image to a version tag, better to a digest:
+
+    image: redis:7.4.1@sha256:<digest>
+
+Renovate or Dependabot keep pinned tags current; enforce pinning with an admission policy
+(Kyverno `disallow-latest-tag`, Gatekeeper `K8sDisallowedTags`).
+"""
+
+
+@check(
+    id="image-mutable-tag",
+    category="images",
+    severity="low",
+    reads=(WORKLOADS,),
+    title="Workload image uses a mutable tag",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/docs/concepts/containers/images/#image-names",
+        "https://kubernetes.io/docs/concepts/configuration/overview/#container-images",
+        "https://kyverno.io/policies/best-practices/disallow-latest-tag/disallow-latest-tag/",
+    ),
+)
+def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
+    for template in snap.pod_templates:
+        if uses_gpu(template):
+            continue  # gpu-image-mutable-tag reports these
+        for path, container in template.containers():
+            if not container.image:
+                continue
+            image = parse_image(container.image)
+            if not image.mutable:
+                continue
+            how = "the :latest tag" if image.tag == "latest" else "no tag (pulls :latest)"
+            yield Hit(
+                template.workload,
+                f"container {container.name!r} of {template.kind} {template.workload.name} runs "
+                f"{container.image} with {how}",
+                evidence={"container": container.name, "image": container.image},
+                path=f"{path}.image",
+            )

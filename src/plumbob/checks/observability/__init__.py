@@ -1,0 +1,1 @@
+"""Observability: GPU metrics and the metrics pipeline."""

@@ -1,0 +1,106 @@
+"""GPU nodes that no DCGM exporter DaemonSet covers: their GPUs are invisible to monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+
+from plumbob.checks.registry import Hit, check
+from plumbob.knowledge.components import (
+    DAEMONSET_TOLERATIONS,
+    covering,
+    image_component,
+    inventory_visible,
+)
+from plumbob.model.objects import DaemonSet, Node
+from plumbob.model.scheduling import placement
+from plumbob.model.snapshot import Snapshot
+
+DCGM = "nvidia-dcgm-exporter"
+
+WHY = """
+Without DCGM exporter on a GPU node nobody sees its GPU utilisation, memory use, temperature,
+power or XID errors. Idle GPUs cannot be found, GPU-aware autoscaling (HPA on
+DCGM_FI_DEV_GPU_UTIL, KEDA) has no signal, and failing GPUs (ECC/XID errors, thermal throttling)
+keep receiving training jobs that crash hours later. A DaemonSet without the GPU taint's
+toleration or with a nodeSelector for another pool silently skips exactly these nodes.
+"""
+
+FIX = """
+Run DCGM exporter on every GPU node: enable it in the GPU Operator (`dcgmExporter.enabled: true`,
+the default) or install the Helm chart, and let its pods tolerate the GPU taint and select GPU
+nodes:
+
+    helm repo add gpu-helm-charts https://nvidia.github.io/dcgm-exporter/helm-charts
+    helm install dcgm-exporter gpu-helm-charts/dcgm-exporter -n gpu-monitoring --create-namespace \\
+      --set 'tolerations[0].key=nvidia.com/gpu' --set 'tolerations[0].operator=Exists' \\
+      --set 'tolerations[0].effect=NoSchedule' \\
+      --set nodeSelector."nvidia\\.com/gpu\\.present"=true
+
+Scrape it with a ServiceMonitor (port 9400) so Prometheus and the HPA adapter see the metrics.
+"""
+
+
+def dcgm_daemonsets(snap: Snapshot) -> list[DaemonSet]:
+    return [
+        ds
+        for ds in snap.typed("DaemonSet", DaemonSet)
+        if any(
+            image_component(c.image or "", ds.kind, ds.name) == DCGM
+            for c in ds.spec.template.spec.containers
+        )
+    ]
+
+
+def skipped_because(ds: DaemonSet, node: Node) -> str:
+    """Why a DaemonSet places no pod on the node, as the scheduler's filters would say."""
+    spec = ds.spec.template.spec
+    spec = msgspec.structs.replace(spec, tolerations=[*spec.tolerations, *DAEMONSET_TOLERATIONS])
+    reason = placement(spec, node, gpu_resources={}, include_cordoned=True).reason
+    if reason.startswith("nodeSelector "):
+        key = reason.removeprefix("nodeSelector ").split("=", 1)[0]
+        return f"skips it: {reason}, the node has {key}={node.labels.get(key, '<unset>')}"
+    return f"skips it: {reason}" if reason else "runs no pod there"
+
+
+@check(
+    id="gpu-node-no-dcgm-exporter",
+    category="observability",
+    severity="medium",
+    reads=("Node", "DaemonSet"),
+    title="GPU node is not covered by a DCGM exporter DaemonSet",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://docs.nvidia.com/datacenter/cloud-native/gpu-telemetry/latest/dcgm-exporter.html",
+        "https://github.com/NVIDIA/dcgm-exporter",
+        "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/#taints-and-tolerations",
+    ),
+)
+def gpu_node_no_dcgm_exporter(snap: Snapshot) -> Iterator[Hit]:
+    if not snap.gpu_nodes:
+        return
+    exporters = dcgm_daemonsets(snap)
+    if not exporters and not inventory_visible(snap) and not snap.objects("DaemonSet"):
+        return  # node objects only: the cluster's DaemonSets are not part of the input
+    names = [f"{ds.namespace}/{ds.name}" for ds in exporters]
+    for node in snap.gpu_nodes:
+        if covering(snap, exporters, node):
+            continue
+        if exporters:
+            reasons = "; ".join(
+                f"{ds.namespace}/{ds.name} {skipped_because(ds, node)}" for ds in exporters
+            )
+            why = f"DCGM exporter DaemonSet {reasons}"
+        else:
+            why = "the cluster runs no DCGM exporter DaemonSet"
+        yield Hit(
+            node,
+            f"GPU node {node.name}: {why}",
+            evidence={
+                "dcgm_exporters": names,
+                "product": snap.node_gpus[node.name].product,
+                "taints": [f"{t.key}={t.value or ''}:{t.effect}" for t in node.spec.taints],
+            },
+        )

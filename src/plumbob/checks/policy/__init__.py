@@ -1,0 +1,1 @@
+"""Policy and security: admission policy engines, image and GPU policies, certificates."""

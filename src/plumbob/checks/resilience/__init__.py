@@ -1,0 +1,1 @@
+"""Resilience and data: disruption budgets, probes, checkpoints, shared memory, backups."""

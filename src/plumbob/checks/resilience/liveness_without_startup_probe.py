@@ -1,0 +1,94 @@
+"""Liveness probes on GPU containers without a startup probe restart pods that are still loading
+their model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.model.gpu import container_gpu_request
+from plumbob.model.snapshot import Snapshot
+
+DEFAULT_MIN_STARTUP_SECONDS = 600
+
+WHY = """
+Without a startupProbe the liveness probe starts counting as soon as the container starts. Model
+servers download and load weights for minutes before their health endpoint answers, so the
+kubelet kills the container after `initialDelaySeconds + periodSeconds x failureThreshold`
+(30 s with the defaults) and starts the download again: a CrashLoopBackOff that holds the GPU
+and never serves. Large models and cold nodes (image pull, weight download) make it worse.
+"""
+
+FIX = """
+Add a startupProbe that allows the worst-case load time; the liveness probe only starts after it
+succeeds:
+
+    startupProbe:
+      httpGet:
+        path: /health
+        port: 8000
+      periodSeconds: 10
+      failureThreshold: 90      # up to 15 minutes to load the model
+    livenessProbe:
+      httpGet:
+        path: /health
+        port: 8000
+      periodSeconds: 10
+      failureThreshold: 3
+
+Option `min-startup-seconds` (default 600) sets how long a liveness probe alone must tolerate
+before this check accepts it.
+"""
+
+
+def _int(probe: Mapping[str, Any], key: str, default: int) -> int:
+    value = probe.get(key, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def liveness_budget(probe: Mapping[str, Any]) -> int:
+    """Seconds a container may take to become healthy before the liveness probe kills it."""
+    return _int(probe, "initialDelaySeconds", 0) + _int(probe, "periodSeconds", 10) * _int(
+        probe, "failureThreshold", 3
+    )
+
+
+@check(
+    id="liveness-without-startup-probe",
+    category="resilience",
+    severity="medium",
+    reads=(WORKLOADS,),
+    title="GPU container has a liveness probe but no startup probe",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/#startup-probe",
+        "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-startup-probes",
+    ),
+)
+def liveness_without_startup_probe(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    try:
+        minimum = int(ctx.option("min-startup-seconds", DEFAULT_MIN_STARTUP_SECONDS))
+    except (TypeError, ValueError):
+        minimum = DEFAULT_MIN_STARTUP_SECONDS
+    for template in snap.gpu_templates:
+        for i, container in enumerate(template.spec.containers):
+            probe = container.liveness_probe
+            if not probe or container.startup_probe or not container_gpu_request(container):
+                continue
+            budget = liveness_budget(probe)
+            if budget >= minimum:
+                continue
+            yield Hit(
+                template.workload,
+                f"GPU container {container.name!r} of {template.kind} "
+                f"{template.namespace or 'default'}/{template.workload.name} is killed after "
+                f"{budget}s if the model is not loaded: livenessProbe without startupProbe",
+                evidence={
+                    "container": container.name,
+                    "liveness_budget_seconds": budget,
+                    "min_startup_seconds": minimum,
+                },
+                path=f"{template.path}.containers[{i}].startupProbe",
+            )

@@ -1,0 +1,118 @@
+"""GPU training without persistent storage for checkpoints loses its progress with one pod."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.model.objects import Container, Volume
+from plumbob.model.roles import is_training
+from plumbob.model.snapshot import Snapshot
+from plumbob.model.workloads import PodTemplate
+
+REMOTE_SCHEMES = (
+    "s3://",
+    "gs://",
+    "gcs://",
+    "az://",
+    "abfs://",
+    "abfss://",
+    "hdfs://",
+    "wasbs://",
+    "oss://",
+    "r2://",
+)
+"""Object-store URLs in a container's args or env: checkpoints written to remote storage."""
+
+WHY = """
+Training runs for hours or days across many GPUs. If checkpoints go to the container filesystem,
+an emptyDir or a hostPath, they live and die with the pod or the node: one node failure, spot
+reclaim, preemption by a higher-priority job or OOM kill restarts the job from step 0, and all
+the GPU-hours spent so far are lost. Elastic and gang-scheduled jobs restart every worker when
+one fails, so a single bad node costs the whole job.
+"""
+
+FIX = """
+Write checkpoints to storage that outlives the pod and the node: a PersistentVolumeClaim on a
+shared filesystem (EFS/Filestore/Azure Files, Lustre/FSx, NFS, CephFS) or an object store
+(s3://, gs://) through the framework or a CSI driver, and resume from the latest checkpoint:
+
+    volumes:
+      - name: checkpoints
+        persistentVolumeClaim:
+          claimName: llama-ft-checkpoints
+    containers:
+      - name: trainer
+        volumeMounts:
+          - {name: checkpoints, mountPath: /checkpoints}
+        args: ["--output_dir=/checkpoints", "--save_steps=500", "--resume_from_checkpoint=true"]
+"""
+
+_PERSISTENT = ("persistent_volume_claim", "csi", "nfs")
+"""Volume sources that outlive the pod and the node. Generic ephemeral volumes, emptyDir and
+hostPath do not: they die with the pod or stay on the failed node."""
+
+
+def persistent_volumes(template: PodTemplate) -> list[str]:
+    """Names of volumes that outlive the pod and the node (PVC, CSI, NFS)."""
+    return [v.name for v in template.spec.volumes if _is_persistent(v)]
+
+
+def _is_persistent(volume: Volume) -> bool:
+    return any(getattr(volume, attr) for attr in _PERSISTENT)
+
+
+def writes_remote(container: Container) -> bool:
+    text = " ".join(
+        [*container.command, *container.args, *(e.value or "" for e in container.env)]
+    ).lower()
+    return any(scheme in text for scheme in REMOTE_SCHEMES)
+
+
+@check(
+    id="training-no-checkpoint-volume",
+    category="resilience",
+    severity="medium",
+    reads=(WORKLOADS,),
+    title="GPU training has no persistent volume for checkpoints",
+    why=WHY,
+    fix=FIX,
+    references=(
+        "https://kubernetes.io/docs/concepts/storage/persistent-volumes/",
+        "https://pytorch.org/docs/stable/distributed.checkpoint.html",
+        "https://www.kubeflow.org/docs/components/trainer/",
+    ),
+)
+def training_no_checkpoint_volume(snap: Snapshot) -> Iterator[Hit]:
+    by_workload: dict[int, list[PodTemplate]] = {}
+    for template in snap.gpu_templates:
+        if is_training(template):
+            by_workload.setdefault(id(template.workload), []).append(template)
+    for templates in by_workload.values():
+        workload = templates[0].workload
+        all_templates = snap.templates_by_workload.get(id(workload), tuple(templates))
+        if any(persistent_volumes(t) for t in all_templates):
+            continue
+        if any(writes_remote(c) for t in all_templates for c in t.spec.containers):
+            continue
+        scratch = sorted(
+            {
+                v.name
+                for t in all_templates
+                for v in t.spec.volumes
+                if v.empty_dir is not None or v.host_path is not None
+            }
+        )
+        kept = f" (only {', '.join(scratch)}: emptyDir/hostPath)" if scratch else ""
+        gpus = sum(t.replicas for t in templates)
+        yield Hit(
+            workload,
+            f"{workload.kind} {workload.namespace or 'default'}/{workload.name} trains on "
+            f"{gpus} GPU pod(s) with no persistent volume for checkpoints{kept}",
+            evidence={
+                "gpu_pods": gpus,
+                "scratch_volumes": scratch,
+                "roles": [t.role for t in templates if t.role],
+            },
+            path=f"{templates[0].path}.volumes",
+        )

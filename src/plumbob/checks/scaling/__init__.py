@@ -1,0 +1,1 @@
+"""Scaling: GPU-aware pod autoscaling and node autoscaling for GPU pools."""

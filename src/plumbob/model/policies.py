@@ -1,0 +1,202 @@
+"""Admission policies a snapshot holds (Gatekeeper, Kyverno, ValidatingAdmissionPolicy) and what
+they constrain: images, registries, GPU requests."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from plumbob.model.objects import GenericObject, Object
+from plumbob.model.snapshot import Snapshot
+
+KYVERNO_KINDS = (
+    "ClusterPolicy",
+    "Policy",
+    "ValidatingPolicy",
+    "ImageValidatingPolicy",
+    "NamespacedValidatingPolicy",
+    "MutatingPolicy",
+)
+"""Kyverno policy kinds (kyverno.io and policies.kyverno.io)."""
+
+GATEKEEPER_CONSTRAINTS_GROUP = "constraints.gatekeeper.sh"
+VAP_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+
+_IMAGE_WORDS = re.compile(
+    r"\bimages?\b|imagereferences|registr(y|ies)|\brepos\b|\bdigest\b|\btags?\b|"
+    r"cosign|verifyimages|signature"
+)
+"""Words in a policy body that show it constrains images (fields, rule names, messages)."""
+_GPU_WORDS = re.compile(r"nvidia\.com/|amd\.com/gpu|\bgpus?\b|accelerator|resourceclaim")
+"""Words that show a policy constrains GPU requests or devices."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyObject:
+    """One admission policy object: its engine ('kyverno', 'gatekeeper', 'vap'), the object and
+    whether it enforces (deny) or only audits."""
+
+    engine: str
+    obj: Object
+    enforcing: bool
+
+    @property
+    def text(self) -> str:
+        """The policy body as lower-case text, for keyword scans."""
+        body = self.obj.spec if isinstance(self.obj, GenericObject) else None
+        return (self.obj.name + " " + json.dumps(body, default=str, sort_keys=True)).lower()
+
+    @property
+    def constrains_images(self) -> bool:
+        text = self.text
+        if self.engine == "kyverno" and '"verifyimages"' in text:
+            return True
+        return _IMAGE_WORDS.search(text) is not None
+
+    @property
+    def constrains_gpus(self) -> bool:
+        return _GPU_WORDS.search(self.text) is not None
+
+
+def _group(obj: Object) -> str:
+    return obj.group
+
+
+def admission_policies(snap: Snapshot) -> Iterator[PolicyObject]:
+    """Kyverno policies, Gatekeeper constraints (and templates) and VAPs with a binding."""
+    for kind in KYVERNO_KINDS:
+        for obj in snap.objects(kind):
+            if not _group(obj).endswith("kyverno.io"):
+                continue
+            spec = obj.spec if isinstance(obj, GenericObject) else None
+            action = ""
+            if isinstance(spec, dict):
+                action = str(
+                    spec.get("validationFailureAction") or spec.get("validationActions") or ""
+                )
+            yield PolicyObject(
+                "kyverno", obj, "enforce" in action.lower() or "deny" in action.lower()
+            )
+    for objs in snap.kinds.values():
+        if not objs or _group(objs[0]) != GATEKEEPER_CONSTRAINTS_GROUP:
+            continue
+        for obj in objs:
+            spec = obj.spec if isinstance(obj, GenericObject) else None
+            action = spec.get("enforcementAction", "deny") if isinstance(spec, dict) else "deny"
+            yield PolicyObject("gatekeeper", obj, action == "deny")
+    for obj in snap.objects("ConstraintTemplate"):
+        if _group(obj) == "templates.gatekeeper.sh":
+            yield PolicyObject("gatekeeper", obj, False)
+    bound = {
+        str(b.spec.get("policyName"))
+        for b in snap.objects("ValidatingAdmissionPolicyBinding")
+        if isinstance(b, GenericObject)
+        and isinstance(b.spec, dict)
+        and "Deny" in (b.spec.get("validationActions") or ["Deny"])
+    }
+    for obj in snap.objects("ValidatingAdmissionPolicy"):
+        yield PolicyObject("vap", obj, obj.name in bound)
+
+
+def policy_engines(snap: Snapshot) -> dict[str, str]:
+    """Engines present -> how they were recognised (API group served, controller image, VAP
+    binding). ValidatingAdmissionPolicy counts only with a binding."""
+    found: dict[str, str] = {}
+    if snap.has_group("kyverno.io") or snap.has_group("policies.kyverno.io"):
+        found["kyverno"] = "API group kyverno.io"
+    if snap.has_group("templates.gatekeeper.sh") or snap.has_group(GATEKEEPER_CONSTRAINTS_GROUP):
+        found["gatekeeper"] = "API group templates.gatekeeper.sh"
+    for template in snap.pod_templates:
+        for container in template.spec.containers:
+            image = (container.image or "").lower()
+            if "kyverno/kyverno" in image and "kyverno" not in found:
+                found["kyverno"] = f"{template.kind} {template.workload.name} runs {image}"
+            if "openpolicyagent/gatekeeper" in image and "gatekeeper" not in found:
+                found["gatekeeper"] = f"{template.kind} {template.workload.name} runs {image}"
+    bindings = snap.objects("ValidatingAdmissionPolicyBinding")
+    if bindings and snap.objects("ValidatingAdmissionPolicy"):
+        found["validating-admission-policy"] = f"{len(bindings)} ValidatingAdmissionPolicyBinding"
+    return found
+
+
+# ------------------------------------------------------------------ approved registries
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRule:
+    """One allowed image pattern: a glob (`eu.foo.io/*`) or a plain prefix (`openpolicyagent/`),
+    the policy it comes from, and the namespaces that policy applies to (empty: all)."""
+
+    pattern: str
+    origin: str
+    namespaces: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()
+
+    def applies_to(self, namespace: str) -> bool:
+        if namespace in self.excluded:
+            return False
+        return not self.namespaces or namespace in self.namespaces
+
+    def allows(self, image: str) -> bool:
+        if any(ch in self.pattern for ch in "*?["):
+            return fnmatch.fnmatchcase(image, self.pattern)
+        return image.startswith(self.pattern)
+
+
+def _kyverno_image_patterns(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.strip("=()") == "image" and isinstance(item, str):
+                for part in item.split("|"):
+                    part = part.strip()
+                    if part and not part.startswith("!") and part != "*":
+                        yield part
+            else:
+                yield from _kyverno_image_patterns(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _kyverno_image_patterns(item)
+
+
+def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
+    """Allowed-image patterns the cluster's own policies declare: Gatekeeper K8sAllowedRepos
+    `parameters.repos` (with the constraint's namespace scope) and Kyverno validate patterns on
+    container `image`. Patterns of one policy are alternatives; an image must satisfy every
+    policy that applies to its namespace."""
+    rules: list[RegistryRule] = []
+    for obj in snap.objects("K8sAllowedRepos"):
+        if isinstance(obj, GenericObject) and isinstance(obj.spec, dict):
+            repos = (obj.spec.get("parameters") or {}).get("repos") or []
+            match = obj.spec.get("match")
+            match = match if isinstance(match, dict) else {}
+            scope = frozenset(str(n) for n in match.get("namespaces") or [])
+            excluded = frozenset(str(n) for n in match.get("excludedNamespaces") or [])
+            rules.extend(
+                RegistryRule(repo, f"K8sAllowedRepos/{obj.name}", scope, excluded)
+                for repo in (repos if isinstance(repos, list) else [])
+                if isinstance(repo, str) and repo
+            )
+    for policy in admission_policies(snap):
+        if policy.engine != "kyverno" or not isinstance(policy.obj, GenericObject):
+            continue
+        spec = policy.obj.spec
+        rule_list = spec.get("rules") if isinstance(spec, dict) else None
+        for rule in rule_list if isinstance(rule_list, list) else []:
+            validate = rule.get("validate") if isinstance(rule, dict) else None
+            if not isinstance(validate, dict):
+                continue
+            patterns = [validate.get("pattern")]
+            any_pattern = validate.get("anyPattern")
+            if isinstance(any_pattern, list):
+                patterns.extend(any_pattern)
+            # Only patterns naming a registry or repository; '*:*' is a tag rule.
+            rules.extend(
+                RegistryRule(pattern, f"{policy.obj.kind}/{policy.obj.name}")
+                for pattern in _kyverno_image_patterns(patterns)
+                if "/" in pattern
+            )
+    return rules

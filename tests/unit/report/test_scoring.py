@@ -1,0 +1,184 @@
+"""The score formula: severity weight x (base + share of subjects affected), per category."""
+
+from __future__ import annotations
+
+import pytest
+
+from plumbob.report.model import CheckRun, CheckStatus, Finding, Severity, Subject
+from plumbob.report.scoring import BASE_SHARE, WEIGHT, score
+
+CATEGORIES = {
+    "a-high": "gpu",
+    "b-medium": "gpu",
+    "c-info": "cost",
+    "d-cluster": "policy",
+    "e-low": "images",
+}
+SEVERITIES = {
+    "a-high": Severity.HIGH,
+    "b-medium": Severity.MEDIUM,
+    "c-info": Severity.INFO,
+    "d-cluster": Severity.MEDIUM,
+    "e-low": Severity.LOW,
+}
+
+
+def finding(check: str, name: str, *, cluster: str = "c1", kind: str = "Node") -> Finding:
+    return Finding(
+        check=check,
+        severity=SEVERITIES[check],
+        category=CATEGORIES[check],
+        title=check,
+        cluster=cluster,
+        subject=Subject(kind=kind, name=name),
+        message="m",
+        fingerprint=f"{check}-{name}",
+    )
+
+
+def run(check: str, status: CheckStatus = CheckStatus.FAILED, cluster: str = "c1") -> CheckRun:
+    return CheckRun(check=check, cluster=cluster, status=status)
+
+
+def by_category(scores) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {c.category: c.score for c in scores.categories}
+
+
+def test_nothing_found_scores_100() -> None:
+    result = score(
+        [run("a-high", CheckStatus.PASSED)], [], CATEGORIES, SEVERITIES, {("a-high", "c1"): 10}
+    )
+    assert result.overall == 100
+    assert by_category(result) == {"gpu": 100}
+
+
+def test_penalty_scales_with_share_of_subjects() -> None:
+    one = score(
+        [run("a-high")], [finding("a-high", "n1")], CATEGORIES, SEVERITIES, {("a-high", "c1"): 1000}
+    )
+    half = score(
+        [run("a-high")],
+        [finding("a-high", f"n{i}") for i in range(500)],
+        CATEGORIES,
+        SEVERITIES,
+        {("a-high", "c1"): 1000},
+    )
+    every = score(
+        [run("a-high")],
+        [finding("a-high", f"n{i}") for i in range(1000)],
+        CATEGORIES,
+        SEVERITIES,
+        {("a-high", "c1"): 1000},
+    )
+    # One subject in a thousand costs only the base part of the weight.
+    assert by_category(one)["gpu"] == round(100 - WEIGHT[Severity.HIGH] * (BASE_SHARE + 0.7 / 1000))
+    assert by_category(one)["gpu"] == 95
+    assert by_category(half)["gpu"] == round(100 - 15 * (0.3 + 0.7 * 0.5))
+    assert by_category(every)["gpu"] == 85
+    assert by_category(one)["gpu"] > by_category(half)["gpu"] > by_category(every)["gpu"]
+
+
+def test_same_subject_twice_counts_once() -> None:
+    twice = score(
+        [run("a-high")],
+        [finding("a-high", "n1"), finding("a-high", "n1")],
+        CATEGORIES,
+        SEVERITIES,
+        {("a-high", "c1"): 2},
+    )
+    once = score(
+        [run("a-high")], [finding("a-high", "n1")], CATEGORIES, SEVERITIES, {("a-high", "c1"): 2}
+    )
+    assert twice == once
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"), [("a-high", 85), ("b-medium", 92), ("e-low", 97), ("c-info", 100)]
+)
+def test_severity_weights(check: str, expected: int) -> None:
+    result = score([run(check)], [finding(check, "n1")], CATEGORIES, SEVERITIES, {(check, "c1"): 1})
+    assert by_category(result)[CATEGORIES[check]] == expected
+
+
+def test_checks_add_up_and_floor_at_zero() -> None:
+    findings = [finding("a-high", "n1"), finding("b-medium", "n1")]
+    result = score(
+        [run("a-high"), run("b-medium")],
+        findings,
+        CATEGORIES,
+        SEVERITIES,
+        {("a-high", "c1"): 1, ("b-medium", "c1"): 1},
+    )
+    assert by_category(result)["gpu"] == 100 - 15 - 8
+    many = [f"x{i}" for i in range(5)]
+    cats = {**CATEGORIES, **dict.fromkeys(many, "gpu")}
+    sev = {**SEVERITIES, **dict.fromkeys(many, Severity.CRITICAL)}
+    runs = [run(c) for c in many]
+    found = [
+        Finding(
+            check=c,
+            severity=Severity.CRITICAL,
+            category="gpu",
+            title=c,
+            cluster="c1",
+            subject=Subject(kind="Node", name="n"),
+            message="m",
+            fingerprint=c,
+        )
+        for c in many
+    ]
+    floored = score(runs, found, cats, sev, {(c, "c1"): 1 for c in many})
+    assert by_category(floored)["gpu"] == 0
+
+
+def test_whole_cluster_finding_has_full_share() -> None:
+    result = score(
+        [run("d-cluster")],
+        [finding("d-cluster", "c1", kind="Cluster")],
+        CATEGORIES,
+        SEVERITIES,
+        {("d-cluster", "c1"): 500},
+    )
+    assert by_category(result)["policy"] == 100 - 8
+
+
+def test_not_visible_and_error_runs_do_not_count() -> None:
+    result = score(
+        [run("a-high", CheckStatus.NOT_VISIBLE), run("e-low", CheckStatus.ERROR)],
+        [],
+        CATEGORIES,
+        SEVERITIES,
+        {},
+    )
+    assert result.categories == []
+    assert result.overall == 100
+
+
+def test_clusters_are_averaged_and_overall_is_mean_of_categories() -> None:
+    runs = [
+        run("a-high", cluster="c1"),
+        run("a-high", CheckStatus.PASSED, cluster="c2"),
+        run("e-low", CheckStatus.PASSED),
+    ]
+    result = score(
+        runs,
+        [finding("a-high", "n1", cluster="c1")],
+        CATEGORIES,
+        SEVERITIES,
+        {("a-high", "c1"): 1, ("a-high", "c2"): 1},
+        order=("gpu", "images"),
+    )
+    assert by_category(result) == {"gpu": round((85 + 100) / 2), "images": 100}
+    assert [c.category for c in result.categories] == ["gpu", "images"]
+    assert result.overall == round((92 + 100) / 2)
+    gpu = result.categories[0]
+    assert (gpu.checks, gpu.failed) == (1, 1)
+
+
+def test_deterministic() -> None:
+    findings = [finding("a-high", f"n{i}") for i in range(7)] + [finding("e-low", "x")]
+    runs = [run("a-high"), run("e-low")]
+    pops = {("a-high", "c1"): 20, ("e-low", "c1"): 3}
+    first = score(runs, findings, CATEGORIES, SEVERITIES, pops)
+    second = score(list(reversed(runs)), list(reversed(findings)), CATEGORIES, SEVERITIES, pops)
+    assert first == second

@@ -1,0 +1,164 @@
+"""The fast paths of reading: streamed Lists, in-place origins, the garbage-collector pause and
+null dropping give the same objects and diagnostics as the plain paths."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import io
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from plumbob.model.objects import Node, Origin, Pod
+from plumbob.sources.decode import ObjectDecoder, drop_nulls, gc_paused
+from plumbob.sources.files import FileReader, FileSource
+from plumbob.sources.jsonstream import ListStream, NotStreamable
+from tests.conftest import make_container, make_node, make_pod
+
+
+def _cluster(pods: int = 60) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = [make_node(f"n{i}", gpus=8 * (i % 2)) for i in range(3)]
+    for i in range(pods):
+        pod = make_pod(
+            f"p{i}",
+            node=f"n{i % 3}",
+            containers=[make_container("a", gpus=i % 2), make_container("b")],
+        )
+        pod["metadata"]["ownerReferences"] = [  # type: ignore[index]
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u1"},
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs2", "uid": "u2"},
+        ]
+        items.append(pod)
+    return items
+
+
+def _read(path: Path, **stream: int) -> tuple[list[object], list[str]]:
+    decoder = ObjectDecoder()
+    result = FileReader(decoder, **stream).read(path)
+    assert isinstance(result, list)
+    return result, [str(d) for d in decoder.diagnostics]
+
+
+@pytest.mark.parametrize("layout", ["kubectl", "compact", "lines"])
+def test_streamed_list_gives_the_same_objects_as_whole_file(tmp_path: Path, layout: str) -> None:
+    doc = {"apiVersion": "v1", "items": _cluster(), "kind": "List", "metadata": {}}
+    if layout == "kubectl":
+        text = json.dumps(doc, indent=4)
+    elif layout == "compact":
+        text = json.dumps(doc, separators=(",", ":"))
+    else:
+        text = (
+            '{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":['
+            + ",\n".join(json.dumps(i) for i in doc["items"])
+            + "]}"
+        )  # type: ignore[attr-defined]
+    f = tmp_path / "all.json"
+    f.write_text(text)
+    whole, whole_diags = _read(f)
+    # tiny blocks: many cuts, and nested `},{"apiVersion"` (two owner references) to skip
+    streamed, streamed_diags = _read(f, stream_above=0, block=512)
+    assert streamed == whole
+    assert streamed_diags == whole_diags
+    assert len([o for o in streamed if isinstance(o, Pod)]) == 60
+    assert all(isinstance(o, Node | Pod) for o in streamed)
+
+
+def test_list_stream_batches_and_kind_after_items() -> None:
+    items = _cluster(20)
+    text = json.dumps({"apiVersion": "v1", "items": items, "kind": "PodList"}).encode()
+    stream = ListStream(io.BytesIO(text[100:]), text[:100], block=256)
+    batches = list(stream.batches())
+    assert len(batches) > 2
+    decoded = [msgspec.json.decode(raw) for batch in batches for raw in batch]
+    assert decoded == items
+    assert (stream.api_version, stream.kind) == ("v1", "PodList")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"metadata": {"a": {"b": 1}}, "items": [{"x": 1}]}',  # nested metadata first
+        b'{"apiVersion": "v1", "items": [1, 2]}',  # items that are not objects
+        b'[{"kind": "Pod"}]',
+    ],
+)
+def test_not_streamable_layouts(text: bytes) -> None:
+    with pytest.raises(NotStreamable):
+        ListStream(io.BytesIO(b""), text)
+
+
+def test_truncated_list_falls_back_to_the_whole_file_message(tmp_path: Path) -> None:
+    text = json.dumps({"apiVersion": "v1", "items": _cluster(), "kind": "List"})
+    f = tmp_path / "cut.json"
+    f.write_text(text[: len(text) * 2 // 3])
+    decoder = ObjectDecoder()
+    assert FileReader(decoder, stream_above=0, block=512).read(f) is None
+    whole = ObjectDecoder()
+    assert FileReader(whole).read(f) is None
+    messages = [str(d) for d in decoder.diagnostics]
+    assert messages == [str(d) for d in whole.diagnostics]
+    assert len(messages) == 1 and "malformed JSON" in messages[0]
+
+
+def test_items_without_kind_streamed_before_a_trailing_list_kind(tmp_path: Path) -> None:
+    nodes = [make_node(f"n{i}") for i in range(30)]
+    for n in nodes:
+        del n["kind"], n["apiVersion"]
+    f = tmp_path / "x.json"
+    f.write_text(json.dumps({"apiVersion": "v1", "items": nodes, "kind": "NodeList"}))
+    streamed, diags = _read(f, stream_above=0, block=256)
+    assert [o.name for o in streamed] == [f"n{i}" for i in range(30)]  # type: ignore[attr-defined]
+    assert diags == []
+
+
+def test_gzip_list_streams(tmp_path: Path) -> None:
+    f = tmp_path / "all.json.gz"
+    f.write_bytes(gzip.compress(json.dumps({"kind": "List", "items": _cluster()}).encode()))
+    streamed, _ = _read(f, stream_above=0, block=300)
+    assert len(streamed) == 63
+
+
+def test_origin_is_set_without_copying() -> None:
+    decoder = ObjectDecoder()
+    origin = Origin(file="f.json")
+    objs = decoder.from_raws(
+        [msgspec.Raw(json.dumps(make_pod(f"p{i}")).encode()) for i in range(3)], origin
+    )
+    assert [o.origin for o in objs] == [origin] * 3
+    assert all(o.origin is origin for o in objs)
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.unfreeze()
+
+
+def test_drop_nulls_keeps_everything_else() -> None:
+    data = {"a": None, "b": [1, None, {"c": None, "d": [{"e": None, "f": 0}]}], "g": {"h": ""}}
+    assert drop_nulls(data) == {"b": [1, None, {"d": [{"f": 0}]}], "g": {"h": ""}}
+
+
+def test_generic_object_skips_managed_fields(tmp_path: Path) -> None:
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "s",
+            "namespace": "d",
+            "labels": {"a": "b"},
+            "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}],
+        },
+        "spec": {"ports": [{"port": 80}]},
+    }
+    f = tmp_path / "svc.json"
+    f.write_text(json.dumps(svc))
+    snap = FileSource((f,)).load().snapshots[0]
+    obj = snap.generic("Service")[0]
+    assert obj.labels == {"a": "b"} and obj.spec == {"ports": [{"port": 80}]}
+    assert "managedFields" not in obj.extra
