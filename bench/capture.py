@@ -4,6 +4,12 @@ source, against a baseline in the same run that pages through the same lists and
 object as parsed JSON (what a client holding full objects pays).
 
     python bench/capture.py [--nodes 5000] [--pods 150000] [--page-size 500] [--connections 4]
+                            [--managed-fields] [--no-gzip]
+
+--managed-fields serves objects as a real API server stores them (metadata.managedFields on
+every object, kubectl's last-applied annotation on applied ones): about twice the JSON.
+--no-gzip asks for uncompressed pages (by default both captures ask for gzip, as kubectl does,
+and the server compresses pages over 128 KiB at level 1, as kube-apiserver does).
 
 Each capture runs as its own process; peak memory is that process's ru_maxrss (wait4).
 """
@@ -24,12 +30,14 @@ from bench.measure import PYTHON, ROOT, Sample, run
 WORK = ROOT / ".bench" / "capture"
 
 
-def _worker(mode: str, kubeconfig: str, page_size: int, connections: int, out: str) -> None:
+def _worker(
+    mode: str, kubeconfig: str, page_size: int, connections: int, gzip: bool, out: str
+) -> None:
     """Runs in the measured child process."""
     from plumbob.sources.live import CaptureOptions, LiveSource
 
     started = time.perf_counter()
-    opts = CaptureOptions(page_size=page_size, connections=connections, timeout=120)
+    opts = CaptureOptions(page_size=page_size, connections=connections, timeout=120, compress=gzip)
     if mode == "plumbob":
         loaded = LiveSource(kubeconfig=kubeconfig, options=opts).load()
         snap = loaded.snapshots[0]
@@ -45,7 +53,10 @@ def _worker(mode: str, kubeconfig: str, page_size: int, connections: int, out: s
         from plumbob.sources.kube_client import Target, Transport
 
         transport = Transport(
-            Target(context="bench", kubeconfig=kubeconfig), connections=connections, timeout=120
+            Target(context="bench", kubeconfig=kubeconfig),
+            connections=connections,
+            timeout=120,
+            compress=gzip,
         )
         kept: list[object] = []
         for path in ("/api/v1/nodes", "/api/v1/pods"):
@@ -62,7 +73,9 @@ def _worker(mode: str, kubeconfig: str, page_size: int, connections: int, out: s
     Path(out).write_text(json.dumps(stats), encoding="utf-8")
 
 
-def _serve(nodes: int, pods: int) -> tuple[subprocess.Popen[str], dict[str, object]]:
+def _serve(
+    nodes: int, pods: int, managed_fields: bool
+) -> tuple[subprocess.Popen[str], dict[str, object]]:
     WORK.mkdir(parents=True, exist_ok=True)
     info_file = WORK / "server.json"
     info_file.unlink(missing_ok=True)
@@ -77,6 +90,7 @@ def _serve(nodes: int, pods: int) -> tuple[subprocess.Popen[str], dict[str, obje
             str(pods),
             "--dir",
             str(WORK),
+            *(["--managed-fields"] if managed_fields else []),
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -111,20 +125,25 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=150_000)
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--managed-fields", action="store_true")
+    parser.add_argument("--no-gzip", dest="gzip", action="store_false")
     parser.add_argument("--worker", choices=("plumbob", "full-json"), help=argparse.SUPPRESS)
     parser.add_argument("--kubeconfig", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        _worker(args.worker, args.kubeconfig, args.page_size, args.connections, args.out)
+        _worker(args.worker, args.kubeconfig, args.page_size, args.connections, args.gzip, args.out)
         return
 
     print(
-        f"generating and serving a {args.nodes:,}-node / {args.pods:,}-pod demo cluster ...",
+        f"generating and serving a {args.nodes:,}-node / {args.pods:,}-pod demo cluster "
+        f"({'with' if args.managed_fields else 'without'} managedFields; pages of "
+        f"{args.page_size}, {args.connections} connections, "
+        f"{'gzip' if args.gzip else 'no gzip'}) ...",
         flush=True,
     )
     started = time.perf_counter()
-    server, info = _serve(args.nodes, args.pods)
+    server, info = _serve(args.nodes, args.pods, args.managed_fields)
     print(
         f"  {info['objects']:,} objects served at {info['url']} "
         f"(ready in {time.perf_counter() - started:.0f} s)",
@@ -147,6 +166,7 @@ def main() -> None:
                     str(args.page_size),
                     "--connections",
                     str(args.connections),
+                    *([] if args.gzip else ["--no-gzip"]),
                     "--out",
                     str(out),
                 ],

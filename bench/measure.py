@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,44 +27,51 @@ class Sample:
     note: str = ""
 
 
+LAUNCHER = str(Path(__file__).with_name("launch.py"))
+
+
 def run(
     cmd: Sequence[str],
     timeout: float | None = None,
     env: dict[str, str] | None = None,
     ok_codes: tuple[int, ...] = (0,),
+    cwd: Path = ROOT,
+    stdout: Path | None = None,
 ) -> Sample:
-    """Run `cmd`, its output discarded; wait4 gives the rusage of exactly this child, so each
-    measurement's peak memory is its own (RUSAGE_CHILDREN would keep the largest so far)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT
-    )
-    deadline = None if timeout is None else started + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if deadline is not None and time.perf_counter() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            return Sample(
-                time.perf_counter() - started,
-                usage.ru_maxrss / 1024,
-                ok=False,
-                note=f"killed after {timeout:.0f} s",
-            )
-        time.sleep(0.002)
-    elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
+    """Run `cmd` in `cwd`, its output discarded (or written to `stdout`), and return its wall
+    time and peak RSS.
+
+    The command is started by bench/launch.py, a small process that forks it and reports the
+    child's own rusage. Forking the command straight from this process would not do: Linux
+    carries the parent's peak RSS over into the child's ru_maxrss (fork copies the high-water
+    mark and exec keeps it), so every figure would read at least as much as this process holds
+    after generating the inputs."""
+    with (
+        tempfile.NamedTemporaryFile(prefix="plumbob-bench-", suffix=".json") as report,
+        open(stdout or os.devnull, "wb") as out,
+    ):
+        proc = subprocess.Popen(
+            [PYTHON, LAUNCHER, report.name, *cmd],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return Sample(float(timeout or 0), 0.0, ok=False, note=f"killed after {timeout:.0f} s")
+        try:
+            seconds, peak_kib, code = json.loads(Path(report.name).read_text())
+        except (OSError, ValueError):
+            return Sample(0.0, 0.0, ok=False, note=f"launcher failed: {err.decode()[-200:]}")
     if code not in ok_codes:
-        last = err.strip().splitlines()[-1:] or [""]
-        return Sample(elapsed, usage.ru_maxrss / 1024, ok=False, note=f"exit {code}: {last[0]}")
-    return Sample(elapsed, usage.ru_maxrss / 1024)
+        last = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return Sample(seconds, peak_kib / 1024, ok=False, note=f"exit {code}: {last[0]}")
+    return Sample(seconds, peak_kib / 1024)
 
 
 def best(

@@ -35,6 +35,19 @@ def real() -> Path:
     return REAL
 
 
+def service_url(name: str) -> str:
+    """The URL of a test service that tests/services/start.sh (run by `make test`) started on
+    loopback. Without it a local run skips, naming the script; under CI (`CI` set) the test
+    fails instead, so a broken service install cannot pass as skipped tests."""
+    url_file = ROOT / ".services" / f"{name}.url"
+    if url_file.is_file():
+        return url_file.read_text().strip()
+    reason = f"no test {name}: {url_file} is absent (run tests/services/start.sh)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def decode(data: dict[str, Any]) -> Object:
     decoder = ObjectDecoder()
     obj = decoder.from_data(data, Origin(file="test"))

@@ -11,12 +11,15 @@ import yaml
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
-from plumbob.report.model import Finding
+from plumbob.report.model import CheckStatus, Finding, Level
 from plumbob.sources.files import FileSource
 from tests.conftest import REAL
 
 HERE = Path(__file__).parent
 REGISTRY = Registry.discover()
+TODAY = "2026-12-01"
+"""The day support windows are judged on (option `today` of kubernetes-version-eol and
+api-version-removed), so fixtures keep their meaning as Kubernetes releases age."""
 CASES = sorted(p for p in HERE.glob("*/*/*") if p.name.startswith(("trigger-", "clean-")))
 
 
@@ -27,7 +30,15 @@ def findings_for(check_id: str, path: Path) -> list[Finding]:
             pytest.skip(f"real fixture {target} absent")
         path = target
     loaded = FileSource((path,), cluster="fixture").load()
-    report = engine.run(loaded.snapshots, REGISTRY, engine.Config(only=[check_id]))
+    config = engine.Config(only=[check_id], options={check_id: {"today": TODAY}})
+    report = engine.run(loaded.snapshots, REGISTRY, config)
+    errors = [d for d in report.diagnostics if d.level == Level.ERROR]
+    assert not errors, [str(d) for d in errors]
+    runs = [r for r in report.checks if r.check == check_id]
+    # A clean case must be a pass, not a check that could not see its input (or crashed).
+    assert runs and all(r.status in (CheckStatus.PASSED, CheckStatus.FAILED) for r in runs), [
+        (r.status, r.reason) for r in runs
+    ]
     return [f for f in report.findings if f.check == check_id]
 
 

@@ -44,6 +44,21 @@ def test_demo_drift_is_exactly_what_was_planted(demo_report: Report) -> None:
     assert driver.evidence["cuda"] == "12.2" and driver.evidence["majorityCuda"] == "12.4"
 
 
+@pytest.mark.parametrize(
+    ("nodes", "pods", "seed"),
+    [(3, 0, 7), (12, 100, 7), (20, 200, 3), (48, 900, 11), (200, 3000, 7)],
+)
+def test_demo_drift_is_exactly_what_was_planted_at_any_size(
+    nodes: int, pods: int, seed: int
+) -> None:
+    """Other sizes and seeds move the planted nodes (and shrink pools below a majority): the
+    findings still name exactly the planted list."""
+    spec = DemoSpec(nodes=nodes, pods=pods, seed=seed)
+    findings, _ = DriftAnalysis()(DemoSource(spec).load().snapshots)
+    wanted = {(p.check, p.name) for p in planted(spec) if p.check.startswith("drift:")}
+    assert {(f.check, f.subject.name) for f in findings} == wanted
+
+
 def test_demo_drift_table(demo_report: Report) -> None:
     section = demo_report.sections["drift"]
     rows = {row["pool"]: row for row in section["pools"]}
@@ -164,6 +179,8 @@ def test_store_history_and_diff(tmp_path: Path) -> None:
     since = plumbob("diff", "--since", "7d", "--store", db, "--format", "json", cwd=tmp_path)
     assert since.returncode == 0, since.stderr
     assert json.loads(since.stdout)["items"][0]["nodesAdded"] == ["c2"]
+    # both scans are minutes old: the oldest stands in for "7 days ago", and the user is told
+    assert "no scan of prod is 7d old yet; comparing with its oldest (scan 1" in since.stderr
     missing = plumbob("diff", "1", "99", "--store", db, cwd=tmp_path)
     assert missing.returncode == 2 and "no scan with id 99" in missing.stderr
 
@@ -214,3 +231,39 @@ def test_pool_label_option(tmp_path: Path) -> None:
     assert {p["pool"] for p in by_team["sections"]["drift"]["pools"]} == {"vision"}
     kernel = [f for f in by_team["findings"] if f["check"] == "drift:kernel"]
     assert [f["subject"]["name"] for f in kernel] == ["n3"]
+
+
+def test_readers_never_create_a_store(tmp_path: Path) -> None:
+    """`history`/`diff` on a mistyped path: an error, not a new empty database."""
+    for args in (("history",), ("diff", "1", "2"), ("diff", "--since", "7d")):
+        result = plumbob(*args, "--store", str(tmp_path / "typo.db"), cwd=tmp_path)
+        assert result.returncode == 2, args
+        assert "no scan history here yet" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "typo.db").exists()
+    assert not (tmp_path / "xdg").exists()  # nor the default one
+    assert plumbob("history", cwd=tmp_path).returncode == 2
+
+
+def test_demo_baseline_init_then_scan_finds_exactly_the_planted_drift(tmp_path: Path) -> None:
+    """`baseline init --demo` writes the majority values; scanning the demo against it reports
+    every planted outlier once more as a baseline deviation (the driver outlier also for its
+    CUDA version, which the baseline names separately), and nothing else."""
+    result = plumbob("baseline", "init", "--demo", "-o", "b.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "b.yaml").read_text()
+    assert "nvidia-dcgm-exporter: '>=3.3.9'" in text  # the tag's version, not its suffix
+    scan = plumbob("scan", "--demo", "--baseline", "b.yaml", "-f", "json", cwd=tmp_path)
+    assert scan.returncode == 0, scan.stderr
+    report = json.loads(scan.stdout)
+    found = {
+        (f["check"], f["subject"]["name"])
+        for f in report["findings"]
+        if f["check"].startswith("baseline:")
+    }
+    items = planted(DemoSpec())
+    drift = {(p.check, p.name) for p in items if p.check.startswith("drift:")}
+    wanted = {("baseline:" + c.removeprefix("drift:"), n) for c, n in drift}
+    wanted |= {("baseline:cuda", n) for c, n in drift if c == "drift:nvidia_driver"}
+    assert found == wanted
+    assert report["sections"]["drift"]["baselineDeviations"] == len(wanted)

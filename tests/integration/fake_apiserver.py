@@ -2,12 +2,13 @@
 
 /version, /api, /apis and per-group-version discovery, paginated lists (`limit`/`continue`) in
 the server's own format (list items without apiVersion/kind for built-in kinds), metadata-only
-lists (PartialObjectMetadataList), bearer-token and client-certificate authentication, and
+lists (PartialObjectMetadataList), `metadata.name`/`metadata.namespace` field selectors, gzip
+answers over 128 KiB, bearer-token and client-certificate authentication, and
 injected faults per resource: 403, 404, 410 on a continue, 429, 500, slow responses and
 connection resets. The CA, server and client certificates are generated when it starts.
 
 Run standalone (the benchmark does) with:
-    python -m tests.integration.fake_apiserver --demo-nodes 5000 --demo-pods 150000 --info F
+    python -m tests.integration.fake_apiserver --demo-nodes 5000 --demo-pods 150000 --dir D
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import gzip
 import json
 import socket
 import ssl
@@ -35,6 +37,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from plumbob.model.objects import BUILTIN_GROUPS
+
+GZIP_THRESHOLD = 128 * 1024
+"""kube-apiserver compresses answers above 128 KiB for clients that accept gzip, at level 1
+(k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/writers.go)."""
 
 CORE_KINDS = {
     "Node",
@@ -72,6 +78,9 @@ _CLUSTER_SCOPED = {
     "ResourceFlavor",
     "NodePool",
     "ResourceSlice",
+    "ClusterAutoscaler",
+    "GatewayClass",
+    "IngressClass",
 }
 
 
@@ -288,7 +297,8 @@ class Faults:
     slow_seconds: float = 2.0
     reset: dict[str, int] = field(default_factory=dict)
     broken_discovery: set[str] = field(default_factory=set)
-    """group/versions whose discovery answers 503 (a broken aggregated API)."""
+    """group/versions whose discovery answers 503 (a broken aggregated API); "apis": the
+    group list itself."""
 
 
 # ------------------------------------------------------------------------- server
@@ -312,6 +322,8 @@ class FakeApiServer:
         self.git_version = git_version
         self.log: list[tuple[str, str, str]] = []
         """(path with query, Accept header, who) per request."""
+        self.gzipped = 0
+        """Answers sent gzip-compressed."""
         self._lock = threading.Lock()
         self._gone_done: set[str] = set()
         handler = type("Handler", (_Handler,), {"api": self})
@@ -363,6 +375,12 @@ class _Handler(BaseHTTPRequestHandler):
     # -------------------------------------------------------------- helpers
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        headers = dict(headers or {})
+        if len(body) > GZIP_THRESHOLD and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+            with self.api._lock:
+                self.api.gzipped += 1
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -427,6 +445,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"kind": "APIVersions", "versions": ["v1"]})
             return
         if path == "/apis":
+            if "apis" in self.api.faults.broken_discovery:
+                self._status(503, "ServiceUnavailable", "etcdserver: leader changed")
+                return
             self._json(200, self._group_list())
             return
         segs = path.split("/")[1:]
@@ -531,15 +552,22 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return
             offset = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
-        limit = int(query.get("limit", "0") or 0) or len(res.items) or 1
-        chunk = res.items[offset : offset + limit]
+        items = res.items
+        if query.get("fieldSelector"):
+            try:
+                items = select_fields(items, query["fieldSelector"])
+            except ValueError as exc:
+                self._status(400, "BadRequest", str(exc))
+                return
+        limit = int(query.get("limit", "0") or 0) or len(items) or 1
+        chunk = items[offset : offset + limit]
         nxt = offset + len(chunk)
         meta: dict[str, Any] = {"resourceVersion": str(api.store.resource_version)}
-        if nxt < len(res.items):
+        if nxt < len(items):
             meta["continue"] = base64.urlsafe_b64encode(
                 f"{api.store.resource_version}:{nxt}".encode()
             ).decode()
-            meta["remainingItemCount"] = len(res.items) - nxt
+            meta["remainingItemCount"] = len(items) - nxt
         if "as=PartialObjectMetadataList" in self.headers.get("Accept", ""):
             kind, av = "PartialObjectMetadataList", "meta.k8s.io/v1"
             chunk = [
@@ -556,6 +584,24 @@ class _Handler(BaseHTTPRequestHandler):
             kind, av = f"{res.kind}List", res.group_version
         head = json.dumps({"kind": kind, "apiVersion": av, "metadata": meta})[:-1].encode()
         self._send(200, head + b',"items":[' + b",".join(chunk) + b"]}")
+
+
+def select_fields(items: list[bytes], selector: str) -> list[bytes]:
+    """Items matching a field selector of `metadata.name` / `metadata.namespace` terms (`=`,
+    `==`, `!=`, comma-separated), the fields every kind supports."""
+    terms = []
+    for term in selector.split(","):
+        negate = "!=" in term
+        field_, _, value = term.replace("!=", "=").replace("==", "=").partition("=")
+        if field_ not in ("metadata.name", "metadata.namespace"):
+            raise ValueError(f'"{field_}" is not a known field selector')
+        terms.append((field_.split(".")[1], value, negate))
+    out = []
+    for item in items:
+        meta = json.loads(item).get("metadata", {})
+        if all((meta.get(key, "") == value) != negate for key, value, negate in terms):
+            out.append(item)
+    return out
 
 
 # ------------------------------------------------------------------------- kubeconfigs
@@ -618,11 +664,17 @@ def _main() -> None:
     parser.add_argument("--demo-pods", type=int, default=3000)
     parser.add_argument("--dir", type=Path, required=True, help="where certificates go")
     parser.add_argument("--token", default="bench-token")
+    parser.add_argument(
+        "--managed-fields",
+        action="store_true",
+        help="serve managedFields (and kubectl's last-applied annotation) as a real server",
+    )
     args = parser.parse_args()
     from plumbob.sources.demo import DemoSpec, generate
 
     store = Store()
-    n = store.add_all(generate(DemoSpec(nodes=args.demo_nodes, pods=args.demo_pods)))
+    spec = DemoSpec(nodes=args.demo_nodes, pods=args.demo_pods, managed_fields=args.managed_fields)
+    n = store.add_all(generate(spec))
     pki = make_pki(args.dir)
     with FakeApiServer(store, pki, tokens=[args.token]) as api:
         info = {"url": api.url, "ca": str(pki.ca), "token": args.token, "objects": n}

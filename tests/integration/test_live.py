@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from plumbob.model.objects import Pod
+from plumbob.model.objects import Pod, kind_key
 from plumbob.sources.interface import SourceError
 from plumbob.sources.kube_client import ContextError, Target, Transport
 from plumbob.sources.kube_redact import REDACTED
-from plumbob.sources.live import BUILTIN_KINDS, CaptureOptions, LiveSource, ai_crd_kinds
+from plumbob.sources.live import LAST_APPLIED, SELECTED, CaptureOptions, LiveSource, wanted_kinds
 from plumbob.sources.snapshot_file import encode_snapshot
 from tests.conftest import REAL
 from tests.integration.fake_apiserver import (
@@ -29,12 +29,16 @@ from tests.integration.fake_apiserver import (
     exec_plugin,
     kubeconfig,
     make_pki,
+    select_fields,
 )
 
 FAST = CaptureOptions(
     page_size=7, connections=3, timeout=5.0, retries=4, backoff=0.01, max_backoff=0.05
 )
+WHOLE = dataclasses.replace(FAST, page_size=1000)
+"""For tests that are not about pagination: one page per kind."""
 SECRET_VALUE = "c3VwZXItc2VjcmV0LXZhbHVl"
+CONFIG_VALUE = "hunter2-in-a-configmap"
 TOKEN_VALUE = "hf_live_test_token_123456"
 
 
@@ -81,38 +85,75 @@ def demo_objects() -> list[dict[str, Any]]:
     return list(generate(DemoSpec(nodes=30, pods=400, cluster="demo-live")))
 
 
+def _applied(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as `kubectl apply` leaves it: a full copy in an annotation."""
+    meta = obj["metadata"]
+    meta.setdefault("annotations", {})[LAST_APPLIED] = json.dumps(obj)
+    return obj
+
+
+def _meta(api_version: str, kind: str, name: str, ns: str | None = None) -> dict[str, Any]:
+    meta = {"name": name, **({"namespace": ns} if ns else {})}
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": {}}
+
+
 def extras() -> list[dict[str, Any]]:
     return [
+        _applied(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "hf-token", "namespace": "ml"},
+                "data": {"token": SECRET_VALUE},
+            }
+        ),
         {
             "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "hf-token", "namespace": "ml"},
-            "data": {"token": SECRET_VALUE},
+            "kind": "ConfigMap",
+            "metadata": {"name": "cluster-autoscaler-status", "namespace": "kube-system"},
+            "data": {"status": "Cluster-autoscaler status at 2025-01-01: Health: Healthy"},
         },
         {
             "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "leaky", "namespace": "ml"},
-            "spec": {
-                "nodeName": "n1",
-                "containers": [
-                    {
-                        "name": "main",
-                        "image": "vllm:v1",
-                        "env": [
-                            {"name": "HF_TOKEN", "value": TOKEN_VALUE},
-                            {"name": "DB_URL", "value": "postgres://app:pa55word@db:5432/x"},
-                            {"name": "MODEL", "value": "llama"},
-                            {
-                                "name": "API_KEY",
-                                "valueFrom": {"secretKeyRef": {"name": "k", "key": "v"}},
-                            },
-                        ],
-                    }
-                ],
-            },
-            "status": {"phase": "Running"},
+            "kind": "ConfigMap",
+            "metadata": {"name": "app-config", "namespace": "ml"},
+            "data": {"DB_PASSWORD": CONFIG_VALUE},
         },
+        # kinds several groups define, and groups whose kinds live in different versions
+        _meta("kyverno.io/v1", "ClusterPolicy", "require-gpu-limits"),
+        _meta("autoscaling.openshift.io/v1", "ClusterAutoscaler", "default"),
+        _meta(
+            "autoscaling.openshift.io/v1beta1", "MachineAutoscaler", "gpu", "openshift-machine-api"
+        ),
+        _meta("velero.io/v2alpha1", "DataUpload", "upload-1", "velero"),
+        _meta("networking.k8s.io/v1", "Ingress", "llm", "serving"),
+        _meta("gateway.networking.k8s.io/v1", "Gateway", "inference", "serving"),
+        _applied(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "leaky", "namespace": "ml"},
+                "spec": {
+                    "nodeName": "n1",
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "vllm:v1",
+                            "env": [
+                                {"name": "HF_TOKEN", "value": TOKEN_VALUE},
+                                {"name": "DB_URL", "value": "postgres://app:pa55word@db:5432/x"},
+                                {"name": "MODEL", "value": "llama"},
+                                {
+                                    "name": "API_KEY",
+                                    "valueFrom": {"secretKeyRef": {"name": "k", "key": "v"}},
+                                },
+                            ],
+                        }
+                    ],
+                },
+                "status": {"phase": "Running"},
+            }
+        ),
         {
             "apiVersion": "kubeflow.org/v1",
             "kind": "PyTorchJob",
@@ -149,10 +190,17 @@ def store() -> Store:
 
 
 def _expected(store: Store) -> Counter[str]:
-    wanted = set(BUILTIN_KINDS) | ai_crd_kinds()
-    return Counter(
-        {r.kind: len(r.items) for r in store.resources.values() if (r.group, r.kind) in wanted}
-    )
+    """Objects per kind key the live source must capture from `store`."""
+    wanted = wanted_kinds()
+    out: Counter[str] = Counter()
+    for r in store.resources.values():
+        if (r.group, r.kind) not in wanted and (r.group, "*") not in wanted:
+            continue
+        items = r.items
+        if (r.group, r.kind) in SELECTED:
+            items = select_fields(items, SELECTED[r.group, r.kind])
+        out[kind_key(r.group_version, r.kind)] += len(items)
+    return out
 
 
 def _source(kc: Path, *contexts: str, **kw: Any) -> LiveSource:
@@ -250,7 +298,14 @@ def test_every_auth_kind_captures_everything(
     kc: Path, api: FakeApiServer, store: Store, context: str, who: str
 ) -> None:
     loaded = _source(kc, context).load()
-    assert [d for d in loaded.diagnostics if d.level != "info"] == []
+    problems = [d.message for d in loaded.diagnostics if d.level != "info"]
+    if context == "insecure":  # said once, not hidden
+        assert problems == [
+            f"TLS certificate of {api.url} not verified: the kubeconfig sets "
+            "insecure-skip-tls-verify for this cluster"
+        ]
+    else:
+        assert problems == []
     (snap,) = loaded.snapshots
     got = Counter({k: len(v) for k, v in snap.kinds.items()})
     assert got == _expected(store)
@@ -315,7 +370,7 @@ def test_multi_context_scan_with_contexts_down(kc: Path) -> None:
 
 
 def test_all_contexts(kc: Path) -> None:
-    loaded = LiveSource(all_contexts=True, kubeconfig=str(kc), options=FAST).load()
+    loaded = LiveSource(all_contexts=True, kubeconfig=str(kc), options=WHOLE).load()
     assert sorted(s.cluster.name for s in loaded.snapshots) == [
         "cert",
         "exec",
@@ -323,6 +378,14 @@ def test_all_contexts(kc: Path) -> None:
         "oidc",
         "token",
     ]
+
+
+def test_cluster_name_only_for_one_context(kc: Path) -> None:
+    (one,) = _source(kc, "token", cluster="prod-eu", options=WHOLE).load().snapshots
+    assert one.cluster.name == "prod-eu" and one.cluster.context == "token"
+    several = LiveSource(all_contexts=True, kubeconfig=str(kc), cluster="prod-eu", options=WHOLE)
+    names = [s.cluster.name for s in several.load().snapshots]
+    assert "prod-eu" not in names and len(set(names)) == len(names)
 
 
 def test_nothing_readable_is_a_source_error(kc: Path) -> None:
@@ -354,12 +417,31 @@ def test_forbidden_and_missing_kinds_are_not_visible(
         )
         loaded = _source(kc, "t").load()
     (snap,) = loaded.snapshots
-    assert set(snap.not_visible) == {"Secret", "Node", "PyTorchJob"}
+    kueue = {k for g, k in wanted_kinds() if g == "kueue.x-k8s.io"}
+    assert set(snap.not_visible) == {"Secret", "Node", "PyTorchJob"} | kueue
     assert snap.not_visible["Node"].startswith("403 Forbidden: nodes is forbidden")
     assert snap.not_visible["PyTorchJob"].startswith("404 Not Found")
     assert not snap.visible("Node") and snap.visible("Pod") and snap.pods
-    assert not snap.objects("ClusterQueue")  # its group's discovery failed
+    # its group's discovery failed: plumbob cannot tell "none" from "not served"
+    assert not snap.objects("ClusterQueue") and not snap.visible("ClusterQueue")
+    assert snap.not_visible["ClusterQueue"].startswith(
+        "discovery of kueue.x-k8s.io/v1beta1 failed: 503"
+    )
     assert any("kueue.x-k8s.io/v1beta1" in d.message for d in loaded.diagnostics)
+
+
+def test_group_list_failure_hides_builtin_groups(store: Store, pki: Pki, tmp_path: Path) -> None:
+    with FakeApiServer(store, pki, faults=Faults(broken_discovery={"apis"})) as api:
+        kc = kubeconfig(
+            tmp_path / "kc",
+            {"t": {"server": api.url, "ca": pki.ca, "user": {"token": "good-token"}}},
+        )
+        loaded = _source(kc, "t").load()
+    (snap,) = loaded.snapshots
+    assert snap.pods and snap.nodes  # the core group needs no group list
+    assert not snap.visible("Deployment") and not snap.visible("PriorityClass")
+    assert snap.not_visible["Deployment"].startswith("API group discovery failed: 503")
+    assert snap.visible("Pod") and snap.visible("Node")
 
 
 def test_transient_faults_are_retried(store: Store, pki: Pki, tmp_path: Path) -> None:
@@ -450,3 +532,75 @@ def test_credentials_in_env_are_redacted(kc: Path) -> None:
     data = encode_snapshot(snap)
     assert TOKEN_VALUE.encode() not in data and b"pa55word" not in data
     assert REDACTED.encode() in data
+
+
+# ---------------------------------------------------------------------- what is listed
+
+
+def test_kinds_in_several_versions_and_groups(kc: Path) -> None:
+    snap = _source(kc, "token").load().snapshots[0]
+    # MachineAutoscaler is served only by autoscaling.openshift.io/v1beta1, not the preferred v1
+    (ma,) = snap.objects("MachineAutoscaler")
+    assert ma.api_version == "autoscaling.openshift.io/v1beta1"
+    assert [o.name for o in snap.objects("ClusterAutoscaler")] == ["default"]
+    (upload,) = snap.objects("DataUpload")
+    assert upload.api_version == "velero.io/v2alpha1"
+    assert snap.objects("Schedule")
+    # two groups define ClusterPolicy: both are kept
+    assert sorted(o.group for o in snap.objects("ClusterPolicy")) == ["kyverno.io", "nvidia.com"]
+    assert [o.name for o in snap.objects("Ingress")] == ["llm"]
+    assert [o.name for o in snap.objects("Gateway")] == ["inference"]
+
+
+def test_only_the_autoscaler_status_configmap_is_read(kc: Path, api: FakeApiServer) -> None:
+    snap = _source(kc, "token").load().snapshots[0]
+    gets = [(p, a) for p, a, _ in api.log if p.startswith("/api/v1/configmaps")]
+    assert gets and all(
+        "fieldSelector=metadata.name%3Dcluster-autoscaler-status" in p
+        and "as=PartialObjectMetadataList" in a
+        for p, a in gets
+    )
+    (cm,) = snap.objects("ConfigMap")
+    assert (cm.namespace, cm.name) == ("kube-system", "cluster-autoscaler-status")
+    data = encode_snapshot(snap)
+    assert b"Health: Healthy" not in data and CONFIG_VALUE.encode() not in data
+
+
+def test_last_applied_copies_are_dropped(kc: Path) -> None:
+    snap = _source(kc, "token").load().snapshots[0]
+    assert all(LAST_APPLIED not in o.metadata.annotations for o in snap)
+    secret = snap.get("Secret", "ml", "hf-token")
+    assert secret is not None and secret.metadata.annotations == {}
+    data = encode_snapshot(snap)
+    assert LAST_APPLIED.encode() not in data
+    assert SECRET_VALUE.encode() not in data and TOKEN_VALUE.encode() not in data
+
+
+def test_refused_connection_is_tried_once_more(kc: Path) -> None:
+    transport = Transport(Target("down", str(kc)), retries=5, backoff=1.0)
+    started = time.perf_counter()
+    with pytest.raises(ConnectionError, match="connection refused"):
+        transport.get("/version")
+    took = time.perf_counter() - started
+    assert 0.5 <= took < 1.5  # one backoff of 0.5-1 s; a second would add at least 1 s
+    transport.close()
+
+
+def test_untrusted_certificate_is_not_retried(kc: Path) -> None:
+    transport = Transport(Target("wrong-ca", str(kc)), retries=5, backoff=1.0)
+    started = time.perf_counter()
+    with pytest.raises(ConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        transport.get("/version")
+    assert time.perf_counter() - started < 0.9  # one backoff would be >= 0.5 s
+    transport.close()
+
+
+def test_big_pages_come_gzipped(kc: Path, api: FakeApiServer, store: Store) -> None:
+    big = dataclasses.replace(FAST, page_size=500)
+    snap = _source(kc, "token", options=big).load().snapshots[0]
+    assert api.gzipped > 0
+    assert Counter({k: len(v) for k, v in snap.kinds.items()}) == _expected(store)
+    api.gzipped = 0
+    plain = dataclasses.replace(big, compress=False)
+    assert len(_source(kc, "token", options=plain).load().snapshots[0]) == len(snap)
+    assert api.gzipped == 0

@@ -93,6 +93,8 @@ def test_scan_several_contexts_one_down(kc: Path, tmp_path: Path) -> None:
     assert len(lines) == 1 and "credentials rejected" in lines[0]
     report = json.loads(report_file.read_text())
     assert [c["cluster"] for c in report["clusters"]] == ["token"]
+    (failure,) = [d for d in report["diagnostics"] if d.get("cluster") == "expired"]
+    assert failure["level"] == "error" and "credentials rejected" in failure["message"]
 
 
 def test_scan_only_unreachable_context_is_a_usage_error(kc: Path) -> None:
@@ -119,3 +121,56 @@ def test_forbidden_kind_shows_as_not_visible_in_report(
     runs = {r["check"]: r for r in report["checks"]}
     assert runs["gpu-node-untainted"]["status"] == "not-visible"
     assert "Node: 403 Forbidden" in runs["gpu-node-untainted"]["reason"]
+
+
+def _on_a_terminal(*args: str) -> tuple[int, str]:
+    """Run plumbob with stderr on a pseudo-terminal (as a user at a shell): exit code, stderr."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plumbob", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={"PATH": "/usr/bin:/bin", "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the follower side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return proc.wait(timeout=120), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_on_a_terminal_only(kc: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.json.gz"
+    code, text = _on_a_terminal("snapshot", "--kubeconfig", str(kc), "-o", str(out))
+    assert code == 0, text
+    assert "reading cluster" in text and "\x1b[" in text  # a live rich progress display
+
+    code, text = _on_a_terminal("snapshot", "--kubeconfig", str(kc), "-o", str(out), "-q")
+    assert code == 0, text
+    assert "reading cluster" not in text and text.strip() == ""
+
+    result = plumbob("snapshot", "--kubeconfig", str(kc), "-o", str(out))  # CI=1, no terminal
+    assert result.returncode == 0 and "reading cluster" not in result.stderr
+
+
+def test_request_timeout_applies_to_scan(store: Store, pki: Pki, tmp_path: Path) -> None:
+    with FakeApiServer(store, pki, faults=Faults(slow={"nodes": 1}, slow_seconds=5)) as server:
+        kcfg = kubeconfig(
+            tmp_path / "kc",
+            {"slow": {"server": server.url, "ca": pki.ca, "user": {"token": "good-token"}}},
+        )
+        args = ("scan", "--kubeconfig", str(kcfg), "--format", "json", "-o", "/dev/null")
+        result = plumbob(*args, "--request-timeout", "0.5")
+        node_lists = [p for p, _, _ in server.log if p.startswith("/api/v1/nodes?")]
+    assert result.returncode == 0, result.stderr
+    assert len(node_lists) == 2  # the slow answer was given up after 0.5 s and asked again

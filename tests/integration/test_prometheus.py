@@ -21,20 +21,17 @@ from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.snapshot import ClusterInfo, Snapshot
 from plumbob.sources.prometheus import PrometheusQuery, attach, fetch_gpu_metrics
 from plumbob.sources.snapshot_file import write_snapshot
-from tests.conftest import REAL, decode
+from tests.conftest import REAL, decode, service_url
 from tests.services import dcgm_exposition as dcgm
 
 ROOT = Path(__file__).resolve().parents[2]
-URL_FILE = ROOT / ".services" / "prometheus.url"
 CHECKS = ["gpu-allocated-idle", "gpu-low-utilization"]
 REAL_SAMPLE = REAL / "metrics" / "nvidia-aicr-eks-h100-dcgm-exporter-sample.prom"
 
 
 @pytest.fixture(scope="module")
 def prometheus() -> str:
-    if not URL_FILE.is_file():
-        pytest.skip(f"no test Prometheus ({URL_FILE} absent): run tests/services/start.sh")
-    return URL_FILE.read_text().strip()
+    return service_url("prometheus")
 
 
 def _node(name: str, gpus: int = 8) -> dict[str, Any]:
@@ -167,6 +164,19 @@ def test_no_series_in_window_is_not_visible(prometheus: str) -> None:
     assert {r.status for r in report.checks} == {"not-visible"}
     assert all(r.reason and r.reason.startswith(GPU_METRICS) for r in report.checks)
     assert diags
+
+
+def test_another_clusters_prometheus_is_not_visible(prometheus: str) -> None:
+    metrics, _ = fetch_gpu_metrics(PrometheusQuery(url=prometheus, window="1h"))
+    other = Snapshot(
+        cluster=ClusterInfo(name="elsewhere"),
+        objects=[decode(_node("gpu-node-9")), decode(_pod("ml", "job-0", "gpu-node-9", 1))],
+    )
+    (snap,) = attach([other], metrics)
+    assert snap.gpu_metrics is not None and snap.gpu_metrics.missing
+    assert "none for the GPU nodes or pods of cluster elsewhere" in snap.gpu_metrics.missing
+    report = engine.run([snap], Registry.discover(), engine.Config(only=CHECKS))
+    assert {r.status for r in report.checks} == {"not-visible"}
 
 
 def test_without_prometheus_the_checks_are_not_visible() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,20 +24,14 @@ from plumbob.store import (
     migrations,
     open_store,
 )
-from tests.conftest import ROOT
+from tests.conftest import service_url
 
-PG_URL_FILE = ROOT / ".services" / "postgres.url"
 WRITERS = 4
 SCANS_PER_WRITER = 8
 
 
 def _pg_admin_url() -> str:
-    if not PG_URL_FILE.is_file():
-        pytest.skip(
-            f"no PostgreSQL: {PG_URL_FILE} is absent (run tests/services/start.sh, "
-            "which `make test` does)"
-        )
-    return PG_URL_FILE.read_text().strip()
+    return service_url("postgres")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -135,11 +131,13 @@ def test_save_load_and_list(store_url: str) -> None:
         store.close()
 
 
-def _write_many(url: str, writer: int) -> None:
+def _write_many(url: str, writer: int, start: Any) -> None:
+    start.wait(timeout=60)  # all writers go at once, so they really overlap
     store = open_store(url)  # every writer also races to migrate a fresh database
     try:
         for n in range(SCANS_PER_WRITER):
             store.save(_record(f"cluster-{writer}", n))
+            time.sleep(0.002)  # let the others in between, so transactions interleave
     finally:
         store.close()
 
@@ -165,7 +163,8 @@ def _assert_all_present(url: str) -> None:
 
 def test_concurrent_writer_processes_lose_nothing(store_url: str) -> None:
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_write_many, args=(store_url, w)) for w in range(WRITERS)]
+    start = ctx.Barrier(WRITERS)
+    procs = [ctx.Process(target=_write_many, args=(store_url, w, start)) for w in range(WRITERS)]
     for p in procs:
         p.start()
     for p in procs:
@@ -176,10 +175,11 @@ def test_concurrent_writer_processes_lose_nothing(store_url: str) -> None:
 
 def test_concurrent_writer_threads_lose_nothing(store_url: str) -> None:
     errors: list[BaseException] = []
+    start = threading.Barrier(WRITERS)
 
     def run(w: int) -> None:
         try:
-            _write_many(store_url, w)
+            _write_many(store_url, w, start)
         except BaseException as exc:  # reported below, with the thread's error
             errors.append(exc)
 
@@ -213,3 +213,18 @@ def test_sqlite_urls_and_default_path(tmp_path: Path, monkeypatch: pytest.Monkey
     store = open_store(f"sqlite:///{absolute}")
     store.close()
     assert absolute.is_file()
+
+
+def test_readers_do_not_create_sqlite_files(tmp_path: Path) -> None:
+    missing = tmp_path / "sub" / "typo.sqlite"
+    with pytest.raises(StoreError, match="no scan history here yet"):
+        open_store(str(missing), create=False)
+    with pytest.raises(StoreError, match="no scan history here yet"):
+        open_store(f"sqlite:///{missing}", create=False)
+    assert not missing.parent.exists()
+    open_store(str(missing)).close()  # a writer creates it (and its folder)
+    reader = open_store(str(missing), create=False)
+    try:
+        assert reader.scans() == []
+    finally:
+        reader.close()

@@ -54,6 +54,8 @@ class Requirement:
     title: str
     level: str
     """MUST or SHOULD for the chosen Kubernetes version."""
+    description: str = ""
+    """The checklist's own wording of the requirement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,10 @@ def requirements(version: str) -> list[Requirement]:
     """Requirements in the checklist for `version`, in table order (ids absent there skipped)."""
     if version not in versions():
         raise KnowledgeError(f"no AI conformance checklist for {version}; have {versions()}")
+    table = load_table("ai_conformance")
+    descriptions = table.get("descriptions") or {}
     out = []
-    for row in load_table("ai_conformance")["requirements"]:
+    for row in table["requirements"]:
         level = str(row.get("levels", {}).get(version, "-"))
         if level != "-":
             out.append(
@@ -90,6 +94,7 @@ def requirements(version: str) -> list[Requirement]:
                     category=str(row["category"]),
                     title=str(row["title"]),
                     level=level,
+                    description=str(descriptions.get(row["id"], "")),
                 )
             )
     return out
@@ -516,31 +521,36 @@ def default_version(snap: Snapshot) -> str:
 
 
 def product_yaml(assessments: Sequence[Assessment], version: str, snap: Snapshot) -> dict[str, Any]:
-    """The checklist in the cncf/k8s-ai-conformance PRODUCT.yaml shape, statuses and notes
-    filled from plumbob's view (evidence lists what plumbob saw; vendors add test output)."""
+    """The checklist in the cncf/k8s-ai-conformance PRODUCT.yaml shape: every metadata key of the
+    template (vendor ones left empty), each requirement with the checklist's description, the
+    status plumbob saw and a note saying what it saw. `evidence` stays empty: the program takes
+    only links and files there (the official test output), which a read-only scan has none of."""
     spec: dict[str, list[dict[str, Any]]] = {}
     for a in assessments:
         note = f"plumbob pre-check: {a.status.value}"
+        if a.evidence:
+            note += f"; seen: {'; '.join(a.evidence)}"
         if a.notes:
             note += f" - {a.notes}"
         spec.setdefault(a.requirement.category, []).append(
             {
                 "id": a.requirement.id,
-                "description": a.requirement.title,
+                "description": a.requirement.description or a.requirement.title,
                 "level": a.requirement.level,
                 "status": PRODUCT_STATUS[a.status],
-                "evidence": list(a.evidence),
+                "evidence": [],
                 "notes": note,
             }
         )
+    known = {
+        "kubernetesVersion": f"v{version}",
+        "platformName": snap.cluster.platform or snap.cluster.name,
+        "platformVersion": snap.cluster.server_version or "",
+        "description": f"Pre-filled by plumbob from a read-only scan of {snap.cluster.name}",
+    }
+    keys = [str(m["key"]) for m in load_table("ai_conformance").get("product_yaml_metadata", [])]
     return {
-        "metadata": {
-            "kubernetesVersion": f"v{version}",
-            "platformName": snap.cluster.platform or snap.cluster.name,
-            "platformVersion": snap.cluster.server_version or "",
-            "vendorName": "",
-            "description": f"Pre-filled by plumbob from a read-only scan of {snap.cluster.name}",
-        },
+        "metadata": {key: known.get(key, "") for key in keys or known},
         "spec": spec,
     }
 

@@ -96,7 +96,7 @@ def init(
 ) -> None:
     """Write a baseline from the current majority values, to be edited and committed."""
     from plumbob.drift.attributes import snapshot_attributes
-    from plumbob.drift.baseline import dump_baseline, initial_baseline
+    from plumbob.drift.baseline_init import dump_baseline, initial_baseline
 
     if output.exists() and not force:
         fail(f"{output} exists; use --force to overwrite it")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import fail
+from plumbob.cli.common import fail, stderr_console
 from plumbob.cli.history import DEFAULT_STORE, STORE_ENV, STORE_HELP, open_or_exit
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _side(
         return _file_states(path, pool_label)
     if ref.isdigit():
         if "db" not in stores:
-            stores["db"] = open_or_exit(store_url)
+            stores["db"] = open_or_exit(store_url, create=False)
         return [_stored_state(stores["db"], int(ref))]
     fail(f"{ref}: neither a snapshot file nor a stored scan id (see plumbob history)")
     _exit(exit_codes.USAGE)
@@ -136,9 +136,16 @@ def _since(store: SqlStore, since: str, cluster: str | None) -> list[tuple[State
             latest = store.scans(cluster=name, limit=1)
             older = store.scans(cluster=name, limit=1, before=cutoff)
             if not older:
-                # Nothing that old yet: compare against the oldest scan there is.
+                # Nothing that old yet: compare against the oldest scan there is, and say so.
                 all_scans = store.scans(cluster=name, limit=1_000_000)
                 older = all_scans[-1:] if len(all_scans) > 1 else []
+                if older:
+                    stderr_console().print(
+                        f"note: no scan of {name} is {since} old yet; comparing with its oldest "
+                        f"(scan {older[0].id}, {older[0].scanned_at})",
+                        style="dim",
+                        soft_wrap=True,
+                    )
             if not latest or not older or latest[0].id == older[0].id:
                 continue
             pairs.append((_stored_state(store, older[0].id), _stored_state(store, latest[0].id)))
@@ -201,7 +208,7 @@ def diff(
             if before or after:
                 fail("give either A B or --since, not both")
                 _exit(exit_codes.USAGE)
-            stores["db"] = open_or_exit(store)
+            stores["db"] = open_or_exit(store, create=False)
             pairs = _since(stores["db"], since, cluster)
         else:
             if before is None or after is None:

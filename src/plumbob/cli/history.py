@@ -37,11 +37,13 @@ def _exit(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_or_exit(url: str | None) -> SqlStore:
+def open_or_exit(url: str | None, *, create: bool = True) -> SqlStore:
+    """The store at `url`; readers pass `create=False` so a mistyped path is an error, not a
+    new empty database."""
     from plumbob.store import StoreError, open_store
 
     try:
-        return open_store(None if url in (None, "", DEFAULT_STORE) else url)
+        return open_store(None if url in (None, "", DEFAULT_STORE) else url, create=create)
     except StoreError as exc:
         fail(str(exc))
         _exit(exit_codes.USAGE)
@@ -76,7 +78,7 @@ def history(
     """List stored scans, newest first."""
     from plumbob.store import StoreError
 
-    db = open_or_exit(store)
+    db = open_or_exit(store, create=False)
     try:
         scans = db.scans(cluster=cluster, limit=limit)
     except StoreError as exc:

@@ -121,6 +121,12 @@ def scan(
         str,
         typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
     ] = "24h",
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout", min=0.1, help="Seconds per API request to a live cluster."
+        ),
+    ] = 60.0,
     prices: Annotated[
         Path | None,
         typer.Option(
@@ -184,8 +190,9 @@ def scan(
             fail(str(exc))
             if not loaded.snapshots:
                 _exit(exit_codes.USAGE)
+    failed_contexts = []
     if live:
-        load_live(
+        failed_contexts = load_live(
             loaded,
             contexts=context,
             all_contexts=all_contexts,
@@ -193,10 +200,12 @@ def scan(
             in_cluster=in_cluster,
             cluster=cluster,
             quiet=quiet,
+            timeout=request_timeout,
         )
     if prometheus and loaded.snapshots:
         with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet)
     print_diagnostics(loaded.diagnostics, quiet)
+    loaded.diagnostics.extend(failed_contexts)  # printed when they happened
     report = engine.run(
         loaded.snapshots,
         Registry.discover(),

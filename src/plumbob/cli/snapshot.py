@@ -15,6 +15,7 @@ from plumbob.cli.common import fail, print_diagnostics, progress
 
 if TYPE_CHECKING:
     from plumbob.model.snapshot import Snapshot
+    from plumbob.report.model import Diagnostic
     from plumbob.sources.interface import Loaded
 
 
@@ -38,9 +39,11 @@ def load_live(
     cluster: str | None,
     quiet: bool,
     timeout: float = 60.0,
-) -> None:
+) -> list[Diagnostic]:
     """Capture the asked-for contexts into `loaded`. A context that cannot be read is one error
-    line (and a diagnostic); nothing readable at all exits with the usage code."""
+    line naming it, printed here and returned as a diagnostic for the report (not added to
+    `loaded`, whose diagnostics the caller prints); nothing readable at all exits with the
+    usage code."""
     from plumbob.sources.interface import SourceError
     from plumbob.sources.live import CaptureOptions, LiveSource
 
@@ -59,16 +62,17 @@ def load_live(
         fail(str(exc))
         if not loaded.snapshots:
             _exit(exit_codes.USAGE)
-        return
-    for diag in result.diagnostics:
-        if diag.level == "error" and diag.message.startswith("context "):
-            fail(diag.message)
-    loaded.snapshots.extend(result.snapshots)
-    loaded.diagnostics.extend(
+        return []
+    failed = [
         d
         for d in result.diagnostics
-        if not (d.level == "error" and d.message.startswith("context "))
-    )
+        if d.level == "error" and d.message.startswith(f"context {d.cluster}:")
+    ]
+    for diag in failed:
+        fail(diag.message)
+    loaded.snapshots.extend(result.snapshots)
+    loaded.diagnostics.extend(d for d in result.diagnostics if d not in failed)
+    return failed
 
 
 def with_gpu_metrics(
@@ -145,7 +149,7 @@ def snapshot(
         typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
     ] = "24h",
     request_timeout: Annotated[
-        float, typer.Option("--request-timeout", help="Seconds per API request.")
+        float, typer.Option("--request-timeout", min=0.1, help="Seconds per API request.")
     ] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")] = False,
 ) -> None:

@@ -10,11 +10,13 @@ from typing import Any
 import msgspec
 
 from plumbob.drift.attributes import ATTRIBUTES, NodeAttributes, snapshot_attributes
-from plumbob.drift.baseline import BaselineError, LoadedBaseline, evaluate, load_baseline
-from plumbob.drift.components import components
-from plumbob.drift.cross import cross_cluster
+from plumbob.drift.baseline import BaselineError, LoadedBaseline, load_baseline
+from plumbob.drift.components import components, components_visible
+from plumbob.drift.cross import cross_cluster, policy_drift
+from plumbob.drift.deviations import evaluate
 from plumbob.drift.findings import IGNORE_ANNOTATION, ConfigLike, FindingMaker
 from plumbob.drift.fleet import control_plane_version, fleet_drift
+from plumbob.drift.policies import ClusterPolicies, cluster_policies
 from plumbob.drift.section import DriftSection
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Finding
@@ -50,6 +52,8 @@ class DriftAnalysis:
         section = DriftSection(baseline=self.baseline.path if self.baseline else None)
         per_cluster: dict[str, dict[str, NodeAttributes]] = {}
         comps: dict[str, dict[str, str]] = {}
+        visible: dict[str, bool] = {}
+        policies: dict[str, ClusterPolicies] = {}
         ignored: dict[tuple[str, str], frozenset[str]] = {}
         for snap in snapshots:
             ignored.update(_ignored(snap))
@@ -70,11 +74,16 @@ class DriftAnalysis:
                 findings.extend(found)
             if len(snapshots) > 1:
                 comps[cluster] = components(snap)
+                visible[cluster] = components_visible(snap)
+                policies[cluster] = cluster_policies(snap)
         if len(per_cluster) > 1:
-            made, cross, comp_rows = cross_cluster(per_cluster, comps, maker)
+            made, cross, comp_rows = cross_cluster(per_cluster, comps, maker, visible)
             findings.extend(made)
             section.cross.extend(cross)
             section.components.extend(comp_rows)
+            made, policy_rows = policy_drift(policies, maker)
+            findings.extend(made)
+            section.policies.extend(policy_rows)
         present = {key for row in section.pools for key in row.cells}
         columns = [a.id for a in ATTRIBUTES if a.id in present]
         columns.extend(sorted(k for k in present if k not in columns))

@@ -6,6 +6,7 @@ compares it inside a pool, how bad a difference is). docs/drift.md lists them.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ DERIVED_LABEL_PREFIXES = (
     "nvidia.com/cuda.",
     "nvidia.com/gpu.",
     "nvidia.com/mig.",
+    "nvidia.com/mig-",
     "nvidia.com/vgpu.",
     "nvidia.com/mps.",
     "feature.node.kubernetes.io/kernel-version.",
@@ -63,8 +65,14 @@ DERIVED_LABEL_PREFIXES = (
     *INSTANCE_TYPE_LABELS,
     *POOL_LABELS,
 )
-"""Labels a dedicated attribute already reads (driver, CUDA, GPU product, kernel, zone, instance
-type, pool): left out of the label comparison so one difference is reported once."""
+"""Labels a dedicated attribute already reads (driver, CUDA, GPU product, MIG layout, kernel,
+zone, instance type, pool): left out of the label comparison so one difference is reported
+once."""
+
+CONFIG_LABEL_PREFIXES = ("nvidia.com/gpu.deploy.", "nvidia.com/gpu.workload.config")
+"""GPU Operator settings under a derived prefix that no attribute reads: which operands run on
+the node (`gpu.deploy.driver=pre-installed`, `gpu.deploy.dcgm-exporter=false`) and its workload
+type. Compared as labels."""
 
 DRA_GPU_DRIVERS = ("gpu.nvidia.com",)
 """ResourceSlice spec.driver of NVIDIA's DRA driver (kubernetes-sigs/dra-driver-nvidia-gpu)."""
@@ -95,6 +103,10 @@ class NodeAttributes(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     gpu_count: int | None = None
     mig_strategy: str | None = None
     mig_config: str | None = None
+    """The mig-parted config the node is told to apply (nvidia.com/mig.config)."""
+    mig_layout: str | None = None
+    """MIG devices the node has, `<profile>:<count>` sorted by profile (mixed strategy: GFD
+    `nvidia.com/mig-<profile>.count` labels, else the `nvidia.com/mig-<profile>` resources)."""
     sharing_strategy: str | None = None
     sharing_replicas: int | None = None
     instance_type: str | None = None
@@ -176,6 +188,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("gpu_count", "GPU count", _field("gpu_count"), _fixed("medium")),
     Attribute("mig_strategy", "MIG strategy", _field("mig_strategy"), _fixed("medium")),
     Attribute("mig_config", "MIG config", _field("mig_config"), _fixed("medium")),
+    Attribute("mig_layout", "MIG devices", _field("mig_layout"), _fixed("medium")),
     Attribute(
         "sharing_strategy", "GPU sharing strategy", _field("sharing_strategy"), _fixed("medium")
     ),
@@ -220,6 +233,8 @@ def attribute_title(attribute: str) -> str:
 def _compared_key(key: str) -> bool:
     if key in PER_NODE_LABELS:
         return False
+    if key.startswith(CONFIG_LABEL_PREFIXES):
+        return True
     return not any(key == p or key.startswith(p) for p in DERIVED_LABEL_PREFIXES)
 
 
@@ -283,12 +298,59 @@ def dra_gpus(snap: Snapshot) -> dict[str, DraGpu]:
         gpus = [d for d in devices if _dra_attr(d, "type") in (None, "gpu")]
         first = gpus[0] if gpus else devices[0]
         out[node] = DraGpu(
-            driver=_dra_attr(first, "driverVersion"),
-            cuda=_dra_attr(first, "cudaDriverVersion"),
-            product=_dra_attr(first, "productName"),
+            driver=dra_driver_version(_dra_attr(first, "driverVersion")),
+            cuda=dra_cuda_version(_dra_attr(first, "cudaDriverVersion")),
+            product=dra_product(_dra_attr(first, "productName")),
             count=len(gpus),
         )
     return out
+
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def dra_driver_version(value: str | None) -> str | None:
+    """The DRA driver publishes the NVIDIA driver version as semver, which drops the leading
+    zero NVIDIA versions keep in their last field (550.127.05 becomes 550.127.5:
+    kubernetes-sigs/dra-driver-nvidia-gpu cmd/gpu-kubelet-plugin/deviceinfo.go publishes
+    Masterminds `semver.MustParse(driverVersion).String()`). Written back as GFD's label has
+    it, so the two sources compare equal: the last field two digits wide, dropped when it is 0
+    (a two-field version)."""
+    match = _SEMVER.match(value or "")
+    if match is None:
+        return value
+    major, minor, patch = match.groups()
+    return f"{major}.{minor}" if patch == "0" else f"{major}.{minor}.{int(patch):02d}"
+
+
+_NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_. -]")
+
+
+def dra_product(value: str | None) -> str | None:
+    """DRA's productName is the NVML name ("NVIDIA H100 80GB HBM3"); GFD's gpu.product label
+    sanitises it ("NVIDIA-H100-80GB-HBM3": characters outside [A-Za-z0-9-_. ] dropped, words
+    joined with "-"; knowledge/nvidia_gpus.yaml notes), so both sources name one product alike."""
+    if not value:
+        return value
+    return "-".join(_NOT_IN_LABEL.sub("", value).split())
+
+
+def dra_cuda_version(value: str | None) -> str | None:
+    """DRA's cudaDriverVersion is semver (12.8.0); GFD's cuda.runtime-version.full is major.minor
+    (12.8), the form NVML reports."""
+    match = _SEMVER.match(value or "")
+    if match is None or match.group(3) != "0":
+        return value
+    return f"{match.group(1)}.{match.group(2)}"
+
+
+def _mig_layout(gpu: NodeGpu) -> str | None:
+    counts: dict[str, float] = dict(gpu.mig_labelled) or {
+        k: v for k, v in gpu.mig_allocatable.items() if v
+    }
+    if not counts:
+        return None
+    return ", ".join(f"{profile}:{count:g}" for profile, count in sorted(counts.items()))
 
 
 def node_attributes(
@@ -325,6 +387,7 @@ def node_attributes(
         gpu_count=count,
         mig_strategy=gpu.mig_strategy,
         mig_config=gpu.mig_config,
+        mig_layout=_mig_layout(gpu),
         sharing_strategy=gpu.sharing_strategy,
         sharing_replicas=gpu.replicas,
         instance_type=next((labels[k] for k in INSTANCE_TYPE_LABELS if labels.get(k)), None),

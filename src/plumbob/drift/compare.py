@@ -46,6 +46,8 @@ class Diff(msgspec.Struct, **_STRUCT):
     after: Side | None = None
     nodes_added: list[str] = []
     nodes_removed: list[str] = []
+    node_pools: dict[str, str] = {}
+    """Pool of each added and removed node."""
     changes: list[Change] = []
     findings_appeared: list[Finding] = []
     findings_resolved: list[Finding] = []
@@ -88,11 +90,14 @@ def diff(before: State, after: State) -> Diff:
         )
     before_f = {f.fingerprint: f for f in before.findings}
     after_f = {f.fingerprint: f for f in after.findings}
+    added = sorted(new.keys() - old.keys())
+    removed = sorted(old.keys() - new.keys())
     return Diff(
         before=before.side,
         after=after.side,
-        nodes_added=sorted(new.keys() - old.keys()),
-        nodes_removed=sorted(old.keys() - new.keys()),
+        nodes_added=added,
+        nodes_removed=removed,
+        node_pools={n: new[n].pool for n in added} | {n: old[n].pool for n in removed},
         changes=changes,
         findings_appeared=[f for k, f in after_f.items() if k not in before_f],
         findings_resolved=[f for k, f in before_f.items() if k not in after_f],

@@ -1,28 +1,23 @@
-"""Which platform components a snapshot runs, and at which version, from
-knowledge/ai_components.yaml: workload images first (repository path, any registry mirror),
-then the API groups of their CRDs."""
+"""Which platform components a snapshot runs, and at which version, for baselines and
+cross-cluster comparison.
+
+Presence comes from the shared detector (`plumbob.knowledge.components.installed`, the one the
+checks and the conformance pre-check use), so a component is found, or not, alike everywhere.
+The version is the tag of the component's own image: the first image its entry in
+knowledge/ai_components.yaml lists (the operator itself), since an operator also runs its
+operands' images under other tags; failing that, the tag the detector saw.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cache
 
 from plumbob.knowledge import load_table
+from plumbob.knowledge.components import installed, inventory_visible
+from plumbob.knowledge.components import signatures as detector_signatures
 from plumbob.model.images import parse_image
 from plumbob.model.snapshot import Snapshot
-
-
-@dataclass(frozen=True, slots=True)
-class Signatures:
-    by_repository: dict[str, tuple[str, ...]]
-    """Image repository path (no registry) -> component ids."""
-    by_group: dict[str, tuple[str, ...]]
-    """API group -> component ids."""
-    names: dict[str, str]
-    primary: dict[str, str]
-    """Component id -> repository of its first listed workload (the operator itself), whose
-    tag is the component's version."""
 
 
 def _repository(image: str) -> str:
@@ -30,58 +25,43 @@ def _repository(image: str) -> str:
 
 
 @cache
-def signatures() -> Signatures:
-    table = load_table("ai_components")
-    repos: dict[str, list[str]] = defaultdict(list)
-    groups: dict[str, list[str]] = defaultdict(list)
-    names: dict[str, str] = {}
-    primary: dict[str, str] = {}
-    for comp in table.get("components") or ():
-        cid = str(comp["id"])
-        names[cid] = str(comp.get("name") or cid)
+def _primary() -> Mapping[str, str]:
+    """Component id -> repository path (no registry) of its first listed workload image."""
+    out: dict[str, str] = {}
+    for comp in load_table("ai_components").get("components") or ():
         for workload in comp.get("workloads") or ():
             image = workload.get("image") if isinstance(workload, dict) else None
-            if image:
-                primary.setdefault(cid, _repository(str(image)))
-            if image and cid not in repos[_repository(str(image))]:
-                repos[_repository(str(image))].append(cid)
-        for crd in comp.get("crds") or ():
-            group = crd.get("group") if isinstance(crd, dict) else None
-            if group and cid not in groups[str(group)]:
-                groups[str(group)].append(cid)
-    # An operator lists its operands' images too (the GPU Operator runs dcgm-exporter): an
-    # image names the components with the fewest images of their own, the most specific.
-    size: dict[str, int] = defaultdict(int)
-    for ids in repos.values():
-        for cid in ids:
-            size[cid] += 1
-    specific = {
-        repo: [c for c in ids if size[c] == min(size[i] for i in ids)]
-        for repo, ids in repos.items()
-    }
-    return Signatures(
-        {k: tuple(v) for k, v in specific.items()},
-        {k: tuple(v) for k, v in groups.items()},
-        names,
-        primary,
-    )
+            if isinstance(image, str):
+                out.setdefault(str(comp["id"]), _repository(image))
+                break
+    return out
+
+
+def known_components() -> frozenset[str]:
+    """Every component id knowledge/ai_components.yaml defines (what a baseline may require)."""
+    return frozenset(detector_signatures())
 
 
 def components(snap: Snapshot) -> dict[str, str]:
-    """Component id -> version (the image tag, "" when only its API group shows it)."""
-    sig = signatures()
-    found: dict[str, str] = {}
-    for template in snap.pod_templates:
-        for container in template.spec.all_containers:
-            if not container.image:
-                continue
-            ref = parse_image(container.image)
-            repo = ref.repository.removeprefix("library/")
-            for cid in sig.by_repository.get(repo, ()):
-                if not found.get(cid) or (sig.primary.get(cid) == repo and ref.tag):
-                    found[cid] = ref.tag or ""
-    for group, ids in sig.by_group.items():
-        if snap.has_group(group):
-            for cid in ids:
-                found.setdefault(cid, "")
-    return dict(sorted(found.items()))
+    """Component id -> version (an image tag; "" when present without a readable version)."""
+    found = installed(snap)
+    by_repository: dict[str, list[str]] = {}
+    for cid, repo in _primary().items():
+        if cid in found:
+            by_repository.setdefault(repo, []).append(cid)
+    own: dict[str, str] = {}
+    if by_repository:
+        for template in snap.pod_templates:
+            for container in template.spec.all_containers:
+                ref = parse_image(container.image) if container.image else None
+                if ref is None or not ref.tag:
+                    continue
+                for cid in by_repository.get(ref.repository.removeprefix("library/"), ()):
+                    own.setdefault(cid, ref.tag)
+    return {cid: own.get(cid) or found[cid].version or "" for cid in sorted(found)}
+
+
+def components_visible(snap: Snapshot) -> bool:
+    """Whether the snapshot can show a component is absent (a live capture or a cluster dump,
+    not a folder of manifests): only then is a missing component reported missing."""
+    return inventory_visible(snap)

@@ -1,16 +1,18 @@
-"""Cross-cluster drift: the same pool name or the same GPU product in several clusters with
+"""Cross-cluster drift: the same pool name or the same GPU model in several clusters with
 different drivers, kernels or kubelets; components present in some clusters and not others,
-or at different versions."""
+or at different versions; admission policies applied unevenly."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from plumbob.drift.attributes import NodeAttributes, attribute_title
 from plumbob.drift.findings import FindingMaker, cluster_subject, pool_subject
+from plumbob.drift.policies import ENFORCE, ClusterPolicies
 from plumbob.drift.pools import Pool, Spread, pools_of, spreads
-from plumbob.drift.section import ComponentRow, CrossRow
+from plumbob.drift.section import ComponentRow, CrossRow, PolicyRow
+from plumbob.knowledge.prices import _key as product_key  # the one GPU-label normaliser
 from plumbob.report.model import Finding, Severity, Subject
 
 CROSS_ATTRIBUTES = {
@@ -33,17 +35,22 @@ def _majority(by_attribute: Mapping[str, Spread], attribute: str) -> str | None:
 def _groups(
     per_cluster: Mapping[str, Mapping[str, NodeAttributes]],
 ) -> dict[str, dict[str, list[Pool]]]:
-    """`pool:<name>` / `gpu:<product>` -> cluster -> pools."""
+    """`pool:<name>` / `gpu:<product>` -> cluster -> pools. One GPU model is one group however
+    a node names it (`-SHARED`/`-MIG-<profile>` suffixes, the pre-`NVIDIA-` names, GKE
+    accelerator names); the group is named by its most common label."""
     groups: dict[str, dict[str, list[Pool]]] = defaultdict(lambda: defaultdict(list))
+    by_model: dict[str, dict[str, list[NodeAttributes]]] = defaultdict(lambda: defaultdict(list))
     for cluster, attrs in per_cluster.items():
         for pool in pools_of(cluster, attrs.values()):
             groups[f"pool:{pool.name}"][cluster].append(pool)
-        by_product: dict[str, list[NodeAttributes]] = defaultdict(list)
         for a in attrs.values():
             if a.gpu_product:
-                by_product[a.gpu_product].append(a)
-        for product, nodes in by_product.items():
-            groups[f"gpu:{product}"][cluster].append(Pool(cluster, product, tuple(nodes)))
+                by_model[product_key(a.gpu_product)][cluster].append(a)
+    for clusters in by_model.values():
+        labels = Counter(a.gpu_product for nodes in clusters.values() for a in nodes)
+        name = min(labels, key=lambda p: (-labels[p], p or ""))
+        for cluster, nodes in clusters.items():
+            groups[f"gpu:{name}"][cluster].append(Pool(cluster, str(name), tuple(nodes)))
     return {k: dict(v) for k, v in groups.items() if len(v) > 1}
 
 
@@ -51,9 +58,12 @@ def cross_cluster(
     per_cluster: Mapping[str, Mapping[str, NodeAttributes]],
     components: Mapping[str, Mapping[str, str]],
     maker: FindingMaker,
+    visible: Mapping[str, bool] | None = None,
 ) -> tuple[list[Finding], list[CrossRow], list[ComponentRow]]:
     """Compare clusters (at least two) group by group and component by component. Findings
-    are filed against the clusters in the minority for each difference (all when split)."""
+    are filed against the clusters in the minority for each difference (all when split).
+    `visible`: cluster -> whether its snapshot can show a component is absent (default: yes);
+    a component is reported missing only from clusters that can."""
     findings: list[Finding] = []
     rows: list[CrossRow] = []
     if len(per_cluster) < 2:
@@ -72,7 +82,7 @@ def cross_cluster(
             rows.append(CrossRow(group=group, attribute=attribute, values=values))
             level = base if gpu_group or base != "high" else "medium"
             findings.extend(_differs(group, attribute, values, level, maker))
-    comp_rows = _components(components, maker, findings)
+    comp_rows = _components(components, maker, findings, visible or {})
     return findings, rows, comp_rows
 
 
@@ -115,43 +125,58 @@ def _differs(
     return out
 
 
+def _same_version(version: str) -> str:
+    """Tags that name one version alike ("v0.9.1", "0.9.1") compare equal."""
+    return version.removeprefix("v")
+
+
 def _components(
-    components: Mapping[str, Mapping[str, str]], maker: FindingMaker, findings: list[Finding]
+    components: Mapping[str, Mapping[str, str]],
+    maker: FindingMaker,
+    findings: list[Finding],
+    visible: Mapping[str, bool],
 ) -> list[ComponentRow]:
     clusters = sorted(components)
     names = sorted({c for found in components.values() for c in found})
     rows: list[ComponentRow] = []
     for comp in names:
-        versions: dict[str, str | None] = {c: components[c].get(comp) for c in clusters}
+        # A cluster whose snapshot cannot show absence (manifests only) and lacks the
+        # component is left out: "not visible", neither present nor missing.
+        versions: dict[str, str | None] = {
+            c: components[c].get(comp)
+            for c in clusters
+            if comp in components[c] or visible.get(c, True)
+        }
         present = [c for c, v in versions.items() if v is not None]
-        known = {v for v in versions.values() if v}
-        if len(present) == len(clusters) and len(known) < 2:
+        missing = [c for c, v in versions.items() if v is None]
+        known = {_same_version(v) for v in versions.values() if v}
+        if not missing and len(known) < 2:
             continue
         rows.append(ComponentRow(component=comp, versions=versions))
         where = ", ".join(present)
-        if len(present) < len(clusters):
-            for cluster in clusters:
-                if versions[cluster] is None:
-                    made = maker.make(
-                        check="cross-cluster:component-missing",
-                        severity="medium",
-                        cluster=cluster,
-                        subject=cluster_subject(cluster, comp),
-                        message=f"{comp} runs in {where} but not in {cluster}",
-                        evidence={"component": comp, "versions": versions},
-                    )
-                    if made is not None:
-                        findings.append(made)
+        for cluster in missing:
+            made = maker.make(
+                check="cross-cluster:component-missing",
+                severity="medium",
+                cluster=cluster,
+                subject=cluster_subject(cluster, comp),
+                message=f"{comp} runs in {where} but not in {cluster}",
+                evidence={"component": comp, "versions": versions},
+            )
+            if made is not None:
+                findings.append(made)
         if len(known) > 1:
-            majority = _minority({c: v for c, v in versions.items() if v})
-            for cluster, value, common in majority:
+            tagged = {c: _same_version(v) for c, v in versions.items() if v}
+            for cluster, _, common in _minority(tagged):
+                shown = versions[cluster]
+                usual = next((v for c, v in versions.items() if v and tagged[c] == common), None)
                 made = maker.make(
                     check="cross-cluster:component-version",
                     severity=Severity.LOW.value,
                     cluster=cluster,
                     subject=cluster_subject(cluster, comp),
-                    message=f"{comp} {value} here"
-                    + (f", {common} in most clusters" if common else "")
+                    message=f"{comp} {shown} here"
+                    + (f", {usual} in most clusters" if usual else "")
                     + " ("
                     + ", ".join(f"{c}: {v}" for c, v in versions.items() if v)
                     + ")",
@@ -160,3 +185,61 @@ def _components(
                 if made is not None:
                     findings.append(made)
     return rows
+
+
+def policy_drift(
+    policies: Mapping[str, ClusterPolicies], maker: FindingMaker
+) -> tuple[list[Finding], list[PolicyRow]]:
+    """Admission policies applied unevenly across clusters: a policy some clusters have and
+    another (that can show absence) lacks, `cross-cluster:policy-missing` (medium); a policy
+    that enforces in some clusters and only audits in others, `cross-cluster:policy-mode`
+    (low, filed against the clusters in the minority, every one on a tie)."""
+    findings: list[Finding] = []
+    rows: list[PolicyRow] = []
+    clusters = sorted(policies)
+    if len(clusters) < 2:
+        return findings, rows
+    every = sorted({p for found in policies.values() for p in found.states})
+    for policy in every:
+        states: dict[str, str | None] = {
+            c: policies[c].states.get(policy)
+            for c in clusters
+            if policy in policies[c].states or policies[c].can_show_absence(policy)
+        }
+        present = [c for c, v in states.items() if v is not None]
+        missing = [c for c, v in states.items() if v is None]
+        modes = {v for v in states.values() if v is not None}
+        if not missing and len(modes) < 2:
+            continue
+        rows.append(PolicyRow(policy=policy, states=states))
+        listing = ", ".join(f"{c}: {v or 'missing'}" for c, v in states.items())
+        for cluster in missing:
+            made = maker.make(
+                check="cross-cluster:policy-missing",
+                severity="medium",
+                cluster=cluster,
+                subject=cluster_subject(cluster, f"policies[{policy}]"),
+                message=f"admission policy {policy} is applied in {', '.join(present)} but "
+                f"not in {cluster} ({listing})",
+                evidence={"policy": policy, "states": states},
+            )
+            if made is not None:
+                findings.append(made)
+        if len(modes) > 1:
+            applied = {c: v for c, v in states.items() if v is not None}
+            for cluster, mode, common in _minority(applied):
+                made = maker.make(
+                    check="cross-cluster:policy-mode",
+                    severity="low",
+                    cluster=cluster,
+                    subject=cluster_subject(cluster, f"policies[{policy}]"),
+                    message=f"admission policy {policy} "
+                    + ("enforces" if mode == ENFORCE else "only audits")
+                    + " here"
+                    + (f", {common}s in most clusters" if common else "")
+                    + f" ({listing})",
+                    evidence={"policy": policy, "states": states},
+                )
+                if made is not None:
+                    findings.append(made)
+    return findings, rows

@@ -60,7 +60,10 @@ def control_plane_version(
 
 
 def _label(value: str | None) -> str:
-    return ABSENT if value is None else value
+    """A value as messages and tables show it: `(absent)`, `""` for an empty label value."""
+    if value is None:
+        return ABSENT
+    return value if value else '""'
 
 
 def _cell(spread: Spread) -> Cell:

@@ -36,7 +36,8 @@ class CrossRow(msgspec.Struct, **_STRUCT):
     """One attribute of one group of pools compared across clusters."""
 
     group: str
-    """`pool:<name>` (same pool name) or `gpu:<product>` (same GPU product)."""
+    """`pool:<name>` (same pool name) or `gpu:<product>` (same GPU model, named by its most
+    common `nvidia.com/gpu.product` label)."""
     attribute: str
     values: dict[str, str | None]
     """Cluster -> the group's majority value there (None: absent or split)."""
@@ -45,7 +46,20 @@ class CrossRow(msgspec.Struct, **_STRUCT):
 class ComponentRow(msgspec.Struct, **_STRUCT):
     component: str
     versions: dict[str, str | None]
-    """Cluster -> version seen ("" when present without a readable version, None when absent)."""
+    """Cluster -> version seen ("" when present without a readable version, None when absent).
+    A cluster whose snapshot cannot show absence (manifests only) and lacks the component is
+    not listed: not visible."""
+
+
+class PolicyRow(msgspec.Struct, **_STRUCT):
+    """One admission policy compared across clusters."""
+
+    policy: str
+    """`<Kind>/<name>` (`<Kind>/<namespace>/<name>` for a namespaced Kyverno Policy)."""
+    states: dict[str, str | None]
+    """Cluster -> "enforce", "audit", or None when absent. A cluster that could not show
+    absence (not a live capture, or the kind was not readable) and lacks the policy is not
+    listed: not visible."""
 
 
 class DriftSection(msgspec.Struct, **_STRUCT):
@@ -58,6 +72,9 @@ class DriftSection(msgspec.Struct, **_STRUCT):
     """Only rows where clusters differ."""
     components: list[ComponentRow] = []
     """Components found in some clusters, with their versions; only rows where clusters differ."""
+    policies: list[PolicyRow] = []
+    """Admission policies applied unevenly: missing in some clusters or enforcing in some and
+    only auditing in others; only rows where clusters differ."""
     baseline: str | None = None
     """The baseline file compared against, when one was given."""
     baseline_deviations: int = 0

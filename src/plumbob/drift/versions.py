@@ -5,13 +5,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from functools import cache
 
-from plumbob.knowledge import load_table
+from plumbob.knowledge.kubernetes import kubelet_skew
 from plumbob.model.snapshot import parse_minor
 
 _NUMBERS = re.compile(r"\d+(?:\.\d+)*")
-_CLAUSE = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)\s*(v?\d\S*)\s*$")
+_CLAUSE = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)\s*(v?\d+(?:\.\d+)*(?:[-+~][0-9A-Za-z.+~-]*)?)\s*$")
+"""One range clause: an operator and a version (`v1.31`, `550.54.15`, `1.7.23-k3s2`)."""
 
 
 def version_key(text: str | None) -> tuple[int, ...] | None:
@@ -88,30 +88,12 @@ class ValueSpec:
         return value == self.text
 
 
-@cache
-def _oldest_kubelet() -> dict[tuple[int, int], tuple[int, int]]:
-    table = load_table("k8s_versions")
-    out: dict[tuple[int, int], tuple[int, int]] = {}
-    for row in table["version_skew_policy"]["oldest_kubelet_for_apiserver"]:
-        api = parse_minor(str(row["apiserver"]))
-        low = parse_minor(str(row["kubelet_min"]))
-        if api and low:
-            out[api] = low
-    return out
-
-
 def kubelet_outside_skew(kubelet: str | None, server_version: str | None) -> bool:
-    """True when a kubelet (or kube-proxy) is newer than the control plane or older than the
-    skew policy allows (knowledge/k8s_versions.yaml `version_skew_policy`)."""
+    """True when a kubelet (or kube-proxy) is newer than the control plane or further behind
+    than the skew policy allows (knowledge/k8s_versions.yaml `version_skew_policy`, read once
+    by `plumbob.knowledge.kubernetes.kubelet_skew`, as the kubelet-version-skew check does)."""
     node = parse_minor(kubelet)
     server = parse_minor(server_version)
     if node is None or server is None:
         return False
-    if node > server:
-        return True
-    oldest = _oldest_kubelet().get(server)
-    if oldest is None:
-        # Minors outside the table: the general rule, three minors back (two below 1.25).
-        back = 3 if node >= (1, 25) else 2
-        return node[0] == server[0] and server[1] - node[1] > back
-    return node < oldest
+    return not kubelet_skew().kubelet_ok(node, server)

@@ -12,6 +12,7 @@ and workload names that do not depend on a Helm release name.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -134,6 +135,7 @@ def signatures() -> Mapping[str, Signature]:
     return MappingProxyType(out)
 
 
+@functools.lru_cache(maxsize=16_384)
 def image_component(image: str, kind: str = "", name: str = "") -> str | None:
     """The component whose workload image this is, if any. An image several components list
     (the GPU operator runs the device plugin's and DCGM exporter's images) goes to the one whose

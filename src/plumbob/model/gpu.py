@@ -23,6 +23,8 @@ WHOLE_GPU_RESOURCES = (
 )
 """Resources that count whole (or time-sliced) devices, in order of preference."""
 
+_WHOLE = frozenset(WHOLE_GPU_RESOURCES)
+
 MIG_PREFIX = "nvidia.com/mig-"
 
 LEGACY_GPU_RESOURCES = {"alpha.kubernetes.io/nvidia-gpu": "nvidia.com/gpu"}
@@ -52,7 +54,7 @@ _MIG_PROFILE = re.compile(
 
 
 def is_gpu_resource(name: str) -> bool:
-    return name in WHOLE_GPU_RESOURCES or name.startswith(MIG_PREFIX)
+    return name in _WHOLE or name.startswith(MIG_PREFIX)
 
 
 def is_mig_resource(name: str) -> bool:
@@ -66,7 +68,11 @@ def mig_profile(resource: str) -> str:
 
 def gpu_amount(resources: ResourceList) -> float:
     """Total GPU devices (whole or MIG slices) named in a resource list."""
-    return sum(quantity_or_zero(v) for k, v in resources.items() if is_gpu_resource(k))
+    total = 0.0  # a plain loop: this runs for every container of every check that asks
+    for key, value in resources.items():
+        if key in _WHOLE or key.startswith(MIG_PREFIX):
+            total += quantity_or_zero(value)
+    return total
 
 
 def container_gpu_request(container: Container) -> float:

@@ -107,6 +107,16 @@ class ContainerPort(msgspec.Struct, **_STRUCT):
     protocol: str | None = None
 
 
+class Probe(msgspec.Struct, **_STRUCT):
+    """A readiness, liveness or startup probe: only its timing is kept (checks ask whether a
+    probe exists and how long it tolerates a slow start), not its handler."""
+
+    initial_delay_seconds: int | None = None
+    period_seconds: int | None = None
+    failure_threshold: int | None = None
+    timeout_seconds: int | None = None
+
+
 class Container(msgspec.Struct, **_STRUCT):
     name: str = ""
     image: str | None = None
@@ -117,9 +127,9 @@ class Container(msgspec.Struct, **_STRUCT):
     resources: ResourceRequirements = ResourceRequirements()
     volume_mounts: list[VolumeMount] = []
     ports: list[ContainerPort] = []
-    readiness_probe: dict[str, Any] | None = None
-    liveness_probe: dict[str, Any] | None = None
-    startup_probe: dict[str, Any] | None = None
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    startup_probe: Probe | None = None
     security_context: dict[str, Any] | None = None
 
     def env_value(self, name: str) -> str | None:

@@ -135,16 +135,79 @@ class RegistryRule:
     origin: str
     namespaces: frozenset[str] = frozenset()
     excluded: frozenset[str] = frozenset()
+    """Namespace names; Kyverno's may carry `*`/`?` wildcards."""
 
     def applies_to(self, namespace: str) -> bool:
-        if namespace in self.excluded:
+        if _any_namespace(namespace, self.excluded):
             return False
-        return not self.namespaces or namespace in self.namespaces
+        return not self.namespaces or _any_namespace(namespace, self.namespaces)
 
     def allows(self, image: str) -> bool:
         if any(ch in self.pattern for ch in "*?["):
             return fnmatch.fnmatchcase(image, self.pattern)
         return image.startswith(self.pattern)
+
+
+def _any_namespace(namespace: str, names: frozenset[str]) -> bool:
+    return namespace in names or any(
+        fnmatch.fnmatchcase(namespace, n) for n in names if any(ch in n for ch in "*?")
+    )
+
+
+_FILTER_KEYS = frozenset({"kinds", "namespaces", "operations"})
+"""ResourceFilter keys that keep an exclude namespace-wide: with `names`, selectors, subjects or
+roles it excludes only some requests of the namespace."""
+
+
+def _filters(block: Any) -> tuple[str, list[dict[str, Any]]]:
+    """A Kyverno match/exclude block as ('any'|'all', [ResourceFilter]); the legacy form (a
+    bare `resources:`) is one filter."""
+    if not isinstance(block, dict):
+        return "any", []
+    for how in ("any", "all"):
+        filters = block.get(how)
+        if isinstance(filters, list):
+            return how, [f for f in filters if isinstance(f, dict)]
+    return "all", [block] if "resources" in block else []
+
+
+def _namespaces_of(flt: dict[str, Any]) -> frozenset[str] | None:
+    resources = flt.get("resources")
+    names = resources.get("namespaces") if isinstance(resources, dict) else None
+    if not isinstance(names, list) or not names:
+        return None
+    return frozenset(str(n) for n in names)
+
+
+def kyverno_rule_scope(rule: dict[str, Any]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """(namespaces the rule matches, None for every one; namespaces it excludes) of one Kyverno
+    rule. Only namespace names are read: a namespaceSelector or label selector narrows a rule in
+    ways a snapshot of names cannot settle, so such a filter counts as matching everywhere and
+    excluding nothing."""
+    how, filters = _filters(rule.get("match"))
+    scopes = [_namespaces_of(f) for f in filters]
+    matched: frozenset[str] | None = None
+    if how == "any" and scopes and all(s is not None for s in scopes):
+        matched = frozenset().union(*(s for s in scopes if s is not None))
+    elif how == "all":
+        limited = [s for s in scopes if s is not None]
+        if limited:
+            matched = frozenset.intersection(*limited)
+    how, filters = _filters(rule.get("exclude"))
+    whole = [
+        ns
+        for f in filters
+        if set(f) == {"resources"}
+        and isinstance(f["resources"], dict)
+        and set(f["resources"]) <= _FILTER_KEYS
+        and (ns := _namespaces_of(f)) is not None
+    ]
+    excluded: frozenset[str] = frozenset()
+    if how == "any" and whole:
+        excluded = frozenset().union(*whole)
+    elif how == "all" and len(whole) == len(filters) == 1:
+        excluded = whole[0]
+    return matched, excluded
 
 
 def _kyverno_image_patterns(value: Any) -> Iterator[str]:
@@ -165,8 +228,8 @@ def _kyverno_image_patterns(value: Any) -> Iterator[str]:
 def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
     """Allowed-image patterns the cluster's own policies declare: Gatekeeper K8sAllowedRepos
     `parameters.repos` (with the constraint's namespace scope) and Kyverno validate patterns on
-    container `image`. Patterns of one policy are alternatives; an image must satisfy every
-    policy that applies to its namespace."""
+    container `image` (with the rule's match/exclude namespaces). Patterns of one policy are
+    alternatives; an image must satisfy every policy that applies to its namespace."""
     rules: list[RegistryRule] = []
     for obj in snap.objects("K8sAllowedRepos"):
         if isinstance(obj, GenericObject) and isinstance(obj.spec, dict):
@@ -193,9 +256,20 @@ def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
             any_pattern = validate.get("anyPattern")
             if isinstance(any_pattern, list):
                 patterns.extend(any_pattern)
+            matched, excluded = kyverno_rule_scope(rule)
+            if policy.obj.namespace:  # a namespaced Policy applies to its own namespace only
+                inside = matched is None or _any_namespace(policy.obj.namespace, matched)
+                matched = frozenset({policy.obj.namespace} if inside else ())
+            if matched is not None and not matched:
+                continue  # the rule matches no namespace
             # Only patterns naming a registry or repository; '*:*' is a tag rule.
             rules.extend(
-                RegistryRule(pattern, f"{policy.obj.kind}/{policy.obj.name}")
+                RegistryRule(
+                    pattern,
+                    f"{policy.obj.kind}/{policy.obj.name}",
+                    matched or frozenset(),
+                    excluded,
+                )
                 for pattern in _kyverno_image_patterns(patterns)
                 if "/" in pattern
             )

@@ -31,6 +31,7 @@ SHORT = {
     "gpu_count": "GPUs",
     "mig_strategy": "MIG",
     "mig_config": "MIG cfg",
+    "mig_layout": "MIG devs",
     "sharing_strategy": "sharing",
     "sharing_replicas": "replicas",
     "instance_type": "type",
@@ -66,7 +67,7 @@ def drift_panel(data: Any) -> RenderableType | None:
         section = msgspec.convert(data, DriftSection)
     except msgspec.ValidationError:
         return None
-    if not section.pools and not section.cross and not section.components:
+    if not section.pools and not section.cross and not section.components and not section.policies:
         return None
     parts: list[RenderableType] = []
     drifting = [
@@ -137,7 +138,9 @@ def drift_panel(data: Any) -> RenderableType | None:
             )
         parts.append(t)
     if section.components:
-        clusters = sorted({c for r in section.components for c in r.versions})
+        clusters = sorted(
+            {p.cluster for p in section.pools} | {c for r in section.components for c in r.versions}
+        )
         t = Table(box=box.SIMPLE_HEAVY, title="components across clusters", title_justify="left")
         t.add_column("component")
         for c in clusters:
@@ -146,8 +149,35 @@ def drift_panel(data: Any) -> RenderableType | None:
             cells = []
             for c in clusters:
                 v = comp.versions.get(c)
-                cells.append(Text("missing", style="red") if v is None else Text(v or "present"))
+                if c not in comp.versions:
+                    cells.append(Text("not visible", style="dim"))
+                else:
+                    cells.append(
+                        Text("missing", style="red") if v is None else Text(v or "present")
+                    )
             t.add_row(comp.component, *cells)
+        parts.append(t)
+    if section.policies:
+        clusters = sorted(
+            {p.cluster for p in section.pools} | {c for r in section.policies for c in r.states}
+        )
+        t = Table(
+            box=box.SIMPLE_HEAVY, title="admission policies across clusters", title_justify="left"
+        )
+        t.add_column("policy")
+        for c in clusters:
+            t.add_column(c)
+        for policy in section.policies:
+            cells = []
+            for c in clusters:
+                state = policy.states.get(c)
+                if c not in policy.states:
+                    cells.append(Text("not visible", style="dim"))
+                elif state is None:
+                    cells.append(Text("missing", style="red"))
+                else:
+                    cells.append(Text(state, style="green" if state == "enforce" else "yellow"))
+            t.add_row(policy.policy, *cells)
         parts.append(t)
     return Panel(
         Group(*parts),
@@ -196,10 +226,11 @@ def render_diff(result: Diff, out: TextIO, *, width: int | None = None) -> None:
         t = Table(box=box.SIMPLE_HEAVY, title="nodes", title_justify="left")
         t.add_column("")
         t.add_column("node")
+        t.add_column("pool")
         for n in result.nodes_added:
-            t.add_row(Text("+", style="green"), n)
+            t.add_row(Text("+", style="green"), n, result.node_pools.get(n, ""))
         for n in result.nodes_removed:
-            t.add_row(Text("-", style="red"), n)
+            t.add_row(Text("-", style="red"), n, result.node_pools.get(n, ""))
         console.print(t)
     if result.changes:
         t = Table(box=box.SIMPLE_HEAVY, title="attribute changes", title_justify="left")

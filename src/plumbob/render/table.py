@@ -1,4 +1,5 @@
-"""The terminal report (rich): inventory, scores, findings by category and severity, counts."""
+"""The terminal report (rich): inventory, scores, findings by category and severity, drift, GPU
+cost, counts."""
 
 from __future__ import annotations
 
@@ -151,6 +152,12 @@ def render(
         drift = drift_panel(report.sections["drift"])
         if drift is not None:
             console.print(drift)
+    if "gpu-cost" in report.sections:
+        from plumbob.render.cost import cost_panel
+
+        cost = cost_panel(report.sections["gpu-cost"])
+        if cost is not None:
+            console.print(cost)
     counts = Counter(f.severity for f in report.findings)
     summary = Text("Findings: ", style="bold")
     summary.append(", ".join(f"{counts[s]} {s.value}" for s in Severity) or "none")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,7 @@ from plumbob.model.objects import (
     model_for,
 )
 from plumbob.report.model import Diagnostic, Level
+from plumbob.sources.compact import PodCompactor
 
 DROPPED_KINDS = frozenset({"Event"})
 """Kinds no analysis reads; cluster dumps carry many of them."""
@@ -106,6 +108,8 @@ class ObjectDecoder:
         """JSON objects seen without a `kind` of their own (they take the hint's)."""
         self._typemeta = msgspec.json.Decoder(TypeMeta)
         self._dict = msgspec.json.Decoder(dict[str, Any])
+        self._compact = PodCompactor()
+        self._origins: dict[Origin, Origin] = {}
 
     def problem(
         self, level: Level, origin: Origin | None, message: str, obj: str | None = None
@@ -151,8 +155,10 @@ class ObjectDecoder:
             obj: Object = decoder.decode(raw)
         except msgspec.ValidationError:
             return self.from_data(self._decode_any(raw, origin), origin, hint, keep_origin)
+        self._compact.object(obj)
         if keep_origin and obj.origin is not None:
-            return obj
+            # snapshot files record each object's origin: one copy of each distinct origin
+            origin = self._origins.setdefault(obj.origin, obj.origin)
         # The object was just decoded and nothing else holds it: setting its origin in place
         # spares a copy of every object (structs.replace) on big snapshots.
         msgspec.structs.force_setattr(obj, "origin", origin)
@@ -201,9 +207,16 @@ class ObjectDecoder:
     # ------------------------------------------------------------------ loaded data
 
     def from_data(
-        self, data: Any, origin: Origin, hint: str | None = None, keep_origin: bool = False
+        self,
+        data: Any,
+        origin: Origin,
+        hint: str | None = None,
+        keep_origin: bool = False,
+        *,
+        nulls_dropped: bool = False,
     ) -> Object | None:
-        """Decode one object from YAML/JSON-loaded data."""
+        """Decode one object from YAML/JSON-loaded data. `nulls_dropped`: the loader already
+        left out null-valued keys (sources/yamlload.py does)."""
         if data is None:
             return None
         if not isinstance(data, dict):
@@ -245,7 +258,7 @@ class ObjectDecoder:
         meta = data["metadata"]
         if "managedFields" in meta:  # the bulk of a live object; nothing reads it
             data = {**data, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
-        data = drop_nulls(data)
+        data = dict(data) if nulls_dropped else drop_nulls(data)
         data["apiVersion"] = api_version
         data["kind"] = kind
         embedded = data.pop("origin", None)
@@ -255,19 +268,48 @@ class ObjectDecoder:
         cls = model_for(api_version, kind)
         if cls is not GenericObject:
             try:
-                obj: Object = msgspec.convert(data, cls)
-                return msgspec.structs.replace(obj, origin=origin)
-            except msgspec.ValidationError as exc:
-                self.problem(
-                    Level.WARNING,
-                    origin,
-                    f"wrong field type, kept as a generic {kind}: {exc}",
-                    _where(kind, data),
-                )
+                obj = self._convert_lenient(data, cls, kind, origin)
             except RecursionError:
                 self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
                 return None
+            if obj is not None:
+                return self._compact.object(msgspec.structs.replace(obj, origin=origin))
         return self._generic(data, api_version, kind, origin)
+
+    def _convert_lenient(
+        self, data: dict[str, Any], cls: type[Object], kind: str, origin: Origin
+    ) -> Object | None:
+        """Convert to the typed model; a field of the wrong type is dropped (with a warning
+        naming it) and the rest of the object kept, so one bad `periodSeconds: "10"` does not
+        hide a Deployment from every check. None when that does not converge."""
+        for _ in range(MAX_DROPPED_FIELDS + 1):
+            try:
+                return msgspec.convert(data, cls)
+            except msgspec.ValidationError as exc:
+                message, path = _split_error(str(exc))
+                pruned = _without(data, path) if path else None
+                if pruned is None:
+                    self.problem(
+                        Level.WARNING,
+                        origin,
+                        f"wrong field type, kept as a generic {kind}: {exc}",
+                        _where(kind, data),
+                    )
+                    return None
+                self.problem(
+                    Level.WARNING,
+                    origin,
+                    f"wrong field type at {path}, field ignored: {message}",
+                    _where(kind, data),
+                )
+                data = pruned
+        self.problem(
+            Level.WARNING,
+            origin,
+            f"more than {MAX_DROPPED_FIELDS} fields of the wrong type, kept as a generic {kind}",
+            _where(kind, data),
+        )
+        return None
 
     def _generic(
         self, data: dict[str, Any], api_version: str, kind: str, origin: Origin
@@ -289,7 +331,7 @@ class ObjectDecoder:
             body = None
             for key in _SECRET_VALUE_KEYS:
                 extra.pop(key, None)
-        return GenericObject(
+        generic = GenericObject(
             api_version=api_version,
             kind=kind,
             metadata=meta,
@@ -299,6 +341,7 @@ class ObjectDecoder:
             extra=extra,
             origin=origin,
         )
+        return self._compact.object(generic)
 
 
 def drop_nulls(value: Any, depth: int = 0) -> Any:
@@ -414,3 +457,50 @@ __all__ = [
     "gc_paused",
     "normalise_legacy",
 ]
+
+
+MAX_DROPPED_FIELDS = 20
+"""Fields of the wrong type dropped from one object before it is kept generic instead."""
+
+_ERROR_PATH = re.compile(r"^(.*) - at `\$((?:\.[^.\[`]+|\[\d+\])+)`$", re.DOTALL)
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+def _split_error(text: str) -> tuple[str, str | None]:
+    """msgspec's `Expected int, got str - at $.spec.x[0].y` → (message, `$.spec.x[0].y`)."""
+    match = _ERROR_PATH.match(text)
+    if match is None:
+        return text, None
+    return match.group(1), "$" + match.group(2)
+
+
+def _without(data: Any, path: str) -> Any | None:
+    """A copy of `data` without the element at `path` (copying only the containers on the
+    path); None when the path does not lead anywhere or names the whole object."""
+    parts: list[str | int] = [
+        key if key else int(index) for key, index in _PATH_PART.findall(path[1:])
+    ]
+    if not parts:
+        return None
+
+    def drop(node: Any, rest: list[str | int]) -> Any | None:
+        head = rest[0]
+        copy: Any
+        if isinstance(head, str):
+            if not isinstance(node, dict) or head not in node:
+                return None
+            copy = dict(node)
+        else:
+            if not isinstance(node, list) or head >= len(node):
+                return None
+            copy = list(node)
+        if len(rest) == 1:
+            del copy[head]
+            return copy
+        child = drop(copy[head], rest[1:])
+        if child is None:
+            return None
+        copy[head] = child
+        return copy
+
+    return drop(data, parts)

@@ -282,12 +282,12 @@ class FileReader:
                     for i, item in enumerate(payload["items"]):
                         line = doc.item_lines[i] if i < len(doc.item_lines) else doc.line
                         obj = self.decoder.from_data(
-                            item, Origin(file=str(path), line=line), item_hint
+                            item, Origin(file=str(path), line=line), item_hint, nulls_dropped=True
                         )
                         if obj is not None:
                             out.append(obj)
                     continue
-                obj = self.decoder.from_data(payload, origin, hint)
+                obj = self.decoder.from_data(payload, origin, hint, nulls_dropped=True)
                 if obj is not None:
                     out.append(obj)
         except YamlError as exc:

@@ -15,6 +15,7 @@ import os
 import random
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,15 +141,25 @@ class Transport:
         retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 10.0,
+        compress: bool = True,
     ) -> None:
         self.target = target
         self.timeout = timeout
+        self.compress = compress
+        """Ask for gzip: the API server compresses answers over 128 KiB, list pages a tenth
+        of their size on the wire (client-go, hence kubectl, asks the same)."""
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._lock = threading.Lock()
         self.api = self._api_client(connections)
         self.server: str = str(self.api.configuration.host)
+        self.verifies_tls: bool = bool(self.api.configuration.verify_ssl) or not (
+            self.server.startswith("https:")
+        )
+        """False when the kubeconfig says `insecure-skip-tls-verify`."""
+        if not self.verifies_tls:  # live.capture reports it once, as a diagnostic
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.requests = 0
 
     def _api_client(self, connections: int) -> Any:
@@ -191,13 +202,16 @@ class Transport:
     ) -> Response:
         """GET `path`; retries 429/5xx, timeouts and connection resets with exponential
         backoff (honouring Retry-After). Returns the last response (any status); raises
-        ConnectionError when no response came back at all."""
+        ConnectionError when no response came back at all. A refused connection is tried
+        once more only (a server that is down stays down; kubectl does not retry at all), an
+        untrusted certificate not at all."""
         attempt = 0
         while True:
             try:
                 resp = self._once(path, query, accept, timeout)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if attempt >= self.retries:
+                limit = 0 if _untrusted(exc) else 1 if _refused(exc) else self.retries
+                if attempt >= min(limit, self.retries):
                     raise ConnectionError(_transport_error(exc)) from None
                 self._sleep(attempt, None)
                 attempt += 1
@@ -219,7 +233,7 @@ class Transport:
             method="GET",
             resource_path=path,
             query_params=list(query),
-            header_params={"Accept": accept},
+            header_params={"Accept": accept, **_GZIP} if self.compress else {"Accept": accept},
             auth_settings=["BearerToken"],
         )
         try:
@@ -244,6 +258,23 @@ class Transport:
             with contextlib.suppress(ValueError):
                 delay = min(self.max_backoff, max(delay, float(retry_after)))
         time.sleep(delay)
+
+
+_GZIP = {"Accept-Encoding": "gzip"}
+"""urllib3 inflates a gzip answer as it is read (decode_content)."""
+_UNTRUSTED = ("CERTIFICATE_VERIFY_FAILED", "doesn't match", "Hostname mismatch")
+
+
+def _untrusted(exc: BaseException) -> bool:
+    """A certificate that fails verification fails again: not worth a retry."""
+    text = str(exc)
+    return isinstance(exc, urllib3.exceptions.SSLError) and any(m in text for m in _UNTRUSTED)
+
+
+def _refused(exc: BaseException) -> bool:
+    """No connection at all: refused, or the name does not resolve."""
+    # a connect timeout is a ConnectTimeoutError, NewConnectionError's base: still retried
+    return isinstance(exc, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError))
 
 
 def _transport_error(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ value holding a URL with a password (`scheme://user:pass@host`). `valueFrom` ref
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -42,11 +43,17 @@ _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORE
 _NOT_SECRET = frozenset({"true", "false", "", "0", "1", "yes", "no", "none", "null"})
 
 
+@lru_cache(maxsize=4096)
+def _credential_name(name: str) -> bool:
+    return CREDENTIAL_NAME.search(name) is not None
+
+
 def is_credential(name: str, value: str) -> bool:
     """Whether a literal env value should be hidden."""
-    if value.strip().lower() in _NOT_SECRET:
-        return False
-    return bool(CREDENTIAL_NAME.search(name)) or bool(_URL_PASSWORD.search(value))
+    if _credential_name(name):
+        return value.strip().lower() not in _NOT_SECRET
+    # cheap tests first: this runs for every env var of every pod
+    return "@" in value and "://" in value and _URL_PASSWORD.search(value) is not None
 
 
 def _env(env: list[EnvVar]) -> list[EnvVar] | None:

@@ -3,11 +3,13 @@
 Per context: server version, API discovery (groups, versions, resources, CRDs), then a paginated
 list (`limit`/`continue`) of every kind the analyses read plus the AI CRDs the cluster serves,
 several kinds at a time over a bounded connection pool. Each page is decoded as it arrives into
-plumbob's reduced objects (model/objects.py: only the fields analyses read), so a 150,000-pod
-cluster never holds its full pod JSON. A 403/404 for one kind becomes `not_visible[kind]`; an
-unreachable server or rejected credentials is one error line naming the context, and the other
-contexts still scan. Secrets are listed as metadata only, and credential-looking environment
-values are redacted (kube_redact.py).
+plumbob's reduced objects (model/objects.py: only the fields analyses read) whose identical
+parts are then shared (compact.py), so a 150,000-pod cluster never holds its full pod JSON.
+A 403/404 for one kind becomes `not_visible[kind]`; an unreachable server or rejected
+credentials is one error line naming the context, and the other contexts still scan. Secrets
+and the one ConfigMap read are listed as metadata only, kubectl's last-applied copy of each
+object is dropped, and credential-looking environment values are redacted (kube_redact.py).
+docs/live.md describes all of it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from plumbob.model.objects import (
 )
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
-from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder
+from plumbob.sources.compact import LAST_APPLIED, PodCompactor
+from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder, gc_paused
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.kube_client import (
     IN_CLUSTER,
@@ -58,6 +61,7 @@ BUILTIN_KINDS: tuple[tuple[str, str], ...] = (
     ("", "PersistentVolumeClaim"),
     ("", "PersistentVolume"),
     ("", "Secret"),
+    ("", "ConfigMap"),
     ("apps", "Deployment"),
     ("apps", "StatefulSet"),
     ("apps", "DaemonSet"),
@@ -69,6 +73,7 @@ BUILTIN_KINDS: tuple[tuple[str, str], ...] = (
     ("scheduling.k8s.io", "PriorityClass"),
     ("node.k8s.io", "RuntimeClass"),
     ("networking.k8s.io", "NetworkPolicy"),
+    ("networking.k8s.io", "Ingress"),
     ("storage.k8s.io", "StorageClass"),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
@@ -82,14 +87,54 @@ BUILTIN_KINDS: tuple[tuple[str, str], ...] = (
     ("resource.k8s.io", "DeviceClass"),
     ("resource.k8s.io", "ResourceSlice"),
 )
-"""Built-in kinds plumbob lists when the server serves them. ConfigMaps and Events are never
-read; Secrets are read as metadata only (PartialObjectMetadataList)."""
+"""Built-in kinds plumbob lists when the server serves them. Events are never read; Secrets are
+read as metadata only (PartialObjectMetadataList), ConfigMaps only as the metadata of the one
+named in SELECTED."""
 
-METADATA_ONLY = frozenset({("", "Secret")})
+CHECK_CRD_KINDS: tuple[tuple[str, str], ...] = (
+    # Gateway API: inference TLS (cert-manager-absent-for-inference-tls), conformance
+    ("gateway.networking.k8s.io", "Gateway"),
+    ("gateway.networking.k8s.io", "GatewayClass"),
+    ("gateway.networking.k8s.io", "HTTPRoute"),
+    # Kyverno's CEL policy kinds (model/policies.py KYVERNO_KINDS)
+    ("policies.kyverno.io", "ValidatingPolicy"),
+    ("policies.kyverno.io", "NamespacedValidatingPolicy"),
+    ("policies.kyverno.io", "ImageValidatingPolicy"),
+    ("policies.kyverno.io", "MutatingPolicy"),
+    # workloads with pod templates (model/workloads.py CUSTOM_TEMPLATES) and Kubeflow profiles
+    ("kubeflow.org", "MXJob"),
+    ("kubeflow.org", "Notebook"),
+    ("kubeflow.org", "Profile"),
+    ("serving.knative.dev", "Service"),
+    # node autoscalers (checks/scaling/autoscalers.py)
+    ("karpenter.sh", "Provisioner"),
+    ("autoscaling.openshift.io", "ClusterAutoscaler"),
+    ("autoscaling.openshift.io", "MachineAutoscaler"),
+)
+"""Custom resources the checks read that knowledge/ai_components.yaml does not list."""
+
+SELECTED: dict[tuple[str, str], str] = {
+    ("", "ConfigMap"): "metadata.name=cluster-autoscaler-status",
+}
+"""Kinds of which only the objects matching a field selector are listed: cluster-autoscaler's
+status ConfigMap is the one sign of a managed autoscaler (GKE, AKS) that runs outside the
+cluster (checks/scaling/autoscalers.py). RBAC can grant exactly that name (`resourceNames`)."""
+
+_BUILTIN_GROUPS = frozenset(g for g, _ in BUILTIN_KINDS if g)
+
+METADATA_ONLY = frozenset({("", "Secret"), ("", "ConfigMap")})
 METADATA_ACCEPT = (
     "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
 )
 ANY_KIND = "*"
+
+
+def wanted_kinds(
+    extra: Iterable[tuple[str, str]] = (),
+) -> frozenset[tuple[str, str]]:
+    """(group, kind) of everything live capture lists when the server serves it; kind '*':
+    every kind of that group."""
+    return frozenset(BUILTIN_KINDS) | frozenset(CHECK_CRD_KINDS) | ai_crd_kinds() | set(extra)
 
 
 @cache
@@ -183,6 +228,14 @@ class _Kind:
     def key(self) -> str:
         return kind_key(self.api_version, self.kind)
 
+    @property
+    def metadata_only(self) -> bool:
+        return (self.group, self.kind) in METADATA_ONLY
+
+    @property
+    def selector(self) -> str | None:
+        return SELECTED.get((self.group, self.kind))
+
 
 # ------------------------------------------------------------------------- options
 
@@ -199,6 +252,8 @@ class CaptureOptions:
     max_backoff: float = 10.0
     gone_restarts: int = 3
     """How often one list starts over after `410 Gone` (its continue token expired)."""
+    compress: bool = True
+    """Ask the API server for gzip-compressed answers."""
     extra_kinds: tuple[tuple[str, str], ...] = ()
 
 
@@ -214,6 +269,7 @@ class _Capture:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     not_visible: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    compactor: PodCompactor = field(default_factory=PodCompactor)
 
     def warn(self, message: str, path: str | None = None, level: Level = Level.WARNING) -> None:
         with self.lock:
@@ -254,21 +310,28 @@ def capture(
     opts = options or CaptureOptions()
     cap = _Capture(transport, context, opts, progress)
     server = transport.server
+    if not transport.verifies_tls:
+        cap.warn(
+            f"TLS certificate of {server} not verified: the kubeconfig sets "
+            "insecure-skip-tls-verify for this cluster"
+        )
     try:
         version = _version(cap)
     except _Unreachable as exc:
         raise ContextError(f"context {context}: cannot reach {server}: {exc}") from None
     try:
-        discovery, kinds = _discover(cap, opts.extra_kinds)
+        discovery, kinds = _discover(cap, wanted_kinds(opts.extra_kinds))
     except _Unreachable as exc:
         raise ContextError(f"context {context}: lost {server} during discovery: {exc}") from None
-    objects: dict[str, list[Object]] = {}
-    with ThreadPoolExecutor(
-        max_workers=max(1, opts.connections), thread_name_prefix="plumbob-list"
-    ) as pool:
-        for k, objs in zip(kinds, pool.map(lambda k: _list_kind(cap, k), kinds), strict=True):
-            if objs is not None:
-                objects[k.key] = objs
+    lists: list[list[Object]] = []
+    # Decoded objects are trees: the cyclic collector would only re-walk them (decode.py)
+    with (
+        gc_paused(),
+        ThreadPoolExecutor(
+            max_workers=max(1, opts.connections), thread_name_prefix="plumbob-list"
+        ) as pool,
+    ):
+        lists.extend(objs for objs in pool.map(lambda k: _list_kind(cap, k), kinds) if objs)
     snap = Snapshot(
         cluster=ClusterInfo(
             name=cluster_name or context,
@@ -276,7 +339,7 @@ def capture(
             platform=_platform(version.git_version, discovery),
             context=context,
         ),
-        objects=_chain(objects.values()),
+        objects=_chain(lists),
         captured_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         discovery=discovery,
         not_visible=cap.not_visible,
@@ -317,81 +380,126 @@ def _platform(git_version: str, discovery: Discovery) -> str | None:
     return None
 
 
-def _discover(cap: _Capture, extra: tuple[tuple[str, str], ...]) -> tuple[Discovery, list[_Kind]]:
+def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discovery, list[_Kind]]:
+    """Groups and versions the server serves, and the kinds to list: each wanted kind in the
+    first version that serves it, in the server's order of preference (a group's kinds may
+    live in different versions: Velero's Schedule in v1, its DataUpload in v2alpha1)."""
     group_versions: list[str] = []
-    preferred: list[tuple[str, str]] = []  # (group, version) whose resources are read
+    versions: dict[str, list[str]] = {}  # group -> versions, preferred first
+    failed: dict[str, str] = {}  # group -> why its discovery failed
     resp = cap.fetch("/api")
+    core = ["v1"]
     if resp.status == 200:
-        core = msgspec.json.decode(resp.body, type=_CoreVersions).versions or ["v1"]
-        group_versions.extend(core)
-        preferred.append(("", "v1" if "v1" in core else core[0]))
+        try:
+            core = msgspec.json.decode(resp.body, type=_CoreVersions).versions or core
+        except msgspec.DecodeError as exc:
+            cap.warn(f"core API discovery unreadable: {exc}", "/api")
     else:
         cap.warn(f"core API discovery failed: {resp.reason()}", "/api")
-        preferred.append(("", "v1"))
+    group_versions.extend(core)
+    versions[""] = ["v1"] if "v1" in core else core[:1]
     resp = cap.fetch("/apis")
+    groups: list[_Group] = []
     if resp.status == 200:
-        for g in msgspec.json.decode(resp.body, type=_GroupList).groups:
-            group_versions.extend(v.group_version for v in g.versions)
-            pv = g.preferred_version or (g.versions[0] if g.versions else None)
-            if pv is not None:
-                preferred.append((g.name, pv.version or pv.group_version.rpartition("/")[2]))
+        try:
+            groups = msgspec.json.decode(resp.body, type=_GroupList).groups
+        except msgspec.DecodeError as exc:
+            why = f"API group discovery unreadable: {exc}"
+            failed.update(dict.fromkeys(_BUILTIN_GROUPS, why))
+            cap.warn(why, "/apis")
     else:
-        cap.warn(f"API group discovery failed: {resp.reason()}", "/apis")
+        why = f"API group discovery failed: {resp.reason()}"
+        failed.update(dict.fromkeys(_BUILTIN_GROUPS, why))  # CRD groups: unknown, not listed
+        cap.warn(why, "/apis")
+    wanted_groups = {g for g, _ in wanted}
+    for g in groups:
+        group_versions.extend(v.group_version for v in g.versions)
+        pv = g.preferred_version or (g.versions[0] if g.versions else None)
+        order = [_version_of(pv)] if pv is not None else []
+        order += [_version_of(v) for v in g.versions if _version_of(v) not in order]
+        # every version of the groups plumbob reads; the preferred one of the rest (recorded)
+        versions[g.name] = order if g.name in wanted_groups else order[:1]
 
-    def resources(gv: tuple[str, str]) -> tuple[tuple[str, str], _ResourceList | None]:
+    def resources(gv: tuple[str, str]) -> tuple[tuple[str, str], _ResourceList | str]:
         group, version = gv
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
         r = cap.fetch(path)
         if r.status != 200:
             cap.warn(f"discovery of {group or 'core'}/{version} failed: {r.reason()}", path)
-            return gv, None
+            return gv, r.reason()
         try:
             return gv, msgspec.json.decode(r.body, type=_ResourceList)
         except msgspec.DecodeError as exc:
             cap.warn(f"discovery of {group or 'core'}/{version} unreadable: {exc}", path)
-            return gv, None
+            return gv, f"unreadable discovery document: {exc}"
 
-    wanted = set(BUILTIN_KINDS) | ai_crd_kinds() | set(extra)
-    wanted_groups = {g for g, k in wanted if k == ANY_KIND}
+    every_kind = {g for g, k in wanted if k == ANY_KIND}
+    todo = [(g, v) for g, vs in versions.items() for v in vs]
     api_resources: list[ApiResource] = []
-    kinds: list[_Kind] = []
+    chosen: dict[tuple[str, str], _Kind] = {}
     with ThreadPoolExecutor(max_workers=max(1, cap.options.connections)) as pool:
-        for (group, version), rl in pool.map(resources, preferred):
-            if rl is None:
-                continue
-            gv = f"{group}/{version}" if group else version
-            for res in rl.resources:
-                if "/" in res.name or not res.kind:
-                    continue  # subresources (pods/log, deployments/scale)
-                api_resources.append(
-                    ApiResource(
-                        group_version=gv, kind=res.kind, name=res.name, namespaced=res.namespaced
-                    )
+        found = dict(pool.map(resources, todo))
+    for (group, version), rl in found.items():
+        if isinstance(rl, str):
+            failed.setdefault(group, f"discovery of {group or 'core'}/{version} failed: {rl}")
+            continue
+        gv = f"{group}/{version}" if group else version
+        for res in rl.resources:
+            if "/" in res.name or not res.kind:
+                continue  # subresources (pods/log, deployments/scale)
+            api_resources.append(
+                ApiResource(
+                    group_version=gv, kind=res.kind, name=res.name, namespaced=res.namespaced
                 )
-                if (
-                    ((group, res.kind) in wanted or group in wanted_groups)
-                    and (not res.verbs or "list" in res.verbs)
-                    and res.kind not in DROPPED_KINDS
-                ):
-                    kinds.append(_Kind(group, version, res.kind, res.name, res.namespaced))
+            )
+            if (
+                ((group, res.kind) in wanted or group in every_kind)
+                and (not res.verbs or "list" in res.verbs)
+                and res.kind not in DROPPED_KINDS
+            ):
+                # `found` keeps `todo` order: the most preferred version comes first
+                kind = _Kind(group, version, res.kind, res.name, res.namespaced)
+                chosen.setdefault((group, res.kind), kind)
+    _undiscovered(cap, wanted, failed, chosen)
     if cap.progress:
         cap.progress("discovery")
     # big kinds first so the pool stays busy with the small ones at the end
-    order = {"Pod": 0, "ReplicaSet": 1, "Node": 2}
-    kinds.sort(key=lambda k: (order.get(k.kind, 9), k.group, k.kind))
+    first = {"Pod": 0, "ReplicaSet": 1, "Node": 2}
+    kinds = sorted(chosen.values(), key=lambda k: (first.get(k.kind, 9), k.group, k.kind))
     return Discovery(group_versions=sorted(set(group_versions)), resources=api_resources), kinds
+
+
+def _version_of(gv: _GroupVersion) -> str:
+    return gv.version or gv.group_version.rpartition("/")[2]
+
+
+def _undiscovered(
+    cap: _Capture,
+    wanted: frozenset[tuple[str, str]],
+    failed: dict[str, str],
+    chosen: dict[tuple[str, str], _Kind],
+) -> None:
+    """Wanted kinds of a group whose discovery failed are "not visible": the group may serve
+    them, plumbob could not tell. (A group the server does not serve is absent, not invisible.)
+    """
+    for group, kind in sorted(wanted):
+        if group in failed and kind != ANY_KIND and (group, kind) not in chosen:
+            key = kind_key(f"{group}/v1" if group else "v1", kind)
+            with cap.lock:
+                cap.not_visible.setdefault(key, failed[group])
 
 
 def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
     """Every object of one kind, page by page; None when the kind is not visible."""
-    metadata_only = (kind.group, kind.kind) in METADATA_ONLY
-    accept = METADATA_ACCEPT if metadata_only else "application/json"
-    decode = _page_decoder(kind, cap, metadata_only)
+    accept = METADATA_ACCEPT if kind.metadata_only else "application/json"
+    decode = _page_decoder(kind, cap)
     restarts = 0
     out: list[Object] = []
     token = ""
     while True:
         query = [("limit", str(cap.options.page_size))]
+        if kind.selector:
+            query.append(("fieldSelector", kind.selector))
         if token:
             query.append(("continue", token))
         try:
@@ -433,17 +541,31 @@ def _invisible(cap: _Capture, kind: _Kind, reason: str, level: Level) -> None:
 
 
 PageDecoder = Callable[[bytes, list[Object]], str]
+_set = msgspec.structs.force_setattr
 
 
-def _page_decoder(kind: _Kind, cap: _Capture, metadata_only: bool) -> PageDecoder:
-    """A function decoding one list page into `out`, returning the continue token."""
+def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
+    """A function decoding one list page into `out`, returning the continue token. Objects are
+    reduced as they are decoded (model/objects.py keeps only the fields analyses read), then
+    stripped of kubectl's last-applied copy, redacted, and pods share their identical parts."""
     origin = Origin(file=f"{cap.context}:{kind.path}")
     objects = ObjectDecoder()
     api_version, name = kind.api_version, kind.kind
+    metadata_only = kind.metadata_only
     cls = None if metadata_only else TYPED_KINDS.get((api_group(api_version), name))
+    compact = cap.compactor.object
 
     def finish(obj: Object) -> Object:
-        return redact(msgspec.structs.replace(obj, api_version=api_version, kind=name, origin=None))
+        # objects fresh from the decoder, held by nothing else: set in place, no copies
+        _set(obj, "api_version", api_version)
+        _set(obj, "kind", name)
+        _set(obj, "origin", None)
+        meta = obj.metadata
+        # kubectl apply's copy of the whole object holds Secret data and literal env values
+        if LAST_APPLIED in meta.annotations:
+            annotations = {k: v for k, v in meta.annotations.items() if k != LAST_APPLIED}
+            _set(meta, "annotations", annotations)
+        return compact(redact(obj))
 
     def slow(raw: msgspec.Raw | bytes, out: list[Object]) -> None:
         try:
@@ -451,9 +573,9 @@ def _page_decoder(kind: _Kind, cap: _Capture, metadata_only: bool) -> PageDecode
         except msgspec.DecodeError as exc:
             objects.problem(Level.ERROR, origin, f"malformed {name} in list: {exc}")
             return
-        data["apiVersion"], data["kind"] = api_version, name
         if metadata_only:
-            data = {"apiVersion": api_version, "kind": name, "metadata": data.get("metadata")}
+            data = {"metadata": data.get("metadata")}
+        data["apiVersion"], data["kind"] = api_version, name
         obj = objects.from_data(data, origin)
         if obj is not None:
             out.append(finish(obj))
@@ -491,7 +613,7 @@ def _page_decoder(kind: _Kind, cap: _Capture, metadata_only: bool) -> PageDecode
                     slow(raw, out)
             flush_diagnostics()
             return raw_page.metadata.continue_
-        out.extend(finish(obj) for obj in page.items or ())
+        out.extend(map(finish, page.items or ()))
         return page.metadata.continue_
 
     return typed
@@ -524,9 +646,10 @@ class LiveSource:
         except ContextError:
             if (
                 self.in_cluster is None
+                and self.kubeconfig is None
                 and not self.contexts
                 and not self.all_contexts
-                and (in_cluster_available(self.service_account_dir, self.environ))
+                and in_cluster_available(self.service_account_dir, self.environ)
             ):
                 return [self._in_cluster()]
             raise
@@ -563,9 +686,11 @@ class LiveSource:
         except ContextError as exc:
             raise SourceError(str(exc)) from None
         failures: list[str] = []
+        # --cluster names one cluster: with several contexts each keeps its context's name
+        name = self.cluster if len(targets) == 1 else None
         for target in targets:
             try:
-                snap, diags = self.capture_one(target, progress)
+                snap, diags = self.capture_one(target, progress, name)
             except ContextError as exc:
                 failures.append(str(exc))
                 loaded.diagnostics.append(
@@ -579,7 +704,7 @@ class LiveSource:
         return loaded
 
     def capture_one(
-        self, target: Target, progress: ProgressHook | None = None
+        self, target: Target, progress: ProgressHook | None = None, name: str | None = None
     ) -> tuple[Snapshot, list[Diagnostic]]:
         o = self.options
         transport = Transport(
@@ -589,9 +714,9 @@ class LiveSource:
             retries=o.retries,
             backoff=o.backoff,
             max_backoff=o.max_backoff,
+            compress=o.compress,
         )
         try:
-            name = self.cluster if self.cluster and len(self.contexts) <= 1 else None
             if target.in_cluster:
                 env = os.environ if self.environ is None else self.environ
                 name = name or env.get("PLUMBOB_CLUSTER_NAME")
@@ -602,4 +727,12 @@ class LiveSource:
             transport.close()
 
 
-__all__ = ["BUILTIN_KINDS", "CaptureOptions", "LiveSource", "ai_crd_kinds", "capture"]
+__all__ = [
+    "BUILTIN_KINDS",
+    "CHECK_CRD_KINDS",
+    "CaptureOptions",
+    "LiveSource",
+    "ai_crd_kinds",
+    "capture",
+    "wanted_kinds",
+]

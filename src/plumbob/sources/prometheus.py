@@ -281,20 +281,26 @@ def fetch_gpu_metrics(
 
 def attach(snapshots: Iterable[Snapshot], metrics: GpuMetrics) -> list[Snapshot]:
     """Snapshots carrying the metrics (one Prometheus can serve several clusters: each keeps
-    the series of its own pods and nodes)."""
+    the series of its own pods and nodes). A cluster with GPU nodes none of whose nodes or pods
+    has a series gets the metrics as missing: a Prometheus of another cluster proves nothing."""
     out = []
     for snap in snapshots:
         nodes = snap.nodes_by_name
         pods = {f"{p.namespace or ''}/{p.name}" for p in snap.pods}
-        own = (
-            msgspec.structs.replace(
+        own = metrics
+        if metrics.missing is None and (nodes or pods):
+            own = msgspec.structs.replace(
                 metrics,
                 by_pod={k: v for k, v in metrics.by_pod.items() if k in pods},
                 by_node={k: v for k, v in metrics.by_node.items() if k in nodes},
             )
-            if metrics.missing is None and (nodes or pods)
-            else metrics
-        )
+            if not own.by_pod and not own.by_node and snap.gpu_nodes:
+                own = msgspec.structs.replace(
+                    own,
+                    missing=f"Prometheus at {metrics.source} has DCGM series, but none for "
+                    f"the GPU nodes or pods of cluster {snap.cluster.name}: is it this "
+                    "cluster's Prometheus?",
+                )
         out.append(snap.with_gpu_metrics(own))
     return out
 

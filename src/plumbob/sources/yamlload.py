@@ -3,16 +3,43 @@ and aliases checked so a few bytes of anchors cannot expand into gigabytes ("bil
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
+    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc,unused-ignore]
+    """The safe loader, read the way Kubernetes reads YAML:
+
+    - null values of mapping keys are left out while the document is built (`annotations:`
+      with nothing after it means no annotations), instead of in a second walk over every
+      object;
+    - unquoted timestamps stay strings (`creationTimestamp: 2024-01-01T00:00:00Z`), as
+      sigs.k8s.io/yaml gives them, not `datetime` objects no Kubernetes field holds.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    }
+
+
+def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+    data: dict[Any, Any] = {}
+    yield data
+    data.update((k, v) for k, v in loader.construct_mapping(node).items() if v is not None)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 
 MAX_EXPANDED_NODES = 5_000_000
 """A document whose aliases would expand past this many nodes is refused."""
@@ -97,10 +124,67 @@ def _expanded_size(node: yaml.Node, line: int) -> int:
     return size(node)
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_NULL = "tag:yaml.org,2002:null"
+
+
+class _Slow(Exception):
+    """The document uses something the direct builder leaves to PyYAML's constructor."""
+
+
+class _Builder:
+    """Builds a composed, alias-free document straight into dicts, lists and scalars.
+
+    PyYAML's constructor is general (aliases, recursive structures, any tag) and pays for it on
+    every node; Kubernetes manifests are plain trees of maps, lists, strings, numbers and
+    booleans. This builder handles exactly those, with the same results (the loader's scalar
+    constructors, nulls left out of mappings), and hands anything else (merge keys `<<`,
+    explicit tags such as `!!binary`, unhashable keys) back to PyYAML."""
+
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.scalars: dict[str, Callable[[Any], Any]] = {
+            _NULL: lambda node: None,
+            "tag:yaml.org,2002:bool": loader.construct_yaml_bool,
+            "tag:yaml.org,2002:int": loader.construct_yaml_int,
+            "tag:yaml.org,2002:float": loader.construct_yaml_float,
+        }
+
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise YamlError(f"nested deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+        kind = node.__class__
+        tag = node.tag
+        if kind is yaml.ScalarNode:
+            if tag == _STR:
+                return node.value
+            construct = self.scalars.get(tag)
+            if construct is None:
+                raise _Slow
+            return construct(node)
+        if kind is yaml.SequenceNode and tag == _SEQ:
+            return [self.build(child, depth + 1) for child in node.value]
+        if kind is not yaml.MappingNode or tag != _MAP:
+            raise _Slow
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not yaml.ScalarNode:
+                raise _Slow  # a complex key: PyYAML's constructor explains unhashable ones
+            key = self.build(key_node, depth + 1)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Slow
+            value = self.build(value_node, depth + 1)
+            if value is not None:
+                out[key] = value
+        return out
+
+
 def load_documents(text: str | bytes) -> Iterator[Document]:
     """Yield each document with its first line. Raises YamlError at the first broken document;
     documents before it have been yielded."""
     loader = _Loader(text)
+    builder = _Builder(loader)
     index = 0
     # An alias is written `*name`: text without a `*` has none, and skipping the walk over
     # every node that looks for them makes reading manifests a third faster.
@@ -126,7 +210,12 @@ def load_documents(text: str | bytes) -> Iterator[Document]:
             try:
                 if may_alias and _has_alias(node):
                     _expanded_size(node, line)
-                data = loader.construct_document(node)
+                    data = loader.construct_document(node)
+                else:
+                    try:
+                        data = builder.build(node)
+                    except _Slow:
+                        data = loader.construct_document(node)
             except RecursionError:
                 raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line) from None
             except yaml.YAMLError as exc:

@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,15 +99,7 @@ class SqlStore:
         PostgreSQL migration advisory lock."""
         conn = self._conn
         if self.dialect is SQLITE:
-            deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
-            while True:
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+            _retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
             cur = conn.cursor()
             try:
                 yield cur
@@ -286,18 +278,38 @@ class SqlStore:
         self._conn.close()
 
 
-def _open_sqlite(path: Path) -> SqlStore:
+def _open_sqlite(path: Path, create: bool = True) -> SqlStore:
+    if not create and not path.is_file():
+        raise StoreError(
+            f"{path}: no scan history here yet (`plumbob scan --store {path}` records scans)"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             str(path), timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        conn.execute("PRAGMA foreign_keys=ON")
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"{path}: cannot open SQLite database: {exc}") from None
     return SqlStore(conn, SQLITE, str(path))
+
+
+def _retry_locked(step: Callable[[], object]) -> None:
+    """Run `step`, retrying while SQLite says the database is locked, up to the busy timeout.
+    Switching a fresh file to WAL needs an exclusive lock, and SQLite answers "locked" at once,
+    without waiting in its busy handler, when that would deadlock with another connection (two
+    processes opening a new store together): https://www.sqlite.org/c3ref/busy_handler.html"""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _redacted(url: str) -> str:
@@ -318,20 +330,21 @@ def _open_postgres(url: str) -> SqlStore:
     return SqlStore(conn, POSTGRES, _redacted(url))
 
 
-def open_store(url: str | None) -> SqlStore:
+def open_store(url: str | None, *, create: bool = True) -> SqlStore:
     """`postgresql://...` (or `postgres://`), `sqlite:///path`, a file path, or None for the
-    SQLite file in the user's data directory."""
+    SQLite file in the user's data directory. With `create=False` (readers: history, diff) a
+    SQLite file that does not exist is an error instead of a new, empty database."""
     if url is None or url == "":
-        return _open_sqlite(default_sqlite_path())
+        return _open_sqlite(default_sqlite_path(), create)
     if url.startswith(("postgresql://", "postgres://")):
         return _open_postgres(url)
     if url.startswith("sqlite://"):
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db
         rest = url.removeprefix("sqlite://").removeprefix("/")
-        return _open_sqlite(Path(rest).expanduser() if rest else default_sqlite_path())
+        return _open_sqlite(Path(rest).expanduser() if rest else default_sqlite_path(), create)
     if "://" in url:
         raise StoreError(
             f"{_redacted(url)}: unsupported store URL; use postgresql://..., "
             "sqlite:///path or a file path"
         )
-    return _open_sqlite(Path(url).expanduser())
+    return _open_sqlite(Path(url).expanduser(), create)

@@ -8,6 +8,7 @@ from plumbob.model.policies import (
     RegistryRule,
     admission_policies,
     declared_registry_rules,
+    kyverno_rule_scope,
     policy_engines,
 )
 
@@ -67,3 +68,34 @@ def test_registry_rules() -> None:
     prefix = RegistryRule("openpolicyagent/", "c", frozenset({"default"}))
     assert prefix.allows("openpolicyagent/opa:1") and not prefix.allows("nginx")
     assert prefix.applies_to("default") and not prefix.applies_to("ml")
+
+
+def test_kyverno_rule_scope() -> None:
+    """Which namespaces a Kyverno rule matches and excludes, by name (wildcards kept)."""
+
+    def scope(rule: dict[str, object]) -> tuple[set[str] | None, set[str]]:
+        matched, excluded = kyverno_rule_scope(rule)
+        return (None if matched is None else set(matched)), set(excluded)
+
+    pods = {"resources": {"kinds": ["Pod"]}}
+    ml = {"resources": {"kinds": ["Pod"], "namespaces": ["ml-*", "research"]}}
+    system = {"resources": {"namespaces": ["kube-system"]}}
+    assert scope({"match": {"any": [pods]}}) == (None, set())
+    assert scope({"match": {"any": [ml]}}) == ({"ml-*", "research"}, set())
+    assert scope({"match": {"any": [ml, pods]}}) == (None, set())  # one filter matches all
+    both = {"resources": {"namespaces": ["research", "prod"]}}
+    assert scope({"match": {"all": [ml, both]}}) == ({"research"}, set())
+    assert scope({"match": {"all": [system, both]}}) == (set(), set())  # matches nothing
+    assert scope({"match": ml, "exclude": system}) == ({"ml-*", "research"}, {"kube-system"})
+    assert scope({"match": {"any": [pods]}, "exclude": {"any": [system]}}) == (
+        None,
+        {"kube-system"},
+    )
+    # An exclude that also names users or a label selector leaves the namespace in scope.
+    narrow = {"resources": {"namespaces": ["kube-system"], "selector": {"matchLabels": {"a": "b"}}}}
+    assert scope({"match": {"any": [pods]}, "exclude": {"any": [narrow]}}) == (None, set())
+    by_user = {**system, "subjects": [{"kind": "User", "name": "ci"}]}
+    assert scope({"match": {"any": [pods]}, "exclude": {"any": [by_user]}}) == (None, set())
+    wild = RegistryRule("nvcr.io/*", "p", frozenset({"ml-*"}), frozenset({"ml-sandbox"}))
+    assert wild.applies_to("ml-serving") and not wild.applies_to("ml-sandbox")
+    assert not wild.applies_to("default")

@@ -3,11 +3,13 @@ Velero schedule scope."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from tests.conftest import make_container, make_deployment, snapshot_of
 
 from plumbob.checks.resilience.gpu_data_not_backed_up import Coverage
 from plumbob.checks.resilience.liveness_without_startup_probe import liveness_budget
+from plumbob.model.objects import Probe
 from plumbob.model.roles import is_inference, is_pytorch_style, is_training
 from plumbob.model.selectors import selector_matches
 
@@ -74,11 +76,11 @@ def test_roles() -> None:
         ({}, 30),
         ({"initialDelaySeconds": 60, "periodSeconds": 10}, 90),
         ({"periodSeconds": 30, "failureThreshold": 20}, 600),
-        ({"periodSeconds": "x"}, 30),
+        ({"periodSeconds": 0}, 30),
     ],
 )
 def test_liveness_budget(probe: dict[str, object], seconds: int) -> None:
-    assert liveness_budget(probe) == seconds
+    assert liveness_budget(msgspec.convert(probe, Probe)) == seconds
 
 
 def test_velero_coverage() -> None:

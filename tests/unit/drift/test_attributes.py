@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from plumbob.drift.attributes import dra_gpus, snapshot_attributes, values_of
+from plumbob.drift import DriftAnalysis
+from plumbob.drift.attributes import (
+    dra_cuda_version,
+    dra_driver_version,
+    dra_gpus,
+    dra_product,
+    snapshot_attributes,
+    values_of,
+)
 from tests.conftest import make_node, snapshot_of
 
 
@@ -31,7 +39,10 @@ def test_gpu_node_attributes_from_current_gfd_schema(real: Path) -> None:
     assert attrs.kubelet == "v1.31.6+rke2r1"
     assert attrs.allocatable_gpu == "1"
     # Labels a dedicated attribute reads, and per-node labels, are not compared as labels.
-    assert not any(k.startswith("nvidia.com/") for k in attrs.labels)
+    # GPU Operator operand switches are compared as labels; nothing else from nvidia.com/ is.
+    assert [k for k in attrs.labels if k.startswith("nvidia.com/")] == [
+        k for k in attrs.labels if k.startswith("nvidia.com/gpu.deploy.")
+    ]
     assert "kubernetes.io/hostname" not in attrs.labels
     assert not any(k.startswith("feature.node.kubernetes.io/kernel-version") for k in attrs.labels)
 
@@ -95,12 +106,48 @@ def test_dra_resource_slices_fill_driver_and_cuda() -> None:
         make_node("a"), make_node("b"), _slice("a", attrs_v1), _slice("b", attrs_beta, beta=True)
     )
     dra = dra_gpus(snap)
-    assert dra["a"].driver == "570.124.6" and dra["a"].cuda == "12.8.0"
-    assert dra["b"].driver == "560.35.3" and dra["b"].count == 1
+    # semver as published (570.124.6, 12.8.0), written back as GFD labels spell them
+    assert dra["a"].driver == "570.124.06" and dra["a"].cuda == "12.8"
+    assert dra["b"].driver == "560.35.03" and dra["b"].count == 1
     attrs = snapshot_attributes(snap)
-    assert attrs["a"].gpu and attrs["a"].nvidia_driver == "570.124.6"
-    assert attrs["a"].gpu_product == "NVIDIA H100 80GB HBM3"
-    assert attrs["b"].nvidia_driver == "560.35.3"
+    assert attrs["a"].gpu and attrs["a"].nvidia_driver == "570.124.06"
+    assert attrs["a"].gpu_product == "NVIDIA-H100-80GB-HBM3"
+    assert attrs["b"].nvidia_driver == "560.35.03"
+
+
+def test_dra_and_gfd_nodes_of_one_driver_do_not_drift() -> None:
+    """A pool half on the device plugin (GFD labels) and half on the DRA driver, all on driver
+    570.124.06 / CUDA 12.8: one value each, no drift."""
+    gfd = {
+        "eks.amazonaws.com/nodegroup": "gpu",
+        "nvidia.com/cuda.driver-version.full": "570.124.06",
+        "nvidia.com/cuda.runtime-version.full": "12.8",
+        "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3",
+    }
+    dra_attrs = {
+        "type": {"string": "gpu"},
+        "driverVersion": {"version": "570.124.6"},
+        "cudaDriverVersion": {"version": "12.8.0"},
+        "productName": {"string": "NVIDIA H100 80GB HBM3"},
+    }
+    nodes = [make_node(f"g{i}", gpus=8, labels=gfd) for i in range(2)]
+    nodes += [make_node(f"d{i}", labels={"eks.amazonaws.com/nodegroup": "gpu"}) for i in range(2)]
+    snap = snapshot_of(*nodes, _slice("d0", dra_attrs), _slice("d1", dra_attrs))
+    attrs = snapshot_attributes(snap)
+    assert {(a.nvidia_driver, a.cuda, a.gpu_product) for a in attrs.values()} == {
+        ("570.124.06", "12.8", "NVIDIA-H100-80GB-HBM3")
+    }
+    findings, _ = DriftAnalysis()([snap])
+    assert not [f for f in findings if f.check in ("drift:nvidia_driver", "drift:cuda")]
+
+
+def test_dra_versions_as_gfd_writes_them() -> None:
+    assert dra_driver_version("550.54.15") == "550.54.15"
+    assert dra_driver_version("535.104.5") == "535.104.05"
+    assert dra_driver_version("410.48.0") == "410.48"  # a two-field driver version
+    assert dra_driver_version("not-semver") == "not-semver"
+    assert dra_cuda_version("12.8.0") == "12.8" and dra_cuda_version("12.8.1") == "12.8.1"
+    assert dra_product("NVIDIA A100-SXM4-40GB (MIG)") == "NVIDIA-A100-SXM4-40GB-MIG"
 
 
 def test_labels_minus_per_node_ones() -> None:

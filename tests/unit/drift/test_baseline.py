@@ -8,13 +8,9 @@ import pytest
 
 from plumbob.drift import DriftAnalysis
 from plumbob.drift.attributes import snapshot_attributes
-from plumbob.drift.baseline import (
-    BaselineError,
-    dump_baseline,
-    initial_baseline,
-    parse_baseline,
-)
-from plumbob.model.snapshot import ClusterInfo, Snapshot
+from plumbob.drift.baseline import BaselineError, parse_baseline
+from plumbob.drift.baseline_init import dump_baseline, initial_baseline
+from plumbob.model.snapshot import ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Finding
 from tests.conftest import decode, make_container, make_deployment
 from tests.unit.drift.helpers import pool_node
@@ -37,9 +33,15 @@ pools:
 """
 
 
-def _snap(*objects: dict[str, Any], server: str = "v1.31.4", name: str = "c1") -> Snapshot:
+def _snap(
+    *objects: dict[str, Any], server: str = "v1.31.4", name: str = "c1", live: bool = True
+) -> Snapshot:
+    """A snapshot; `live` gives it API discovery, as a capture of a running cluster has, so
+    a component's absence is visible (a folder of manifests cannot show one)."""
     return Snapshot(
-        cluster=ClusterInfo(name=name, server_version=server), objects=[decode(o) for o in objects]
+        cluster=ClusterInfo(name=name, server_version=server),
+        objects=[decode(o) for o in objects],
+        discovery=Discovery(group_versions=["v1", "apps/v1"]) if live else None,
     )
 
 
@@ -137,6 +139,11 @@ def test_every_kind_of_deviation() -> None:
         "component kueue v0.8.0 does not match baseline '>=0.9'",
         "required component nvidia-dcgm-exporter was not found",
     ]
+    # Manifests alone cannot show that a component is absent: not reported missing.
+    manifests = _deviations(GOOD, _snap(*nodes, web, kueue, live=False))
+    assert sorted(f.message for f in manifests if f.check == "baseline:component") == [
+        "component kueue v0.8.0 does not match baseline '>=0.9'"
+    ]
 
 
 def test_missing_pool_is_reported() -> None:
@@ -166,3 +173,57 @@ def test_init_writes_majority_values_that_parse_and_hold() -> None:
     assert text.startswith("# plumbob baseline")
     found = _deviations(text, snap)
     assert [(f.check, f.subject.name) for f in found] == [("baseline:nvidia_driver", "g3")]
+
+
+def test_values_keep_the_text_the_user_wrote() -> None:
+    """Unquoted numbers and booleans are read as written: 12.10 stays 12.10, not 12.1."""
+    loaded = parse_baseline(
+        "cluster:\n  min-kubernetes-version: 1.30\npools:\n  gpu:\n    gpu-count: 8\n"
+        "    cuda: 12.10\n    required-labels: {efa: true, spot: no}\n",
+        "b.yaml",
+    )
+    assert loaded.baseline.cluster.min_kubernetes_version == "1.30"
+    gpu = loaded.baseline.pools["gpu"]
+    assert gpu.gpu_count == "8" and gpu.cuda == "12.10"
+    assert gpu.required_labels == {"efa": "true", "spot": "no"}
+
+
+def test_more_malformed_baselines_name_key_and_line() -> None:
+    cases = {
+        "apiVersion: plumbob.dev/v2\n": r"^b.yaml:1: apiVersion: expected plumbob.dev/v1",
+        "kind: Policy\n": r"^b.yaml:1: kind: expected Baseline",
+        "pools:\n  gpu:\n    kernel: '6.1.*'\n    kernel: '6.2.*'\n": (
+            r"^b.yaml:4: pools.gpu.kernel: given twice \(first on line 3\)"
+        ),
+        "pools:\n  gpu:\n    nvidia-driver: '>=550, <56x0'\n": (
+            r"^b.yaml:3: pools.gpu.nvidia-driver: '<56x0' is not a version clause"
+        ),
+        "cluster:\n  required-components:\n    veloro: '*'\n": (
+            r"^b.yaml:3: cluster.required-components.veloro: unknown component 'veloro'.*velero"
+        ),
+        "cluster:\n  required-components:\n    kyverno|gatekeeper: '*'\n": (
+            r"^b.yaml:3: cluster.required-components.kyverno\|gatekeeper: unknown component "
+            r"'gatekeeper'.*opa-gatekeeper"
+        ),
+        "pools:\n  gpu:\n    required-taints: nvidia.com/gpu\n": (
+            r"^b.yaml:3: pools.gpu.required-taints: Expected `array`"
+        ),
+        "pools:\n  - gpu\n": r"^b.yaml:2: pools: Expected `object`",
+        "- just a list\n": r"^b.yaml:1: a baseline is a mapping",
+    }
+    for text, pattern in cases.items():
+        with pytest.raises(BaselineError, match=pattern):
+            parse_baseline(text, "b.yaml")
+
+
+def test_required_component_alternatives() -> None:
+    """`kyverno|opa-gatekeeper`: any one of them will do (an admission policy engine)."""
+    text = "cluster:\n  required-components:\n    kyverno|opa-gatekeeper: '*'\n"
+    gatekeeper = make_deployment(
+        "gatekeeper-controller-manager",
+        "gatekeeper-system",
+        containers=[make_container(image="openpolicyagent/gatekeeper:v3.17.1")],
+    )
+    assert _deviations(text, _snap(pool_node("c0", "cpu"), gatekeeper)) == []
+    (missing,) = _deviations(text, _snap(pool_node("c0", "cpu")))
+    assert missing.message == "none of the required components kyverno, opa-gatekeeper was found"

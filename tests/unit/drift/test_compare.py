@@ -30,6 +30,7 @@ def test_diff_nodes_changes_and_findings() -> None:
     )
     result = diff(before, after)
     assert result.nodes_added == ["g4"] and result.nodes_removed == ["g0"]
+    assert result.node_pools == {"g4": "gpu", "g0": "gpu"}
     changes = {(c.subject, c.attribute): (c.before, c.after) for c in result.changes}
     assert changes == {
         ("g3", "nvidia_driver"): ("535.1", "550.54.15"),

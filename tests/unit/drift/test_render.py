@@ -43,14 +43,45 @@ def test_diff_rendering() -> None:
         before=Side(label="scan 1", cluster="prod"),
         after=Side(label="scan 2", cluster="prod"),
         nodes_added=["g9"],
+        node_pools={"g9": "gpu-train"},
         changes=[
             Change(subject="g3", attribute="nvidia_driver", before="535.104.05", after="550.90.07")
         ],
     )
     render_diff(result, out, width=120)
     text = out.getvalue()
-    assert "scan 1 → scan 2" in text and "g9" in text
+    assert "scan 1 → scan 2" in text and "g9" in text and "gpu-train" in text
     assert "NVIDIA driver" in text and "535.104.05" in text and "550.90.07" in text
     empty = io.StringIO()
     render_diff(Diff(), empty)
     assert "No changes." in empty.getvalue()
+
+
+def test_components_across_clusters_show_missing_and_not_visible() -> None:
+    section = {
+        "pools": [
+            {"cluster": "a", "pool": "p", "nodes": 1},
+            {"cluster": "b", "pool": "p", "nodes": 1},
+            {"cluster": "m", "pool": "p", "nodes": 1},
+        ],
+        "components": [{"component": "kueue", "versions": {"a": "v0.9.1", "b": None}}],
+    }
+    text = _text(drift_panel(section))
+    line = next(ln for ln in text.splitlines() if "kueue" in ln)
+    assert "v0.9.1" in line and "missing" in line and "not visible" in line
+
+
+def test_policies_across_clusters_table() -> None:
+    section = {
+        "pools": [{"cluster": c, "pool": "p", "nodes": 1} for c in ("dev", "prod", "ci")],
+        "policies": [
+            {
+                "policy": "ClusterPolicy/require-gpu-limits",
+                "states": {"dev": None, "prod": "enforce"},
+            }
+        ],
+    }
+    text = _text(drift_panel(section))
+    assert "admission policies across clusters" in text
+    line = next(ln for ln in text.splitlines() if "require-gpu-limits" in ln)
+    assert "missing" in line and "enforce" in line and "not visible" in line

@@ -178,7 +178,28 @@ def test_wrong_field_type_names_the_field(tmp_path: Path) -> None:
     loaded = load(f)
     [d] = loaded.diagnostics
     assert "spec.replicas" in d.message and d.object == "Deployment/default/d"
-    assert loaded.snapshots[0].objects("Deployment"), "kept as a generic object"
+    assert loaded.snapshots[0].objects("Deployment"), "the object is kept"
+
+
+def test_wrong_field_type_drops_only_that_field(tmp_path: Path) -> None:
+    dep = make_deployment("d")
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    container["livenessProbe"] = {"httpGet": {"path": "/h", "port": 80}, "periodSeconds": "ten"}
+    container["ports"] = [{"containerPort": 80}, "not-a-port"]
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps(dep))
+    loaded = load(f)
+    messages = sorted(d.message for d in loaded.diagnostics)
+    assert len(messages) == 2, messages
+    assert any(
+        "$.spec.template.spec.containers[0].livenessProbe.periodSeconds" in m for m in messages
+    )
+    assert any("$.spec.template.spec.containers[0].ports[1]" in m for m in messages)
+    [obj] = loaded.snapshots[0].objects("Deployment")
+    assert isinstance(obj, Deployment), "still typed, so every workload check sees it"
+    [kept] = obj.spec.template.spec.containers
+    assert kept.liveness_probe is not None and kept.liveness_probe.period_seconds is None
+    assert [p.container_port for p in kept.ports] == [80]
 
 
 def test_null_fields_are_absent(tmp_path: Path) -> None:

@@ -3,11 +3,11 @@ their model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.gpu import container_gpu_request
+from plumbob.model.objects import Probe
 from plumbob.model.snapshot import Snapshot
 
 DEFAULT_MIN_STARTUP_SECONDS = 600
@@ -42,16 +42,12 @@ before this check accepts it.
 """
 
 
-def _int(probe: Mapping[str, Any], key: str, default: int) -> int:
-    value = probe.get(key, default)
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def liveness_budget(probe: Mapping[str, Any]) -> int:
-    """Seconds a container may take to become healthy before the liveness probe kills it."""
-    return _int(probe, "initialDelaySeconds", 0) + _int(probe, "periodSeconds", 10) * _int(
-        probe, "failureThreshold", 3
-    )
+def liveness_budget(probe: Probe) -> int:
+    """Seconds a container may take to become healthy before the liveness probe kills it
+    (Kubernetes' defaults: no initial delay, every 10 s, 3 failures)."""
+    period = probe.period_seconds or 10
+    failures = probe.failure_threshold or 3
+    return (probe.initial_delay_seconds or 0) + period * failures
 
 
 @check(
