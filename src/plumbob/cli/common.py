@@ -6,7 +6,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,3 +82,40 @@ def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 2
 def fail(message: str) -> None:
     """One clear line on stderr."""
     stderr_console().print(f"[red]error[/]: {message}", soft_wrap=True)
+
+
+# ---------------------------------------------------------------- options several commands share
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")]
+Kubeconfig = Annotated[
+    Path | None,
+    typer.Option("--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."),
+]
+InCluster = Annotated[
+    bool,
+    typer.Option(
+        "--in-cluster", help="Use the pod's service account (plumbob runs in the cluster)."
+    ),
+]
+Prometheus = Annotated[
+    str | None,
+    typer.Option(
+        "--prometheus",
+        envvar="PLUMBOB_PROMETHEUS",
+        help="Prometheus URL for GPU utilisation (DCGM exporter metrics).",
+    ),
+]
+PrometheusToken = Annotated[
+    str | None,
+    typer.Option(
+        "--prometheus-token", envvar="PLUMBOB_PROMETHEUS_TOKEN", help="Bearer token for Prometheus."
+    ),
+]
+Window = Annotated[
+    str,
+    typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
+]
+RequestTimeout = Annotated[
+    float,
+    typer.Option("--request-timeout", min=0.1, help="Seconds per API request to a live cluster."),
+]

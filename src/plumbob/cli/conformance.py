@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import fail, print_diagnostics, progress
+from plumbob.cli.common import Quiet, fail, print_diagnostics, progress
 
 if TYPE_CHECKING:
     from plumbob.checks.conformance import Assessment
@@ -61,7 +61,7 @@ def conformance(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Cluster name for manifests read from files.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Pre-check the CNCF Kubernetes AI Conformance requirements (read-only: creates nothing)."""
     from plumbob import engine

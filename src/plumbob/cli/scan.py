@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import fail, print_diagnostics, progress
+from plumbob.cli.common import (
+    InCluster,
+    Kubeconfig,
+    Prometheus,
+    PrometheusToken,
+    Quiet,
+    RequestTimeout,
+    Window,
+    fail,
+    print_diagnostics,
+    progress,
+)
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
 
@@ -57,7 +68,7 @@ def scan(
         int,
         typer.Option("--max-per-check", help="Findings shown per check in the terminal report."),
     ] = 8,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")] = False,
+    quiet: Quiet = False,
     target_version: Annotated[
         str | None,
         typer.Option(
@@ -93,40 +104,12 @@ def scan(
     all_contexts: Annotated[
         bool, typer.Option("--all-contexts", help="Scan every context in the kubeconfig.")
     ] = False,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option("--kubeconfig", help="Kubeconfig file; alone, scans its current context."),
-    ] = None,
-    in_cluster: Annotated[
-        bool,
-        typer.Option("--in-cluster", help="Scan the cluster this pod runs in (service account)."),
-    ] = False,
-    prometheus: Annotated[
-        str | None,
-        typer.Option(
-            "--prometheus",
-            envvar="PLUMBOB_PROMETHEUS",
-            help="Prometheus URL for GPU utilisation (DCGM exporter metrics).",
-        ),
-    ] = None,
-    prometheus_token: Annotated[
-        str | None,
-        typer.Option(
-            "--prometheus-token",
-            envvar="PLUMBOB_PROMETHEUS_TOKEN",
-            help="Bearer token for Prometheus.",
-        ),
-    ] = None,
-    window: Annotated[
-        str,
-        typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
-    ] = "24h",
-    request_timeout: Annotated[
-        float,
-        typer.Option(
-            "--request-timeout", min=0.1, help="Seconds per API request to a live cluster."
-        ),
-    ] = 60.0,
+    kubeconfig: Kubeconfig = None,
+    in_cluster: InCluster = False,
+    prometheus: Prometheus = None,
+    prometheus_token: PrometheusToken = None,
+    window: Window = "24h",
+    request_timeout: RequestTimeout = 60.0,
     prices: Annotated[
         Path | None,
         typer.Option(

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import fail, print_diagnostics, progress
+from plumbob.cli.common import (
+    InCluster,
+    Kubeconfig,
+    Prometheus,
+    PrometheusToken,
+    Quiet,
+    RequestTimeout,
+    Window,
+    fail,
+    print_diagnostics,
+    progress,
+)
 
 if TYPE_CHECKING:
     from plumbob.model.snapshot import Snapshot
@@ -112,46 +123,17 @@ def snapshot(
     all_contexts: Annotated[
         bool, typer.Option("--all-contexts", help="Capture every context in the kubeconfig.")
     ] = False,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
-        ),
-    ] = None,
-    in_cluster: Annotated[
-        bool,
-        typer.Option(
-            "--in-cluster", help="Use the pod's service account (when running in a cluster)."
-        ),
-    ] = False,
+    kubeconfig: Kubeconfig = None,
+    in_cluster: InCluster = False,
     cluster: Annotated[
         str | None,
         typer.Option("--cluster", help="Cluster name to record (default: the context name)."),
     ] = None,
-    prometheus: Annotated[
-        str | None,
-        typer.Option(
-            "--prometheus",
-            envvar="PLUMBOB_PROMETHEUS",
-            help="Prometheus URL: also record GPU utilisation (DCGM metrics).",
-        ),
-    ] = None,
-    prometheus_token: Annotated[
-        str | None,
-        typer.Option(
-            "--prometheus-token",
-            envvar="PLUMBOB_PROMETHEUS_TOKEN",
-            help="Bearer token for Prometheus.",
-        ),
-    ] = None,
-    window: Annotated[
-        str,
-        typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),
-    ] = "24h",
-    request_timeout: Annotated[
-        float, typer.Option("--request-timeout", min=0.1, help="Seconds per API request.")
-    ] = 60.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")] = False,
+    prometheus: Prometheus = None,
+    prometheus_token: PrometheusToken = None,
+    window: Window = "24h",
+    request_timeout: RequestTimeout = 60.0,
+    quiet: Quiet = False,
 ) -> None:
     """Capture live clusters to snapshot files for offline `plumbob scan FILE`."""
     from plumbob.sources.interface import Loaded
