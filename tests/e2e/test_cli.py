@@ -145,3 +145,23 @@ def test_bad_input_does_not_hide_the_rest(manifests: Path) -> None:
     assert any(d["path"].endswith("broken.yaml") for d in report["diagnostics"])
     assert report["findings"]
     assert "broken.yaml" in result.stderr
+
+
+def test_two_snapshots_with_one_name_stay_apart(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for path, seed in ((first, 1), (second, 2)):
+        done = plumbob("demo", "-o", str(path), "--nodes", "6", "--pods", "20", "--seed", str(seed))
+        assert done.returncode == 0, done.stderr
+    done = plumbob("scan", str(first), str(second), "--format", "json", "--quiet")
+    report = json.loads(done.stdout)
+    names = [c["cluster"] for c in report["clusters"]]
+    assert names == ["demo-ai-platform", "demo-ai-platform (2)"], names
+    [warning] = [d for d in report["diagnostics"] if "both named" in d["message"]]
+    assert "a.json" in warning["message"] and "b.json" in warning["message"]
+    assert {f["cluster"] for f in report["findings"]} == set(names)
+
+
+def test_bad_store_fails_before_the_scan(manifests: Path) -> None:
+    done = plumbob("scan", "--demo", "--store", "postgresql://plumbob@127.0.0.1:1/none")
+    assert done.returncode == 2
+    assert "cannot connect" in done.stderr and "Findings" not in done.stdout

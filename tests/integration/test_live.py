@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from plumbob.model.objects import Pod, kind_key
+from plumbob.sources.compact import LAST_APPLIED
 from plumbob.sources.interface import SourceError
 from plumbob.sources.kube_client import ContextError, Target, Transport
 from plumbob.sources.kube_redact import REDACTED
-from plumbob.sources.live import LAST_APPLIED, SELECTED, CaptureOptions, LiveSource, wanted_kinds
+from plumbob.sources.live import SELECTED, CaptureOptions, LiveSource, wanted_kinds
 from plumbob.sources.snapshot_file import encode_snapshot
 from tests.conftest import REAL
 from tests.integration.fake_apiserver import (

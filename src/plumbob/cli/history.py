@@ -50,12 +50,15 @@ def open_or_exit(url: str | None, *, create: bool = True) -> SqlStore:
 
 
 def record(
-    url: str, report: Report, snapshots: Sequence[Snapshot], pool_label: str | None, quiet: bool
+    store: SqlStore,
+    report: Report,
+    snapshots: Sequence[Snapshot],
+    pool_label: str | None,
+    quiet: bool,
 ) -> None:
-    """Write one scan per cluster to the store (`scan --store`)."""
+    """Write one scan per cluster to an open store (`scan --store`), then close it."""
     from plumbob.store import StoreError, scan_records
 
-    store = open_or_exit(url)
     try:
         ids = [store.save(r) for r in scan_records(report, snapshots, pool_label=pool_label)]
     except StoreError as exc:

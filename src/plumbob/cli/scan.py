@@ -157,6 +157,11 @@ def scan(
     from plumbob.cli.baseline import drift_analysis
 
     drift = drift_analysis(pool_label, baseline)  # a bad baseline fails before any reading
+    recorder = None
+    if store is not None:  # so does a bad store URL: open it before a long scan
+        from plumbob.cli.history import open_or_exit
+
+        recorder = open_or_exit(store)
     loaded = Loaded()
     if demo:
         from plumbob.sources.demo import DemoSource, DemoSpec
@@ -197,10 +202,10 @@ def scan(
         analyses=[drift, _cost_analysis()],
     )
     _write(report, output_format, output, max_per_check)
-    if store is not None:
+    if recorder is not None:
         from plumbob.cli.history import record
 
-        record(store, report, loaded.snapshots, pool_label, quiet)
+        record(recorder, report, loaded.snapshots, pool_label, quiet)
     if report_json is not None:
         from plumbob.render import json as json_renderer
 

@@ -81,8 +81,9 @@ def load_live(
     ]
     for diag in failed:
         fail(diag.message)
-    loaded.snapshots.extend(result.snapshots)
-    loaded.diagnostics.extend(d for d in result.diagnostics if d not in failed)
+    from plumbob.sources.interface import Loaded
+
+    loaded.extend(Loaded(result.snapshots, [d for d in result.diagnostics if d not in failed]))
     return failed
 
 

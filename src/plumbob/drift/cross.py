@@ -12,7 +12,7 @@ from plumbob.drift.findings import FindingMaker, cluster_subject, pool_subject
 from plumbob.drift.policies import ENFORCE, ClusterPolicies
 from plumbob.drift.pools import Pool, Spread, pools_of, spreads
 from plumbob.drift.section import ComponentRow, CrossRow, PolicyRow
-from plumbob.knowledge.prices import _key as product_key  # the one GPU-label normaliser
+from plumbob.knowledge.prices import product_key  # the one GPU-label normaliser
 from plumbob.report.model import Finding, Severity, Subject
 
 CROSS_ATTRIBUTES = {

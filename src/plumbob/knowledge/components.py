@@ -135,17 +135,18 @@ def signatures() -> Mapping[str, Signature]:
     return MappingProxyType(out)
 
 
+def _is_image(path: str, known: Iterable[str]) -> bool:
+    """Whether an image repository path is one of `known` (on any registry or mirror)."""
+    return any(path == k or path.endswith("/" + k) for k in known)
+
+
 @functools.lru_cache(maxsize=16_384)
 def image_component(image: str, kind: str = "", name: str = "") -> str | None:
     """The component whose workload image this is, if any. An image several components list
     (the GPU operator runs the device plugin's and DCGM exporter's images) goes to the one whose
     workload name matches, then to the most specific one (fewest images)."""
     path = parse_image(image).repository
-    found = [
-        sig
-        for sig in signatures().values()
-        if any(path == known or path.endswith("/" + known) for known in sig.images)
-    ]
+    found = [sig for sig in signatures().values() if _is_image(path, sig.images)]
     if len(found) > 1:
         named = [sig for sig in found if (kind, name) in sig.workload_names]
         found = named or found
@@ -170,6 +171,10 @@ def _detect(snap: Snapshot) -> Mapping[str, Installed]:
     evidence: dict[str, list[str]] = defaultdict(list)
     objects: dict[str, list[Object]] = defaultdict(list)
     versions: dict[str, str] = {}
+    # A component's version is the tag of its primary image, the first its signature lists
+    # (the GPU operator's own image, not an operand's such as the MIG manager), else the first
+    # tag seen.
+    from_primary: set[str] = set()
     for sig in sigs.values():
         for group in sorted(sig.groups):
             if snap.has_group(group):
@@ -190,9 +195,12 @@ def _detect(snap: Snapshot) -> Mapping[str, Installed]:
             if cid is None or cid in found:
                 continue
             found.add(cid)
-            tag = parse_image(container.image or "").tag
-            if tag and cid not in versions:
-                versions[cid] = tag
+            ref = parse_image(container.image or "")
+            primary = _is_image(ref.repository, sigs[cid].images[:1])
+            if ref.tag and (cid not in versions or (primary and cid not in from_primary)):
+                versions[cid] = ref.tag
+                if primary:
+                    from_primary.add(cid)
             evidence[cid].append(f"{workload.kind} {_where(workload)} runs {container.image}")
         named = by_name.get((workload.kind, workload.name))
         if named and not found:  # an image from an unknown mirror path: go by the name

@@ -49,7 +49,7 @@ class PricesError(ValueError):
     """A price file that cannot be used; the message names the file and the row."""
 
 
-def _key(product: str) -> str:
+def product_key(product: str) -> str:
     """Normalise a product label for lookup: no -SHARED/-MIG suffix, no NVIDIA- prefix, case
     folded."""
     text = _SUFFIX.sub("", product.strip())
@@ -76,7 +76,7 @@ class Prices:
     def lookup(self, product: str | None) -> Price | None:
         if not product:
             return None
-        return self.rows.get(_key(product))
+        return self.rows.get(product_key(product))
 
     def per_gpu_hour(self, product: str | None) -> float | None:
         """Price of one GPU for one hour, or None when the product is unknown."""
@@ -120,7 +120,7 @@ def _rows(data: Any, where: str) -> Iterable[Price]:
 
 def _index(prices: Iterable[Price], into: dict[str, Price]) -> None:
     for price in prices:
-        into[_key(price.product)] = price
+        into[product_key(price.product)] = price
 
 
 def load_prices(path: Path | None = None) -> Prices:

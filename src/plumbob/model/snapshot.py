@@ -80,8 +80,15 @@ class Snapshot:
 
     def with_gpu_metrics(self, metrics: GpuMetrics) -> Snapshot:
         """The same cluster and objects, carrying GPU utilisation metrics."""
+        return self._with(self.cluster, metrics)
+
+    def renamed(self, name: str) -> Snapshot:
+        """The same snapshot under another cluster name."""
+        return self._with(msgspec.structs.replace(self.cluster, name=name), self.gpu_metrics)
+
+    def _with(self, cluster: ClusterInfo, metrics: GpuMetrics | None) -> Snapshot:
         return Snapshot(
-            cluster=self.cluster,
+            cluster=cluster,
             objects=self,
             captured_at=self.captured_at,
             discovery=self.discovery,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from plumbob.model.snapshot import Snapshot
-from plumbob.report.model import Diagnostic
+from plumbob.report.model import Diagnostic, Level
 
 ProgressHook = Callable[[str], None]
 """Called with a short description each time a source finishes one unit of input (a file, a
@@ -26,8 +26,32 @@ class Loaded:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def extend(self, other: Loaded) -> None:
-        self.snapshots.extend(other.snapshots)
+        """Add another source's snapshots. Every cluster keeps a name of its own: findings,
+        drift and stored history are keyed by it, so a second snapshot with a name already
+        taken (two captures of one cluster, two files both called `demo-ai-platform`) is
+        renamed `NAME (2)`, with a warning naming both sources."""
         self.diagnostics.extend(other.diagnostics)
+        seen = {s.cluster.name: s for s in self.snapshots}
+        for snap in other.snapshots:
+            name = snap.cluster.name
+            if name in seen:
+                n = 2
+                while f"{name} ({n})" in seen:
+                    n += 1
+                new = f"{name} ({n})"
+                self.diagnostics.append(
+                    Diagnostic(
+                        level=Level.WARNING,
+                        cluster=new,
+                        message=f"two snapshots are both named {name!r} ({seen[name].source}; "
+                        f"{snap.source}): the second is reported as {new!r} (name clusters "
+                        "with --cluster, or capture them under distinct names)",
+                    )
+                )
+                snap = snap.renamed(new)
+                name = new
+            seen[name] = snap
+            self.snapshots.append(snap)
 
 
 class Source(Protocol):

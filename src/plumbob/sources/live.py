@@ -36,7 +36,7 @@ from plumbob.model.objects import (
 )
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
-from plumbob.sources.compact import LAST_APPLIED, PodCompactor
+from plumbob.sources.compact import PodCompactor
 from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder, gc_paused
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.kube_client import (
@@ -549,7 +549,7 @@ def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
     reduced as they are decoded (model/objects.py keeps only the fields analyses read), then
     stripped of kubectl's last-applied copy, redacted, and pods share their identical parts."""
     origin = Origin(file=f"{cap.context}:{kind.path}")
-    objects = ObjectDecoder()
+    objects = ObjectDecoder(cap.compactor)
     api_version, name = kind.api_version, kind.kind
     metadata_only = kind.metadata_only
     cls = None if metadata_only else TYPED_KINDS.get((api_group(api_version), name))
@@ -560,11 +560,8 @@ def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
         _set(obj, "api_version", api_version)
         _set(obj, "kind", name)
         _set(obj, "origin", None)
-        meta = obj.metadata
-        # kubectl apply's copy of the whole object holds Secret data and literal env values
-        if LAST_APPLIED in meta.annotations:
-            annotations = {k: v for k, v in meta.annotations.items() if k != LAST_APPLIED}
-            _set(meta, "annotations", annotations)
+        # compacting also drops kubectl apply's last-applied copy of the whole object, which
+        # holds Secret data and literal env values
         return compact(redact(obj))
 
     def slow(raw: msgspec.Raw | bytes, out: list[Object]) -> None:

@@ -209,3 +209,14 @@ def test_is_gpu_stack() -> None:
     assert is_gpu_stack("gpu-operator", ["busybox"])
     assert is_gpu_stack("monitoring", ["nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless"])
     assert not is_gpu_stack("kube-system", ["registry.k8s.io/coredns/coredns:v1.11.1"])
+
+
+def test_version_comes_from_the_components_own_image() -> None:
+    """The GPU operator manages operand DaemonSets (MIG manager, DCGM …) with images of their
+    own; its version is its own image's tag, whichever workload comes first."""
+    from plumbob.sources.demo import DemoSource, DemoSpec
+
+    snap = DemoSource(DemoSpec(nodes=12, pods=40)).load().snapshots[0]
+    found = installed(snap)
+    assert found["nvidia-gpu-operator"].version == "v24.9.1"
+    assert found["kueue"].version == "v0.9.1"
