@@ -57,16 +57,23 @@ def mig_pool_mixed_config(snap: Snapshot) -> Iterator[Hit]:
         counts = Counter(shapes.values())
         if len(counts) < 2:
             continue
-        majority, _ = counts.most_common(1)[0]
+        (majority, top), (_, second) = counts.most_common(2)
+        split = top == second  # no majority: every node is part of the mix, none the outlier
         for node in nodes:
             shape = shapes.get(node.name)
-            if shape is None or shape == majority:
+            if shape is None or (shape == majority and not split):
                 continue
+            others = ", ".join(f"{n} with {s}" for s, n in sorted(counts.items()) if s != shape)
+            message = (
+                f"{node.name} in pool {pool} has MIG {shape}; the pool is split evenly ({others})"
+                if split
+                else f"{node.name} in pool {pool} has MIG {shape} while "
+                f"{counts[majority]} of the pool's {len(shapes)} MIG-capable nodes have "
+                f"{majority}"
+            )
             yield Hit(
                 node,
-                f"{node.name} in pool {pool} has MIG {shape} while "
-                f"{counts[majority]} of the pool's {len(shapes)} MIG-capable nodes have "
-                f"{majority}",
+                message,
                 evidence={
                     "pool": pool,
                     "shape": shape,
