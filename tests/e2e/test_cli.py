@@ -165,3 +165,21 @@ def test_bad_store_fails_before_the_scan(manifests: Path) -> None:
     done = plumbob("scan", "--demo", "--store", "postgresql://plumbob@127.0.0.1:1/none")
     assert done.returncode == 2
     assert "cannot connect" in done.stderr and "Findings" not in done.stdout
+
+
+def test_store_without_url_means_the_default_store(tmp_path: Path) -> None:
+    from plumbob.cli import _bare_store
+
+    assert _bare_store(["scan", "a.json", "--store"]) == ["scan", "a.json", "--store", "default"]
+    assert _bare_store(["scan", "--store", "--demo"]) == ["scan", "--store", "default", "--demo"]
+    assert _bare_store(["scan", "--store", "x.db"]) == ["scan", "--store", "x.db"]
+    env = {"CI": "1", "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "plumbob", "scan", "--demo", "-q", "-f", "json", "--store"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "plumbob" / "history.sqlite").is_file()

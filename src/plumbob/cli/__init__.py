@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from plumbob import __version__
@@ -33,5 +35,17 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    app(args=_bare_store(sys.argv[1:] if argv is None else argv), prog_name="plumbob")
+
+
+def _bare_store(args: list[str]) -> list[str]:
+    """`--store` given without a URL means the default store (SQLite in the user's data
+    directory): at the end of the line or followed by another option, it gets `default`.
+    (Followed by a path, the path is taken as the store, as for any option with a value.)"""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--store" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append("default")
+    return out
