@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import fail, print_diagnostics, progress
+from plumbob.cli.common import fail, print_diagnostics, read_inputs
 
 if TYPE_CHECKING:
     from plumbob.engine import Analysis
@@ -49,22 +49,7 @@ def load_snapshots(
 ) -> list[Snapshot]:
     """Snapshots from files and/or the demo fleet, diagnostics on stderr; exits 2 when
     nothing is readable."""
-    from plumbob.sources.interface import Loaded, SourceError
-
-    loaded = Loaded()
-    if demo:
-        from plumbob.sources.demo import DemoSource, DemoSpec
-
-        with progress("generating demo fleet", quiet) as hook:
-            loaded.extend(DemoSource(DemoSpec()).load(hook))
-    if paths:
-        from plumbob.sources.files import FileSource
-
-        try:
-            with progress("reading files", quiet) as hook:
-                loaded.extend(FileSource(tuple(paths), cluster=cluster).load(hook))
-        except SourceError as exc:
-            fail(str(exc))
+    loaded, _ = read_inputs(paths, demo, cluster, quiet)
     print_diagnostics(loaded.diagnostics, quiet)
     if not loaded.snapshots:
         if not paths and not demo:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from plumbob.report.model import Diagnostic
-    from plumbob.sources.interface import ProgressHook
+    from plumbob.sources.interface import Loaded, ProgressHook
 
 
 def stderr_console() -> Console:
@@ -119,3 +119,28 @@ RequestTimeout = Annotated[
     float,
     typer.Option("--request-timeout", min=0.1, help="Seconds per API request to a live cluster."),
 ]
+
+
+def read_inputs(
+    paths: list[Path] | None, demo: bool, cluster: str | None, quiet: bool
+) -> tuple[Loaded, bool]:
+    """Snapshots from the demo fleet and/or files, with a progress display. Returns them and
+    whether the paths could not be read at all (already reported on stderr)."""
+    from plumbob.sources.interface import Loaded, SourceError
+
+    loaded = Loaded()
+    if demo:
+        from plumbob.sources.demo import DemoSource, DemoSpec
+
+        with progress("generating demo fleet", quiet) as hook:
+            loaded.extend(DemoSource(DemoSpec()).load(hook))
+    if paths:
+        from plumbob.sources.files import FileSource
+
+        try:
+            with progress("reading files", quiet) as hook:
+                loaded.extend(FileSource(tuple(paths), cluster=cluster).load(hook))
+        except SourceError as exc:
+            fail(str(exc))
+            return loaded, True
+    return loaded, False

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import Quiet, fail, print_diagnostics, progress
+from plumbob.cli.common import Quiet, fail, print_diagnostics, read_inputs
 
 if TYPE_CHECKING:
     from plumbob.checks.conformance import Assessment
@@ -67,7 +67,6 @@ def conformance(
     from plumbob import engine
     from plumbob.checks import conformance as cc
     from plumbob.checks.registry import Registry
-    from plumbob.sources.interface import Loaded, SourceError
 
     if not paths and not demo:
         fail("nothing to check: give PATH... or --demo (see plumbob conformance --help)")
@@ -80,22 +79,9 @@ def conformance(
                 f"have {', '.join(cc.versions())}"
             )
             _exit(exit_codes.USAGE)
-    loaded = Loaded()
-    if demo:
-        from plumbob.sources.demo import DemoSource, DemoSpec
-
-        with progress("generating demo fleet", quiet) as hook:
-            loaded.extend(DemoSource(DemoSpec()).load(hook))
-    if paths:
-        from plumbob.sources.files import FileSource
-
-        try:
-            with progress("reading files", quiet) as hook:
-                loaded.extend(FileSource(tuple(paths), cluster=cluster).load(hook))
-        except SourceError as exc:
-            fail(str(exc))
-            if not loaded.snapshots:
-                _exit(exit_codes.USAGE)
+    loaded, unreadable = read_inputs(paths, demo, cluster, quiet)
+    if unreadable and not loaded.snapshots:
+        _exit(exit_codes.USAGE)
     if not loaded.snapshots:
         fail("nothing readable to check")
         _exit(exit_codes.USAGE)

@@ -19,7 +19,7 @@ from plumbob.cli.common import (
     Window,
     fail,
     print_diagnostics,
-    progress,
+    read_inputs,
 )
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
@@ -123,7 +123,6 @@ def scan(
     from plumbob import engine
     from plumbob.checks.registry import Registry
     from plumbob.cli.snapshot import live_requested, load_live, with_gpu_metrics
-    from plumbob.sources.interface import Loaded, SourceError
 
     live = live_requested(context, all_contexts, kubeconfig, in_cluster)
     if not paths and not demo and not live:
@@ -162,22 +161,9 @@ def scan(
         from plumbob.cli.history import open_or_exit
 
         recorder = open_or_exit(store)
-    loaded = Loaded()
-    if demo:
-        from plumbob.sources.demo import DemoSource, DemoSpec
-
-        with progress("generating demo fleet", quiet) as hook:
-            loaded.extend(DemoSource(DemoSpec()).load(hook))
-    if paths:
-        from plumbob.sources.files import FileSource
-
-        try:
-            with progress("reading files", quiet) as hook:
-                loaded.extend(FileSource(tuple(paths), cluster=cluster).load(hook))
-        except SourceError as exc:
-            fail(str(exc))
-            if not loaded.snapshots:
-                _exit(exit_codes.USAGE)
+    loaded, unreadable = read_inputs(paths, demo, cluster, quiet)
+    if unreadable and not loaded.snapshots:
+        _exit(exit_codes.USAGE)
     failed_contexts = []
     if live:
         failed_contexts = load_live(
