@@ -183,3 +183,12 @@ def test_store_without_url_means_the_default_store(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "plumbob" / "history.sqlite").is_file()
+
+
+def test_version_falls_back_to_the_newest_kubelet(manifests: Path) -> None:
+    done = plumbob("scan", str(manifests), "--format", "json", "--quiet")
+    [cluster] = json.loads(done.stdout)["clusters"]
+    assert cluster["kubernetesVersion"] == "v1.31.4"
+    assert cluster["kubernetesVersionSource"] == "newest kubelet"
+    table = plumbob("scan", str(manifests), "--quiet")
+    assert "v1.31.4 (kubelet)" in table.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from plumbob.checks.compat.versions import control_plane
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Inventory, PoolFact
 
@@ -29,9 +30,11 @@ def inventory(snap: Snapshot) -> Inventory:
             )
         )
     gpu_workloads = {id(t.workload) for t in snap.gpu_templates}
+    version = control_plane(snap)
     return Inventory(
         cluster=snap.cluster.name,
-        kubernetes_version=snap.cluster.server_version,
+        kubernetes_version=version.version if version else None,
+        kubernetes_version_source=version.basis if version else None,
         captured_at=snap.captured_at,
         source=snap.source or None,
         objects=len(snap),

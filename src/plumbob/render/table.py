@@ -57,7 +57,7 @@ def _inventory(report: Report) -> Table:
         models = ", ".join(f"{n}× {m}" for m, n in list(inv.gpu_models.items())[:3]) or "-"
         t.add_row(
             inv.cluster,
-            inv.kubernetes_version or "-",
+            _version(inv.kubernetes_version, inv.kubernetes_version_source),
             str(inv.nodes),
             str(inv.gpu_nodes),
             f"{inv.gpus_allocatable:g}",
@@ -169,3 +169,9 @@ def render(
     if errors or warnings:
         summary.append(f"  ·  input: {errors} errors, {warnings} warnings", style="yellow")
     console.print(summary)
+
+
+def _version(version: str | None, source: str | None) -> str:
+    if not version:
+        return "-"
+    return f"{version} (kubelet)" if source == "newest kubelet" else version

@@ -139,7 +139,9 @@ class Inventory(msgspec.Struct, **_STRUCT):
     cluster: str
     """Cluster name (kube context, snapshot cluster, or the scanned path's name)."""
     kubernetes_version: str | None = None
-    """Control-plane gitVersion, when the source knows it."""
+    """Control-plane gitVersion; without it (a dump or manifests), the newest kubelet's."""
+    kubernetes_version_source: str | None = None
+    """Where `kubernetesVersion` comes from: `server` or `newest kubelet`."""
     captured_at: str | None = None
     source: str | None = None
     """Where the snapshot came from."""
