@@ -25,7 +25,7 @@ from plumbob.model.objects import (
     model_for,
 )
 from plumbob.report.model import Diagnostic, Level
-from plumbob.sources.compact import PodCompactor
+from plumbob.sources.compact import Compactor
 
 DROPPED_KINDS = frozenset({"Event"})
 """Kinds no analysis reads; cluster dumps carry many of them."""
@@ -100,7 +100,7 @@ def _where(kind: str, data: Any) -> str:
 class ObjectDecoder:
     """Decodes objects and collects diagnostics; one per load."""
 
-    def __init__(self, compactor: PodCompactor | None = None) -> None:
+    def __init__(self, compactor: Compactor | None = None) -> None:
         self.diagnostics: list[Diagnostic] = []
         self._json: dict[type[Object], msgspec.json.Decoder[Any]] = {}
         self._typed: dict[tuple[str, str], msgspec.json.Decoder[Any] | None] = {}
@@ -108,7 +108,7 @@ class ObjectDecoder:
         """JSON objects seen without a `kind` of their own (they take the hint's)."""
         self._typemeta = msgspec.json.Decoder(TypeMeta)
         self._dict = msgspec.json.Decoder(dict[str, Any])
-        self._compact = compactor or PodCompactor()
+        self._compact = compactor or Compactor()
         self._origins: dict[Origin, Origin] = {}
 
     def problem(

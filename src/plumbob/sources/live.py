@@ -36,7 +36,7 @@ from plumbob.model.objects import (
 )
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
-from plumbob.sources.compact import PodCompactor
+from plumbob.sources.compact import Compactor
 from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder, gc_paused
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.kube_client import (
@@ -269,7 +269,7 @@ class _Capture:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     not_visible: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    compactor: PodCompactor = field(default_factory=PodCompactor)
+    compactor: Compactor = field(default_factory=Compactor)
 
     def warn(self, message: str, path: str | None = None, level: Level = Level.WARNING) -> None:
         with self.lock:
