@@ -7,6 +7,7 @@ Everything given in one call that is not a snapshot file or a cluster dump forms
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import stat
@@ -24,7 +25,12 @@ from plumbob.report.model import Diagnostic, Level
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder, gc_paused
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
-from plumbob.sources.snapshot_file import SNAPSHOT_API_VERSION, SnapshotFile, snapshot_from_file
+from plumbob.sources.snapshot_file import (
+    SNAPSHOT_API_VERSION,
+    SnapshotFile,
+    snapshot_from_file,
+    stream_snapshot,
+)
 from plumbob.sources.yamlload import YamlError, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".json.gz", ".yaml.gz", ".yml.gz")
@@ -102,8 +108,14 @@ def _kind_hint(path: Path, root: Path | None) -> str | None:
     stem = path.name.split(".")[0]
     if stem in _KIND_BY_NAME:
         return _KIND_BY_NAME[stem]
-    parents = path.parents
-    for parent in parents:
+    return _folder_kind(path.parent, root)
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder_kind(folder: Path, root: Path | None) -> str | None:
+    """The kind a folder's name (or an enclosing one's, up to the root) names; files of one
+    folder share it, so it is worked out once per folder."""
+    for parent in (folder, *folder.parents):
         if root is not None and parent == root.parent:
             break
         if parent.name in _KIND_BY_NAME:
@@ -175,7 +187,7 @@ class FileReader:
 
     # ------------------------------------------------------------------ JSON
 
-    def _stream(self, path: Path, root: Path | None) -> list[Object] | None:
+    def _stream(self, path: Path, root: Path | None) -> list[Object] | SnapshotFile | None:
         """The objects of a big JSON List read block by block; None when the file is small,
         not such a List, or turns out not to stream: the caller then reads it whole (and any
         diagnostics made on the way are taken back, so nothing is reported twice)."""
@@ -195,14 +207,16 @@ class FileReader:
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile, ValueError):
             return None  # the whole-file path reports it
 
-    def _stream_items(self, path: Path, root: Path | None, stream: _Bounded) -> list[Object] | None:
+    def _stream_items(
+        self, path: Path, root: Path | None, stream: _Bounded
+    ) -> list[Object] | SnapshotFile | None:
         first = stream.read(self.block)
         if first.lstrip()[:1] != b"{":
             return None
         try:
             items = jsonstream.ListStream(stream, first, self.block)
         except jsonstream.NotStreamable:
-            return None
+            return self._stream_snapshot(path, stream, first)
         hint = _kind_hint(path, root)
         if items.kind:
             hint = _item_hint(items.kind, hint)
@@ -221,6 +235,15 @@ class FileReader:
             self.decoder.kindless = kindless
             return None
         return out
+
+    def _stream_snapshot(self, path: Path, stream: _Bounded, first: bytes) -> SnapshotFile | None:
+        diagnostics, kindless = len(self.decoder.diagnostics), self.decoder.kindless
+        try:
+            return stream_snapshot(stream, first, self.block, Origin(file=str(path)), self.decoder)
+        except (jsonstream.NotStreamable, OSError, EOFError, zlib.error, ValueError):
+            del self.decoder.diagnostics[diagnostics:]
+            self.decoder.kindless = kindless
+            return None
 
     def _json(
         self, path: Path, data: bytes, hint: str | None

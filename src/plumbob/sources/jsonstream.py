@@ -5,17 +5,20 @@ the objects decoded from it, it would double plumbob's memory. This reader keeps
 or two of the file: it cuts the text between items, checks each cut by letting msgspec split the
 items before it (a cut inside an item cannot parse), and hands those items on.
 
-Only the common layout streams: an object whose `items` array comes first, after at most its
-`apiVersion`, `kind` and a flat `metadata` (kubectl, client libraries, cluster-info dumps).
-Anything else, or any text that stops parsing part-way, raises `NotStreamable` and the caller
-reads the file whole, which also gives the precise error message.
+Only the common layouts stream: an object whose array (`items` of a List, `objects` of a
+plumbob snapshot) comes after at most a few members with string, null or flat-object values
+(`apiVersion`, `kind`, `metadata` of kubectl and client libraries and cluster-info dumps;
+`cluster` and `capturedAt` of a snapshot). Members after the array (a snapshot's `discovery`
+and `gpuMetrics`) are decoded with the last batch. Anything else, or any text that stops parsing
+part-way, raises `NotStreamable` and the caller reads the file whole, which also gives the
+precise error message.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -26,12 +29,13 @@ MAX_BLOCKS_WITHOUT_CUT = 4
 item that big, or items that do not start alike), which bounds the work spent looking."""
 _MAX_TRIES = 8
 
-_HEAD = re.compile(
-    rb'\s*\{\s*((?:"(?:apiVersion|kind)"\s*:\s*"[^"\\]*"\s*,\s*'
-    rb'|"metadata"\s*:\s*\{[^{}]*\}\s*,\s*)*)"items"\s*:\s*\[\s*'
-)
-"""The List's start up to its first item: `apiVersion`, `kind` and a flat `metadata` may come
-first (`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[`)."""
+_MEMBER = rb'"[A-Za-z]+"\s*:\s*(?:"[^"\\]*"|null|\{[^{}]*\})\s*,\s*'
+_HEADS = {
+    key: re.compile(rb"\s*\{\s*((?:" + _MEMBER + rb')*)"' + key.encode() + rb'"\s*:\s*\[\s*')
+    for key in ("items", "objects")
+}
+"""The object's start up to its array's first item, e.g.
+`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[`."""
 _PAIR = re.compile(rb'"(apiVersion|kind)"\s*:\s*"([^"\\]*)"')
 _LEAD = re.compile(rb'\{\s*"[^"\\]*"')
 """An item's opening brace and first key: later items start with the same bytes (kubectl
@@ -58,16 +62,31 @@ _raw_items = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 class ListStream:
-    """The items of one JSON List, in batches. `api_version` and `kind` are those of the List
-    (from before the items, or, as kubectl writes them, from after the last batch)."""
+    """The items of one JSON List (or the array under `key`), in batches. `api_version` and
+    `kind` are those of the List (from before the items, or, as kubectl writes them, from after
+    the last batch). `head` is the text before the array, made a whole object
+    (`{"apiVersion":...,"items":[]}`); once the batches are read, `tail` holds the members after
+    the array, decoded by `tail_decoder` (whose type has the array under `key` too)."""
 
-    def __init__(self, stream: Readable, first: bytes, block: int = BLOCK) -> None:
-        head = _HEAD.match(first)
+    def __init__(
+        self,
+        stream: Readable,
+        first: bytes,
+        block: int = BLOCK,
+        *,
+        key: str = "items",
+        tail_decoder: msgspec.json.Decoder[Any] = _tail,
+    ) -> None:
+        head = _HEADS[key].match(first)
         if head is None:
-            raise NotStreamable("not a List with its items first")
+            raise NotStreamable(f"not an object with its {key} first")
         pairs = {k.decode(): v.decode() for k, v in _PAIR.findall(head.group(1))}
         self.api_version = pairs.get("apiVersion", "")
         self.kind = pairs.get("kind", "")
+        self.head = b"{" + head.group(1) + b'"' + key.encode() + b'":[]}'
+        self.tail: Any = None
+        self._key = key.encode()
+        self._tail_decoder = tail_decoder
         self._stream = stream
         self._block = block
         self._buf = first[head.end() :]
@@ -91,13 +110,14 @@ class ListStream:
             elif len(self._buf) > MAX_BLOCKS_WITHOUT_CUT * self._block:
                 raise NotStreamable("no boundary between items found")
         try:
-            tail = _tail.decode(b'{"items":[' + self._buf)
+            tail = self._tail_decoder.decode(b'{"' + self._key + b'":[' + self._buf)
         except msgspec.DecodeError as exc:  # includes ValidationError
             raise NotStreamable(str(exc)) from None
         self._buf = b""
-        self.api_version = self.api_version or tail.api_version
-        self.kind = self.kind or tail.kind
-        yield tail.items
+        self.tail = tail
+        self.api_version = self.api_version or getattr(tail, "api_version", "")
+        self.kind = self.kind or getattr(tail, "kind", "")
+        yield getattr(tail, self._key.decode())
 
     def _last_cut(self) -> tuple[int, list[msgspec.Raw]] | None:
         """The last comma in the buffer that separates two items, with the items before it."""

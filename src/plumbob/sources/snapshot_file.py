@@ -25,6 +25,7 @@ from plumbob.model.metrics import GpuMetrics
 from plumbob.model.objects import GenericObject, Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Level
+from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 
 SNAPSHOT_API_VERSION = "plumbob.dev/v1"
@@ -42,6 +43,22 @@ class _SnapshotDoc(msgspec.Struct, rename="camel"):
 
 
 _doc_decoder = msgspec.json.Decoder(_SnapshotDoc)
+
+
+class _SnapshotParts(msgspec.Struct, rename="camel"):
+    """The members before a streamed snapshot's objects, or after them."""
+
+    objects: list[msgspec.Raw] = []
+    api_version: str = ""
+    kind: str = ""
+    cluster: ClusterInfo | None = None
+    captured_at: str | None = None
+    discovery: Discovery | None = None
+    not_visible: dict[str, str] = {}
+    gpu_metrics: GpuMetrics | None = None
+
+
+_parts_decoder = msgspec.json.Decoder(_SnapshotParts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,44 @@ def snapshot_from_file(data: bytes, origin: Origin, decoder: ObjectDecoder) -> S
             not_visible=doc.not_visible,
             source=f"snapshot {origin.file}",
             gpu_metrics=doc.gpu_metrics,
+        )
+    )
+
+
+def stream_snapshot(
+    stream: jsonstream.Readable,
+    first: bytes,
+    block: int,
+    origin: Origin,
+    decoder: ObjectDecoder,
+) -> SnapshotFile:
+    """A snapshot file read a block at a time (as `write_snapshot` lays it out: the objects
+    after the cluster, before discovery and GPU metrics), so that memory holds the objects and
+    never the whole file. Raises jsonstream.NotStreamable for anything else; reading the file
+    whole then gives the precise error."""
+    items = jsonstream.ListStream(stream, first, block, key="objects", tail_decoder=_parts_decoder)
+    try:
+        head = _parts_decoder.decode(items.head)
+    except msgspec.DecodeError as exc:  # includes ValidationError
+        raise jsonstream.NotStreamable(str(exc)) from None
+    if head.kind != "Snapshot" or head.api_version != SNAPSHOT_API_VERSION:
+        raise jsonstream.NotStreamable("not a plumbob snapshot with its objects after its cluster")
+    objects: list[Object] = []
+    for batch in items.batches():
+        objects.extend(decoder.from_raws(batch, origin, keep_origin=True))
+    tail: _SnapshotParts = items.tail
+    cluster = head.cluster or tail.cluster
+    if cluster is None:
+        raise jsonstream.NotStreamable("no cluster")
+    return SnapshotFile(
+        Snapshot(
+            cluster=cluster,
+            objects=objects,
+            captured_at=head.captured_at or tail.captured_at,
+            discovery=head.discovery or tail.discovery,
+            not_visible=head.not_visible or tail.not_visible,
+            source=f"snapshot {origin.file}",
+            gpu_metrics=head.gpu_metrics or tail.gpu_metrics,
         )
     )
 

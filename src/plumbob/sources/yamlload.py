@@ -1,13 +1,29 @@
-"""Safe, bounded YAML loading: libyaml's C parser with the safe constructor, line numbers kept,
-and aliases checked so a few bytes of anchors cannot expand into gigabytes ("billion laughs")."""
+"""Safe, bounded YAML loading, line numbers kept.
+
+Two parsers, one result. Plain Kubernetes manifests (no aliases, tags, merge keys, directives,
+or scalars that YAML 1.1 and 1.2 read differently) go to yaml-rs, a YAML parser written in Rust
+that builds the Python objects itself, several times faster than libyaml with PyYAML's
+constructor. Everything else goes to libyaml's C parser with the safe constructor, which reads
+YAML 1.1 as Kubernetes does (`yes` is true, `0755` is octal), checks aliases so a few bytes of
+anchors cannot expand into gigabytes ("billion laughs"), and gives the error messages. Both give
+the same documents, lines and data (tests/unit/sources/test_yaml_builder.py compares them).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, ClassVar
 
 import yaml
+
+yaml_rs: ModuleType | None
+try:
+    import yaml_rs
+except ImportError:  # no wheel for this platform: PyYAML reads everything
+    yaml_rs = None
 
 try:
     _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -183,6 +199,205 @@ class _Builder:
 def load_documents(text: str | bytes) -> Iterator[Document]:
     """Yield each document with its first line. Raises YamlError at the first broken document;
     documents before it have been yielded."""
+    fast = _fast_documents(text)
+    if fast is not None:
+        yield from fast
+        return
+    yield from _pyyaml_documents(text)
+
+
+# ---------------------------------------------------------------------- yaml-rs
+
+_SCREENS = tuple(
+    re.compile(pattern, re.MULTILINE)
+    for pattern in (
+        r"\n(?:%|\.\.\.)",  # directives, document end markers
+        r"\?(?<=[\s\[\{,-]\?)(?=[ \t])",  # complex keys
+        r"[*&!](?<=[\s\[\{,][*&!])",  # aliases, anchors, explicit tags
+        r":(?<=[\[\{,][ \t]:)|:(?<=[\[\{,]:)|:(?=[,\]\}])|:(?=[ \t]+:)",  # colons YAML 1.1
+        r":(?<=[\s\[\{,]:)(?=\s|$)",  # refuses in flow collections; an empty key
+        r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]",  # 0755, 0o17, 0X1F: other numbers
+        r"_(?<=[\s\[\{,+\-0-9]_)",  # underscores in numbers, read apart
+    )
+)
+"""Text that yaml-rs would read differently from PyYAML's YAML 1.1 safe loader, or that needs
+PyYAML's checks and messages. Each pattern starts with a literal, which keeps the scan fast; a
+false alarm only costs speed."""
+
+_BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}[ \t]*(?:#[^\n]*)?\n")
+_INDENT = re.compile(r"[ \t]*")
+_FLOAT_TEXT = re.compile(
+    r"""(?:^|(?<=[\s\[\{,]))
+    (?: [-+]?[0-9_.]*[eE][-+]?[0-9_]+        # exponents (1.1 wants a dot and a sign)
+      | [-+]\.[0-9_]+                        # -.5 (1.1: text)
+      | [-+]?[0-9.]*_[-+0-9_.eE]*             # underscores, read apart
+      | [-+]?\.(?:[iI][nN][fF]|[nN][aA][nN])  # infinity, not a number in any case
+    )(?=[ \t]*(?:[,\]\}#:\r\n]|$))""",
+    re.VERBOSE | re.MULTILINE,
+)
+"""Floats YAML 1.2 reads that 1.1 does not; checked only in text where yaml-rs found a float."""
+
+_YAML11_WORDS = frozenset(
+    ("yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "=", "<<")
+)
+_YAML11_NUMBER = re.compile(r"[-+]?(?:0b[0-1_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)")
+"""Plain scalars YAML 1.1 reads as booleans or numbers (binary, sexagesimal) and 1.2 as text:
+yaml-rs gives them as strings, which may also mean they were quoted; either way PyYAML reads
+the file."""
+_NUMBER_START = frozenset("+-0123456789")
+
+
+def _screened(text: str) -> bool:
+    """Whether the text may go to yaml-rs."""
+    if "<<" in text or "\t" in text:  # merge keys; tabs, which YAML 1.1 refuses in indentation
+        return False
+    probe = "\n" + text  # (so that a pattern's look-behind also sees the text's start)
+    if any(screen.search(probe) for screen in _SCREENS):
+        return False
+    for header in _BLOCK_HEADER.finditer(text):  # an empty block scalar: yaml-rs gives "\n"
+        line_start = text.rfind("\n", 0, header.start()) + 1
+        own = _INDENT.match(text, line_start).end() - line_start  # type: ignore[union-attr]
+        after = header.end()
+        while after < len(text) and text[after] == "\n":
+            after += 1
+        if after >= len(text):
+            return False
+        nxt = text.find("\n", after)
+        line = text[after : nxt if nxt >= 0 else len(text)]
+        if not line.strip():
+            return False
+        if len(line) - len(line.lstrip(" ")) <= own:
+            return False
+    return True
+
+
+_MARKER = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+
+
+class _FallBack(Exception):
+    """The fast path cannot read this text exactly as PyYAML would."""
+
+
+def _fast_documents(text: str | bytes) -> list[Document] | None:
+    """The documents as yaml-rs reads them, or None when PyYAML must read the text."""
+    if yaml_rs is None:
+        return None
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if text and not text.endswith("\n"):
+        return None  # yaml-rs ends a block scalar at the end of such a file with a line break
+    if not _screened(text):
+        return None
+    try:
+        return list(_split_and_parse(text))
+    except _FallBack:
+        return None
+
+
+def _split_and_parse(text: str) -> Iterator[Document]:
+    markers = [0] if _MARKER.match(text) else []
+    at = text.find("\n---")
+    while at >= 0:
+        if _MARKER.match(text, at + 1):
+            markers.append(at + 1)
+        at = text.find("\n---", at + 4)
+    starts = [0, *markers] if not markers or markers[0] != 0 else markers
+    ends = [*starts[1:], len(text)]
+    line = 1
+    index = 0
+    for start, end in zip(starts, ends, strict=True):
+        chunk = text[start:end]
+        explicit = chunk.startswith("---")
+        body = chunk[3:] if explicit else chunk
+        content = _CONTENT.search(body)
+        if content is None:
+            if explicit:  # `---` with nothing after it: an empty document, as PyYAML reads it
+                yield Document(index=index, line=line + chunk.count("\n"), data=None)
+                index += 1
+            line += chunk.count("\n")
+            continue
+        first = line + body.count("\n", 0, content.start())
+        try:
+            data = yaml_rs.loads(  # type: ignore[union-attr]
+                chunk,
+                parse_datetime=False,
+                duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.LastWins,  # type: ignore[union-attr]
+            )
+        except Exception:
+            raise _FallBack from None
+        if isinstance(data, list) and chunk.count("\n---") + chunk.startswith("---") > 1:
+            raise _FallBack  # (cannot happen: one chunk is one document)
+        _clean(data, first, chunk)
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            raise _FallBack  # List items need their lines: PyYAML's nodes have them
+        yield Document(index=index, line=first, data=data)
+        index += 1
+        line += chunk.count("\n")
+
+
+def _clean(value: Any, line: int, text: str, depth: int = 0) -> None:
+    """Leave out null-valued keys in place (as the PyYAML path does while it builds), bound the
+    depth, and send scalars that YAML 1.1 would read differently back to PyYAML (_FallBack).
+    One pass, no copies: this walk is most of what the fast path costs beyond parsing."""
+    if depth > MAX_DEPTH:
+        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line)
+    if value.__class__ is dict:
+        nulls = None
+        for k, v in value.items():
+            if k.__class__ is str:
+                if k in _YAML11_WORDS or (k[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(k)):
+                    raise _FallBack
+            elif k.__class__ is float:
+                _check_float(text)
+            elif k.__class__ is tuple:  # a complex key, which yaml-rs made hashable
+                raise _FallBack
+            cls = v.__class__
+            if cls is str:
+                if v in _YAML11_WORDS or (v[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(v)):
+                    raise _FallBack
+            elif cls is dict or cls is list:
+                _clean(v, line, text, depth + 1)
+            elif v is None:
+                nulls = [k] if nulls is None else [*nulls, k]
+            elif cls is float:
+                _check_float(text)
+        if nulls:
+            for k in nulls:
+                del value[k]
+    elif value.__class__ is list:
+        for v in value:
+            cls = v.__class__
+            if cls is str:
+                if v in _YAML11_WORDS or (v[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(v)):
+                    raise _FallBack
+            elif cls is dict or cls is list:
+                _clean(v, line, text, depth + 1)
+            elif cls is float:
+                _check_float(text)
+    elif value.__class__ is str:
+        if value in _YAML11_WORDS or (
+            value[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(value)
+        ):
+            raise _FallBack
+    elif value.__class__ is float:
+        _check_float(text)
+
+
+def _check_float(text: str) -> None:
+    if _FLOAT_TEXT.search(text):
+        raise _FallBack
+
+
+# ---------------------------------------------------------------------- PyYAML
+
+
+def _pyyaml_documents(text: str | bytes) -> Iterator[Document]:
     loader = _Loader(text)
     builder = _Builder(loader)
     index = 0

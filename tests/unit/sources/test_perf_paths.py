@@ -12,10 +12,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from plumbob.model.metrics import GpuMetrics
 from plumbob.model.objects import Node, Origin, Pod
+from plumbob.model.snapshot import Discovery, Snapshot
 from plumbob.sources.decode import ObjectDecoder, drop_nulls, gc_paused
 from plumbob.sources.files import FileReader, FileSource
 from plumbob.sources.jsonstream import ListStream, NotStreamable
+from plumbob.sources.snapshot_file import SnapshotFile, stream_snapshot, write_snapshot
 from tests.conftest import make_container, make_node, make_pod
 
 
@@ -162,3 +165,77 @@ def test_generic_object_skips_managed_fields(tmp_path: Path) -> None:
     obj = snap.generic("Service")[0]
     assert obj.labels == {"a": "b"} and obj.spec == {"ports": [{"port": 80}]}
     assert "managedFields" not in obj.extra
+
+
+def _snapshot_file(tmp_path: Path, name: str = "snap.json") -> Path:
+    """A plumbob snapshot with every optional part, written as `plumbob snapshot` writes it."""
+    listing = tmp_path / "list.json"
+    listing.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": _cluster()}))
+    snap = FileSource((listing,), cluster="c1").load().snapshots[0]
+    full = Snapshot(
+        cluster=snap.cluster,
+        objects=list(snap),
+        captured_at="2026-12-01T00:00:00Z",
+        discovery=Discovery(group_versions=["v1", "apps/v1"]),
+        not_visible={"Secret": "403 Forbidden"},
+        gpu_metrics=GpuMetrics(source="http://prom:9090", window="24h"),
+    )
+    path = tmp_path / name
+    write_snapshot(full, path)
+    return path
+
+
+def _read_snapshot(path: Path, **stream: int) -> tuple[Snapshot, list[str]]:
+    decoder = ObjectDecoder()
+    result = FileReader(decoder, **stream).read(path)
+    assert isinstance(result, SnapshotFile)
+    return result.snapshot, [str(d) for d in decoder.diagnostics]
+
+
+@pytest.mark.parametrize("name", ["snap.json", "snap.json.gz"])
+def test_streamed_snapshot_is_the_whole_file_snapshot(tmp_path: Path, name: str) -> None:
+    path = _snapshot_file(tmp_path, name)
+    whole, whole_diags = _read_snapshot(path)
+    streamed, streamed_diags = _read_snapshot(path, stream_above=0, block=512)
+    assert list(streamed) == list(whole) and len(list(streamed)) == 63
+    for part in ("cluster", "captured_at", "discovery", "not_visible", "gpu_metrics"):
+        assert getattr(streamed, part) == getattr(whole, part), part
+    assert streamed.discovery is not None and streamed.gpu_metrics is not None
+    assert streamed_diags == whole_diags
+
+
+def test_snapshot_stream_reads_only_a_block_at_a_time(tmp_path: Path) -> None:
+    """The objects come out in batches, never with the whole file in memory."""
+    path = _snapshot_file(tmp_path)
+    data = path.read_bytes()
+    sizes: list[int] = []
+
+    class Recording(io.BytesIO):
+        def read(self, size: int | None = -1, /) -> bytes:
+            chunk = super().read(size)
+            sizes.append(len(chunk))
+            return chunk
+
+    decoder = ObjectDecoder()
+    got = stream_snapshot(Recording(data[512:]), data[:512], 512, Origin(file="x"), decoder)
+    assert len(list(got.snapshot)) == 63
+    assert len(sizes) > 10 and max(sizes) <= 512
+
+
+@pytest.mark.parametrize("damage", ["truncated", "api version"])
+def test_damaged_snapshot_gives_the_whole_file_message(tmp_path: Path, damage: str) -> None:
+    path = _snapshot_file(tmp_path)
+    text = path.read_text()
+    if damage == "truncated":
+        text = text[: len(text) * 2 // 3]
+    else:
+        text = text.replace("plumbob.dev/v1", "plumbob.dev/v9", 1)
+    path.write_text(text)
+    streamed = ObjectDecoder()
+    assert FileReader(streamed, stream_above=0, block=512).read(path) is None
+    whole = ObjectDecoder()
+    assert FileReader(whole).read(path) is None
+    messages = [str(d) for d in streamed.diagnostics]
+    assert messages == [str(d) for d in whole.diagnostics]
+    assert len(messages) == 1
+    assert ("malformed JSON" if damage == "truncated" else "unsupported snapshot") in messages[0]

@@ -1,0 +1,164 @@
+"""yaml-rs reads plain manifests; whatever it would read differently from PyYAML's YAML 1.1 safe
+loader goes to PyYAML. Both paths must give the same documents, lines and data."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+
+from plumbob.sources import yamlload
+from tests.conftest import REAL, ROOT
+
+pytestmark = pytest.mark.skipif(yamlload.yaml_rs is None, reason="yaml-rs is not installed")
+
+
+def _docs(documents: list[yamlload.Document]) -> list[tuple[int, int, str, tuple[int, ...]]]:
+    # repr: tells 1 from 1.0 from True, and nan compares equal to itself
+    return [(d.index, d.line, repr(d.data), d.item_lines) for d in documents]
+
+
+def _same_or_declined(text: str) -> bool:
+    """True when the fast path read `text` (and then exactly as PyYAML); False when it left
+    the text to PyYAML."""
+    fast = yamlload._fast_documents(text)
+    if fast is None:
+        return False
+    try:
+        reference = list(yamlload._pyyaml_documents(text))
+    except yamlload.YamlError as exc:
+        pytest.fail(f"PyYAML refuses {text!r} ({exc}) but the fast path read it: {fast}")
+    assert _docs(fast) == _docs(reference), text
+    return True
+
+
+MANIFEST = """\
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: trainer
+  labels: {app: trainer, tier: "1"}
+  annotations:
+spec:
+  replicas: 3
+  strategy: {rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}}
+  template:
+    spec:
+      containers:
+      - name: main
+        image: nvcr.io/nvidia/pytorch:24.05-py3@sha256:3e4f5a
+        args: ["--epochs", "10", --lr, 0.5, "--flag=true"]
+        command:
+        - /bin/sh
+        - -c
+        - |
+          echo "start"; exec python train.py
+        env:
+        - {name: NCCL_DEBUG, value: INFO}
+        - name: EMPTY
+          value: ""
+        resources:
+          limits: {nvidia.com/gpu: 8, cpu: "4", memory: 64Gi}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: trainer}
+spec:
+  ports: [{port: 80, targetPort: 8080}]
+"""
+
+
+def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
+    assert _same_or_declined(MANIFEST)
+    docs = list(yamlload.load_documents(MANIFEST))
+    assert [(d.index, d.line) for d in docs] == [(0, 2), (1, 29)]
+    meta = docs[0].data["metadata"]
+    assert "annotations" not in meta  # a null value is left out, as on the PyYAML path
+    assert docs[0].data["spec"]["template"]["spec"]["containers"][0]["args"][3] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("YAML 1.1 boolean", "a: yes\n"),
+        ("YAML 1.1 boolean key", "on: push\n"),
+        ("octal", "mode: 0755\n"),
+        ("1.2 octal", "mode: 0o755\n"),
+        ("sexagesimal", "t: 1:20\n"),
+        ("exponent without a dot", "x: 1e3\n"),
+        ("signed leading dot", "x: -.5\n"),
+        ("underscore", "x: _6\n"),
+        ("alias", "a: &x [1]\nb: *x\n"),
+        ("merge key", "base: {a: 1}\nb:\n  <<: {c: 2}\n"),
+        ("explicit tag", "a: !!binary aGk=\n"),
+        ("directive", "%YAML 1.1\n---\na: 1\n"),
+        ("document end", "a: 1\n...\n"),
+        ("tab", "a:\tb\n"),
+        ("empty block scalar", "a: |\nb: 1\n"),
+        ("no final line break", "a: |\n  text"),
+        ("List with item lines", "kind: List\nitems:\n- kind: Pod\n- kind: Pod\n"),
+        ("complex key", "? [1, 2]\n: x\n"),
+        ("not UTF-8", b"a: \xff\n"),
+        ("invalid", "a: [1, 2\n"),
+    ],
+)
+def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str | bytes) -> None:
+    assert yamlload._fast_documents(text) is None, name
+    try:
+        list(yamlload.load_documents(text))  # and PyYAML reads it, or explains why not
+    except (yamlload.YamlError, UnicodeDecodeError):
+        assert name in ("invalid", "complex key", "not UTF-8")
+
+
+_TOKENS = [
+    *"0123456789",
+    *"+-._:eExXoObB=~",
+    "yes",
+    "No",
+    "ON",
+    "off",
+    "true",
+    "False",
+    "null",
+    ".inf",
+    ".NaN",
+    "0x",
+]
+
+
+def test_scalars_read_alike_or_go_to_pyyaml() -> None:
+    """Plain scalars made of number-ish pieces, in every position a scalar can take."""
+    rng = random.Random(7)
+    tokens = {"".join(p) for n in (1, 2) for p in itertools.product(_TOKENS, repeat=n)}
+    tokens |= {"".join(rng.choice(_TOKENS) for _ in range(rng.randint(3, 6))) for _ in range(4000)}
+    fast = 0
+    for token in sorted(tokens):
+        for template in ("a: {}\n", "- {}\n", "{}: x\n", "[{}, x]\n", "{{a: {}}}\n"):
+            fast += _same_or_declined(template.format(token))
+    assert fast > 1000  # most of them are read fast; the rest were compared with PyYAML
+
+
+def _corpus() -> list[Path]:
+    roots = [ROOT / "tests" / "fixtures"]
+    if REAL.is_dir():
+        roots.append(REAL)
+    return sorted(
+        p
+        for root in roots
+        for p in root.rglob("*")
+        if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
+
+
+def test_fixture_files_read_alike() -> None:
+    fast = 0
+    for path in _corpus():
+        text = path.read_bytes()
+        try:
+            fast += _same_or_declined(text.decode())
+        except UnicodeDecodeError:
+            assert yamlload._fast_documents(text) is None
+    assert fast >= 10, f"only {fast} fixture files took the fast path"
