@@ -10,7 +10,16 @@ annotation below, this took the peak of a 150,000-pod scan from 1,634 MiB to 638
 Every object also loses kubectl's `last-applied-configuration` annotation, a full JSON copy
 of the object as it was last applied that no analysis reads (often the largest part of a
 Deployment or Service). Workload pod templates are shared like pods: a ReplicaSet's template is
-its Deployment's.
+its Deployment's. Nodes share their label strings and their image entries (the nodes of a pool
+pull the same images).
+
+Pod specs also lose the volumes whose source the model does not carry (`projected`,
+`downwardAPI`, ...), with the mounts of those volumes: what is left of such a volume is its name,
+and nothing reads a name alone. The service-account token every pod gets is one, with a name
+unique to the pod (`kube-api-access-x7k2p`): kept, it was a sixth of a big cluster's memory.
+
+Empty lists and dicts (most pods have no init containers, most containers no command) are one
+shared empty list or dict each instead of one per field per object.
 
 Model objects are frozen, so sharing is invisible to analyses. The parts are set with
 `msgspec.structs.force_setattr` on objects that were just decoded and that nothing else holds.
@@ -24,10 +33,12 @@ import msgspec
 
 from plumbob.model.objects import (
     Container,
+    ContainerImage,
     CronJob,
     DaemonSet,
     Deployment,
     Job,
+    Node,
     Object,
     ObjectMeta,
     Pod,
@@ -35,6 +46,7 @@ from plumbob.model.objects import (
     PodTemplateSpec,
     ReplicaSet,
     StatefulSet,
+    Volume,
 )
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -43,6 +55,25 @@ _TEMPLATED = (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job)
 _set = msgspec.structs.force_setattr
 _key = msgspec.msgpack.Encoder().encode
 """Parts that hold dicts or lists are not hashable: their compact encoding is the key."""
+_CONTAINER_PARTS = tuple(
+    f for f in Container.__struct_fields__ if f not in ("name", "image", "image_pull_policy")
+)
+"""Every other field of a container: shared objects (or None) by the time the key is made."""
+_EMPTY_LIST: list[Any] = []
+_EMPTY_DICT: dict[Any, Any] = {}
+
+
+def _has_source(volume: Volume) -> bool:
+    return (
+        volume.empty_dir is not None
+        or volume.persistent_volume_claim is not None
+        or volume.host_path is not None
+        or volume.ephemeral is not None
+        or volume.config_map is not None
+        or volume.secret is not None
+        or volume.csi is not None
+        or volume.nfs is not None
+    )
 
 
 class Compactor:
@@ -62,6 +93,8 @@ class Compactor:
         """Compact any decoded object in place (and return it)."""
         if type(obj) is Pod:
             return self.pod(obj)
+        if type(obj) is Node:
+            return self.node(obj)
         self._meta(obj.metadata)
         if isinstance(obj, _TEMPLATED):
             self._template(obj.spec.template)
@@ -79,12 +112,31 @@ class Compactor:
         self._meta(pod.metadata)
         self._spec(pod.spec)
         status = pod.status
-        _set(status, "phase", self._text(status.phase))
-        _set(status, "qos_class", self._text(status.qos_class))
+        _set(pod, "status", self._share(("status", status.phase, status.qos_class), status))
         return pod
+
+    def node(self, node: Node) -> Node:
+        meta = node.metadata
+        self._meta(meta)
+        if meta.labels:
+            text = self._text
+            _set(meta, "labels", {text(k): text(v) for k, v in meta.labels.items()})
+        images = node.status.images
+        if images:
+            shared = []
+            for image in images:
+                names = tuple(self._text(n) for n in image.names)
+                key = ("image", names, image.size_bytes)
+                if key not in self._parts:
+                    _set(image, "names", list(names))
+                shared.append(self._share(key, image))
+            _set(node.status, "images", shared)
+        return node
 
     def _meta(self, meta: ObjectMeta) -> None:
         _set(meta, "namespace", self._text(meta.namespace))
+        if not meta.owner_references:
+            _set(meta, "owner_references", _EMPTY_LIST)
         if meta.generate_name:
             _set(meta, "generate_name", self._text(meta.generate_name))
         if meta.labels:
@@ -95,6 +147,8 @@ class Compactor:
         if meta.annotations:
             key = ("annotations", *meta.annotations.items())
             _set(meta, "annotations", self._share(key, meta.annotations))
+        else:
+            _set(meta, "annotations", _EMPTY_DICT)
         if meta.owner_references:
             owners = tuple(meta.owner_references)
             _set(meta, "owner_references", self._share(("owners", owners), meta.owner_references))
@@ -103,32 +157,63 @@ class Compactor:
         for name in ("node_name", "scheduler_name", "priority_class_name", "service_account_name"):
             _set(spec, name, self._text(getattr(spec, name)))
         _set(spec, "restart_policy", self._text(spec.restart_policy))
+        if spec.volumes:
+            self._volumes(spec)
+        else:
+            _set(spec, "volumes", _EMPTY_LIST)
+        if not spec.init_containers:
+            _set(spec, "init_containers", _EMPTY_LIST)
+        if not spec.resource_claims:
+            _set(spec, "resource_claims", _EMPTY_LIST)
         if spec.tolerations:
             key = ("tolerations", *spec.tolerations)
             _set(spec, "tolerations", self._share(key, spec.tolerations))
         if spec.node_selector:
             key = ("selector", *spec.node_selector.items())
             _set(spec, "node_selector", self._share(key, spec.node_selector))
+        else:
+            _set(spec, "node_selector", _EMPTY_DICT)
         if spec.affinity:
             _set(spec, "affinity", self._share(("affinity", _key(spec.affinity)), spec.affinity))
-        for container in spec.containers:
-            self._container(container)
-        for container in spec.init_containers:
-            self._container(container)
+        if spec.containers:
+            containers = [self._container(c) for c in spec.containers]
+            key = ("containers", *map(id, containers))
+            _set(spec, "containers", self._share(key, containers))
+        if spec.init_containers:
+            _set(spec, "init_containers", [self._container(c) for c in spec.init_containers])
 
-    def _container(self, c: Container) -> None:
+    def _volumes(self, spec: PodSpec) -> None:
+        """Leave out the volumes with no source the model carries, and their mounts."""
+        unread = {v.name for v in spec.volumes if not _has_source(v)}
+        if not unread:
+            return
+        _set(spec, "volumes", [v for v in spec.volumes if v.name not in unread] or _EMPTY_LIST)
+        for container in (*spec.containers, *spec.init_containers):
+            if any(m.name in unread for m in container.volume_mounts):
+                mounts = [m for m in container.volume_mounts if m.name not in unread]
+                _set(container, "volume_mounts", mounts or _EMPTY_LIST)
+
+    def _container(self, c: Container) -> Container:
+        """The container, or an equal one met before. Its parts are shared first, so two
+        containers are equal when their strings are and their parts are the same objects."""
         _set(c, "name", self._text(c.name))
         _set(c, "image", self._text(c.image))
         _set(c, "image_pull_policy", self._text(c.image_pull_policy))
         _set(c, "resources", self._share(("resources", _key(c.resources)), c.resources))
-        if c.env:
-            _set(c, "env", self._share(("env", _key(c.env)), c.env))
+        _set(c, "env", self._share(("env", _key(c.env)), c.env) if c.env else _EMPTY_LIST)
         if c.command:
             _set(c, "command", self._share(("command", *c.command), c.command))
-        if c.args:
-            _set(c, "args", self._share(("args", *c.args), c.args))
-        if c.ports:
-            _set(c, "ports", self._share(("ports", *c.ports), c.ports))
+        else:
+            _set(c, "command", _EMPTY_LIST)
+        _set(c, "args", self._share(("args", *c.args), c.args) if c.args else _EMPTY_LIST)
+        _set(c, "ports", self._share(("ports", *c.ports), c.ports) if c.ports else _EMPTY_LIST)
+        if c.volume_mounts:
+            for mount in c.volume_mounts:
+                _set(mount, "mount_path", self._text(mount.mount_path))
+            key = ("mounts", *c.volume_mounts)
+            _set(c, "volume_mounts", self._share(key, c.volume_mounts))
+        else:
+            _set(c, "volume_mounts", _EMPTY_LIST)
         for probe in ("readiness_probe", "liveness_probe", "startup_probe"):
             value = getattr(c, probe)
             if value is not None:
@@ -136,3 +221,12 @@ class Compactor:
         if c.security_context:
             key = ("security", _key(c.security_context))
             _set(c, "security_context", self._share(key, c.security_context))
+        key = (
+            "container",
+            c.name,
+            c.image,
+            c.image_pull_policy,
+            *(id(getattr(c, part)) for part in _CONTAINER_PARTS),
+        )
+        shared: Container = self._share(key, c)
+        return shared

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-BLOCK = 8 * 1024 * 1024
+BLOCK = 2 * 1024 * 1024
 """Bytes read at a time."""
 MAX_BLOCKS_WITHOUT_CUT = 4
 """A List whose items cannot be told apart within this many blocks is read whole instead (one

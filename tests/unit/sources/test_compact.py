@@ -7,9 +7,9 @@ from typing import Any
 
 import msgspec
 
-from plumbob.model.objects import Origin, Pod
+from plumbob.model.objects import Node, Origin, Pod
 from plumbob.sources.decode import ObjectDecoder
-from tests.conftest import make_container, make_pod
+from tests.conftest import make_container, make_node, make_pod
 
 ORIGIN = Origin(file="pods.json")
 
@@ -70,3 +70,71 @@ def test_compacted_pods_equal_plain_decoding() -> None:
     plain = [msgspec.convert(copy.deepcopy(i), Pod) for i in items]
     compacted = _decode(items)
     assert [msgspec.structs.replace(p, origin=None) for p in compacted] == plain
+
+
+def _with_token_volume(pod: dict[str, Any], i: int) -> dict[str, Any]:
+    """As the API server returns a pod: the service-account token volume, named per pod."""
+    pod["spec"]["volumes"] = [
+        {"name": f"kube-api-access-{i}", "projected": {"sources": [{"serviceAccountToken": {}}]}},
+        {"name": "shm", "emptyDir": {"medium": "Memory"}},
+        {"name": "ckpt", "persistentVolumeClaim": {"claimName": "ckpt"}},
+    ]
+    pod["spec"]["containers"][0]["volumeMounts"] += [
+        {"name": "shm", "mountPath": "/dev/shm"},
+        {"name": "ckpt", "mountPath": "/ckpt"},
+    ]
+    return pod
+
+
+def test_volumes_without_a_source_the_model_carries_are_left_out_with_their_mounts() -> None:
+    items = [_with_token_volume(_replica(i), i) for i in range(3)]
+    pods = _decode(items)
+    for pod in pods:
+        assert [v.name for v in pod.spec.volumes] == ["shm", "ckpt"]
+        mounts = pod.spec.containers[0].volume_mounts
+        assert [(m.name, m.mount_path) for m in mounts] == [("shm", "/dev/shm"), ("ckpt", "/ckpt")]
+    # everything else is what plain decoding gives
+    plain = msgspec.convert(copy.deepcopy(items[0]), Pod)
+    assert pods[0].spec.containers[0].resources == plain.spec.containers[0].resources
+    assert pods[0].spec.volumes == plain.spec.volumes[1:]
+
+
+def test_replicas_share_whole_containers_once_the_token_mount_is_gone() -> None:
+    a, b = _decode([_with_token_volume(_replica(i), i) for i in (1, 2)])
+    assert a.spec.containers is b.spec.containers
+    assert a.spec.containers[0] is b.spec.containers[0]
+    assert a.status is b.status
+    assert a.spec.node_name != b.spec.node_name  # the pod's own parts stay its own
+
+
+def test_empty_parts_are_shared_and_still_left_out_of_snapshots() -> None:
+    a, b = _decode([_replica(1), _replica(2, image="busybox:1.36")])
+    assert a.spec.init_containers is b.spec.init_containers == []
+    assert a.metadata.annotations is b.metadata.annotations == {}
+    assert a.spec.containers[0].command is b.spec.containers[0].command == []
+    encoded = msgspec.json.decode(msgspec.json.encode(a))
+    assert "initContainers" not in encoded["spec"] and "annotations" not in encoded["metadata"]
+    assert "command" not in encoded["spec"]["containers"][0]
+
+
+def test_nodes_share_image_entries_and_label_strings() -> None:
+    nodes = []
+    for i in range(2):
+        node = make_node(f"gpu-{i}", gpus=8)
+        node["metadata"]["labels"] = {"pool": "h100", "kubernetes.io/hostname": f"gpu-{i}"}
+        node["status"]["images"] = [
+            {
+                "names": ["nvcr.io/nvidia/pytorch@sha256:ab", "nvcr.io/nvidia/pytorch:24.05-py3"],
+                "sizeBytes": 9_000_000_000,
+            },
+        ]
+        nodes.append(node)
+    decoder = ObjectDecoder()
+    a, b = decoder.from_raws([msgspec.Raw(msgspec.json.encode(n)) for n in nodes], ORIGIN)
+    assert isinstance(a, Node) and isinstance(b, Node)
+    assert a.status.images[0] is b.status.images[0]
+    assert a.status.images[0].names[1] == "nvcr.io/nvidia/pytorch:24.05-py3"
+    key_a = next(k for k in a.metadata.labels if k == "pool")
+    key_b = next(k for k in b.metadata.labels if k == "pool")
+    assert key_a is key_b and a.metadata.labels["pool"] is b.metadata.labels["pool"]
+    assert a.metadata.labels["kubernetes.io/hostname"] == "gpu-0"
