@@ -33,7 +33,6 @@ import msgspec
 
 from plumbob.model.objects import (
     Container,
-    ContainerImage,
     CronJob,
     DaemonSet,
     Deployment,
