@@ -146,12 +146,26 @@ def image_component(image: str, kind: str = "", name: str = "") -> str | None:
     (the GPU operator runs the device plugin's and DCGM exporter's images) goes to the one whose
     workload name matches, then to the most specific one (fewest images)."""
     path = parse_image(image).repository
-    found = [sig for sig in signatures().values() if _is_image(path, sig.images)]
+    index = _signatures_by_image()
+    # `_is_image`: the path itself or any tail of it after a "/" is a listed image
+    tails = [path, *(path[i + 1 :] for i, ch in enumerate(path) if ch == "/")]
+    ids = {sig.id for tail in tails for sig in index.get(tail, ())}
+    found = [sig for sig in signatures().values() if sig.id in ids]
     if len(found) > 1:
         named = [sig for sig in found if (kind, name) in sig.workload_names]
         found = named or found
         found = sorted(found, key=lambda sig: len(sig.images))
     return found[0].id if found else None
+
+
+@functools.cache
+def _signatures_by_image() -> Mapping[str, tuple[Signature, ...]]:
+    """Image repository path -> the signatures that list it."""
+    index: dict[str, list[Signature]] = defaultdict(list)
+    for sig in signatures().values():
+        for path in sig.images:
+            index[path].append(sig)
+    return MappingProxyType({path: tuple(sigs) for path, sigs in index.items()})
 
 
 _CACHE: weakref.WeakKeyDictionary[Snapshot, Mapping[str, Installed]] = weakref.WeakKeyDictionary()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import os
 import stat
 import zlib
@@ -87,14 +88,21 @@ class _Collected:
 
 def read_bytes(path: Path) -> bytes:
     """Read a file, gunzipping when it is gzip; bounded in size. Raises OSError/ValueError."""
-    with path.open("rb") as fh:
-        head = fh.read(2)
-        fh.seek(0)
-        if head == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=fh) as gz:
-                data = gz.read(MAX_FILE_BYTES + 1)
-        else:
-            data = fh.read(MAX_FILE_BYTES + 1)
+    with open(path, "rb", buffering=0) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
+        if size:
+            data = fh.readall()  # a regular file: one buffer of its size (checked again below)
+        else:  # a pipe or special file: its size is unknown until it ends
+            chunks, total = [], 0
+            while total <= MAX_FILE_BYTES and (chunk := fh.read(1024**2)):
+                chunks.append(chunk)
+                total += len(chunk)
+            data = b"".join(chunks)
+    if data[:2] == b"\x1f\x8b":
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            data = gz.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
     return data
