@@ -26,6 +26,7 @@ from plumbob.report.model import Diagnostic, Level
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder, gc_paused
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
+from plumbob.sources.parallel import read_in_order
 from plumbob.sources.snapshot_file import (
     SNAPSHOT_API_VERSION,
     SnapshotFile,
@@ -487,11 +488,10 @@ class FileSource:
                 continue
             dumps: list[Path] = []
             is_dir = stat.S_ISDIR(mode)
-            files = walk_manifests(path, decoder.diagnostics, dumps) if is_dir else [path]
-            root = path if is_dir else None
-            for file in files:
+            files = list(walk_manifests(path, decoder.diagnostics, dumps)) if is_dir else [path]
+            read = functools.partial(reader.read, root=path if is_dir else None)
+            for file, result in read_in_order(files, read, decoder.diagnostics):
                 manifests.files += 1
-                result = reader.read(file, root)
                 if progress:
                     progress(str(file))
                 if isinstance(result, SnapshotFile):
