@@ -10,8 +10,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 _PACKAGE = "plumbob.knowledge"
 
 
@@ -34,6 +32,8 @@ def load_table(name: str) -> dict[str, Any]:
         text = resources.files(_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise KnowledgeError(f"no knowledge table {name!r}; have {table_names()}") from None
+    import yaml  # here, not at the top: listing checks never parses a table
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data = yaml.load(text, Loader=loader)
     if not isinstance(data, dict) or data.get("kind") != name:

@@ -21,8 +21,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from plumbob.knowledge.loader import load_table
 
 HOURS_PER_MONTH = 730.0
@@ -135,6 +133,8 @@ def load_prices(path: Path | None = None) -> Prices:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise PricesError(f"{path}: cannot read: {exc}") from None
+        import yaml  # only a user's price file needs the parser
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

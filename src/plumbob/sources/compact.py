@@ -193,8 +193,18 @@ class Compactor:
                 _set(container, "volume_mounts", mounts or _EMPTY_LIST)
 
     def _container(self, c: Container) -> Container:
-        """The container, or an equal one met before. Its parts are shared first, so two
-        containers are equal when their strings are and their parts are the same objects."""
+        """The container, or an equal one met before (most are replicas: one encoding, made in
+        C, finds them); a new one has its parts shared first."""
+        whole = ("whole container", _key(c))
+        known: Container | None = self._parts.get(whole)
+        if known is not None:
+            return known
+        self._parts[whole] = shared = self._new_container(c)
+        return shared
+
+    def _new_container(self, c: Container) -> Container:
+        """Share a container's parts, so two containers are equal when their strings are and
+        their parts are the same objects; then the container itself."""
         _set(c, "name", self._text(c.name))
         _set(c, "image", self._text(c.image))
         _set(c, "image_pull_policy", self._text(c.image_pull_policy))

@@ -249,8 +249,8 @@ _NUMBER_START = frozenset("+-0123456789")
 
 def _screened(text: str) -> bool:
     """Whether the text may go to yaml-rs."""
-    if "<<" in text or "\t" in text:  # merge keys; tabs, which YAML 1.1 refuses in indentation
-        return False
+    if "<<" in text or "\t" in text or "\r" in text:
+        return False  # merge keys; tabs, which YAML 1.1 refuses in indentation; CR line ends
     probe = "\n" + text  # (so that a pattern's look-behind also sees the text's start)
     if any(screen.search(probe) for screen in _SCREENS):
         return False

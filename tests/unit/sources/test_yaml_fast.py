@@ -97,6 +97,7 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("directive", "%YAML 1.1\n---\na: 1\n"),
         ("document end", "a: 1\n...\n"),
         ("tab", "a:\tb\n"),
+        ("carriage returns", "a: |\r\nb: 1\r\n"),
         ("empty block scalar", "a: |\nb: 1\n"),
         ("no final line break", "a: |\n  text"),
         ("List with item lines", "kind: List\nitems:\n- kind: Pod\n- kind: Pod\n"),
