@@ -78,8 +78,22 @@ def gpu_amount(resources: ResourceList) -> float:
 def container_gpu_request(container: Container) -> float:
     """GPUs a container asks for: its requests, or its limits (Kubernetes copies extended-resource
     limits into requests when only limits are set)."""
+    # Replicas share one container object (sources/compact.py) and many checks ask about the
+    # same containers: the answer is kept per object. Model objects never change, and the
+    # entry holds its container, so an id is never taken for another object's.
+    known = _REQUESTS.get(id(container))
+    if known is not None and known[0] is container:
+        return known[1]
     req = gpu_amount(container.resources.requests)
-    return req if req else gpu_amount(container.resources.limits)
+    value = req if req else gpu_amount(container.resources.limits)
+    if len(_REQUESTS) >= _MAX_REMEMBERED:
+        _REQUESTS.clear()
+    _REQUESTS[id(container)] = (container, value)
+    return value
+
+
+_REQUESTS: dict[int, tuple[Container, float]] = {}
+_MAX_REMEMBERED = 1 << 16
 
 
 def container_gpu_resources(container: Container) -> dict[str, float]:

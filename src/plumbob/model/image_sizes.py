@@ -23,10 +23,12 @@ class ImageSizes:
 
     def __init__(self, nodes: Iterable[Node]) -> None:
         sizes: dict[str, int] = {}
+        seen: set[int] = set()  # nodes decoded together share their image entries
         for node in nodes:
             for image in node.status.images:
-                if not image.size_bytes:
+                if not image.size_bytes or id(image) in seen:
                     continue
+                seen.add(id(image))
                 for name in image.names:
                     ref = parse_image(name)
                     base = _name(ref.registry, ref.repository)
