@@ -170,6 +170,19 @@ def test_container_requests_from_limits_only() -> None:
     assert container_gpu_resources(c) == {"nvidia.com/gpu": 2}
 
 
+def test_remembered_requests_belong_to_their_own_container() -> None:
+    """Answers are kept per container object: a new container, even one that takes a freed
+    container's place in memory, gets its own answer, and the memory stays bounded."""
+    from plumbob.model import gpu
+
+    for i in range(300):
+        c = container({"limits": {"nvidia.com/gpu": str(i % 5)}})
+        assert container_gpu_request(c) == i % 5
+        assert container_gpu_request(c) == i % 5  # the remembered answer
+        del c  # its id may be reused by the next container
+    assert len(gpu._REQUESTS) <= gpu._MAX_REMEMBERED
+
+
 def test_pod_uses_gpu_three_ways() -> None:
     def pod(spec: dict[str, Any], annotations: dict[str, str] | None = None) -> Pod:
         obj = decode(
