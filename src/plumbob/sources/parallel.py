@@ -7,15 +7,18 @@ send back what they decoded (objects and diagnostics, pickled) through a pipe. R
 in file order, so a scan reports the same findings and messages either way.
 
 Helpers are only forked where fork exists (Linux, macOS), for lists long enough to repay it,
-and on as many cores as this process may use. A helper that fails in any way (killed, out of
-memory, a result that cannot be unpickled) costs nothing but time: the parent reads its share
-itself.
+on as many cores as this process may use, and while this process runs no other thread: a fork
+copies a lock another thread holds (a progress bar's, writing to the terminal) already taken,
+and a helper that wanted it would wait forever. (Progress bars run in terminals; CI and
+`--quiet` runs have none.) A helper that fails in any way (killed, out of memory, a result that
+cannot be unpickled) costs nothing but time: the parent reads its share itself.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +37,10 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def fork_is_safe() -> bool:
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 def read_in_order(
     files: Sequence[Path],
     read: Callable[[Path], Result],
@@ -42,7 +49,7 @@ def read_in_order(
     """`(file, read(file))` for every file, in order. `read` appends its problems to
     `diagnostics`; a helper's problems are appended when its files' results are yielded."""
     helpers = min(usable_cores() - 1, MAX_HELPERS)
-    if helpers < 1 or len(files) < PARALLEL_FROM or not hasattr(os, "fork"):
+    if helpers < 1 or len(files) < PARALLEL_FROM or not fork_is_safe():
         for file in files:
             yield file, read(file)
         return

@@ -4,6 +4,7 @@ and a helper that fails only costs time."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 4)  # three helpers, even on one core
+    # (a thread another test left running would otherwise keep this process from forking)
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: True)
 
 
 def _files(tmp_path: Path, count: int) -> list[Path]:
@@ -65,6 +68,26 @@ def test_a_failing_helper_share_is_read_by_the_parent(tmp_path: Path) -> None:
     assert [d.message for d in diagnostics] == [f"seven {n}" for n in range(0, 30, 7)]
 
 
+def test_no_fork_while_another_thread_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A progress bar's thread may hold a lock at the moment of a fork: files are then read
+    here, one by one."""
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    files = _files(tmp_path, 20)
+    diagnostics: list[Diagnostic] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not parallel.fork_is_safe()
+        got = list(parallel.read_in_order(files, _reader(diagnostics), diagnostics))
+    finally:
+        stop.set()
+        thread.join()
+    assert {pid for _, (_, pid) in got} == {os.getpid()}
+    assert [n for _, (n, _) in got] == list(range(20))
+
+
 def test_short_lists_are_read_here(tmp_path: Path) -> None:
     files = _files(tmp_path, 5)
     diagnostics: list[Diagnostic] = []
@@ -100,6 +123,7 @@ spec:
     one_by_one = load()
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: True)
     assert load() == one_by_one
     assert len(one_by_one[0]) == 39  # a duplicate was reported, the broken file too
     assert any("duplicate object" in d for d in one_by_one[1])
