@@ -53,10 +53,6 @@ _TEMPLATED = (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job)
 _set = msgspec.structs.force_setattr
 _key = msgspec.msgpack.Encoder().encode
 """Parts that hold dicts or lists are not hashable: their compact encoding is the key."""
-_CONTAINER_PARTS = tuple(
-    f for f in Container.__struct_fields__ if f not in ("name", "image", "image_pull_policy")
-)
-"""Every other field of a container: shared objects (or None) by the time the key is made."""
 _EMPTY_LIST: list[Any] = []
 _EMPTY_DICT: dict[Any, Any] = {}
 
@@ -133,8 +129,6 @@ class Compactor:
 
     def _meta(self, meta: ObjectMeta) -> None:
         _set(meta, "namespace", self._text(meta.namespace))
-        if not meta.owner_references:
-            _set(meta, "owner_references", _EMPTY_LIST)
         if meta.generate_name:
             _set(meta, "generate_name", self._text(meta.generate_name))
         if meta.labels:
@@ -150,6 +144,8 @@ class Compactor:
         if meta.owner_references:
             owners = tuple(meta.owner_references)
             _set(meta, "owner_references", self._share(("owners", owners), meta.owner_references))
+        else:
+            _set(meta, "owner_references", _EMPTY_LIST)
 
     def _spec(self, spec: PodSpec) -> None:
         for name in ("node_name", "scheduler_name", "priority_class_name", "service_account_name"):
@@ -194,16 +190,11 @@ class Compactor:
     def _container(self, c: Container) -> Container:
         """The container, or an equal one met before (most are replicas: one encoding, made in
         C, finds them); a new one has its parts shared first."""
-        whole = ("whole container", _key(c))
-        known: Container | None = self._parts.get(whole)
+        key: tuple[object, ...] = ("container", _key(c))
+        known: Container | None = self._parts.get(key)
         if known is not None:
             return known
-        self._parts[whole] = shared = self._new_container(c)
-        return shared
-
-    def _new_container(self, c: Container) -> Container:
-        """Share a container's parts, so two containers are equal when their strings are and
-        their parts are the same objects; then the container itself."""
+        self._parts[key] = c
         _set(c, "name", self._text(c.name))
         _set(c, "image", self._text(c.image))
         _set(c, "image_pull_policy", self._text(c.image_pull_policy))
@@ -229,12 +220,4 @@ class Compactor:
         if c.security_context:
             key = ("security", _key(c.security_context))
             _set(c, "security_context", self._share(key, c.security_context))
-        key = (
-            "container",
-            c.name,
-            c.image,
-            c.image_pull_policy,
-            *(id(getattr(c, part)) for part in _CONTAINER_PARTS),
-        )
-        shared: Container = self._share(key, c)
-        return shared
+        return c

@@ -63,16 +63,12 @@ def read_in_order(
     for file in shares[0]:
         yield file, read(file)
     for share, helper in zip(shares[1:], forked, strict=True):
-        received = _collect(helper)
+        received = _collect(helper, len(share))
         if received is None:  # the helper failed: read its share here
             for file in share:
                 yield file, read(file)
             continue
         results, problems = received
-        if len(results) != len(share):
-            for file in share:
-                yield file, read(file)
-            continue
         diagnostics.extend(problems)
         yield from zip(share, results, strict=True)
 
@@ -103,7 +99,8 @@ def _fork(
         os._exit(status)
 
 
-def _collect(helper: tuple[int, int] | None) -> tuple[list[Any], list[Any]] | None:
+def _collect(helper: tuple[int, int] | None, files: int) -> tuple[list[Any], list[Any]] | None:
+    """The helper's results (one per file) and problems; None when it failed."""
     if helper is None:
         return None
     pid, out = helper
@@ -122,6 +119,6 @@ def _collect(helper: tuple[int, int] | None) -> tuple[list[Any], list[Any]] | No
         results, problems = pickle.loads(payload)
     except Exception:
         return None
-    if not isinstance(results, list) or not isinstance(problems, list):
+    if not isinstance(results, list) or len(results) != files or not isinstance(problems, list):
         return None
     return results, problems
