@@ -223,7 +223,7 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def api(store: Store, pki: Pki) -> Iterator[FakeApiServer]:
-    with FakeApiServer(store, pki, tokens=["good-token", _jwt(), "exec-token"]) as server:
+    with FakeApiServer(store, pki, tokens=["good-token", OIDC_TOKEN, "exec-token"]) as server:
         yield server
 
 
@@ -240,6 +240,11 @@ def _jwt() -> str:
             "c2lnbmF0dXJl",
         ]
     )
+
+
+OIDC_TOKEN = _jwt()
+"""Made once: the server's accepted token and the kubeconfig's must be the same string (two
+calls a second apart would differ in `exp`)."""
 
 
 @pytest.fixture
@@ -266,7 +271,7 @@ def kc(api: FakeApiServer, pki: Pki, tmp_path: Path) -> Path:
                         "name": "oidc",
                         "config": {
                             "client-id": "plumbob",
-                            "id-token": _jwt(),
+                            "id-token": OIDC_TOKEN,
                             "idp-issuer-url": "https://issuer.example",
                         },
                     }
