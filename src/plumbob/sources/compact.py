@@ -20,6 +20,10 @@ unique to the pod (`kube-api-access-x7k2p`): kept, it was a sixth of a big clust
 Empty lists and dicts (most pods have no init containers, most containers no command) are one
 shared empty list or dict each instead of one per field per object.
 
+Objects without a model of their own (Services, PodDisruptionBudgets, HPAs, custom resources)
+keep their spec and status as plain data; every distinct subtree of it is kept once
+(`_tree`): the conditions every HPA reports alike, the ports of every Service of a chart.
+
 Model objects are frozen, so sharing is invisible to analyses. The parts are set with
 `msgspec.structs.force_setattr` on objects that were just decoded and that nothing else holds.
 """
@@ -35,6 +39,7 @@ from plumbob.model.objects import (
     CronJob,
     DaemonSet,
     Deployment,
+    GenericObject,
     Job,
     Node,
     Object,
@@ -45,16 +50,45 @@ from plumbob.model.objects import (
     ReplicaSet,
     StatefulSet,
     Volume,
+    WorkloadSpec,
 )
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_NODE_INFO_SHARED = (
+    "kernel_version",
+    "os_image",
+    "container_runtime_version",
+    "kubelet_version",
+    "kube_proxy_version",
+    "operating_system",
+    "architecture",
+)
+"""Node facts alike across a pool (not the machine, system and boot ids)."""
 _TEMPLATED = (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job)
 
 _set = msgspec.structs.force_setattr
-_key = msgspec.msgpack.Encoder().encode
-"""Parts that hold dicts or lists are not hashable: their compact encoding is the key."""
+_encode = msgspec.msgpack.Encoder().encode
+
+
+def _key(tag: str, value: Any) -> tuple[str, bytes] | None:
+    """Parts that hold dicts or lists are not hashable: their compact encoding (which tells
+    `1`, `1.0` and `true` apart) is the key. None for an integer msgpack cannot hold (such a
+    part is kept as it is)."""
+    try:
+        return (tag, _encode(value))
+    except OverflowError:
+        return None
+
+
 _EMPTY_LIST: list[Any] = []
 _EMPTY_DICT: dict[Any, Any] = {}
+_TREE_KEY_MAX = 4096
+"""Bytes: a bigger subtree of plain data is not looked up whole (its key would cost as much as
+it does, and big ones are rarely repeated); its parts still are."""
+_TEXT_MAX = 128
+"""Characters: longer strings in plain data are not interned (they are rarely repeated)."""
+_TREE_DEPTH = 16
+"""Plain data nested deeper than this is kept as it is."""
 
 
 def _has_source(volume: Volume) -> bool:
@@ -76,7 +110,7 @@ class Compactor:
         self._strings: dict[str, str] = {}
 
     def _share(self, key: Any, value: Any) -> Any:
-        return self._parts.setdefault(key, value)
+        return value if key is None else self._parts.setdefault(key, value)
 
     def _text(self, value: str | None) -> str | None:
         if value is None:
@@ -89,12 +123,54 @@ class Compactor:
             return self.pod(obj)
         if type(obj) is Node:
             return self.node(obj)
+        _set(obj, "api_version", self._text(obj.api_version))
+        _set(obj, "kind", self._text(obj.kind))
         self._meta(obj.metadata)
-        if isinstance(obj, _TEMPLATED):
+        if type(obj) is GenericObject:
+            self._generic(obj)
+        elif isinstance(obj, _TEMPLATED):
+            spec = obj.spec
+            if isinstance(spec, WorkloadSpec) and spec.selector:
+                _set(spec, "selector", self._tree(spec.selector))
             self._template(obj.spec.template)
         elif isinstance(obj, CronJob):
             self._template(obj.spec.job_template.spec.template)
         return obj
+
+    def _generic(self, obj: GenericObject) -> None:
+        for name in ("spec", "status", "data"):
+            value = getattr(obj, name)
+            if value is not None:
+                _set(obj, name, self._tree(value))
+        _set(obj, "extra", self._tree(obj.extra) if obj.extra else _EMPTY_DICT)
+
+    def _tree(self, value: Any, depth: int = 0) -> Any:
+        """Plain data (JSON values) with each distinct dict, list and short string kept once:
+        looked up whole first, then part by part (to a bounded depth)."""
+        kind = type(value)
+        if kind is str:
+            return self._strings.setdefault(value, value) if len(value) <= _TEXT_MAX else value
+        if (kind is not dict and kind is not list) or depth > _TREE_DEPTH:
+            return value
+        if not value:
+            return _EMPTY_DICT if kind is dict else _EMPTY_LIST
+        key = _key("tree", value)
+        if key is not None:
+            if len(key[1]) > _TREE_KEY_MAX:
+                key = None
+            else:
+                known = self._parts.get(key)
+                if known is not None:
+                    return known
+        depth += 1
+        if kind is dict:
+            for k, v in value.items():  # replacing values keeps the size: safe while iterating
+                value[k] = self._tree(v, depth)
+        else:
+            value[:] = [self._tree(v, depth) for v in value]
+        if key is not None:
+            self._parts[key] = value
+        return value
 
     def _template(self, template: PodTemplateSpec) -> None:
         self._meta(template.metadata)
@@ -110,6 +186,8 @@ class Compactor:
         return pod
 
     def node(self, node: Node) -> Node:
+        _set(node, "api_version", self._text(node.api_version))
+        _set(node, "kind", self._text(node.kind))
         meta = node.metadata
         self._meta(meta)
         if meta.labels:
@@ -124,11 +202,24 @@ class Compactor:
                 if key not in self._parts:
                     _set(image, "names", list(names))
                 shared.append(self._share(key, image))
-            _set(node.status, "images", shared)
+            _set(node.status, "images", self._share(("images", *map(id, shared)), shared))
+        status = node.status
+        for name in ("capacity", "allocatable"):
+            value = getattr(status, name)
+            _set(status, name, self._share(_key(name, value), value) if value else _EMPTY_DICT)
+        if status.conditions:
+            conditions = ("conditions", *status.conditions)
+            _set(status, "conditions", self._share(conditions, status.conditions))
+        info = status.node_info
+        for name in _NODE_INFO_SHARED:
+            _set(info, name, self._text(getattr(info, name)))
+        if node.spec.taints:
+            _set(node.spec, "taints", self._share(("taints", *node.spec.taints), node.spec.taints))
         return node
 
     def _meta(self, meta: ObjectMeta) -> None:
         _set(meta, "namespace", self._text(meta.namespace))
+        _set(meta, "creation_timestamp", self._text(meta.creation_timestamp))
         if meta.generate_name:
             _set(meta, "generate_name", self._text(meta.generate_name))
         if meta.labels:
@@ -168,7 +259,7 @@ class Compactor:
         else:
             _set(spec, "node_selector", _EMPTY_DICT)
         if spec.affinity:
-            _set(spec, "affinity", self._share(("affinity", _key(spec.affinity)), spec.affinity))
+            _set(spec, "affinity", self._share(_key("affinity", spec.affinity), spec.affinity))
         if spec.containers:
             containers = [self._container(c) for c in spec.containers]
             key = ("containers", *map(id, containers))
@@ -190,16 +281,17 @@ class Compactor:
     def _container(self, c: Container) -> Container:
         """The container, or an equal one met before (most are replicas: one encoding, made in
         C, finds them); a new one has its parts shared first."""
-        key: tuple[object, ...] = ("container", _key(c))
-        known: Container | None = self._parts.get(key)
-        if known is not None:
-            return known
-        self._parts[key] = c
+        key = _key("container", c)
+        if key is not None:
+            known: Container | None = self._parts.get(key)
+            if known is not None:
+                return known
+            self._parts[key] = c
         _set(c, "name", self._text(c.name))
         _set(c, "image", self._text(c.image))
         _set(c, "image_pull_policy", self._text(c.image_pull_policy))
-        _set(c, "resources", self._share(("resources", _key(c.resources)), c.resources))
-        _set(c, "env", self._share(("env", _key(c.env)), c.env) if c.env else _EMPTY_LIST)
+        _set(c, "resources", self._share(_key("resources", c.resources), c.resources))
+        _set(c, "env", self._share(_key("env", c.env), c.env) if c.env else _EMPTY_LIST)
         if c.command:
             _set(c, "command", self._share(("command", *c.command), c.command))
         else:
@@ -209,8 +301,8 @@ class Compactor:
         if c.volume_mounts:
             for mount in c.volume_mounts:
                 _set(mount, "mount_path", self._text(mount.mount_path))
-            key = ("mounts", *c.volume_mounts)
-            _set(c, "volume_mounts", self._share(key, c.volume_mounts))
+            mounts = ("mounts", *c.volume_mounts)
+            _set(c, "volume_mounts", self._share(mounts, c.volume_mounts))
         else:
             _set(c, "volume_mounts", _EMPTY_LIST)
         for probe in ("readiness_probe", "liveness_probe", "startup_probe"):
@@ -218,6 +310,6 @@ class Compactor:
             if value is not None:
                 _set(c, probe, self._share(value, value))
         if c.security_context:
-            key = ("security", _key(c.security_context))
-            _set(c, "security_context", self._share(key, c.security_context))
+            security = self._share(_key("security", c.security_context), c.security_context)
+            _set(c, "security_context", security)
         return c

@@ -30,6 +30,8 @@ from plumbob.sources.compact import Compactor
 DROPPED_KINDS = frozenset({"Event"})
 """Kinds no analysis reads; cluster dumps carry many of them."""
 
+_LEAD = re.compile(rb'\{\s*"apiVersion"\s*:\s*"([^"\\]*)"\s*,\s*"kind"\s*:\s*"([^"\\]+)"\s*[,}]')
+"""How nearly every object's JSON starts: its apiVersion and kind, in that order, unescaped."""
 _GENERIC_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec", "status", "data", "origin"})
 _SECRET_VALUE_KEYS = ("data", "stringData")
 
@@ -110,6 +112,7 @@ class ObjectDecoder:
         self._dict = msgspec.json.Decoder(dict[str, Any])
         self._compact = compactor or Compactor()
         self._origins: dict[Origin, Origin] = {}
+        self._leads: dict[bytes, tuple[str, str, msgspec.json.Decoder[Any] | None]] = {}
 
     def problem(
         self, level: Level, origin: Origin | None, message: str, obj: str | None = None
@@ -135,6 +138,11 @@ class ObjectDecoder:
     ) -> Object | None:
         """Decode one object from its JSON text. `keep_origin` keeps an origin recorded in the
         object itself (plumbob snapshot files)."""
+        lead = _LEAD.match(raw)
+        if lead is not None:
+            fast = self._from_lead(raw, lead.group(0))
+            if fast is not None:
+                return self._placed(fast, origin, keep_origin)
         try:
             meta = self._typemeta.decode(raw)
         except msgspec.ValidationError:
@@ -155,6 +163,34 @@ class ObjectDecoder:
             obj: Object = decoder.decode(raw)
         except msgspec.ValidationError:
             return self.from_data(self._decode_any(raw, origin), origin, hint, keep_origin)
+        return self._placed(obj, origin, keep_origin)
+
+    def _from_lead(self, raw: bytes | msgspec.Raw, lead: bytes) -> Object | None:
+        """The object decoded by its kind's typed model, found from the text it starts with
+        (`{"apiVersion":"v1","kind":"Pod",`, as the API server, kubectl and plumbob write
+        objects) without reading the object twice. None for anything else, which takes the
+        general path: another layout, a kind without a typed model, a decoding error, or an
+        apiVersion or kind given twice (the last one counts, as the general path reads it)."""
+        types = self._leads.get(lead)
+        if types is None:
+            found = _LEAD.match(lead)
+            assert found is not None
+            api_version, kind = found.group(1).decode(), found.group(2).decode()
+            decoder = None if kind in DROPPED_KINDS else self._typed_decoder(api_version, kind)
+            types = self._leads[lead] = (api_version, kind, decoder)
+        api_version, kind, decoder = types
+        if decoder is None:
+            return None
+        try:
+            obj: Object = decoder.decode(raw)
+        except msgspec.DecodeError:  # includes ValidationError
+            return None
+        if obj.kind != kind or obj.api_version != api_version:
+            return None
+        return obj
+
+    def _placed(self, obj: Object, origin: Origin, keep_origin: bool) -> Object:
+        """A typed object just decoded, compacted, with its origin."""
         self._compact.object(obj)
         if keep_origin and obj.origin is not None:
             # snapshot files record each object's origin: one copy of each distinct origin
@@ -258,7 +294,11 @@ class ObjectDecoder:
         meta = data["metadata"]
         if "managedFields" in meta:  # the bulk of a live object; nothing reads it
             data = {**data, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
-        data = dict(data) if nulls_dropped else drop_nulls(data)
+        try:
+            data = dict(data) if nulls_dropped else drop_nulls(data)
+        except RecursionError:  # the one object is left out, not the rest of its file
+            self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
+            return None
         data["apiVersion"] = api_version
         data["kind"] = kind
         embedded = data.pop("origin", None)

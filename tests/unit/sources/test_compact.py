@@ -138,3 +138,89 @@ def test_nodes_share_image_entries_and_label_strings() -> None:
     key_b = next(k for k in b.metadata.labels if k == "pool")
     assert key_a is key_b and a.metadata.labels["pool"] is b.metadata.labels["pool"]
     assert a.metadata.labels["kubernetes.io/hostname"] == "gpu-0"
+
+
+def _hpa(name: str, replicas: Any) -> dict[str, Any]:
+    conditions = [
+        {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale"},
+        {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"},
+    ]
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": "ai"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": name}, "maxReplicas": 4},
+        "status": {"conditions": conditions, "currentReplicas": replicas},
+    }
+
+
+def _decode_any(items: list[dict[str, Any]]) -> list[Any]:
+    decoder = ObjectDecoder()
+    out = decoder.from_raws([msgspec.Raw(msgspec.json.encode(i)) for i in items], ORIGIN)
+    assert not decoder.diagnostics
+    return out
+
+
+def test_plain_data_of_objects_without_a_model_shares_equal_subtrees() -> None:
+    a, b = _decode_any([_hpa("llm", 2), _hpa("embed", 3)])
+    assert a.status["conditions"] is b.status["conditions"]
+    assert a.spec is not b.spec and a.spec["scaleTargetRef"]["name"] == "llm"
+    assert b.spec["scaleTargetRef"]["name"] == "embed"
+    assert (a.status["currentReplicas"], b.status["currentReplicas"]) == (2, 3)
+    assert a.spec["scaleTargetRef"]["kind"] is b.spec["scaleTargetRef"]["kind"]
+
+
+def test_plain_data_tells_one_from_true_and_from_one_point_zero() -> None:
+    one, true, float_one = _decode_any([_hpa("a", 1), _hpa("b", True), _hpa("c", 1.0)])
+    replicas = [o.status["currentReplicas"] for o in (one, true, float_one)]
+    assert [type(r) for r in replicas] == [int, bool, float]
+
+
+def test_plain_data_that_msgpack_cannot_hold_or_nests_deep_is_kept_as_it_is() -> None:
+    huge, deep = _hpa("huge", 10**30), _hpa("deep", 1)
+    nested: dict[str, Any] = {"leaf": "x"}
+    for _ in range(40):  # deeper than the compactor looks, within what decoding accepts
+        nested = {"n": nested}
+    deep["spec"]["nested"] = nested
+    pod = _replica(1)
+    pod["spec"]["affinity"] = {"weight": 10**30}  # a typed model's plain part, too
+    a, b, p = _decode_any([huge, deep, pod])
+    assert a.status["currentReplicas"] == 10**30
+    assert b.spec["nested"] == nested
+    assert p.spec.affinity == {"weight": 10**30}
+
+
+def test_an_object_nested_too_deeply_is_reported_and_the_others_kept() -> None:
+    nested: dict[str, Any] = {"leaf": "x"}
+    for _ in range(200):
+        nested = {"n": nested}
+    deep = _hpa("deep", 1)
+    deep["spec"]["nested"] = nested
+    decoder = ObjectDecoder()
+    raws = [msgspec.Raw(msgspec.json.encode(i)) for i in (deep, _hpa("fine", 1))]
+    out = decoder.from_raws(raws, ORIGIN)
+    assert [o.metadata.name for o in out] == ["fine"]
+    (diag,) = decoder.diagnostics
+    assert "nested too deeply" in diag.message and diag.object == "HorizontalPodAutoscaler/ai/deep"
+
+
+def test_compacted_plain_data_equals_plain_decoding() -> None:
+    items = [_hpa(f"m{i}", i % 3) for i in range(6)]
+    plain = [msgspec.json.decode(msgspec.json.encode(i)) for i in items]
+    for obj, want in zip(_decode_any(items), plain, strict=True):
+        assert (obj.spec, obj.status) == (want["spec"], want["status"])
+
+
+def test_nodes_of_a_pool_share_resources_conditions_and_system_facts() -> None:
+    nodes = []
+    for i in range(2):
+        node = make_node(f"gpu-{i}", gpus=8)
+        node["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+        node["status"]["nodeInfo"] = {"kernelVersion": "6.1.0", "machineID": f"m{i}"}
+        nodes.append(node)
+    a, b = _decode_any(nodes)
+    assert a.status.allocatable is b.status.allocatable
+    assert a.status.capacity is b.status.capacity
+    assert a.status.conditions is b.status.conditions and a.ready is True
+    assert a.status.node_info.kernel_version is b.status.node_info.kernel_version
+    assert (a.status.node_info.machine_id, b.status.node_info.machine_id) == ("m0", "m1")

@@ -134,6 +134,53 @@ def test_origin_is_set_without_copying() -> None:
     assert all(o.origin is origin for o in objs)
 
 
+def _general_path(raw: bytes) -> tuple[object, list[str]]:
+    """Decode as if the object did not start with its apiVersion and kind."""
+    decoder = ObjectDecoder()
+    obj = decoder.from_raw(b" " + raw, Origin(file="f.json"))  # the lead pattern needs "{" first
+    return obj, [d.message for d in decoder.diagnostics]
+
+
+def _fast_path(raw: bytes) -> tuple[object, list[str]]:
+    decoder = ObjectDecoder()
+    obj = decoder.from_raw(raw, Origin(file="f.json"))
+    return obj, [d.message for d in decoder.diagnostics]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps(make_pod("p", containers=[make_container("a", gpus=1)])).encode(),
+        msgspec.json.encode(make_node("n", gpus=8)),
+        b'{ "apiVersion" : "v1" , "kind" : "Pod" , "metadata": {"name": "spaced"}}',
+        b'{"apiVersion":"v1","kind":"Pod"}',
+        # the last kind counts, as the general path reads it
+        b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"kind":"ConfigMap"}',
+        b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"apiVersion":"v2"}',
+        # wrong field types: the lenient path drops the field and says so
+        b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"spec":{"nodeName":7}}',
+        b'{"apiVersion":"v1","kind":"Event","metadata":{"name":"dropped"}}',
+        b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"broken"',
+        b'{"apiVersion":"","kind":"Pod","metadata":{"name":"no-version"}}',
+    ],
+)
+def test_objects_read_from_their_lead_match_the_general_path(raw: bytes) -> None:
+    fast, general = _fast_path(raw), _general_path(raw)
+    assert fast[0] == general[0]
+    assert len(fast[1]) == len(general[1])
+
+
+def test_an_object_that_starts_with_its_type_is_read_once() -> None:
+    class Untouchable:
+        def decode(self, raw: object) -> None:
+            raise AssertionError("read twice")
+
+    decoder = ObjectDecoder()
+    decoder._typemeta = Untouchable()  # type: ignore[assignment]
+    pod = decoder.from_raw(json.dumps(make_pod("p")).encode(), Origin(file="f.json"))
+    assert isinstance(pod, Pod) and pod.metadata.name == "p"
+
+
 def test_gc_paused_restores_the_collector() -> None:
     assert gc.isenabled()
     with gc_paused():
