@@ -190,9 +190,12 @@ def run(
     analyses: Iterable[Analysis] = (),
     baseline: Any = None,
     now: datetime | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Report:
     """Run the selected checks (and extra analyses) over snapshots; never raises for a check
-    that fails: its error becomes a diagnostic and the rest of the report stands."""
+    that fails: its error becomes a diagnostic and the rest of the report stands. `timings`,
+    when given, receives the seconds spent in each check and analysis (over all snapshots; an
+    index of the snapshot is built by the first check that asks for it)."""
     config = config or Config()
     checks = _selected(registry, config)
     findings: list[Finding] = []
@@ -201,7 +204,8 @@ def run(
     populations: dict[tuple[str, str], int] = {}
     pop = _Population()
     severities: dict[str, Severity] = {c.id: config.severity.get(c.id, c.severity) for c in checks}
-    timings: dict[str, float] = {}
+    if timings is None:
+        timings = {}
     all_snaps = tuple(snapshots)
     for snap in snapshots:
         cluster = snap.cluster.name
@@ -271,7 +275,9 @@ def run(
     sections: dict[str, Any] = {}
     categories: dict[str, str] = {c.id: c.category for c in checks}
     for analysis in analyses:
+        started = time.perf_counter()
         extra, section = analysis.run(snapshots, config)
+        timings[analysis.name] = time.perf_counter() - started
         findings.extend(extra)
         for f in extra:
             categories.setdefault(f.check, f.category)

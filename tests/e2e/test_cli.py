@@ -192,3 +192,17 @@ def test_version_falls_back_to_the_newest_kubelet(manifests: Path) -> None:
     assert cluster["kubernetesVersionSource"] == "newest kubelet"
     table = plumbob("scan", str(manifests), "--quiet")
     assert "v1.31.4 (kubelet)" in table.stdout
+
+
+def test_timings_name_the_slowest_checks_on_stderr(manifests: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    plain = plumbob("scan", str(manifests), "--format", "json", "-q", "-o", str(out))
+    assert "Slowest checks" not in plain.stderr
+    result = plumbob("scan", str(manifests), "--format", "json", "-q", "--timings", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Slowest checks and analyses" in result.stderr
+    rows = [line.split() for line in result.stderr.splitlines()[2:] if line.strip()]
+    assert len(rows) == 16 and rows[-1][0] == "all"  # the slowest 15 and the sum
+    seconds = [float(row[-1]) for row in rows]
+    assert seconds[:-1] == sorted(seconds[:-1], reverse=True) and seconds[-1] >= seconds[0]
+    assert json.loads(out.read_text())["kind"] == "Report"  # the report itself is unchanged

@@ -118,6 +118,10 @@ def scan(
             "shipped list prices, for idle-GPU cost.",
         ),
     ] = None,
+    timings: Annotated[
+        bool,
+        typer.Option("--timings", help="Print the slowest checks and analyses on stderr."),
+    ] = False,
 ) -> None:
     """Scan clusters for AI-readiness gaps and drift."""
     from plumbob import engine
@@ -180,14 +184,18 @@ def scan(
         with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet)
     print_diagnostics(loaded.diagnostics, quiet)
     loaded.diagnostics.extend(failed_contexts)  # printed when they happened
+    spent: dict[str, float] = {}
     report = engine.run(
         loaded.snapshots,
         Registry.discover(),
         cfg,
         diagnostics=loaded.diagnostics,
         analyses=[drift, _cost_analysis()],
+        timings=spent,
     )
     _write(report, output_format, output, max_per_check)
+    if timings:
+        _print_timings(spent)
     if recorder is not None:
         from plumbob.cli.history import record
 
@@ -222,6 +230,21 @@ def _write(report: object, fmt: Format, output: Path | None, max_per_check: int)
     finally:
         if output:
             out.close()
+
+
+def _print_timings(spent: dict[str, float], shown: int = 15) -> None:
+    """The slowest checks and analyses, on stderr."""
+    from rich.table import Table
+
+    from plumbob.cli.common import stderr_console
+
+    table = Table(title="Slowest checks and analyses", title_justify="left", box=None)
+    table.add_column("check or analysis")
+    table.add_column("seconds", justify="right")
+    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])[:shown]:
+        table.add_row(name, f"{seconds:.3f}")
+    table.add_row("all", f"{sum(spent.values()):.3f}", style="bold")
+    stderr_console().print(table)
 
 
 def _with_prices(cfg: engine_config.Config, path: Path) -> engine_config.Config:

@@ -64,6 +64,13 @@ _NODE_INFO_SHARED = (
     "architecture",
 )
 """Node facts alike across a pool (not the machine, system and boot ids)."""
+_SPEC_TEXTS = (
+    "node_name",
+    "scheduler_name",
+    "priority_class_name",
+    "service_account_name",
+    "restart_policy",
+)
 _TEMPLATED = (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job)
 
 _set = msgspec.structs.force_setattr
@@ -177,12 +184,17 @@ class Compactor:
         self._spec(template.spec)
 
     def pod(self, pod: Pod) -> Pod:
-        _set(pod, "api_version", self._text(pod.api_version))
-        _set(pod, "kind", self._text(pod.kind))
+        text = self._strings.setdefault
+        _set(pod, "api_version", text(pod.api_version, pod.api_version))
+        _set(pod, "kind", text(pod.kind, pod.kind))
         self._meta(pod.metadata)
         self._spec(pod.spec)
         status = pod.status
-        _set(pod, "status", self._share(("status", status.phase, status.qos_class), status))
+        _set(
+            pod,
+            "status",
+            self._parts.setdefault(("status", status.phase, status.qos_class), status),
+        )
         return pod
 
     def node(self, node: Node) -> Node:
@@ -218,30 +230,41 @@ class Compactor:
         return node
 
     def _meta(self, meta: ObjectMeta) -> None:
-        _set(meta, "namespace", self._text(meta.namespace))
-        _set(meta, "creation_timestamp", self._text(meta.creation_timestamp))
-        if meta.generate_name:
-            _set(meta, "generate_name", self._text(meta.generate_name))
-        if meta.labels:
-            _set(meta, "labels", self._share(("labels", *meta.labels.items()), meta.labels))
-        if LAST_APPLIED in meta.annotations:
-            kept = {k: v for k, v in meta.annotations.items() if k != LAST_APPLIED}
-            _set(meta, "annotations", kept)
-        if meta.annotations:
-            key = ("annotations", *meta.annotations.items())
-            _set(meta, "annotations", self._share(key, meta.annotations))
+        text = self._strings.setdefault
+        share = self._parts.setdefault
+        value = meta.namespace
+        if value is not None:
+            _set(meta, "namespace", text(value, value))
+        value = meta.creation_timestamp
+        if value is not None:
+            _set(meta, "creation_timestamp", text(value, value))
+        value = meta.generate_name
+        if value:
+            _set(meta, "generate_name", text(value, value))
+        labels = meta.labels
+        if labels:
+            _set(meta, "labels", share(("labels", *labels.items()), labels))
+        annotations = meta.annotations
+        if annotations:
+            if LAST_APPLIED in annotations:
+                annotations = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+            key = ("annotations", *annotations.items())
+            _set(meta, "annotations", share(key, annotations) if annotations else _EMPTY_DICT)
         else:
             _set(meta, "annotations", _EMPTY_DICT)
-        if meta.owner_references:
-            owners = tuple(meta.owner_references)
-            _set(meta, "owner_references", self._share(("owners", owners), meta.owner_references))
+        owners = meta.owner_references
+        if owners:
+            _set(meta, "owner_references", share(("owners", *owners), owners))
         else:
             _set(meta, "owner_references", _EMPTY_LIST)
 
     def _spec(self, spec: PodSpec) -> None:
-        for name in ("node_name", "scheduler_name", "priority_class_name", "service_account_name"):
-            _set(spec, name, self._text(getattr(spec, name)))
-        _set(spec, "restart_policy", self._text(spec.restart_policy))
+        text = self._strings.setdefault
+        share = self._parts.setdefault
+        for name in _SPEC_TEXTS:
+            value = getattr(spec, name)
+            if value is not None:
+                _set(spec, name, text(value, value))
         if spec.volumes:
             self._volumes(spec)
         else:
@@ -250,20 +273,19 @@ class Compactor:
             _set(spec, "init_containers", _EMPTY_LIST)
         if not spec.resource_claims:
             _set(spec, "resource_claims", _EMPTY_LIST)
-        if spec.tolerations:
-            key = ("tolerations", *spec.tolerations)
-            _set(spec, "tolerations", self._share(key, spec.tolerations))
-        if spec.node_selector:
-            key = ("selector", *spec.node_selector.items())
-            _set(spec, "node_selector", self._share(key, spec.node_selector))
+        tolerations = spec.tolerations
+        if tolerations:
+            _set(spec, "tolerations", share(("tolerations", *tolerations), tolerations))
+        selector = spec.node_selector
+        if selector:
+            _set(spec, "node_selector", share(("selector", *selector.items()), selector))
         else:
             _set(spec, "node_selector", _EMPTY_DICT)
         if spec.affinity:
             _set(spec, "affinity", self._share(_key("affinity", spec.affinity), spec.affinity))
         if spec.containers:
             containers = [self._container(c) for c in spec.containers]
-            key = ("containers", *map(id, containers))
-            _set(spec, "containers", self._share(key, containers))
+            _set(spec, "containers", share(("containers", *map(id, containers)), containers))
         if spec.init_containers:
             _set(spec, "init_containers", [self._container(c) for c in spec.init_containers])
 
