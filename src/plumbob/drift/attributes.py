@@ -238,10 +238,6 @@ def _compared_key(key: str) -> bool:
     return not any(key == p or key.startswith(p) for p in DERIVED_LABEL_PREFIXES)
 
 
-def _compared_label(key: str, value: str, node: str) -> bool:
-    return value != node and _compared_key(key)
-
-
 def _gib(value: Any) -> str | None:
     if value is None:
         return None
@@ -393,7 +389,7 @@ def node_attributes(
         instance_type=next((labels[k] for k in INSTANCE_TYPE_LABELS if labels.get(k)), None),
         zone=next((labels[k] for k in ZONE_LABELS if labels.get(k)), None),
         taints=taints,
-        labels={k: v for k, v in sorted(labels.items()) if _compared_label(k, v, node.name)},
+        labels={k: v for k, v in sorted(labels.items()) if v != node.name and _compared_key(k)},
         allocatable_cpu=_cpu(alloc.get("cpu")),
         allocatable_memory=_gib(alloc.get("memory")),
         allocatable_gpu=f"{gpu_alloc:g}" if gpu.present or gpu_alloc else None,

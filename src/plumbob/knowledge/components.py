@@ -140,22 +140,28 @@ def _is_image(path: str, known: Iterable[str]) -> bool:
     return any(path == k or path.endswith("/" + k) for k in known)
 
 
-@functools.lru_cache(maxsize=16_384)
 def image_component(image: str, kind: str = "", name: str = "") -> str | None:
     """The component whose workload image this is, if any. An image several components list
     (the GPU operator runs the device plugin's and DCGM exporter's images) goes to the one whose
     workload name matches, then to the most specific one (fewest images)."""
+    found = _image_signatures(image)
+    if len(found) > 1:
+        named = [sig for sig in found if (kind, name) in sig.workload_names]
+        if named:
+            return named[0].id
+    return found[0].id if found else None
+
+
+@functools.lru_cache(maxsize=16_384)
+def _image_signatures(image: str) -> tuple[Signature, ...]:
+    """The components listing this image, the most specific (fewest images) first."""
     path = parse_image(image).repository
     index = _signatures_by_image()
     # `_is_image`: the path itself or any tail of it after a "/" is a listed image
     tails = [path, *(path[i + 1 :] for i, ch in enumerate(path) if ch == "/")]
     ids = {sig.id for tail in tails for sig in index.get(tail, ())}
     found = [sig for sig in signatures().values() if sig.id in ids]
-    if len(found) > 1:
-        named = [sig for sig in found if (kind, name) in sig.workload_names]
-        found = named or found
-        found = sorted(found, key=lambda sig: len(sig.images))
-    return found[0].id if found else None
+    return tuple(sorted(found, key=lambda sig: len(sig.images)))
 
 
 @functools.cache

@@ -12,6 +12,7 @@ Two floors matter (NVIDIA CUDA Toolkit release notes, Tables 2 and 3):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -27,8 +28,13 @@ def version_tuple(text: str | None) -> Version | None:
     """'550.54.15' -> (550, 54, 15); '12.4.0.41' -> (12, 4, 0, 41); None when no number."""
     if not text:
         return None
+    return _version_tuple(str(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _version_tuple(text: str) -> Version | None:
     parts: list[int] = []
-    for piece in str(text).strip().lstrip("vV").split("."):
+    for piece in text.strip().lstrip("vV").split("."):
         match = _NUM.match(piece)
         if not match:
             break

@@ -8,11 +8,17 @@ legacy schema, as NFD PCI labels and as cloud labels. Label names: knowledge/gfd
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from plumbob.model.objects import Container, GenericObject, Node, PodSpec, ResourceList
 from plumbob.model.quantity import quantity_or_zero
+
+T = TypeVar("T")
+V = TypeVar("V")
 
 WHOLE_GPU_RESOURCES = (
     "nvidia.com/gpu",
@@ -75,25 +81,50 @@ def gpu_amount(resources: ResourceList) -> float:
     return total
 
 
+_MAX_REMEMBERED = 1 << 16
+REMEMBERED: dict[str, dict[int, tuple[Any, Any]]] = {}
+"""The tables of the `remembered` functions, by name (for tests)."""
+
+
+def remembered(compute: Callable[[T], V]) -> Callable[[T], V]:
+    """`compute`, with its answer kept per model object. Replicas share one container and one
+    list of containers (sources/compact.py) and many checks ask about the same ones. Model
+    objects never change, and each entry holds its object, so an id is never taken for another
+    object's; the table is bounded."""
+    table: dict[int, tuple[T, V]] = {}
+    REMEMBERED[compute.__name__] = table
+
+    @functools.wraps(compute)
+    def answer(obj: T) -> V:
+        known = table.get(id(obj))
+        if known is not None and known[0] is obj:
+            return known[1]
+        value = compute(obj)
+        if len(table) >= _MAX_REMEMBERED:
+            table.clear()
+        table[id(obj)] = (obj, value)
+        return value
+
+    return answer
+
+
+@remembered
 def container_gpu_request(container: Container) -> float:
     """GPUs a container asks for: its requests, or its limits (Kubernetes copies extended-resource
     limits into requests when only limits are set)."""
-    # Replicas share one container object (sources/compact.py) and many checks ask about the
-    # same containers: the answer is kept per object. Model objects never change, and the
-    # entry holds its container, so an id is never taken for another object's.
-    known = _REQUESTS.get(id(container))
-    if known is not None and known[0] is container:
-        return known[1]
     req = gpu_amount(container.resources.requests)
-    value = req if req else gpu_amount(container.resources.limits)
-    if len(_REQUESTS) >= _MAX_REMEMBERED:
-        _REQUESTS.clear()
-    _REQUESTS[id(container)] = (container, value)
-    return value
+    return req if req else gpu_amount(container.resources.limits)
 
 
-_REQUESTS: dict[int, tuple[Container, float]] = {}
-_MAX_REMEMBERED = 1 << 16
+@remembered
+def containers_gpu_request(containers: Sequence[Container]) -> float:
+    """GPUs a list of containers asks for, all together."""
+    return sum(container_gpu_request(c) for c in containers)
+
+
+@remembered
+def _containers_get_gpu(containers: Sequence[Container]) -> bool:
+    return any(container_gpu_request(c) or c.resources.claims for c in containers)
 
 
 def container_gpu_resources(container: Container) -> dict[str, float]:
@@ -108,11 +139,11 @@ def container_gpu_resources(container: Container) -> dict[str, float]:
 def pod_uses_gpu(spec: PodSpec, annotations: dict[str, str] | None = None) -> bool:
     """A pod that gets a GPU one way or another: a GPU resource request, a DRA resource claim,
     or a KAI Scheduler GPU-share annotation."""
-    if any(container_gpu_request(c) for c in spec.all_containers):
+    if _containers_get_gpu(spec.containers) or spec.resource_claims:
         return True
-    if spec.resource_claims or any(c.resources.claims for c in spec.all_containers):
+    if spec.init_containers and _containers_get_gpu(spec.init_containers):
         return True
-    return any(k in (annotations or {}) for k in KAI_SHARE_ANNOTATIONS)
+    return annotations is not None and any(k in annotations for k in KAI_SHARE_ANNOTATIONS)
 
 
 def offered_resources(node: Node) -> dict[str, float]:

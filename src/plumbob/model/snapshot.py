@@ -10,7 +10,13 @@ from typing import TypeVar
 
 import msgspec
 
-from plumbob.model.gpu import NodeGpu, container_gpu_request, dra_gpu_devices, node_gpu
+from plumbob.model.gpu import (
+    NodeGpu,
+    container_gpu_request,
+    containers_gpu_request,
+    dra_gpu_devices,
+    node_gpu,
+)
 from plumbob.model.metrics import GpuMetrics
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import (
@@ -20,6 +26,7 @@ from plumbob.model.objects import (
     Object,
     Pod,
     ResourceQuota,
+    api_group,
     kind_key,
 )
 from plumbob.model.workloads import WORKLOAD_KINDS, PodTemplate, TemplateError, templates_of
@@ -132,7 +139,8 @@ class Snapshot:
     def _groups_seen(self) -> frozenset[str]:
         # Every object, not the first of each kind: kinds of different groups can share a name
         # (kyverno.io and nvidia.com both serve ClusterPolicy).
-        return frozenset(o.group for objs in self._by_kind.values() for o in objs)
+        versions = {o.api_version for objs in self._by_kind.values() for o in objs}
+        return frozenset(api_group(v) for v in versions)
 
     @cached_property
     def server_minor(self) -> tuple[int, int] | None:
@@ -187,7 +195,7 @@ class Snapshot:
         out: dict[str, float] = defaultdict(float)
         for pod in self.pods:
             if pod.spec.node_name and pod.status.phase not in ("Succeeded", "Failed"):
-                gpus = sum(container_gpu_request(c) for c in pod.spec.containers)
+                gpus = containers_gpu_request(pod.spec.containers)
                 if gpus:
                     out[pod.spec.node_name] += gpus
         return MappingProxyType(dict(out))
@@ -196,7 +204,17 @@ class Snapshot:
 
     @cached_property
     def _by_uid(self) -> Mapping[str, Object]:
-        return MappingProxyType({o.metadata.uid: o for o in self if o.metadata.uid})
+        """Objects that can own others, by uid. Pods are left out (most of a cluster, owners
+        of almost nothing): `owner_of` still finds an owning pod by kind and name."""
+        return MappingProxyType(
+            {
+                o.metadata.uid: o
+                for kind, objs in self._by_kind.items()
+                if kind != "Pod"
+                for o in objs
+                if o.metadata.uid
+            }
+        )
 
     @cached_property
     def _by_key(self) -> Mapping[tuple[str, str | None, str], Object]:
@@ -223,12 +241,20 @@ class Snapshot:
         in the snapshot, a Job owned by a CronJob and a Pod owned by any workload are seen through
         their owner's template, never twice."""
         out: list[PodTemplate] = []
+        owned: dict[tuple[int, str | None], bool] = {}
+        """(owner list, namespace) -> whether the owner is here: replicas share one list."""
         for kind, objs in self._by_kind.items():
             if kind not in WORKLOAD_KINDS:
                 continue
             for obj in objs:
-                if obj.metadata.owner_references and self.owner_of(obj) is not None:
-                    continue
+                owners = obj.metadata.owner_references
+                if owners:
+                    key = (id(owners), obj.metadata.namespace)
+                    found = owned.get(key)
+                    if found is None:
+                        found = owned[key] = self.owner_of(obj) is not None
+                    if found:
+                        continue
                 try:
                     out.extend(templates_of(obj))
                 except TemplateError as exc:
@@ -277,9 +303,10 @@ class Snapshot:
     def namespaces(self) -> Mapping[str, Namespace | None]:
         """Every namespace named by a Namespace object or used by a namespaced object."""
         out: dict[str, Namespace | None] = {n.name: n for n in self.typed("Namespace", Namespace)}
-        for obj in self:
-            if obj.namespace and obj.namespace not in out:
-                out[obj.namespace] = None
+        used = {o.metadata.namespace: None for objs in self._by_kind.values() for o in objs}
+        for name in used:  # in the order first used
+            if name and name not in out:
+                out[name] = None
         return MappingProxyType(out)
 
     def generic(self, kind: str) -> tuple[GenericObject, ...]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from plumbob.model.gpu import (
     container_gpu_request,
     container_gpu_resources,
+    containers_gpu_request,
     dra_gpu_devices,
     mig_profile_of_label,
     node_gpu,
@@ -180,7 +182,21 @@ def test_remembered_requests_belong_to_their_own_container() -> None:
         assert container_gpu_request(c) == i % 5
         assert container_gpu_request(c) == i % 5  # the remembered answer
         del c  # its id may be reused by the next container
-    assert len(gpu._REQUESTS) <= gpu._MAX_REMEMBERED
+    base = container({"limits": {"nvidia.com/gpu": "1"}})
+    for _ in range(gpu._MAX_REMEMBERED + 10):
+        assert container_gpu_request(msgspec.structs.replace(base)) == 1
+    assert 0 < len(gpu.REMEMBERED["container_gpu_request"]) <= gpu._MAX_REMEMBERED
+
+
+def test_lists_of_containers_are_remembered_as_lists() -> None:
+    """Two lists with equal containers are two entries; a list and its answer stay together."""
+    from plumbob.model import gpu
+
+    one, two = container({"limits": {"nvidia.com/gpu": "1"}}), container({})
+    first, second = [one, one], [one, two]
+    assert containers_gpu_request(first) == 2 and containers_gpu_request(second) == 1
+    table = gpu.REMEMBERED["containers_gpu_request"]
+    assert table[id(first)] == (first, 2) and table[id(second)] == (second, 1)
 
 
 def test_pod_uses_gpu_three_ways() -> None:

@@ -9,11 +9,14 @@ from plumbob.checks.compat.kubernetes_version_eol import today_of
 from plumbob.checks.compat.versions import control_plane
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.knowledge.kubernetes import (
+    Minor,
+    RemovedApi,
     minor_text,
     oldest_supported,
     parse_minor_text,
     removed_api,
 )
+from plumbob.model.objects import Object
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -61,9 +64,23 @@ def api_version_removed(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
             if oldest is None:
                 return
             release, basis = oldest, "oldest supported Kubernetes release (cluster version unknown)"
-    for obj in snap:
-        row = removed_api(obj.api_version, obj.kind)
-        if row is None or row.removed_in > release:
+    for objs in snap.kinds.values():  # the removal table is looked up once per apiVersion
+        types = {(o.api_version, o.kind) for o in objs}
+        rows = {t: removed_api(*t) for t in types}
+        removed = {t: r for t, r in rows.items() if r is not None and r.removed_in <= release}
+        if removed:
+            yield from _hits(objs, removed, release, basis)
+
+
+def _hits(
+    objs: tuple[Object, ...],
+    removed: dict[tuple[str, str], RemovedApi],
+    release: Minor,
+    basis: str,
+) -> Iterator[Hit]:
+    for obj in objs:
+        row = removed.get((obj.api_version, obj.kind))
+        if row is None:
             continue
         instead = (
             f"use {row.replacement}"

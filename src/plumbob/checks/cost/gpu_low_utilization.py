@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from plumbob.checks.cost.gpu_idle import prices_for
 from plumbob.checks.registry import CheckContext, Hit, check
 from plumbob.knowledge.prices import HOURS_PER_MONTH
-from plumbob.model.gpu import container_gpu_request
+from plumbob.model.gpu import containers_gpu_request
 from plumbob.model.metrics import GPU_METRICS, GpuMetrics
 from plumbob.model.objects import Object, Pod
 from plumbob.model.snapshot import Snapshot
@@ -90,7 +90,7 @@ def gpu_workload_use(snap: Snapshot, metrics: GpuMetrics) -> list[WorkloadGpuUse
         node = pod.spec.node_name
         if pod.status.phase != "Running" or not node:
             continue
-        gpus = sum(container_gpu_request(c) for c in pod.spec.containers)
+        gpus = containers_gpu_request(pod.spec.containers)
         if not gpus:
             continue
         util, peak, memory, whole_node = _measured(pod, node, metrics)

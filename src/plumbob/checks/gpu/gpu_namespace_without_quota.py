@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.model.gpu import container_gpu_request, is_gpu_resource
+from plumbob.model.gpu import containers_gpu_request, is_gpu_resource
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
 
@@ -72,9 +72,7 @@ def gpu_namespace_without_quota(snap: Snapshot) -> Iterator[Hit]:
         label = f"{template.kind}/{template.workload.name}"
         if label not in gpu_workloads[ns]:
             gpu_workloads[ns].append(label)
-        gpus[ns] += template.replicas * sum(
-            container_gpu_request(c) for c in template.spec.containers
-        )
+        gpus[ns] += template.replicas * containers_gpu_request(template.spec.containers)
     profiles = _profile_quotas(snap)
     for ns in sorted(gpu_workloads):
         quotas = snap.quotas_by_namespace.get(ns, ())

@@ -11,7 +11,7 @@ from plumbob.knowledge.components import (
     installed,
     inventory_visible,
 )
-from plumbob.model.gpu import container_gpu_request, pod_uses_gpu
+from plumbob.model.gpu import containers_gpu_request, pod_uses_gpu
 from plumbob.model.objects import CronJob, Job, Object, kind_key
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import TRAINING_KINDS
@@ -123,10 +123,7 @@ def gpu_training_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
             continue
         if targets and not visible:
             continue  # it asks for a gang scheduler this input cannot show
-        gpus = sum(
-            t.replicas * sum(container_gpu_request(c) for c in t.spec.containers)
-            for t in gpu_templates
-        )
+        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in gpu_templates)
         yield Hit(
             workload,
             _message(workload, gpus, pods, targets, gang, visible),
