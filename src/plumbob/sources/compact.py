@@ -4,7 +4,8 @@ Pods are most of a cluster and most of them are replicas: the pods of one Replic
 carry the same labels, owner, tolerations, node selector, affinity, and containers with the same
 image, resources, environment and probes. Decoded one by one, every pod holds its own copy of
 each. `Compactor` keeps one copy of each distinct part and points every pod at it. With what
-is below, a 150,000-pod scan peaks at 380 MiB (1,634 MiB without any of it; docs/performance.md).
+is below, reading a 150,000-pod snapshot file peaks at about 300 MiB (1,260 MiB without any of
+it; docs/performance.md).
 
 Every object also loses kubectl's `last-applied-configuration` annotation, a full JSON copy
 of the object as it was last applied that no analysis reads (often the largest part of a
