@@ -185,17 +185,12 @@ class Compactor:
         self._spec(template.spec)
 
     def pod(self, pod: Pod) -> Pod:
-        text = self._strings.setdefault
-        _set(pod, "api_version", text(pod.api_version, pod.api_version))
-        _set(pod, "kind", text(pod.kind, pod.kind))
+        _set(pod, "api_version", self._text(pod.api_version))
+        _set(pod, "kind", self._text(pod.kind))
         self._meta(pod.metadata)
         self._spec(pod.spec)
         status = pod.status
-        _set(
-            pod,
-            "status",
-            self._parts.setdefault(("status", status.phase, status.qos_class), status),
-        )
+        _set(pod, "status", self._share(("status", status.phase, status.qos_class), status))
         return pod
 
     def node(self, node: Node) -> Node:
@@ -246,11 +241,10 @@ class Compactor:
         if labels:
             _set(meta, "labels", share(("labels", *labels.items()), labels))
         annotations = meta.annotations
+        if LAST_APPLIED in annotations:
+            annotations = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
         if annotations:
-            if LAST_APPLIED in annotations:
-                annotations = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
-            key = ("annotations", *annotations.items())
-            _set(meta, "annotations", share(key, annotations) if annotations else _EMPTY_DICT)
+            _set(meta, "annotations", share(("annotations", *annotations.items()), annotations))
         else:
             _set(meta, "annotations", _EMPTY_DICT)
         owners = meta.owner_references
