@@ -4,6 +4,7 @@ and the utilisation checks end to end."""
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from plumbob.model.snapshot import ClusterInfo, Snapshot
 from plumbob.sources.prometheus import PrometheusQuery, attach, fetch_gpu_metrics
 from plumbob.sources.snapshot_file import write_snapshot
 from tests.conftest import REAL, decode, service_url
+from tests.integration.fake_apiserver import Pki, make_pki
 from tests.services import dcgm_exposition as dcgm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,6 +226,50 @@ def test_bearer_token_is_sent(recorder: str) -> None:
     metrics, _ = fetch_gpu_metrics(PrometheusQuery(url=recorder, token="s3cret"))
     assert _Recorder.seen and set(_Recorder.seen) == {"Bearer s3cret"}
     assert metrics.missing  # an empty answer is "not visible", never a pass
+
+
+@pytest.fixture
+def tls_recorder(tmp_path: Path) -> Iterator[tuple[str, Pki]]:
+    """The recorder over HTTPS, its certificate signed by a CA of its own."""
+    pki = make_pki(tmp_path / "pki")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.server_cert, pki.server_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", pki
+    server.shutdown()
+
+
+def test_a_private_ca_is_trusted_only_when_given(tls_recorder: tuple[str, Pki]) -> None:
+    url, pki = tls_recorder
+    metrics, diags = fetch_gpu_metrics(PrometheusQuery(url=url, timeout=5))
+    assert metrics.missing and "CERTIFICATE_VERIFY_FAILED" in metrics.missing
+    assert diags[0].level == "error"
+    metrics, _ = fetch_gpu_metrics(PrometheusQuery(url=url, timeout=5, ca_file=str(pki.other_ca)))
+    assert metrics.missing and "CERTIFICATE_VERIFY_FAILED" in metrics.missing
+    _Recorder.seen.clear()
+    metrics, diags = fetch_gpu_metrics(
+        PrometheusQuery(url=url, token="s3cret", timeout=5, ca_file=str(pki.ca))
+    )
+    assert set(_Recorder.seen) == {"Bearer s3cret"} and not [d for d in diags if d.level == "error"]
+
+
+def test_cli_prometheus_ca(tls_recorder: tuple[str, Pki], tmp_path: Path) -> None:
+    url, pki = tls_recorder
+    snap_file = tmp_path / "cluster.json"
+    write_snapshot(cluster_snapshot(), snap_file)
+    out = tmp_path / "report.json"
+    args = ["scan", str(snap_file), "--prometheus", url, "--format", "json", "-o", str(out)]
+    refused = _plumbob(*args)
+    assert refused.returncode == 0, refused.stderr  # the scan stands; the metrics are missing
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr and "Traceback" not in refused.stderr
+    assert "--prometheus-ca" in refused.stderr  # the way out, named
+    trusted = _plumbob(*args, "--prometheus-ca", str(pki.ca))
+    assert trusted.returncode == 0 and "CERTIFICATE_VERIFY_FAILED" not in trusted.stderr
+    missing = _plumbob(*args, "--prometheus-ca", str(tmp_path / "nowhere.pem"))
+    assert missing.returncode == 2 and "--prometheus-ca" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def test_window_must_be_a_duration() -> None:

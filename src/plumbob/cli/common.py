@@ -111,6 +111,18 @@ PrometheusToken = Annotated[
         "--prometheus-token", envvar="PLUMBOB_PROMETHEUS_TOKEN", help="Bearer token for Prometheus."
     ),
 ]
+PrometheusCa = Annotated[
+    Path | None,
+    typer.Option(
+        "--prometheus-ca",
+        envvar="PLUMBOB_PROMETHEUS_CA",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="PEM bundle of the CA that signed Prometheus's certificate (a private CA); the "
+        "certificate is verified either way.",
+    ),
+]
 Window = Annotated[
     str,
     typer.Option("--window", help="Averaging window for GPU metrics (Prometheus duration)."),

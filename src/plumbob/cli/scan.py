@@ -13,6 +13,7 @@ from plumbob.cli.common import (
     InCluster,
     Kubeconfig,
     Prometheus,
+    PrometheusCa,
     PrometheusToken,
     Quiet,
     RequestTimeout,
@@ -108,6 +109,7 @@ def scan(
     in_cluster: InCluster = False,
     prometheus: Prometheus = None,
     prometheus_token: PrometheusToken = None,
+    prometheus_ca: PrometheusCa = None,
     window: Window = "24h",
     request_timeout: RequestTimeout = 60.0,
     prices: Annotated[
@@ -181,7 +183,7 @@ def scan(
             timeout=request_timeout,
         )
     if prometheus and loaded.snapshots:
-        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet)
+        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
     print_diagnostics(loaded.diagnostics, quiet)
     loaded.diagnostics.extend(failed_contexts)  # printed when they happened
     spent: dict[str, float] = {}

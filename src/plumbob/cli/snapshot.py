@@ -15,6 +15,7 @@ from plumbob.cli.common import (
     InCluster,
     Kubeconfig,
     Prometheus,
+    PrometheusCa,
     PrometheusToken,
     Quiet,
     RequestTimeout,
@@ -88,13 +89,23 @@ def load_live(
 
 
 def with_gpu_metrics(
-    loaded: Loaded, prometheus: str, token: str | None, window: str, quiet: bool
+    loaded: Loaded,
+    prometheus: str,
+    token: str | None,
+    window: str,
+    quiet: bool,
+    ca_file: Path | None = None,
 ) -> None:
     """Query Prometheus once and attach GPU utilisation to every snapshot in `loaded`."""
     from plumbob.sources.prometheus import PrometheusQuery, attach, fetch_gpu_metrics
 
     try:
-        query = PrometheusQuery(url=prometheus, token=token, window=window)
+        query = PrometheusQuery(
+            url=prometheus,
+            token=token,
+            window=window,
+            ca_file=str(ca_file) if ca_file is not None else None,
+        )
     except ValueError as exc:
         fail(str(exc))
         _exit(exit_codes.USAGE)
@@ -132,6 +143,7 @@ def snapshot(
     ] = None,
     prometheus: Prometheus = None,
     prometheus_token: PrometheusToken = None,
+    prometheus_ca: PrometheusCa = None,
     window: Window = "24h",
     request_timeout: RequestTimeout = 60.0,
     quiet: Quiet = False,
@@ -152,7 +164,7 @@ def snapshot(
         timeout=request_timeout,
     )
     if prometheus:
-        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet)
+        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
     print_diagnostics(loaded.diagnostics, quiet)
     targets = _outputs(output, loaded.snapshots)
     for snap, path in targets:

@@ -107,8 +107,11 @@ class PrometheusClient:
                 fields={"query": promql, "time": f"{at.timestamp():.3f}"},
             )
         except urllib3.exceptions.HTTPError as exc:
+            reason = _reason(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in reason:
+                reason += " (signed by a private CA? give its PEM with --prometheus-ca)"
             raise PrometheusError(
-                f"cannot reach Prometheus at {self.query.url}: {_reason(exc)}"
+                f"cannot reach Prometheus at {self.query.url}: {reason}"
             ) from None
         try:
             answer = _answer.decode(resp.data)
