@@ -237,8 +237,15 @@ class FileReader:
                 out.extend(self.decoder.from_raws(batch, origin, hint))
             # items without a kind of their own, read before the List's kind was known
             misread = _item_hint(items.kind, hint) != hint and self.decoder.kindless > kindless
-        except (jsonstream.NotStreamable, OSError, EOFError, zlib.error, ValueError):
-            misread = True
+        except (
+            jsonstream.NotStreamable,
+            OSError,
+            EOFError,
+            zlib.error,
+            ValueError,
+            RecursionError,
+        ):
+            misread = True  # (an object nested too deeply: the whole-file read reports it)
         if misread or not out:
             del self.decoder.diagnostics[diagnostics:]
             self.decoder.kindless = kindless
@@ -249,7 +256,14 @@ class FileReader:
         diagnostics, kindless = len(self.decoder.diagnostics), self.decoder.kindless
         try:
             return stream_snapshot(stream, first, self.block, Origin(file=str(path)), self.decoder)
-        except (jsonstream.NotStreamable, OSError, EOFError, zlib.error, ValueError):
+        except (
+            jsonstream.NotStreamable,
+            OSError,
+            EOFError,
+            zlib.error,
+            ValueError,
+            RecursionError,
+        ):
             del self.decoder.diagnostics[diagnostics:]
             self.decoder.kindless = kindless
             return None

@@ -106,6 +106,28 @@ def test_truncated_list_falls_back_to_the_whole_file_message(tmp_path: Path) -> 
     assert len(messages) == 1 and "malformed JSON" in messages[0]
 
 
+@pytest.mark.parametrize("layout", ["list", "snapshot"])
+def test_an_object_nested_past_what_json_decoding_takes_is_an_error_not_a_crash(
+    tmp_path: Path, layout: str
+) -> None:
+    """msgspec stops at Python's recursion limit: no item of such a file can be cut out, so
+    the file gets one error naming it, streamed or not."""
+    deep = '{"n":' * 5000 + "1" + "}" * 5000
+    items = ",".join([*(json.dumps(i) for i in _cluster(20)), deep, json.dumps(make_pod("last"))])
+    if layout == "list":
+        text = '{"apiVersion":"v1","kind":"List","items":[' + items + "]}"
+    else:
+        text = '{"apiVersion":"plumbob.dev/v1","kind":"Snapshot","cluster":{"name":"c"},'
+        text += '"objects":[' + items + "]}"
+    f = tmp_path / "deep.json"
+    f.write_text(text)
+    streamed = FileReader(ObjectDecoder(), stream_above=0, block=64 * 1024)  # the item fits
+    for reader in (streamed, FileReader(ObjectDecoder())):
+        assert reader.read(f) is None
+        (problem,) = reader.decoder.diagnostics
+        assert problem.path == str(f) and "nested too deeply" in problem.message
+
+
 def test_items_without_kind_streamed_before_a_trailing_list_kind(tmp_path: Path) -> None:
     nodes = [make_node(f"n{i}") for i in range(30)]
     for n in nodes:
