@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -327,7 +327,11 @@ class ObjectDecoder:
                 return msgspec.convert(data, cls)
             except msgspec.ValidationError as exc:
                 message, path = _split_error(str(exc))
-                pruned = _without(data, path) if path else None
+                pruned, what = None, "field ignored"
+                if path and path.endswith(_ANY_KEY):
+                    pruned, what = _without_values(data, path, message) or (None, what)
+                elif path and _ANY_KEY not in path:
+                    pruned = _without(data, path)
                 if pruned is None:
                     self.problem(
                         Level.WARNING,
@@ -339,7 +343,7 @@ class ObjectDecoder:
                 self.problem(
                     Level.WARNING,
                     origin,
-                    f"wrong field type at {path}, field ignored: {message}",
+                    f"wrong field type at {path}, {what}: {message}",
                     _where(kind, data),
                 )
                 data = pruned
@@ -502,8 +506,11 @@ __all__ = [
 MAX_DROPPED_FIELDS = 20
 """Fields of the wrong type dropped from one object before it is kept generic instead."""
 
-_ERROR_PATH = re.compile(r"^(.*) - at `\$((?:\.[^.\[`]+|\[\d+\])+)`$", re.DOTALL)
+_ERROR_PATH = re.compile(r"^(.*) - at `\$((?:\.[^.\[`]+|\[\d+\]|\[\.\.\.\])+)`$", re.DOTALL)
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_ANY_KEY = "[...]"
+"""msgspec's path part for a value of a mapping (it does not name the key)."""
+_EXPECTED_STR = re.compile(r"^Expected `str`")
 
 
 def _split_error(text: str) -> tuple[str, str | None]:
@@ -514,16 +521,47 @@ def _split_error(text: str) -> tuple[str, str | None]:
     return match.group(1), "$" + match.group(2)
 
 
+def _without_values(data: Any, path: str, message: str) -> tuple[Any, str] | None:
+    """A copy of `data` whose mapping at `path` (which ends in `[...]`: msgspec does not say
+    which key) keeps only its string values when strings were expected (`labels: {version: 2}`,
+    `nodeSelector: {gpu: true}`, written unquoted), or loses the mapping otherwise; with what
+    was left out."""
+    field = path.removesuffix(_ANY_KEY)
+    if _ANY_KEY in field:
+        return None
+    dropped: list[str] = []
+
+    def keep_strings(container: Any, key: str | int) -> None:
+        mapping = container[key]
+        if isinstance(mapping, dict) and _EXPECTED_STR.match(message):
+            dropped.extend(str(k) for k, v in mapping.items() if not isinstance(v, str))
+        if dropped:
+            container[key] = {k: v for k, v in mapping.items() if isinstance(v, str)}
+        else:
+            del container[key]
+
+    pruned = _edited(data, field, keep_strings)
+    if pruned is None:
+        return None
+    return pruned, (f"values of {', '.join(dropped)} ignored" if dropped else "field ignored")
+
+
 def _without(data: Any, path: str) -> Any | None:
-    """A copy of `data` without the element at `path` (copying only the containers on the
-    path); None when the path does not lead anywhere or names the whole object."""
+    """A copy of `data` without the element at `path`; None when the path does not lead
+    anywhere or names the whole object."""
+    return _edited(data, path, lambda container, key: container.__delitem__(key))
+
+
+def _edited(data: Any, path: str, edit: Callable[[Any, str | int], None]) -> Any | None:
+    """A copy of `data` (copying only the containers on `path`) in which `edit(container, key)`
+    changed the element at `path`; None when the path does not lead anywhere."""
     parts: list[str | int] = [
         key if key else int(index) for key, index in _PATH_PART.findall(path[1:])
     ]
     if not parts:
         return None
 
-    def drop(node: Any, rest: list[str | int]) -> Any | None:
+    def walk(node: Any, rest: list[str | int]) -> Any | None:
         head = rest[0]
         copy: Any
         if isinstance(head, str):
@@ -535,12 +573,12 @@ def _without(data: Any, path: str) -> Any | None:
                 return None
             copy = list(node)
         if len(rest) == 1:
-            del copy[head]
+            edit(copy, head)
             return copy
-        child = drop(copy[head], rest[1:])
+        child = walk(copy[head], rest[1:])
         if child is None:
             return None
         copy[head] = child
         return copy
 
-    return drop(data, parts)
+    return walk(data, parts)

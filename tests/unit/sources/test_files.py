@@ -202,6 +202,44 @@ def test_wrong_field_type_drops_only_that_field(tmp_path: Path) -> None:
     assert [p.container_port for p in kept.ports] == [80]
 
 
+def test_unquoted_label_and_selector_values_drop_only_those_entries(tmp_path: Path) -> None:
+    """`version: 2` or `gpu.present: true` written unquoted: Kubernetes wants strings. The
+    entries are left out, named, and the workload stays typed for every check."""
+    f = tmp_path / "d.yaml"
+    f.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: llm\n"
+        "  labels: {app: llm, version: 2, tier: gpu}\n"
+        "spec:\n  selector: {matchLabels: {app: llm}}\n  template:\n"
+        "    metadata: {labels: {app: llm}}\n    spec:\n"
+        "      nodeSelector: {nvidia.com/gpu.present: true, pool: h100}\n"
+        "      containers: [{name: server, image: 'vllm/vllm-openai:v0.6.3'}]\n"
+    )
+    loaded = load(f)
+    messages = sorted(d.message for d in loaded.diagnostics)
+    assert messages == [
+        "wrong field type at $.metadata.labels[...], values of version ignored: "
+        "Expected `str`, got `int`",
+        "wrong field type at $.spec.template.spec.nodeSelector[...], values of "
+        "nvidia.com/gpu.present ignored: Expected `str`, got `bool`",
+    ]
+    [obj] = loaded.snapshots[0].objects("Deployment")
+    assert isinstance(obj, Deployment)
+    assert obj.labels == {"app": "llm", "tier": "gpu"}
+    assert obj.spec.template.spec.node_selector == {"pool": "h100"}
+
+
+def test_a_mapping_of_the_wrong_kind_of_values_is_ignored_whole(tmp_path: Path) -> None:
+    node = make_node("n1", gpus=8)
+    node["status"]["allocatable"] = {"cpu": "8", "nvidia.com/gpu": {"count": 8}}
+    f = tmp_path / "n.json"
+    f.write_text(json.dumps(node))
+    loaded = load(f)
+    [d] = loaded.diagnostics
+    assert "$.status.allocatable[...], field ignored" in d.message
+    [kept] = loaded.snapshots[0].nodes
+    assert kept.name == "n1" and kept.status.allocatable == {}
+
+
 def test_null_fields_are_absent(tmp_path: Path) -> None:
     f = tmp_path / "n.yaml"
     f.write_text(
