@@ -12,7 +12,7 @@ import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -26,6 +26,8 @@ from plumbob.model.objects import (
 )
 from plumbob.report.model import Diagnostic, Level
 from plumbob.sources.compact import Compactor
+
+T = TypeVar("T")
 
 DROPPED_KINDS = frozenset({"Event"})
 """Kinds no analysis reads; cluster dumps carry many of them."""
@@ -72,6 +74,10 @@ def gc_paused() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+class _MetadataOnly(msgspec.Struct):
+    metadata: ObjectMeta
 
 
 class TypeMeta(msgspec.Struct, rename="camel"):
@@ -308,7 +314,9 @@ class ObjectDecoder:
         cls = model_for(api_version, kind)
         if cls is not GenericObject:
             try:
-                obj = self._convert_lenient(data, cls, kind, origin)
+                obj = self._convert_lenient(
+                    data, cls, kind, origin, failed=f"kept as a generic {kind}"
+                )
             except RecursionError:
                 self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
                 return None
@@ -317,11 +325,18 @@ class ObjectDecoder:
         return self._generic(data, api_version, kind, origin)
 
     def _convert_lenient(
-        self, data: dict[str, Any], cls: type[Object], kind: str, origin: Origin
-    ) -> Object | None:
+        self,
+        data: dict[str, Any],
+        cls: type[T],
+        kind: str,
+        origin: Origin,
+        failed: str,
+        level: Level = Level.WARNING,
+    ) -> T | None:
         """Convert to the typed model; a field of the wrong type is dropped (with a warning
         naming it) and the rest of the object kept, so one bad `periodSeconds: "10"` does not
-        hide a Deployment from every check. None when that does not converge."""
+        hide a Deployment from every check. None when that does not converge, reported as
+        `failed` says (what becomes of the object) at `level`."""
         for _ in range(MAX_DROPPED_FIELDS + 1):
             try:
                 return msgspec.convert(data, cls)
@@ -334,10 +349,7 @@ class ObjectDecoder:
                     pruned = _without(data, path)
                 if pruned is None:
                     self.problem(
-                        Level.WARNING,
-                        origin,
-                        f"wrong field type, kept as a generic {kind}: {exc}",
-                        _where(kind, data),
+                        level, origin, f"wrong field type, {failed}: {exc}", _where(kind, data)
                     )
                     return None
                 self.problem(
@@ -348,9 +360,9 @@ class ObjectDecoder:
                 )
                 data = pruned
         self.problem(
-            Level.WARNING,
+            level,
             origin,
-            f"more than {MAX_DROPPED_FIELDS} fields of the wrong type, kept as a generic {kind}",
+            f"more than {MAX_DROPPED_FIELDS} fields of the wrong type, {failed}",
             _where(kind, data),
         )
         return None
@@ -358,13 +370,17 @@ class ObjectDecoder:
     def _generic(
         self, data: dict[str, Any], api_version: str, kind: str, origin: Origin
     ) -> Object | None:
-        try:
-            meta = msgspec.convert(data["metadata"], ObjectMeta)
-        except msgspec.ValidationError as exc:
-            self.problem(
-                Level.ERROR, origin, f"bad metadata, object skipped: {exc}", _where(kind, data)
-            )
+        head = self._convert_lenient(
+            {"metadata": data["metadata"]},
+            _MetadataOnly,
+            kind,
+            origin,
+            failed="object skipped",
+            level=Level.ERROR,
+        )
+        if head is None:
             return None
+        meta = head.metadata
         extra = {k: v for k, v in data.items() if k not in _GENERIC_KEYS}
         nested = data.get("extra")
         if isinstance(nested, dict) and "extra" in extra:  # plumbob's own snapshot encoding

@@ -228,6 +228,20 @@ def test_unquoted_label_and_selector_values_drop_only_those_entries(tmp_path: Pa
     assert obj.spec.template.spec.node_selector == {"pool": "h100"}
 
 
+def test_a_custom_resource_keeps_its_metadata_without_the_bad_entries(tmp_path: Path) -> None:
+    f = tmp_path / "job.yaml"
+    f.write_text(
+        "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata:\n  name: sft\n"
+        "  namespace: research\n  labels: {team: nlp, priority: 1}\nspec: {}\n"
+    )
+    loaded = load(f)
+    [d] = loaded.diagnostics
+    assert d.level == "warning" and d.object == "PyTorchJob/research/sft"
+    assert "$.metadata.labels[...], values of priority ignored" in d.message
+    [job] = loaded.snapshots[0].objects("PyTorchJob")
+    assert job.labels == {"team": "nlp"}
+
+
 def test_a_mapping_of_the_wrong_kind_of_values_is_ignored_whole(tmp_path: Path) -> None:
     node = make_node("n1", gpus=8)
     node["status"]["allocatable"] = {"cpu": "8", "nvidia.com/gpu": {"count": 8}}
