@@ -41,6 +41,16 @@ MAX_FILE_BYTES = 2 * 1024**3
 STREAM_ABOVE = 32 * 1024**2
 """JSON Lists from this size on are read block by block (sources/jsonstream.py)."""
 _STREAM_SUFFIXES = (".json", ".json.gz")
+_NOT_STREAMED = (
+    jsonstream.NotStreamable,
+    OSError,
+    EOFError,
+    zlib.error,
+    ValueError,
+    RecursionError,
+)
+"""What sends a streamed file to the whole-file read, which reports it precisely (an object
+nested deeper than decoding goes included)."""
 _SNIFF = 8192
 
 _KIND_BY_NAME = {
@@ -237,15 +247,8 @@ class FileReader:
                 out.extend(self.decoder.from_raws(batch, origin, hint))
             # items without a kind of their own, read before the List's kind was known
             misread = _item_hint(items.kind, hint) != hint and self.decoder.kindless > kindless
-        except (
-            jsonstream.NotStreamable,
-            OSError,
-            EOFError,
-            zlib.error,
-            ValueError,
-            RecursionError,
-        ):
-            misread = True  # (an object nested too deeply: the whole-file read reports it)
+        except _NOT_STREAMED:
+            misread = True
         if misread or not out:
             del self.decoder.diagnostics[diagnostics:]
             self.decoder.kindless = kindless
@@ -256,14 +259,7 @@ class FileReader:
         diagnostics, kindless = len(self.decoder.diagnostics), self.decoder.kindless
         try:
             return stream_snapshot(stream, first, self.block, Origin(file=str(path)), self.decoder)
-        except (
-            jsonstream.NotStreamable,
-            OSError,
-            EOFError,
-            zlib.error,
-            ValueError,
-            RecursionError,
-        ):
+        except _NOT_STREAMED:
             del self.decoder.diagnostics[diagnostics:]
             self.decoder.kindless = kindless
             return None
