@@ -74,6 +74,24 @@ CONFIG_LABEL_PREFIXES = ("nvidia.com/gpu.deploy.", "nvidia.com/gpu.workload.conf
 the node (`gpu.deploy.driver=pre-installed`, `gpu.deploy.dcgm-exporter=false`) and its workload
 type. Compared as labels."""
 
+SHAPE_CHOOSING_LABELS = ("karpenter.sh/nodepool", "karpenter.sh/provisioner-name")
+"""Nodes a provisioner made by choosing each one's instance type: a Karpenter NodePool (or
+legacy Provisioner) lists the instance types it may use and picks per node, so its nodes differ
+in shape by design (karpenter.sh docs, NodePools: `requirements`)."""
+
+SHAPE_ATTRIBUTES = frozenset(
+    {"instance_type", "gpu_count", "allocatable_cpu", "allocatable_memory", "allocatable_gpu"}
+)
+SHAPE_LABEL_PREFIXES = (
+    "feature.node.kubernetes.io/cpu-",
+    "feature.node.kubernetes.io/memory-",
+    "karpenter.sh/capacity-type",
+)
+"""What follows from an instance's shape (its type, CPUs, memory, GPU count, NFD's CPU and
+memory features) or from the provisioner's choice of market (spot or on-demand): not compared
+inside a pool whose nodes choose their shape. Software (kernel, kubelet, runtime, NVIDIA
+driver, CUDA) and the GPU model still are."""
+
 DRA_GPU_DRIVERS = ("gpu.nvidia.com",)
 """ResourceSlice spec.driver of NVIDIA's DRA driver (kubernetes-sigs/dra-driver-nvidia-gpu)."""
 
@@ -85,6 +103,8 @@ class NodeAttributes(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     pool: str
     gpu: bool = False
     """The node has NVIDIA GPUs (by resources or labels)."""
+    shape_chosen: bool = False
+    """A provisioner chose this node's instance type (Karpenter): see SHAPE_CHOOSING_LABELS."""
     kernel: str | None = None
     os_image: str | None = None
     architecture: str | None = None
@@ -217,6 +237,13 @@ def values_of(attrs: NodeAttributes) -> dict[str, str | None]:
     for key, value in attrs.labels.items():
         out[LABEL_PREFIX + key] = value
     return out
+
+
+def shape_attribute(attribute: str) -> bool:
+    """Whether an attribute follows from the instance's shape (SHAPE_ATTRIBUTES and labels)."""
+    if attribute.startswith(LABEL_PREFIX):
+        return attribute.removeprefix(LABEL_PREFIX).startswith(SHAPE_LABEL_PREFIXES)
+    return attribute in SHAPE_ATTRIBUTES
 
 
 def attribute_title(attribute: str) -> str:
@@ -370,6 +397,7 @@ def node_attributes(
         node=node.name,
         pool=pool,
         gpu=gpu.present or (dra is not None and dra.count > 0),
+        shape_chosen=any(labels.get(k) for k in SHAPE_CHOOSING_LABELS),
         kernel=info.kernel_version or None,
         os_image=info.os_image or None,
         architecture=info.architecture or labels.get("kubernetes.io/arch") or None,

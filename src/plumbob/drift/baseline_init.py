@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from plumbob.drift.attributes import BY_ID, NodeAttributes
+from plumbob.drift.attributes import BY_ID, NodeAttributes, shape_attribute
 from plumbob.drift.baseline import Baseline, ClusterIntent, PoolIntent
 from plumbob.drift.components import components as detect_components
 from plumbob.drift.pools import Pool, pools_of, spreads
@@ -47,10 +47,11 @@ def initial_baseline(
             merged.setdefault(pool.name, []).extend(pool.nodes)
     pools: dict[str, PoolIntent] = {}
     for name, members in sorted(merged.items()):
-        spread = spreads(Pool("*", name, tuple(members)))
+        pool = Pool("*", name, tuple(members))
+        spread = spreads(pool)
         fields: dict[str, Any] = {}
         for attribute, attr in BY_ID.items():
-            if not attr.fleet:
+            if not attr.fleet or (pool.shapes_chosen and shape_attribute(attribute)):
                 continue
             s = spread.get(attribute)
             if s is None or s.majority is None or attribute == "taints":
@@ -66,6 +67,7 @@ def initial_baseline(
             and s.majority is not None
             and s.distinct == 1
             and not k.removeprefix("label:").startswith(_INIT_SKIPPED_LABEL_PREFIXES)
+            and not (pool.shapes_chosen and shape_attribute(k))
         }
         if labels:
             fields["required_labels"] = dict(sorted(labels.items()))

@@ -11,6 +11,7 @@ from plumbob.drift.attributes import (
     AttributeContext,
     NodeAttributes,
     attribute_title,
+    shape_attribute,
 )
 from plumbob.drift.findings import FindingMaker, node_subject, pool_subject
 from plumbob.drift.pools import Pool, Spread, pools_of, spreads
@@ -101,7 +102,7 @@ def fleet_drift(
         # is reported once, for its driver, with the CUDA version as evidence.
         driver_outliers = frozenset(_cell(driver).outliers) if driver is not None else frozenset()
         for attribute, spread in pool_spreads.items():
-            if not compared(attribute):
+            if not compared(attribute) or (pool.shapes_chosen and shape_attribute(attribute)):
                 if not attribute.startswith(LABEL_PREFIX):
                     cells[attribute] = _cell(spread)
                 continue

@@ -24,6 +24,12 @@ class Pool:
         """A GPU pool: most of its nodes have GPUs."""
         return sum(1 for n in self.nodes if n.gpu) * 2 > len(self.nodes)
 
+    @property
+    def shapes_chosen(self) -> bool:
+        """Most of its nodes had their instance type chosen by a provisioner (Karpenter): their
+        shapes differ by design."""
+        return sum(1 for n in self.nodes if n.shape_chosen) * 2 > len(self.nodes)
+
 
 def pools_of(cluster: str, attrs: Iterable[NodeAttributes]) -> list[Pool]:
     grouped: dict[str, list[NodeAttributes]] = defaultdict(list)

@@ -175,6 +175,23 @@ def test_init_writes_majority_values_that_parse_and_hold() -> None:
     assert [(f.check, f.subject.name) for f in found] == [("baseline:nvidia_driver", "g3")]
 
 
+def test_init_leaves_instance_shape_open_for_pools_whose_nodes_choose_it() -> None:
+    def node(name: str, instance: str, gpus: int) -> dict[str, Any]:
+        labels = {"karpenter.sh/nodepool": "infer", "node.kubernetes.io/instance-type": instance}
+        out = pool_node(name, "infer", gpus=gpus, driver="550.90.07", labels=labels)
+        del out["metadata"]["labels"]["eks.amazonaws.com/nodegroup"]
+        return out
+
+    snap = _snap(
+        node("a", "g5.2xlarge", 1), node("b", "g5.2xlarge", 1), node("c", "g5.12xlarge", 4)
+    )
+    baseline = initial_baseline([snap], {"c1": snapshot_attributes(snap)})
+    pool = baseline.pools["infer"]
+    assert pool.nvidia_driver == "550.90.07" and pool.kernel is not None
+    assert pool.instance_type is None and pool.gpu_count is None
+    assert _deviations(dump_baseline(baseline), snap) == []
+
+
 def test_values_keep_the_text_the_user_wrote() -> None:
     """Unquoted numbers and booleans are read as written: 12.10 stays 12.10, not 12.1."""
     loaded = parse_baseline(

@@ -145,3 +145,46 @@ def test_section_columns_follow_attribute_order() -> None:
     )
     cols = section["columns"]
     assert cols.index("kernel") < cols.index("kubelet") < cols.index("nvidia_driver")
+
+
+def _shaped(name: str, karpenter: bool, instance: str, gpus: int, **kw: Any) -> dict[str, Any]:
+    """A node of pool `infer`, as Karpenter or an EKS node group labels it."""
+    labels = {
+        "node.kubernetes.io/instance-type": instance,
+        "karpenter.sh/capacity-type": "spot" if gpus > 1 else "on-demand",
+        "feature.node.kubernetes.io/cpu-model.family": "25" if gpus > 1 else "23",
+    }
+    if karpenter:
+        labels["karpenter.sh/nodepool"] = "infer"
+    node = pool_node(name, "infer", gpus=gpus, driver="550.54.15", labels=labels, **kw)
+    if karpenter:
+        del node["metadata"]["labels"]["eks.amazonaws.com/nodegroup"]
+    cpu = str(8 * gpus)
+    node["status"]["allocatable"]["cpu"] = node["status"]["capacity"]["cpu"] = cpu
+    return node
+
+
+def _mixed(karpenter: bool) -> list[dict[str, Any]]:
+    return [
+        _shaped("a", karpenter, "g5.2xlarge", 1),
+        _shaped("b", karpenter, "g5.2xlarge", 1),
+        _shaped("c", karpenter, "g5.2xlarge", 1),
+        _shaped("d", karpenter, "g5.12xlarge", 4, kernel="6.1.0-25-cloud-amd64"),
+    ]
+
+
+def test_karpenter_pools_mix_instance_shapes_by_design() -> None:
+    findings, section = _run(*_mixed(karpenter=True))
+    # the shape differs by design; the kernel does not
+    assert sorted((f.check, f.subject.name) for f in findings) == [("drift:kernel", "d")]
+    cells = section["pools"][0]["cells"]
+    assert cells["instance_type"]["distinct"] == 2  # still shown in the pool's table
+
+
+def test_node_groups_of_one_instance_type_still_drift_in_shape() -> None:
+    findings, _ = _run(*_mixed(karpenter=False))
+    drifted = {f.check for f in findings if f.subject.name == "d"}
+    assert {"drift:instance_type", "drift:gpu_count", "drift:allocatable_cpu"} <= drifted
+    assert "drift:kernel" in drifted
+    labels = {f.subject.path for f in findings if f.check == "drift:label"}
+    assert any("capacity-type" in (p or "") for p in labels)
