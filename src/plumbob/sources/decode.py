@@ -32,8 +32,12 @@ T = TypeVar("T")
 DROPPED_KINDS = frozenset({"Event"})
 """Kinds no analysis reads; cluster dumps carry many of them."""
 
-_LEAD = re.compile(rb'\{\s*"apiVersion"\s*:\s*"([^"\\]*)"\s*,\s*"kind"\s*:\s*"([^"\\]+)"\s*[,}]')
-"""How nearly every object's JSON starts: its apiVersion and kind, in that order, unescaped."""
+_LEAD = re.compile(
+    rb'\{\s*"apiVersion"\s*:\s*"([ -!#-\[\]-~]*)"\s*,\s*"kind"\s*:\s*"([ -!#-\[\]-~]+)"\s*[,}]'
+)
+"""How nearly every object's JSON starts: its apiVersion and kind, in that order, printable
+ASCII without quotes or escapes (anything else, invalid UTF-8 included, takes the general
+path, which reports it)."""
 _GENERIC_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec", "status", "data", "origin"})
 _SECRET_VALUE_KEYS = ("data", "stringData")
 

@@ -184,6 +184,7 @@ def _fast_path(raw: bytes) -> tuple[object, list[str]]:
         b'{"apiVersion":"v1","kind":"Event","metadata":{"name":"dropped"}}',
         b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"broken"',
         b'{"apiVersion":"","kind":"Pod","metadata":{"name":"no-version"}}',
+        b'{"apiVersion":"v\xff1","kind":"Pod","metadata":{"name":"not-utf8"}}',
     ],
 )
 def test_objects_read_from_their_lead_match_the_general_path(raw: bytes) -> None:
