@@ -210,9 +210,11 @@ class FileReader:
         """The objects of a big JSON List read block by block; None when the file is small,
         not such a List, or turns out not to stream: the caller then reads it whole (and any
         diagnostics made on the way are taken back, so nothing is reported twice)."""
+        if not path.name.endswith(_STREAM_SUFFIXES):
+            return None  # (before the stat: a folder of manifests has thousands of files)
         try:
             size = path.stat().st_size
-            if size < self.stream_above or not path.name.endswith(_STREAM_SUFFIXES):
+            if size < self.stream_above:
                 return None
             with path.open("rb") as raw:
                 gzipped = raw.read(2) == b"\x1f\x8b"
