@@ -25,7 +25,7 @@ import msgspec
 
 from plumbob.knowledge.loader import load_table
 from plumbob.model.images import parse_image
-from plumbob.model.objects import DaemonSet, Node, Object, Toleration
+from plumbob.model.objects import DaemonSet, Node, Object, Toleration, api_group
 from plumbob.model.scheduling import placement
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
@@ -81,6 +81,9 @@ class Installed:
     version: str | None
     objects: tuple[Object, ...]
     evidence: tuple[str, ...]
+    deployed_by: str | None = None
+    """The component whose operator runs every workload that shows this one (the GPU operator
+    runs the device plugin, GFD and the DCGM exporter as its operands)."""
 
 
 def _repo_path(image: str) -> str:
@@ -190,6 +193,7 @@ def _detect(snap: Snapshot) -> Mapping[str, Installed]:
     sigs = signatures()
     evidence: dict[str, list[str]] = defaultdict(list)
     objects: dict[str, list[Object]] = defaultdict(list)
+    shown_by: dict[str, list[PodTemplate]] = defaultdict(list)
     versions: dict[str, str] = {}
     # A component's version is the tag of its primary image, the first its signature lists
     # (the GPU operator's own image, not an operand's such as the MIG manager), else the first
@@ -228,19 +232,61 @@ def _detect(snap: Snapshot) -> Mapping[str, Installed]:
             evidence[named].append(f"{workload.kind} {_where(workload)}")
         for cid in found:
             objects[cid].append(workload)
+            shown_by[cid].append(template)
+    deployed_by = {
+        cid: operator
+        for cid, templates in shown_by.items()
+        if (operator := _operator_of(templates)) not in (None, cid) and evidence.get(operator)
+    }
     return MappingProxyType(
         {
             cid: Installed(
                 component=cid,
-                name=sigs[cid].name,
+                name=_name(sigs[cid].name, sigs[deployed_by[cid]].name)
+                if cid in deployed_by
+                else sigs[cid].name,
                 version=versions.get(cid),
                 objects=tuple(objects.get(cid, ())),
                 evidence=tuple(evidence[cid]),
+                deployed_by=deployed_by.get(cid),
             )
             for cid in sigs
             if evidence.get(cid)
         }
     )
+
+
+_OPERATOR_OWNERS = {("nvidia.com", "ClusterPolicy"), ("nvidia.com", "NVIDIADriver")}
+"""Custom resources whose controller (the NVIDIA GPU Operator) creates and owns the operand
+DaemonSets (controllers/object_controls.go sets the ClusterPolicy as their controller)."""
+
+
+def _operator_of(templates: Iterable[PodTemplate]) -> str | None:
+    """ "nvidia-gpu-operator" when every one of these workloads is a GPU operator operand: owned
+    by its ClusterPolicy or NVIDIADriver, labelled part of the gpu-operator, or placed by the
+    operator's `nvidia.com/gpu.deploy.<operand>` node labels; else None."""
+    seen = False
+    for template in templates:
+        seen = True
+        workload = template.workload
+        owned = any(
+            (api_group(ref.api_version), ref.kind) in _OPERATOR_OWNERS
+            for ref in workload.metadata.owner_references
+        )
+        part_of = workload.labels.get("app.kubernetes.io/part-of") == "gpu-operator"
+        placed = any(key.startswith(_DEPLOY_LABEL) for key in template.spec.node_selector)
+        if not (owned or part_of or placed):
+            return None
+    return "nvidia-gpu-operator" if seen else None
+
+
+_DEPLOY_LABEL = "nvidia.com/gpu.deploy."
+
+
+def _name(own: str, operator: str) -> str:
+    """'NVIDIA Kubernetes device plugin (deployed by NVIDIA GPU Operator)': the table's
+    '(standalone)' names how the component is installed on its own, which this one is not."""
+    return f"{own.removesuffix(' (standalone)')} (deployed by {operator})"
 
 
 def _where(obj: Object) -> str:

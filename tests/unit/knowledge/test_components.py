@@ -220,3 +220,58 @@ def test_version_comes_from_the_components_own_image() -> None:
     found = installed(snap)
     assert found["nvidia-gpu-operator"].version == "v24.9.1"
     assert found["kueue"].version == "v0.9.1"
+
+
+def _operand(how: str) -> dict[str, Any]:
+    """The device plugin DaemonSet as the GPU operator creates it, shown one way."""
+    obj = workload(
+        "DaemonSet",
+        "nvidia-device-plugin-daemonset",
+        "gpu-operator",
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+    )
+    if how == "owner":
+        obj["metadata"]["ownerReferences"] = [
+            {"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy", "name": "cluster-policy"}
+        ]
+    elif how == "label":
+        obj["metadata"]["labels"] = {"app.kubernetes.io/part-of": "gpu-operator"}
+    elif how == "placement":
+        obj["spec"]["template"]["spec"]["nodeSelector"] = {
+            "nvidia.com/gpu.deploy.device-plugin": "true"
+        }
+    return obj
+
+
+_OPERATOR = workload(
+    "Deployment", "gpu-operator", "gpu-operator", "nvcr.io/nvidia/gpu-operator:v24.9.0"
+)
+
+
+@pytest.mark.parametrize("how", ["owner", "label", "placement"])
+def test_an_operand_is_named_for_the_operator_that_deploys_it(how: str) -> None:
+    found = installed(snapshot_of(_OPERATOR, _operand(how)))
+    plugin = found["nvidia-k8s-device-plugin"]
+    assert plugin.deployed_by == "nvidia-gpu-operator"
+    assert plugin.name == "NVIDIA Kubernetes device plugin (deployed by NVIDIA GPU Operator)"
+    assert plugin.version == "v0.17.0"
+    assert found["nvidia-gpu-operator"].deployed_by is None
+
+
+def test_a_device_plugin_of_its_own_stays_standalone() -> None:
+    standalone = workload(
+        "DaemonSet",
+        "nvdp-nvidia-device-plugin",
+        "kube-system",
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+    )
+    # Next to the operator, unmarked: its own install.
+    found = installed(snapshot_of(_OPERATOR, standalone))
+    assert found["nvidia-k8s-device-plugin"].deployed_by is None
+    assert found["nvidia-k8s-device-plugin"].name == "NVIDIA Kubernetes device plugin (standalone)"
+    # One operand and one standalone DaemonSet: not all of it is the operator's.
+    found = installed(snapshot_of(_OPERATOR, _operand("owner"), standalone))
+    assert found["nvidia-k8s-device-plugin"].deployed_by is None
+    # Operator markings without the operator in sight (manifests of one operand): no claim.
+    found = installed(snapshot_of(_operand("label")))
+    assert found["nvidia-k8s-device-plugin"].deployed_by is None
