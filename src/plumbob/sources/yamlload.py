@@ -213,12 +213,10 @@ _SCREENS = tuple(
     for triggers, pattern in (
         (("\n%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
         (("?",), r"\?(?<=[\s\[\{,-]\?)(?=[ \t])"),  # complex keys
-        (("*", "&", "!"), r"[*&!](?<=[\s\[\{,][*&!])"),  # aliases, anchors, explicit tags
         # colons YAML 1.1 reads apart
         ((":",), r":(?<=[\[\{,][ \t]:)|:(?<=[\[\{,]:)|:(?=[,\]\}])|:(?=[ \t]+:)"),
         ((":",), r":(?<=[\s\[\{,]:)(?=\s|$)"),  # refuses in flow collections; an empty key
         (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]"),  # 0755, 0o17, 0X1F: other numbers
-        (("_",), r"_(?<=[\s\[\{,+\-0-9]_)"),  # underscores in numbers, read apart
     )
 )
 """Text that yaml-rs would read differently from PyYAML's YAML 1.1 safe loader, or that needs
@@ -250,6 +248,53 @@ the file."""
 _NUMBER_START = frozenset("+-0123456789")
 
 
+_PROPERTY = re.compile(r"[*&!](?<=[\s\[\{,][*&!])")
+"""A `*`, `&` or `!` that starts a word: an alias, an anchor or a tag if it also starts a node
+(`_node_property`)."""
+_NODE_START = frozenset(":-?,[{\n")
+_UNDERSCORE = re.compile(r"_(?<=[\s\[\{,+\-0-9.]_)")
+"""An underscore at the start of a word or after a digit, sign or dot: maybe in a number."""
+_WORD_END = frozenset(" \n,[]{}#:")
+
+
+def _node_property(probe: str) -> bool:
+    """Whether the text has an alias, an anchor or an explicit tag: a `*`, `&` or `!` where a
+    node starts (after `key:`, `- `, `? `, a flow `[`, `{` or `,`, or first on its line), which
+    yaml-rs reads without PyYAML's checks (an unknown tag such as `!Ref` is dropped, not
+    refused). The same characters inside words and quoted text (`a && b`, `/dev/nvidia*`, cron's
+    `* * *`) are text and no reason to leave the fast path."""
+    for match in _PROPERTY.finditer(probe):
+        at = match.start() - 1
+        while probe[at] in " \t":  # (the probe starts with a line break: this stops)
+            at -= 1
+        if probe[at] in _NODE_START:
+            return True
+    return False
+
+
+def _underscored_number(probe: str) -> bool:
+    """Whether yaml-rs would read a word with an underscore as a number: it takes `1_000`,
+    `_1`, `0o1_7` and `1_0e+3` as numbers, of which YAML 1.1 reads only some (and 1.2 none).
+    Names such as `llama3_405b` or `A100_v4` are text for both and need no second look; a word
+    that starts like a number is asked of yaml-rs itself."""
+    for match in _UNDERSCORE.finditer(probe):
+        start = match.start()
+        while probe[start - 1] not in _WORD_END:  # (the probe starts with a line break)
+            start -= 1
+        if probe[start] not in _NUMBER_START and probe[start] not in "._":
+            continue
+        end = match.end()
+        while end < len(probe) and probe[end] not in _WORD_END:
+            end += 1
+        try:
+            value = yaml_rs.loads(f"x: {probe[start:end]}\n", parse_datetime=False)["x"]  # type: ignore[union-attr]
+        except Exception:
+            return True  # (PyYAML will say what is wrong)
+        if not isinstance(value, str):
+            return True
+    return False
+
+
 def _screened(text: str) -> bool:
     """Whether the text may go to yaml-rs."""
     if "<<" in text or "\t" in text or "\r" in text:
@@ -258,6 +303,10 @@ def _screened(text: str) -> bool:
     for triggers, screen in _SCREENS:
         if any(trigger in probe for trigger in triggers) and screen.search(probe):
             return False
+    if ("*" in text or "&" in text or "!" in text) and _node_property(probe):
+        return False
+    if "_" in text and _underscored_number(probe):
+        return False
     if "|" not in text and ">" not in text:
         return True
     for header in _BLOCK_HEADER.finditer(text):  # an empty block scalar: yaml-rs gives "\n"
@@ -297,7 +346,9 @@ def _fast_documents(text: str | bytes) -> list[Document] | None:
     if text.startswith("\ufeff"):
         text = text[1:]
     if text and not text.endswith("\n"):
-        return None  # yaml-rs ends a block scalar at the end of such a file with a line break
+        if "|" in text or ">" in text:
+            return None  # yaml-rs ends a block scalar at the end of such a file with a break
+        text += "\n"  # (which changes nothing else: lines are counted from the start)
     if not _screened(text):
         return None
     try:

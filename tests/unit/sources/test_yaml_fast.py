@@ -91,6 +91,13 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("exponent without a dot", "x: 1e3\n"),
         ("signed leading dot", "x: -.5\n"),
         ("underscore", "x: _6\n"),
+        ("underscores in a number", "- 1_000\n"),
+        ("underscore after a flow bracket", "[_1, x]\n"),
+        ("local tag", "a: !Ref x\n"),
+        ("tag in a flow mapping", "{a: !!str 1}\n"),
+        ("tag first on its line", "a:\n  !!str\n  1\n"),
+        ("anchor in a sequence", "- &a x\n- *a\n"),
+        ("anchor after a JSON key", '{"a":&x 1, "b": *x}\n'),
         ("alias", "a: &x [1]\nb: *x\n"),
         ("merge key", "base: {a: 1}\nb:\n  <<: {c: 2}\n"),
         ("explicit tag", "a: !!binary aGk=\n"),
@@ -111,7 +118,56 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
     try:
         list(yamlload.load_documents(text))  # and PyYAML reads it, or explains why not
     except (yamlload.YamlError, UnicodeDecodeError):
-        assert name in ("invalid", "complex key", "not UTF-8")
+        assert name in ("invalid", "complex key", "not UTF-8", "local tag")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'command: ["bash", "-c", "ls /dev/nvidia* && echo done"]\n',
+        "args:\n- sh\n- -c\n- nvidia-smi && sleep 10 || exit 1\n",
+        'schedule: "0 4 * * *"\nplain: 0 4 * * *\n',
+        "test: if [ a != b ]; then x; fi\n",
+        "name: llama3_405b-a3\nsku: Standard_NC24ads_A100_v4\nenv: {NCCL_DEBUG: INFO}\n",
+        "image: repo/app:v1_2\nid: gke_aiml_llm_70b\n",
+        "kind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}",  # no final line break
+    ],
+)
+def test_words_that_only_look_like_yaml_syntax_take_the_fast_path(text: str) -> None:
+    """`&&`, globs, cron stars, `!=` and names with underscores are text: they no longer send a
+    file to PyYAML, and yaml-rs reads them exactly as PyYAML does."""
+    assert _same_or_declined(text), text
+
+
+_PROSE = [
+    "a && b",
+    "x & y",
+    "ls /dev/nvidia*",
+    "* * *",
+    "a != b",
+    "! x",
+    "&a",
+    "*a",
+    "!t x",
+    "!!str 1",
+    "llama3_405b",
+    "_1",
+    "1_000",
+    "x_1",
+    "0_7 x",
+    "- &y z",
+]
+
+
+def test_property_characters_read_alike_or_go_to_pyyaml() -> None:
+    """`*`, `&`, `!` and `_` in every position a scalar can take, bare and quoted."""
+    templates = ("a: {}\n", "- {}\n", "[{}]\n", "{{a: {}}}\n", 'a: "{}"\n', "a: '{}'\n")
+    fast = 0
+    for word, other in itertools.product(_PROSE, repeat=2):
+        for template in templates:
+            for text in (template.format(word), template.format(f"{word} {other}")):
+                fast += _same_or_declined(text)
+    assert fast > 500
 
 
 _TOKENS = [
