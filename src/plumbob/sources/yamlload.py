@@ -146,6 +146,12 @@ _MAP = "tag:yaml.org,2002:map"
 _NULL = "tag:yaml.org,2002:null"
 
 
+_CONSTRUCT_ERRORS = (ValueError, IndexError, KeyError, TypeError, OverflowError)
+"""What PyYAML's scalar constructors raise, instead of a YAML error, on scalars they resolved
+but cannot convert (`0x_` is an int to the resolver and `int("", 16)` to the constructor; an
+empty `!!float` indexes an empty string)."""
+
+
 class _Slow(Exception):
     """The document uses something the direct builder leaves to PyYAML's constructor."""
 
@@ -178,7 +184,14 @@ class _Builder:
             construct = self.scalars.get(tag)
             if construct is None:
                 raise _Slow
-            return construct(node)
+            try:
+                return construct(node)
+            except _CONSTRUCT_ERRORS:  # a number PyYAML cannot convert: 0x_, !!int a, !!float
+                what = "an integer" if tag.endswith(":int") else "a number"
+                raise YamlError(
+                    f"invalid YAML: {node.value!r} reads as {what} but is not one",
+                    node.start_mark.line + 1,
+                ) from None
         if kind is yaml.SequenceNode and tag == _SEQ:
             return [self.build(child, depth + 1) for child in node.value]
         if kind is not yaml.MappingNode or tag != _MAP:
@@ -214,9 +227,10 @@ _SCREENS = tuple(
         (("\n%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
         (("?",), r"\?(?<=[\s\[\{,-]\?)(?=[ \t])"),  # complex keys
         # colons YAML 1.1 reads apart
-        ((":",), r":(?<=[\[\{,][ \t]:)|:(?<=[\[\{,]:)|:(?=[,\]\}])|:(?=[ \t]+:)"),
+        ((":",), r":(?<=[\[\{,][ \t]:)|:(?<=[\[\{,]:)|:(?=[,\]\}])|:(?=[ \t]+:)|:(?<=\"::)"),
         ((":",), r":(?<=[\s\[\{,]:)(?=\s|$)"),  # refuses in flow collections; an empty key
-        (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]"),  # 0755, 0o17, 0X1F: other numbers
+        # 0755, 0o17, 0X1F: other numbers (also right after a JSON-like key: {"mode":0755})
+        (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]|0(?<=\":0)[0-9oOxXbB_]"),
     )
 )
 """Text that yaml-rs would read differently from PyYAML's YAML 1.1 safe loader, or that needs
@@ -228,7 +242,7 @@ scan). A false alarm only costs speed."""
 _BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}[ \t]*(?:#[^\n]*)?\n")
 _INDENT = re.compile(r"[ \t]*")
 _FLOAT_TEXT = re.compile(
-    r"""(?:^|(?<=[\s\[\{,]))
+    r"""(?:^|(?<=[\s\[\{,])|(?<=":))
     (?: [-+]?[0-9_.]*[eE][-+]?[0-9_]+        # exponents (1.1 wants a dot and a sign)
       | [-+]\.[0-9_]+                        # -.5 (1.1: text)
       | [-+]?[0-9.]*_[-+0-9_.eE]*             # underscores, read apart
@@ -248,11 +262,11 @@ the file."""
 _NUMBER_START = frozenset("+-0123456789")
 
 
-_PROPERTY = re.compile(r"[*&!](?<=[\s\[\{,][*&!])")
-"""A `*`, `&` or `!` that starts a word: an alias, an anchor or a tag if it also starts a node
-(`_node_property`)."""
+_PROPERTY = re.compile(r"[*&!](?<=[\s\[\{,:][*&!])")
+"""A `*`, `&` or `!` that starts a word (or follows a colon: `{"a":!t 1}`): an alias, an anchor
+or a tag if it also starts a node (`_node_property`)."""
 _NODE_START = frozenset(":-?,[{\n")
-_UNDERSCORE = re.compile(r"_(?<=[\s\[\{,+\-0-9.]_)")
+_UNDERSCORE = re.compile(r"_(?<=[\s\[\{,:+\-0-9.]_)")
 """An underscore at the start of a word or after a digit, sign or dot: maybe in a number."""
 _WORD_END = frozenset(" \n,[]{}#:")
 
@@ -491,6 +505,10 @@ def _pyyaml_documents(text: str | bytes) -> Iterator[Document]:
             except RecursionError:
                 raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line) from None
             except yaml.YAMLError as exc:
+                raise YamlError(f"invalid YAML: {exc}", line) from None
+            except YamlError:
+                raise
+            except _CONSTRUCT_ERRORS as exc:  # PyYAML's constructor on a scalar it cannot convert
                 raise YamlError(f"invalid YAML: {exc}", line) from None
             yield Document(index=index, line=line, data=data, item_lines=_items_lines(node))
             index += 1

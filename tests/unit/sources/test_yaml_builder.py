@@ -61,3 +61,35 @@ def test_same_as_pyyaml_on_real_manifests() -> None:
 def test_timestamps_stay_text_and_null_keys_are_left_out(tmp_path: Path) -> None:
     [doc] = _ours(b"metadata:\n  creationTimestamp: 2024-01-01T00:00:00Z\n  annotations:\n")
     assert doc == {"metadata": {"creationTimestamp": "2024-01-01T00:00:00Z"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (b"a: 0x_\n", 1),  # PyYAML resolves it as an integer, then int("", 16) fails
+        (b"kind: A\n---\nitems:\n- 0b_\n", 4),
+        (b"a: !!int abc\n", 1),
+        (b"a: !!float x\n", 1),
+        (b"a: &x 0x_\nb: *x\n", 1),  # the alias path: PyYAML's own constructor
+        (b"a: !!float\n", 1),  # an empty string indexed: IndexError
+        (b"- x\n- !!int\n", 2),
+    ],
+)
+def test_a_number_pyyaml_cannot_convert_is_an_error_with_its_line(text: bytes, line: int) -> None:
+    with pytest.raises(yamlload.YamlError) as raised:
+        _ours(text)
+    assert raised.value.line == line
+    assert str(raised.value).startswith("invalid YAML:")
+
+
+def test_a_file_with_such_a_number_is_reported_and_the_others_read(tmp_path: Path) -> None:
+    from plumbob.sources.files import FileSource
+
+    (tmp_path / "bad.yaml").write_text("kind: ConfigMap\napiVersion: v1\ndata:\n  a: 0x_\n")
+    (tmp_path / "ok.yaml").write_text("kind: Namespace\napiVersion: v1\nmetadata: {name: ok}\n")
+    loaded = FileSource((tmp_path,)).load()
+    [snap] = loaded.snapshots
+    assert [o.name for o in snap.objects("Namespace")] == ["ok"]
+    [problem] = loaded.diagnostics
+    assert problem.path.endswith("bad.yaml") and problem.line == 4
+    assert "'0x_' reads as an integer" in problem.message

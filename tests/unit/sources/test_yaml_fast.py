@@ -98,6 +98,7 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("tag first on its line", "a:\n  !!str\n  1\n"),
         ("anchor in a sequence", "- &a x\n- *a\n"),
         ("anchor after a JSON key", '{"a":&x 1, "b": *x}\n'),
+        ("tag right after a JSON key's colon", '{"a":!t 1}\n'),
         ("alias", "a: &x [1]\nb: *x\n"),
         ("merge key", "base: {a: 1}\nb:\n  <<: {c: 2}\n"),
         ("explicit tag", "a: !!binary aGk=\n"),
@@ -118,7 +119,13 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
     try:
         list(yamlload.load_documents(text))  # and PyYAML reads it, or explains why not
     except (yamlload.YamlError, UnicodeDecodeError):
-        assert name in ("invalid", "complex key", "not UTF-8", "local tag")
+        assert name in (
+            "invalid",
+            "complex key",
+            "not UTF-8",
+            "local tag",
+            "tag right after a JSON key's colon",
+        )
 
 
 @pytest.mark.parametrize(
@@ -161,7 +168,16 @@ _PROSE = [
 
 def test_property_characters_read_alike_or_go_to_pyyaml() -> None:
     """`*`, `&`, `!` and `_` in every position a scalar can take, bare and quoted."""
-    templates = ("a: {}\n", "- {}\n", "[{}]\n", "{{a: {}}}\n", 'a: "{}"\n', "a: '{}'\n")
+    templates = (
+        "a: {}\n",
+        "- {}\n",
+        "[{}]\n",
+        "{{a: {}}}\n",
+        '{{"a":{}}}\n',
+        "a:{}\n",
+        'a: "{}"\n',
+        "a: '{}'\n",
+    )
     fast = 0
     for word, other in itertools.product(_PROSE, repeat=2):
         for template in templates:
@@ -186,6 +202,10 @@ _TOKENS = [
 ]
 
 
+_SCALAR_PLACES = ("a: {}\n", "- {}\n", "{}: x\n", "[{}, x]\n", "{{a: {}}}\n", '{{"a":{}}}\n')
+"""Where a scalar can stand, the last right after a JSON-like key (no space after the colon)."""
+
+
 def test_scalars_read_alike_or_go_to_pyyaml() -> None:
     """Plain scalars made of number-ish pieces, in every position a scalar can take."""
     rng = random.Random(7)
@@ -193,7 +213,7 @@ def test_scalars_read_alike_or_go_to_pyyaml() -> None:
     tokens |= {"".join(rng.choice(_TOKENS) for _ in range(rng.randint(3, 6))) for _ in range(4000)}
     fast = 0
     for token in sorted(tokens):
-        for template in ("a: {}\n", "- {}\n", "{}: x\n", "[{}, x]\n", "{{a: {}}}\n"):
+        for template in _SCALAR_PLACES:
             fast += _same_or_declined(template.format(token))
     assert fast > 1000  # most of them are read fast; the rest were compared with PyYAML
 
