@@ -206,6 +206,8 @@ class _Builder:
             value = self.build(value_node, depth + 1)
             if value is not None:
                 out[key] = value
+            else:  # a key given twice, null the second time: the last one counts, as a null
+                out.pop(key, None)
         return out
 
 
@@ -227,7 +229,8 @@ _SCREENS = tuple(
         (("\n%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
         (("?",), r"\?(?<=[\s\[\{,-]\?)(?=[ \t])"),  # complex keys
         # colons YAML 1.1 reads apart
-        ((":",), r":(?<=[\[\{,][ \t]:)|:(?<=[\[\{,]:)|:(?=[,\]\}])|:(?=[ \t]+:)|:(?<=\"::)"),
+        ((":",), r":(?=[,\]\}])|:(?=[ \t]+:)|:(?<=\"::)"),
+        (("[", "{", ","), r"[\[\{,][ \t]*:"),  # a colon first in a flow entry
         ((":",), r":(?<=[\s\[\{,]:)(?=\s|$)"),  # refuses in flow collections; an empty key
         # 0755, 0o17, 0X1F: other numbers (also right after a JSON-like key: {"mode":0755})
         (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]|0(?<=\":0)[0-9oOxXbB_]"),
@@ -262,27 +265,41 @@ the file."""
 _NUMBER_START = frozenset("+-0123456789")
 
 
-_PROPERTY = re.compile(r"[*&!](?<=[\s\[\{,:][*&!])")
-"""A `*`, `&` or `!` that starts a word (or follows a colon: `{"a":!t 1}`): an alias, an anchor
-or a tag if it also starts a node (`_node_property`)."""
+_INDICATOR = re.compile(r"[*&!?|>](?<=[\s\[\{,:][*&!?|>])")
+"""A `*`, `&`, `!`, `?`, `|` or `>` that starts a word (or follows a colon: `{"a":!t 1}`): an
+indicator if it also starts a node (`_node_indicator`)."""
 _NODE_START = frozenset(":-?,[{\n")
 _UNDERSCORE = re.compile(r"_(?<=[\s\[\{,:+\-0-9.]_)")
 """An underscore at the start of a word or after a digit, sign or dot: maybe in a number."""
 _WORD_END = frozenset(" \n,[]{}#:")
 
 
-def _node_property(probe: str) -> bool:
-    """Whether the text has an alias, an anchor or an explicit tag: a `*`, `&` or `!` where a
-    node starts (after `key:`, `- `, `? `, a flow `[`, `{` or `,`, or first on its line), which
-    yaml-rs reads without PyYAML's checks (an unknown tag such as `!Ref` is dropped, not
-    refused). The same characters inside words and quoted text (`a && b`, `/dev/nvidia*`, cron's
-    `* * *`) are text and no reason to leave the fast path."""
-    for match in _PROPERTY.finditer(probe):
-        at = match.start() - 1
+def _node_indicator(probe: str) -> bool:
+    """Whether the text has an alias, an anchor or an explicit tag, or a `?`, `|` or `>` that
+    YAML 1.1 reads as an indicator where yaml-rs reads text: one of these characters where a
+    node starts (after `key:`, `- `, `? `, a flow `[`, `{` or `,`, or first on its line).
+    yaml-rs reads properties without PyYAML's checks (an unknown tag such as `!Ref` is dropped,
+    not refused), takes `[?x]` for text where PyYAML makes a key of it, and accepts `[>x]`,
+    which PyYAML refuses. Block scalar headers (`key: |-`) are left to the block checks. The
+    same characters inside words and quoted text (`a && b`, `/dev/nvidia*`, cron's `* * *`,
+    `2>&1`, `a | b`) are text and no reason to leave the fast path."""
+    for match in _INDICATOR.finditer(probe):
+        start = match.start()
+        if probe[start] in "|>" and _BLOCK_HEADER.match(probe, start):
+            continue
+        at = start - 1
         while probe[at] in " \t":  # (the probe starts with a line break: this stops)
             at -= 1
-        if probe[at] in _NODE_START:
-            return True
+        if probe[at] not in _NODE_START:
+            continue
+        if (
+            at == start - 1
+            and probe[at] == ":"
+            and probe[at - 1] not in "\"'"
+            and probe[start] != "?"
+        ):
+            continue  # `*:*`, `a:&b`: one word; only a JSON-like key's colon takes a value close
+        return True
     return False
 
 
@@ -317,7 +334,7 @@ def _screened(text: str) -> bool:
     for triggers, screen in _SCREENS:
         if any(trigger in probe for trigger in triggers) and screen.search(probe):
             return False
-    if ("*" in text or "&" in text or "!" in text) and _node_property(probe):
+    if any(char in text for char in "*&!?|>") and _node_indicator(probe):
         return False
     if "_" in text and _underscored_number(probe):
         return False
@@ -426,8 +443,8 @@ def _clean(value: Any, line: int, text: str, depth: int = 0) -> None:
                     raise _FallBack
             elif k.__class__ is float:
                 _check_float(text)
-            elif k.__class__ is tuple:  # a complex key, which yaml-rs made hashable
-                raise _FallBack
+            elif k.__class__ is not int and k.__class__ is not bool and k is not None:
+                raise _FallBack  # a complex key, which yaml-rs made hashable (tuple, frozenset)
             cls = v.__class__
             if cls is str:
                 if v in _YAML11_WORDS or (v[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(v)):

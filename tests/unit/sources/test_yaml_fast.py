@@ -110,6 +110,10 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("no final line break", "a: |\n  text"),
         ("List with item lines", "kind: List\nitems:\n- kind: Pod\n- kind: Pod\n"),
         ("complex key", "? [1, 2]\n: x\n"),
+        ("flow mapping as a key", "{a: 1}: x\n"),
+        ("key indicator in a flow sequence", "[?x, y]\n"),
+        ("folded indicator in a flow sequence", "[>x]\n"),
+        ("colon first in a flow entry", "[  :x, y]\n"),
         ("not UTF-8", b"a: \xff\n"),
         ("invalid", "a: [1, 2\n"),
     ],
@@ -122,6 +126,9 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
         assert name in (
             "invalid",
             "complex key",
+            "flow mapping as a key",
+            "folded indicator in a flow sequence",
+            "colon first in a flow entry",
             "not UTF-8",
             "local tag",
             "tag right after a JSON key's colon",
@@ -144,6 +151,15 @@ def test_words_that_only_look_like_yaml_syntax_take_the_fast_path(text: str) -> 
     """`&&`, globs, cron stars, `!=` and names with underscores are text: they no longer send a
     file to PyYAML, and yaml-rs reads them exactly as PyYAML does."""
     assert _same_or_declined(text), text
+
+
+def test_a_key_given_twice_null_the_second_time_is_left_out_on_both_paths() -> None:
+    """The last value counts, and a null one means the key is absent (as Kubernetes reads
+    it): PyYAML's own constructor, the direct builder and yaml-rs agree."""
+    text = "a: 1\nb: 2\na:\n"
+    assert _same_or_declined(text)
+    assert [d.data for d in yamlload._pyyaml_documents(text)] == [{"b": 2}]
+    assert [d.data for d in yamlload._pyyaml_documents("{a: -?5, a}\n")] == [{}]
 
 
 _PROSE = [
@@ -202,8 +218,18 @@ _TOKENS = [
 ]
 
 
-_SCALAR_PLACES = ("a: {}\n", "- {}\n", "{}: x\n", "[{}, x]\n", "{{a: {}}}\n", '{{"a":{}}}\n')
-"""Where a scalar can stand, the last right after a JSON-like key (no space after the colon)."""
+_SCALAR_PLACES = (
+    "a: {}\n",
+    "- {}\n",
+    "{}: x\n",
+    "[{}, x]\n",
+    "{{a: {}}}\n",
+    '{{"a":{}}}\n',
+    "{{a:{}}}\n",
+    "[a:{}]\n",
+)
+"""Where a scalar can stand, and right after a colon with no space (a JSON-like key takes the
+value that follows, a plain word keeps it)."""
 
 
 def test_scalars_read_alike_or_go_to_pyyaml() -> None:
