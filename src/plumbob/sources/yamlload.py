@@ -188,8 +188,9 @@ class _Builder:
                 return construct(node)
             except _CONSTRUCT_ERRORS:  # a number PyYAML cannot convert: 0x_, !!int a, !!float
                 what = "an integer" if tag.endswith(":int") else "a number"
+                value = node.value if len(node.value) <= 40 else f"{node.value[:40]}..."
                 raise YamlError(
-                    f"invalid YAML: {node.value!r} reads as {what} but is not one",
+                    f"invalid YAML: {value!r} reads as {what} but is not one",
                     node.start_mark.line + 1,
                 ) from None
         if kind is yaml.SequenceNode and tag == _SEQ:
@@ -307,16 +308,21 @@ def _underscored_number(probe: str) -> bool:
     """Whether yaml-rs would read a word with an underscore as a number: it takes `1_000`,
     `_1`, `0o1_7` and `1_0e+3` as numbers, of which YAML 1.1 reads only some (and 1.2 none).
     Names such as `llama3_405b` or `A100_v4` are text for both and need no second look; a word
-    that starts like a number is asked of yaml-rs itself."""
+    that starts like a number is asked of yaml-rs itself, once per word (a word of a million
+    underscores is walked once, not once per underscore)."""
+    done = 0
     for match in _UNDERSCORE.finditer(probe):
+        if match.start() < done:
+            continue  # in a word already looked at
         start = match.start()
         while probe[start - 1] not in _WORD_END:  # (the probe starts with a line break)
             start -= 1
-        if probe[start] not in _NUMBER_START and probe[start] not in "._":
-            continue
         end = match.end()
         while end < len(probe) and probe[end] not in _WORD_END:
             end += 1
+        done = end
+        if probe[start] not in _NUMBER_START and probe[start] not in "._":
+            continue
         try:
             value = yaml_rs.loads(f"x: {probe[start:end]}\n", parse_datetime=False)["x"]  # type: ignore[union-attr]
         except Exception:

@@ -73,6 +73,7 @@ def test_timestamps_stay_text_and_null_keys_are_left_out(tmp_path: Path) -> None
         (b"a: &x 0x_\nb: *x\n", 1),  # the alias path: PyYAML's own constructor
         (b"a: !!float\n", 1),  # an empty string indexed: IndexError
         (b"- x\n- !!int\n", 2),
+        (b"a: 1" + b"_1" * 5000 + b"\n", 1),  # past Python's 4,300-digit limit for int()
     ],
 )
 def test_a_number_pyyaml_cannot_convert_is_an_error_with_its_line(text: bytes, line: int) -> None:
@@ -80,6 +81,7 @@ def test_a_number_pyyaml_cannot_convert_is_an_error_with_its_line(text: bytes, l
         _ours(text)
     assert raised.value.line == line
     assert str(raised.value).startswith("invalid YAML:")
+    assert len(str(raised.value)) < 200  # the value is quoted short
 
 
 def test_a_file_with_such_a_number_is_reported_and_the_others_read(tmp_path: Path) -> None:
@@ -93,3 +95,11 @@ def test_a_file_with_such_a_number_is_reported_and_the_others_read(tmp_path: Pat
     [problem] = loaded.diagnostics
     assert problem.path.endswith("bad.yaml") and problem.line == 4
     assert "'0x_' reads as an integer" in problem.message
+
+
+def test_a_word_of_many_underscores_is_looked_at_once() -> None:
+    """Each word is asked of yaml-rs once: a long one costs its length, not its length times
+    its underscores (which made this text take minutes)."""
+    name = "a1" + "_1" * 200_000  # a name: the fast path reads it
+    [doc] = yamlload._fast_documents(f"k: {name}\n".encode()) or []
+    assert doc.data == {"k": name}
