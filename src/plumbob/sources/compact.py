@@ -18,6 +18,12 @@ Pod specs also lose the volumes whose source the model does not carry (`projecte
 and nothing reads a name alone. The service-account token every pod gets is one, with a name
 unique to the pod (`kube-api-access-x7k2p`): kept, it was a sixth of a big cluster's memory.
 
+A pod like the last pod of its owner (listed one after another, as the API lists pods by name)
+takes that one's metadata parts and whole spec after one comparison each, with its own node
+name: a ReplicaSet's replicas are alike but for their node, and comparing one encoding costs far
+less than looking up each part. DaemonSet pods are not compared: each one's affinity names its
+node.
+
 Empty lists and dicts (most pods have no init containers, most containers no command) are one
 shared empty list or dict each instead of one per field per object.
 
@@ -112,10 +118,17 @@ def _has_source(volume: Volume) -> bool:
     )
 
 
+_SIBLINGS = 64
+"""Owners whose last pod is remembered: a controller's pods come one after another (the API
+lists pods by namespace and name, and a pod is named after its owner)."""
+
+
 class Compactor:
     def __init__(self) -> None:
         self._parts: dict[Any, Any] = {}
         self._strings: dict[str, str] = {}
+        self._siblings: dict[str, tuple[Pod, bytes | None]] = {}
+        """Owner uid -> the owner's last pod and the encoding of its spec without the node."""
 
     def _share(self, key: Any, value: Any) -> Any:
         return value if key is None else self._parts.setdefault(key, value)
@@ -185,10 +198,28 @@ class Compactor:
         self._spec(template.spec)
 
     def pod(self, pod: Pod) -> Pod:
+        """Compact a pod. A pod like the last one of its owner (the replicas of a ReplicaSet,
+        a Job or a StatefulSet) takes that one's parts after one comparison each: metadata
+        parts compared as they are (typed strings), the spec by its encoding without the node
+        name (its plain-data parts could hold `1` where the other holds `true`)."""
         _set(pod, "api_version", self._text(pod.api_version))
         _set(pod, "kind", self._text(pod.kind))
-        self._meta(pod.metadata)
-        self._spec(pod.spec)
+        meta = pod.metadata
+        owners = meta.owner_references
+        owner = owners[0].uid if owners and owners[0].kind != "DaemonSet" else ""
+        found = self._siblings.get(owner) if owner else None
+        sibling, encoded = found if found is not None else (None, None)
+        if sibling is None or not self._meta_like(meta, sibling.metadata):
+            self._meta(meta)
+        if owner:
+            encoded = self._replica_spec(pod, sibling, encoded)
+            siblings = self._siblings
+            siblings.pop(owner, None)
+            siblings[owner] = (pod, encoded)
+            if len(siblings) > _SIBLINGS:
+                del siblings[next(iter(siblings))]
+        else:  # (each daemon pod's spec names its node in its affinity: no two are alike)
+            self._spec(pod.spec)
         status = pod.status
         _set(pod, "status", self._share(("status", status.phase, status.qos_class), status))
         return pod
@@ -224,6 +255,49 @@ class Compactor:
         if node.spec.taints:
             _set(node.spec, "taints", self._share(("taints", *node.spec.taints), node.spec.taints))
         return node
+
+    def _meta_like(self, meta: ObjectMeta, like: ObjectMeta) -> bool:
+        """Take `like`'s shared parts when they are equal to `meta`'s (True); else change
+        nothing (False)."""
+        if (
+            meta.labels != like.labels
+            or meta.annotations != like.annotations
+            or meta.owner_references != like.owner_references
+            or meta.namespace != like.namespace
+            or meta.generate_name != like.generate_name
+        ):
+            return False
+        _set(meta, "labels", like.labels)
+        _set(meta, "annotations", like.annotations)
+        _set(meta, "owner_references", like.owner_references)
+        _set(meta, "namespace", like.namespace)
+        _set(meta, "generate_name", like.generate_name)
+        value = meta.creation_timestamp
+        if value is not None:
+            _set(meta, "creation_timestamp", self._strings.setdefault(value, value))
+        return True
+
+    def _replica_spec(self, pod: Pod, sibling: Pod | None, encoded: bytes | None) -> bytes | None:
+        """Give the pod its sibling's spec (with its own node) when the two are alike, else
+        compact its own; the encoding of the pod's spec without the node, for the next one."""
+        spec = pod.spec
+        if spec.volumes:
+            self._volumes(spec)  # first: it drops the volumes named per pod (the token's)
+        node = spec.node_name
+        _set(spec, "node_name", None)
+        try:
+            mine: bytes | None = _encode(spec)
+        except OverflowError:
+            mine = None
+        _set(spec, "node_name", node)
+        if sibling is not None and mine is not None and mine == encoded:
+            shared = sibling.spec
+            if shared.node_name != node:
+                shared = msgspec.structs.replace(shared, node_name=self._text(node))
+            _set(pod, "spec", shared)
+        else:
+            self._spec(spec)
+        return mine
 
     def _meta(self, meta: ObjectMeta) -> None:
         text = self._strings.setdefault

@@ -224,3 +224,54 @@ def test_nodes_of_a_pool_share_resources_conditions_and_system_facts() -> None:
     assert a.status.conditions is b.status.conditions and a.ready is True
     assert a.status.node_info.kernel_version is b.status.node_info.kernel_version
     assert (a.status.node_info.machine_id, b.status.node_info.machine_id) == ("m0", "m1")
+
+
+def test_a_replica_like_the_last_pod_of_its_owner_takes_its_spec_with_its_own_node() -> None:
+    numbers = (0, 1, 2, 3, 6)
+    pods = _decode([_with_token_volume(_replica(i), i) for i in numbers])
+    first = pods[0]
+    for pod in pods[1:]:
+        assert pod.spec.containers is first.spec.containers
+        assert pod.spec.volumes is first.spec.volumes
+        assert pod.metadata.labels is first.metadata.labels
+    nodes = ["node-0", "node-1", "node-2", "node-0", "node-0"]
+    assert [p.spec.node_name for p in pods] == nodes
+    assert pods[4].spec is pods[3].spec  # on the node of the one before: the very same spec
+    plain = [msgspec.convert(_with_token_volume(_replica(i), i), Pod) for i in numbers]
+    for pod, expected in zip(pods, plain, strict=True):
+        assert pod.spec.node_name == expected.spec.node_name
+        assert pod.spec.containers[0].resources == expected.spec.containers[0].resources
+
+
+def test_a_replica_unlike_its_sibling_keeps_its_own_spec() -> None:
+    base = _with_token_volume(_replica(1), 1)
+    other = _with_token_volume(_replica(2), 2)
+    other["spec"]["containers"][0]["image"] = "vllm/vllm-openai:v0.7.0"  # a rollout's new pod
+    truthy = _with_token_volume(_replica(3), 3)
+    truthy["spec"]["containers"][0]["securityContext"] = {"privileged": 1}
+    privileged = _with_token_volume(_replica(4), 4)
+    privileged["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    a, b, c, d = _decode([base, other, truthy, privileged])
+    assert b.spec.containers[0].image == "vllm/vllm-openai:v0.7.0"
+    assert a.spec.containers[0].image == "vllm/vllm-openai:v0.6.3"
+    # 1 and true compare equal in Python; the spec encodings tell them apart
+    assert c.spec.containers[0].security_context == {"privileged": 1}
+    assert d.spec.containers[0].security_context["privileged"] is True
+    assert c.spec is not d.spec
+
+
+def test_pods_of_different_owners_or_of_a_daemonset_do_not_take_each_others_parts() -> None:
+    mine = _with_token_volume(_replica(1), 1)
+    theirs = _with_token_volume(_replica(2), 2)
+    theirs["metadata"]["ownerReferences"][0]["uid"] = "u2"
+    theirs["metadata"]["labels"] = {"app": "llm", "pod-template-hash": "9c1d"}
+    daemon = _with_token_volume(_replica(3), 3)
+    daemon["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "d1"}
+    ]
+    a, b, c = _decode([mine, theirs, daemon])
+    assert b.metadata.labels == {"app": "llm", "pod-template-hash": "9c1d"}
+    assert b.metadata.owner_references[0].uid == "u2"
+    assert c.metadata.owner_references[0].kind == "DaemonSet"
+    # equal parts are still shared the general way
+    assert a.spec.containers is b.spec.containers is c.spec.containers
