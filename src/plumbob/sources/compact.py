@@ -21,8 +21,8 @@ unique to the pod (`kube-api-access-x7k2p`): kept, it was a sixth of a big clust
 A pod like the last pod of its owner (listed one after another, as the API lists pods by name)
 takes that one's metadata parts and whole spec after one comparison each, with its own node
 name: a ReplicaSet's replicas are alike but for their node, and comparing one encoding costs far
-less than looking up each part. DaemonSet pods are not compared: each one's affinity names its
-node.
+less than looking up each part. A DaemonSet's pods are alike but for their node and the affinity
+that pins them to it.
 
 Empty lists and dicts (most pods have no init containers, most containers no command) are one
 shared empty list or dict each instead of one per field per object.
@@ -199,27 +199,28 @@ class Compactor:
 
     def pod(self, pod: Pod) -> Pod:
         """Compact a pod. A pod like the last one of its owner (the replicas of a ReplicaSet,
-        a Job or a StatefulSet) takes that one's parts after one comparison each: metadata
-        parts compared as they are (typed strings), the spec by its encoding without the node
-        name (its plain-data parts could hold `1` where the other holds `true`)."""
+        a Job, a StatefulSet, a DaemonSet) takes that one's parts after one comparison each:
+        metadata parts compared as they are (typed strings), the spec by its encoding without
+        the node name (its plain-data parts could hold `1` where the other holds `true`)."""
         _set(pod, "api_version", self._text(pod.api_version))
         _set(pod, "kind", self._text(pod.kind))
         meta = pod.metadata
         owners = meta.owner_references
-        owner = owners[0].uid if owners and owners[0].kind != "DaemonSet" else ""
-        found = self._siblings.get(owner) if owner else None
-        sibling, encoded = found if found is not None else (None, None)
-        if sibling is None or not self._meta_like(meta, sibling.metadata):
+        if not owners:
             self._meta(meta)
-        if owner:
-            encoded = self._replica_spec(pod, sibling, encoded)
+            self._spec(pod.spec)
+        else:
+            owner = owners[0]
+            found = self._siblings.get(owner.uid)
+            sibling, encoded = found if found is not None else (None, None)
+            if sibling is None or not self._meta_like(meta, sibling.metadata):
+                self._meta(meta)
+            encoded = self._replica_spec(pod, sibling, encoded, owner.kind == "DaemonSet")
             siblings = self._siblings
-            siblings.pop(owner, None)
-            siblings[owner] = (pod, encoded)
+            siblings.pop(owner.uid, None)
+            siblings[owner.uid] = (pod, encoded)
             if len(siblings) > _SIBLINGS:
                 del siblings[next(iter(siblings))]
-        else:  # (each daemon pod's spec names its node in its affinity: no two are alike)
-            self._spec(pod.spec)
         status = pod.status
         _set(pod, "status", self._share(("status", status.phase, status.qos_class), status))
         return pod
@@ -277,26 +278,38 @@ class Compactor:
             _set(meta, "creation_timestamp", self._strings.setdefault(value, value))
         return True
 
-    def _replica_spec(self, pod: Pod, sibling: Pod | None, encoded: bytes | None) -> bytes | None:
+    def _replica_spec(
+        self, pod: Pod, sibling: Pod | None, encoded: bytes | None, daemon: bool
+    ) -> bytes | None:
         """Give the pod its sibling's spec (with its own node) when the two are alike, else
-        compact its own; the encoding of the pod's spec without the node, for the next one."""
+        compact its own; the encoding of the pod's spec without the node, for the next one.
+        A daemon pod's affinity names its node too (the DaemonSet controller pins each pod with
+        `matchFields` on `metadata.name`): it is left out of the comparison and kept, shared
+        with the other daemon pods of the node."""
         spec = pod.spec
         if spec.volumes:
             self._volumes(spec)  # first: it drops the volumes named per pod (the token's)
-        node = spec.node_name
+        node, affinity = spec.node_name, spec.affinity
         _set(spec, "node_name", None)
+        if daemon:
+            _set(spec, "affinity", None)
         try:
             mine: bytes | None = _encode(spec)
         except OverflowError:
             mine = None
         _set(spec, "node_name", node)
-        if sibling is not None and mine is not None and mine == encoded:
-            shared = sibling.spec
-            if shared.node_name != node:
-                shared = msgspec.structs.replace(shared, node_name=self._text(node))
-            _set(pod, "spec", shared)
-        else:
+        _set(spec, "affinity", affinity)
+        if sibling is None or mine is None or mine != encoded:
             self._spec(spec)
+            return mine
+        shared = sibling.spec
+        if not daemon:
+            affinity = shared.affinity  # (equal: it was compared)
+        elif affinity:
+            affinity = self._share(_key("affinity", affinity), affinity)
+        if shared.node_name != node or shared.affinity is not affinity:
+            shared = msgspec.structs.replace(shared, node_name=self._text(node), affinity=affinity)
+        _set(pod, "spec", shared)
         return mine
 
     def _meta(self, meta: ObjectMeta) -> None:

@@ -275,3 +275,40 @@ def test_pods_of_different_owners_or_of_a_daemonset_do_not_take_each_others_part
     assert c.metadata.owner_references[0].kind == "DaemonSet"
     # equal parts are still shared the general way
     assert a.spec.containers is b.spec.containers is c.spec.containers
+
+
+def _daemon_pod(i: int, node: str) -> dict[str, Any]:
+    pod = _with_token_volume(_replica(i), i)
+    pod["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "d1"}
+    ]
+    pod["spec"]["nodeName"] = node
+    pod["spec"]["affinity"] = {  # as the DaemonSet controller pins each pod to its node
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+                ]
+            }
+        }
+    }
+    return pod
+
+
+def test_daemon_pods_share_their_spec_but_keep_the_affinity_that_pins_them() -> None:
+    items = [_daemon_pod(i, f"gpu-{i}") for i in range(3)]
+    pods = _decode(items)
+    assert pods[1].spec.containers is pods[0].spec.containers is pods[2].spec.containers
+    assert pods[1].spec.volumes is pods[0].spec.volumes
+    for pod, item in zip(pods, items, strict=True):
+        plain = msgspec.convert(copy.deepcopy(item), Pod)
+        assert pod.spec.node_name == plain.spec.node_name == item["spec"]["nodeName"]
+        assert pod.spec.affinity == plain.spec.affinity
+        assert pod.spec.volumes == plain.spec.volumes[1:]  # less the token volume
+        assert pod.spec.containers[0].resources == plain.spec.containers[0].resources
+    # a second DaemonSet's pod on the same node shares the first one's pinning affinity
+    other = _daemon_pod(9, "gpu-2")
+    other["metadata"]["ownerReferences"][0]["uid"] = "d2"
+    other["spec"]["containers"][0]["image"] = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3"
+    third, fourth = _decode([_daemon_pod(2, "gpu-2"), other])
+    assert fourth.spec.affinity is third.spec.affinity
