@@ -200,9 +200,23 @@ def test_timings_name_the_slowest_checks_on_stderr(manifests: Path, tmp_path: Pa
     assert "Slowest checks" not in plain.stderr
     result = plumbob("scan", str(manifests), "--format", "json", "-q", "--timings", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "Slowest checks and analyses" in result.stderr
-    rows = [line.split() for line in result.stderr.splitlines()[2:] if line.strip()]
+    phases_text, _, checks_text = result.stderr.partition("Slowest checks and analyses")
+    assert checks_text, result.stderr
+    phases = {
+        line.rsplit(None, 1)[0].strip(): float(line.split()[-1])
+        for line in phases_text.splitlines()[2:]
+        if line.strip()
+    }
+    assert list(phases) == [
+        "start-up (imports, options)",
+        "reading inputs",
+        "checks and analyses",
+        "writing the report",
+    ]
+    assert all(seconds >= 0 for seconds in phases.values())
+    rows = [line.split() for line in checks_text.splitlines()[2:] if line.strip()]
     assert len(rows) == 16 and rows[-1][0] == "all"  # the slowest 15 and the sum
+    assert float(rows[-1][-1]) <= phases["checks and analyses"]
     seconds = [float(row[-1]) for row in rows]
     assert seconds[:-1] == sorted(seconds[:-1], reverse=True) and seconds[-1] >= seconds[0]
     assert json.loads(out.read_text())["kind"] == "Report"  # the report itself is unchanged

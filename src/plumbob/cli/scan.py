@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
@@ -122,7 +123,11 @@ def scan(
     ] = None,
     timings: Annotated[
         bool,
-        typer.Option("--timings", help="Print the slowest checks and analyses on stderr."),
+        typer.Option(
+            "--timings",
+            help="Print where the scan's time went (reading, checks, report) and the slowest "
+            "checks and analyses on stderr.",
+        ),
     ] = False,
 ) -> None:
     """Scan clusters for AI-readiness gaps and drift."""
@@ -167,11 +172,17 @@ def scan(
         from plumbob.cli.history import open_or_exit
 
         recorder = open_or_exit(store)
+    from plumbob import IMPORTED_AT
+
+    started = time.perf_counter()
+    phases = {"start-up (imports, options)": started - IMPORTED_AT}
     loaded, unreadable = read_inputs(paths, demo, cluster, quiet)
+    phases["reading inputs"] = time.perf_counter() - started
     if unreadable and not loaded.snapshots:
         _exit(exit_codes.USAGE)
     failed_contexts = []
     if live:
+        started = time.perf_counter()
         failed_contexts = load_live(
             loaded,
             contexts=context,
@@ -182,11 +193,15 @@ def scan(
             quiet=quiet,
             timeout=request_timeout,
         )
+        phases["reading live clusters"] = time.perf_counter() - started
     if prometheus and loaded.snapshots:
+        started = time.perf_counter()
         with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
+        phases["querying Prometheus"] = time.perf_counter() - started
     print_diagnostics(loaded.diagnostics, quiet)
     loaded.diagnostics.extend(failed_contexts)  # printed when they happened
     spent: dict[str, float] = {}
+    started = time.perf_counter()
     report = engine.run(
         loaded.snapshots,
         Registry.discover(),
@@ -195,9 +210,12 @@ def scan(
         analyses=[drift, _cost_analysis()],
         timings=spent,
     )
+    phases["checks and analyses"] = time.perf_counter() - started
+    started = time.perf_counter()
     _write(report, output_format, output, max_per_check)
+    phases["writing the report"] = time.perf_counter() - started
     if timings:
-        _print_timings(spent)
+        _print_timings(phases, spent)
     if recorder is not None:
         from plumbob.cli.history import record
 
@@ -234,19 +252,27 @@ def _write(report: object, fmt: Format, output: Path | None, max_per_check: int)
             out.close()
 
 
-def _print_timings(spent: dict[str, float], shown: int = 15) -> None:
-    """The slowest checks and analyses, on stderr."""
+def _print_timings(phases: dict[str, float], spent: dict[str, float], shown: int = 15) -> None:
+    """Where the scan's time went, then the slowest checks and analyses, on stderr. (An index
+    of a snapshot is built by the first check that asks for it and counts in its time.)"""
     from rich.table import Table
 
     from plumbob.cli.common import stderr_console
 
+    console = stderr_console()
+    table = Table(title="Where the time went", title_justify="left", box=None)
+    table.add_column("phase")
+    table.add_column("seconds", justify="right")
+    for name, seconds in phases.items():
+        table.add_row(name, f"{seconds:.3f}")
+    console.print(table)
     table = Table(title="Slowest checks and analyses", title_justify="left", box=None)
     table.add_column("check or analysis")
     table.add_column("seconds", justify="right")
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])[:shown]:
         table.add_row(name, f"{seconds:.3f}")
     table.add_row("all", f"{sum(spent.values()):.3f}", style="bold")
-    stderr_console().print(table)
+    console.print(table)
 
 
 def _with_prices(cfg: engine_config.Config, path: Path) -> engine_config.Config:
