@@ -259,12 +259,14 @@ def _detect(snap: Snapshot) -> Mapping[str, Installed]:
 _OPERATOR_OWNERS = {("nvidia.com", "ClusterPolicy"), ("nvidia.com", "NVIDIADriver")}
 """Custom resources whose controller (the NVIDIA GPU Operator) creates and owns the operand
 DaemonSets (controllers/object_controls.go sets the ClusterPolicy as their controller)."""
+_DEPLOY_LABEL = "nvidia.com/gpu.deploy."
+"""The node labels by which the GPU operator places each operand (`...deploy.device-plugin`)."""
 
 
 def _operator_of(templates: Iterable[PodTemplate]) -> str | None:
-    """ "nvidia-gpu-operator" when every one of these workloads is a GPU operator operand: owned
-    by its ClusterPolicy or NVIDIADriver, labelled part of the gpu-operator, or placed by the
-    operator's `nvidia.com/gpu.deploy.<operand>` node labels; else None."""
+    """The GPU operator's component id when every one of these workloads is one of its operands
+    (owned by its ClusterPolicy or NVIDIADriver, labelled part of the gpu-operator, or placed by
+    its `nvidia.com/gpu.deploy.<operand>` node labels); else None."""
     seen = False
     for template in templates:
         seen = True
@@ -278,9 +280,6 @@ def _operator_of(templates: Iterable[PodTemplate]) -> str | None:
         if not (owned or part_of or placed):
             return None
     return "nvidia-gpu-operator" if seen else None
-
-
-_DEPLOY_LABEL = "nvidia.com/gpu.deploy."
 
 
 def _name(own: str, operator: str) -> str:
