@@ -225,6 +225,12 @@ def _kyverno_image_patterns(value: Any) -> Iterator[str]:
             yield from _kyverno_image_patterns(item)
 
 
+def _names(value: Any) -> frozenset[str]:
+    """A list of namespace names; anything else (a string, a number: a malformed constraint
+    the API server would refuse) counts as none given."""
+    return frozenset(str(n) for n in value) if isinstance(value, list) else frozenset()
+
+
 def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
     """Allowed-image patterns the cluster's own policies declare: Gatekeeper K8sAllowedRepos
     `parameters.repos` (with the constraint's namespace scope) and Kyverno validate patterns on
@@ -233,11 +239,12 @@ def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
     rules: list[RegistryRule] = []
     for obj in snap.objects("K8sAllowedRepos"):
         if isinstance(obj, GenericObject) and isinstance(obj.spec, dict):
-            repos = (obj.spec.get("parameters") or {}).get("repos") or []
+            parameters = obj.spec.get("parameters")
+            repos = parameters.get("repos") if isinstance(parameters, dict) else None
             match = obj.spec.get("match")
             match = match if isinstance(match, dict) else {}
-            scope = frozenset(str(n) for n in match.get("namespaces") or [])
-            excluded = frozenset(str(n) for n in match.get("excludedNamespaces") or [])
+            scope = _names(match.get("namespaces"))
+            excluded = _names(match.get("excludedNamespaces"))
             rules.extend(
                 RegistryRule(repo, f"K8sAllowedRepos/{obj.name}", scope, excluded)
                 for repo in (repos if isinstance(repos, list) else [])
