@@ -19,13 +19,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Any
 
 import msgspec
 
 from plumbob.knowledge.loader import load_table
 from plumbob.model.images import parse_image
-from plumbob.model.objects import DaemonSet, Node, Object, Toleration, api_group
+from plumbob.model.objects import DaemonSet, Node, Object, Toleration, api_group, as_list
 from plumbob.model.scheduling import placement
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
@@ -95,18 +94,14 @@ def _repo_path(image: str) -> str:
     return image
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 @cache
 def signatures() -> Mapping[str, Signature]:
     """Component id -> signature, from knowledge/ai_components.yaml. An API group shared by
     several components (autoscaling.x-k8s.io, resource.nvidia.com ...) proves none of them."""
-    rows = _as_list(load_table("ai_components").get("components"))
+    rows = as_list(load_table("ai_components").get("components"))
     owners: dict[str, set[str]] = defaultdict(set)
     for row in rows:
-        for crd in _as_list(row.get("crds")):
+        for crd in as_list(row.get("crds")):
             if isinstance(crd, dict) and "not specific" not in str(crd.get("note", "")):
                 owners[str(crd.get("group", ""))].add(str(row["id"]))
     out: dict[str, Signature] = {}
@@ -114,15 +109,15 @@ def signatures() -> Mapping[str, Signature]:
         cid = str(row["id"])
         images: list[str] = []
         names: set[tuple[str, str]] = set()
-        for wl in _as_list(row.get("workloads")):
+        for wl in as_list(row.get("workloads")):
             if not isinstance(wl, dict):
                 continue
-            refs = [wl.get("image"), *_as_list(wl.get("images"))]
+            refs = [wl.get("image"), *as_list(wl.get("images"))]
             images.extend(_repo_path(ref) for ref in refs if isinstance(ref, str))
             name = str(wl.get("name", ""))
             if name and "{" not in name and " " not in name:
                 names.add((str(wl.get("kind", "")), name))
-        for image in _as_list(row.get("images")):
+        for image in as_list(row.get("images")):
             ref = image.get("image") if isinstance(image, dict) else image
             if isinstance(ref, str):
                 images.append(_repo_path(ref))
@@ -131,7 +126,7 @@ def signatures() -> Mapping[str, Signature]:
             id=cid,
             name=str(row.get("name", cid)),
             groups=groups,
-            apiservices=frozenset(str(a) for a in _as_list(row.get("apiservices"))),
+            apiservices=frozenset(str(a) for a in as_list(row.get("apiservices"))),
             images=tuple(dict.fromkeys(images)),
             workload_names=frozenset(names),
         )
@@ -404,10 +399,10 @@ GPU_STACK = (
 def gpu_stack_namespaces() -> frozenset[str]:
     """Default namespaces of the GPU stack (kube-system excluded: everything runs there)."""
     out: set[str] = set()
-    for row in _as_list(load_table("ai_components").get("components")):
+    for row in as_list(load_table("ai_components").get("components")):
         if row.get("id") not in GPU_STACK:
             continue
-        for ns in _as_list(row.get("namespaces")):
+        for ns in as_list(row.get("namespaces")):
             name = str(ns).split(" ")[0]
             if name and name != "kube-system" and "{" not in name:
                 out.add(name)

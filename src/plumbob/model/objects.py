@@ -386,6 +386,12 @@ TYPED_KINDS: dict[tuple[str, str], type[Object]] = {
 _BUILTIN_KIND_NAMES = frozenset(kind for _, kind in TYPED_KINDS)
 
 
+def as_list(value: Any) -> list[Any]:
+    """A list from plain data (an object without a model, an affinity); anything else, which a
+    malformed object can hold where a list belongs, as an empty list."""
+    return value if isinstance(value, list) else []
+
+
 def api_group(api_version: str) -> str:
     """'apps/v1' -> 'apps', 'v1' -> ''."""
     group, sep, _ = api_version.rpartition("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -32,24 +33,39 @@ def parse_quantity(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise QuantityError(f"not a quantity: {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _finite(value, value)
     text = value.strip()
     if not text:
         raise QuantityError("empty quantity")
     for suffix, factor in _BINARY.items():
         if text.endswith(suffix):
-            return _number(text[: -len(suffix)], value) * factor
+            return _finite(_number(text[: -len(suffix)], value) * factor, value)
     last = text[-1]
     if last in _DECIMAL:
-        return _number(text[:-1], value) * _DECIMAL[last]
-    return _number(text, value)
+        return _finite(_number(text[:-1], value) * _DECIMAL[last], value)
+    return _finite(_number(text, value), value)
 
 
 def _number(text: str, original: str) -> float:
+    if "_" in text:  # float() reads 1_000; a quantity has no underscores
+        raise QuantityError(f"not a quantity: {original!r}")
     try:
         return float(text)
     except ValueError:
         raise QuantityError(f"not a quantity: {original!r}") from None
+
+
+def _finite(number: float, original: str | int | float) -> float:
+    """The number as a float; a quantity too big for one (`1e400`, an integer past 1e308) or
+    not a number at all (`nan`, `inf`, which float() reads) is no quantity."""
+    try:
+        result = float(number)
+    except OverflowError:  # (an integer: its digits are not quoted, they may be thousands)
+        raise QuantityError("quantity out of range: an integer past 1e308") from None
+    if not math.isfinite(result):
+        shown = original if not isinstance(original, str) or len(original) <= 40 else "..."
+        raise QuantityError(f"not a finite quantity: {shown!r}")
+    return result
 
 
 def quantity_or_zero(value: str | int | float | None) -> float:

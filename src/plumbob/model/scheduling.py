@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plumbob.model.gpu import container_gpu_resources, is_gpu_resource
-from plumbob.model.objects import Node, PodSpec
+from plumbob.model.objects import Node, PodSpec, as_list
 from plumbob.model.quantity import quantity_or_zero
 
 
@@ -38,7 +38,7 @@ def _as_int(value: str) -> int | None:
 def _expression_matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     key = expr.get("key")
     op = expr.get("operator")
-    values = [str(v) for v in (expr.get("values") or [])]
+    values = [str(v) for v in as_list(expr.get("values"))]
     if not isinstance(key, str):
         return False
     present = key in labels
@@ -64,8 +64,8 @@ def _expression_matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> b
 
 
 def _term_matches(term: Mapping[str, Any], node: Node) -> bool:
-    exprs = term.get("matchExpressions") or []
-    fields = term.get("matchFields") or []
+    exprs = as_list(term.get("matchExpressions"))
+    fields = as_list(term.get("matchFields"))
     if not exprs and not fields:
         return False  # an empty term matches no objects (core/v1 NodeSelectorTerm)
     labels = node.labels

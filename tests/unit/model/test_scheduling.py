@@ -150,3 +150,25 @@ def test_malformed_affinity_matches_nothing() -> None:
     assert not placement(p.spec, node()).fits
     q = pod(affinity={"nodeAffinity": "nonsense"})
     assert placement(q.spec, node()).fits
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        {"matchExpressions": 5},
+        {"matchFields": True},
+        {"matchExpressions": [{"key": "zone", "operator": "In", "values": 5}]},
+        {"matchExpressions": "zone In a"},
+    ],
+)
+def test_affinity_parts_of_the_wrong_type_match_nothing_and_raise_nothing(
+    term: dict[str, Any],
+) -> None:
+    p = pod(
+        affinity={
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}
+            }
+        }
+    )
+    assert not placement(p.spec, node(labels={"zone": "a"})).fits

@@ -8,7 +8,7 @@ from typing import Any
 from plumbob.checks.registry import WORKLOADS, Hit, check
 from plumbob.knowledge.components import is_gpu_stack
 from plumbob.model.gpu import pod_uses_gpu
-from plumbob.model.objects import Container
+from plumbob.model.objects import Container, as_list
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
 
@@ -64,13 +64,14 @@ def _affinity_keys(affinity: Any) -> Iterator[str]:
     node_affinity = affinity.get("nodeAffinity") if isinstance(affinity, dict) else None
     if not isinstance(node_affinity, dict):
         return
-    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
-    terms = list(required.get("nodeSelectorTerms") or []) if isinstance(required, dict) else []
-    for pref in node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []:
-        if isinstance(pref, dict):
-            terms.append(pref.get("preference") or {})
+    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+    preferred = node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution")
+    terms = [
+        *(as_list(required.get("nodeSelectorTerms")) if isinstance(required, dict) else []),
+        *(p.get("preference") for p in as_list(preferred) if isinstance(p, dict)),
+    ]
     for term in terms:
-        for expr in (term.get("matchExpressions") or []) if isinstance(term, dict) else []:
+        for expr in as_list(term.get("matchExpressions")) if isinstance(term, dict) else []:
             if isinstance(expr, dict) and expr.get("operator") in ("In", "Exists", "Gt"):
                 yield str(expr.get("key", ""))
 
