@@ -27,6 +27,7 @@ from plumbob.model.objects import (
     PodTemplateSpec,
     ReplicaSet,
     StatefulSet,
+    as_list,
     kind_key,
 )
 
@@ -185,7 +186,7 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
         if not isinstance(comp, dict):
             continue
         pod: dict[str, Any] = {k: v for k, v in comp.items() if k not in _KSERVE_CONTAINER_KEYS}
-        containers = list(comp.get("containers") or [])
+        containers = [*as_list(comp.get("containers"))]
         for key in _KSERVE_CONTAINER_KEYS:
             model = comp.get(key)
             if isinstance(model, dict):
@@ -306,6 +307,8 @@ def templates_of(obj: Object) -> Iterator[PodTemplate]:
                 if raw is None:
                     continue
                 t = _to_template(raw, f"{obj.kind}/{obj.name} {path}")
+                if role is not None and not isinstance(role, str):
+                    role = str(role)  # a group named by a number (`name: 1`) in plain data
                 yield PodTemplate(
                     obj, t.spec, t.metadata, f"{path}.spec", role=role, replicas=replicas
                 )
