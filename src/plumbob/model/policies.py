@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from plumbob.model.objects import GenericObject, Object
+from plumbob.model.objects import GenericObject, Object, as_list
 from plumbob.model.snapshot import Snapshot
 
 KYVERNO_KINDS = (
@@ -228,7 +228,7 @@ def _kyverno_image_patterns(value: Any) -> Iterator[str]:
 def _names(value: Any) -> frozenset[str]:
     """A list of namespace names; anything else (a string, a number: a malformed constraint
     the API server would refuse) counts as none given."""
-    return frozenset(str(n) for n in value) if isinstance(value, list) else frozenset()
+    return frozenset(str(n) for n in as_list(value))
 
 
 def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
@@ -247,7 +247,7 @@ def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
             excluded = _names(match.get("excludedNamespaces"))
             rules.extend(
                 RegistryRule(repo, f"K8sAllowedRepos/{obj.name}", scope, excluded)
-                for repo in (repos if isinstance(repos, list) else [])
+                for repo in as_list(repos)
                 if isinstance(repo, str) and repo
             )
     for policy in admission_policies(snap):
@@ -255,7 +255,7 @@ def declared_registry_rules(snap: Snapshot) -> list[RegistryRule]:
             continue
         spec = policy.obj.spec
         rule_list = spec.get("rules") if isinstance(spec, dict) else None
-        for rule in rule_list if isinstance(rule_list, list) else []:
+        for rule in as_list(rule_list):
             validate = rule.get("validate") if isinstance(rule, dict) else None
             if not isinstance(validate, dict):
                 continue

@@ -127,7 +127,7 @@ def _replica_specs(field: str) -> Extractor:
 
 def _jobset(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     jobs = _dig(obj.spec, "replicatedJobs")
-    for i, rj in enumerate(jobs if isinstance(jobs, list) else []):
+    for i, rj in enumerate(as_list(jobs)):
         if isinstance(rj, dict):
             job_spec = _dig(rj, "template", "spec") or {}
             pods = _int(rj.get("replicas"), 1) * _int(_dig(job_spec, "parallelism"), 1)
@@ -144,7 +144,7 @@ def _ray_cluster_spec(prefix: str, spec: Any) -> Iterator[tuple[str, str | None,
     if isinstance(head, dict):
         yield f"{prefix}.headGroupSpec.template", "head", 1, head.get("template")
     workers = _dig(spec, "workerGroupSpecs")
-    for i, group in enumerate(workers if isinstance(workers, list) else []):
+    for i, group in enumerate(as_list(workers)):
         if isinstance(group, dict):
             n = _int(group.get("replicas"), _int(group.get("minReplicas"), 1))
             yield (
@@ -220,7 +220,7 @@ def _lws(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
 
 def _volcano_job(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     tasks = _dig(obj.spec, "tasks")
-    for i, task in enumerate(tasks if isinstance(tasks, list) else []):
+    for i, task in enumerate(as_list(tasks)):
         if isinstance(task, dict):
             yield (
                 f"spec.tasks[{i}].template",

@@ -10,7 +10,7 @@ from plumbob.checks.registry import WORKLOADS, Hit, check
 from plumbob.knowledge.cuda import max_cuda_of_driver, requirement
 from plumbob.knowledge.image_cuda import cuda_of_container, require_disabled
 from plumbob.model.gpu import container_gpu_request
-from plumbob.model.objects import GenericObject, Node, Object
+from plumbob.model.objects import GenericObject, Node, Object, as_list
 from plumbob.model.scheduling import eligible_nodes, placement, requested_gpu_resources
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
@@ -49,7 +49,7 @@ def _claim_classes(claim: Object | None) -> set[str] | None:
     spec = claim.spec.get("spec", claim.spec) if claim.kind.endswith("Template") else claim.spec
     requests = (spec.get("devices") or {}).get("requests") if isinstance(spec, dict) else None
     classes: set[str] = set()
-    for req in requests if isinstance(requests, list) else []:
+    for req in as_list(requests):
         if isinstance(req, dict):
             inner = req.get("exactly")
             name = (inner if isinstance(inner, dict) else req).get("deviceClassName")

@@ -12,7 +12,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from plumbob.model.images import parse_image
-from plumbob.model.objects import Deployment, GenericObject, Object
+from plumbob.model.objects import Deployment, GenericObject, Object, as_list
 from plumbob.model.roles import is_inference, kind_of
 from plumbob.model.snapshot import Snapshot
 
@@ -105,7 +105,7 @@ def _target(obj: GenericObject, default_kind: str) -> Key | None:
 def keda_metrics(so: GenericObject) -> tuple[Metric, ...]:
     triggers = _dig(so.spec, "triggers")
     out: list[Metric] = []
-    for t in triggers if isinstance(triggers, list) else []:
+    for t in as_list(triggers):
         if not isinstance(t, dict):
             continue
         ttype = str(t.get("type") or "")
@@ -178,7 +178,7 @@ def kserve_scaler(isvc: Object) -> Scaler | None:
     metric_name = predictor.get("scaleMetric") or ann.get(KSERVE_METRIC)
     metrics: list[Metric] = []
     auto = _dig(predictor, "autoScaling", "metrics")
-    for m in auto if isinstance(auto, list) else []:
+    for m in as_list(auto):
         if isinstance(m, dict):
             mtype = str(m.get("type") or "")
             name = (
