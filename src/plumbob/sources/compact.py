@@ -231,17 +231,19 @@ class Compactor:
         meta = node.metadata
         self._meta(meta)
         if meta.labels:
-            text = self._text
-            _set(meta, "labels", {text(k): text(v) for k, v in meta.labels.items()})
+            text = self._strings.setdefault
+            _set(meta, "labels", {text(k, k): text(v, v) for k, v in meta.labels.items()})
         images = node.status.images
         if images:
             shared = []
+            parts = self._parts
             for image in images:
-                names = tuple(self._text(n) for n in image.names)
-                key = ("image", names, image.size_bytes)
-                if key not in self._parts:
-                    _set(image, "names", list(names))
-                shared.append(self._share(key, image))
+                key = ("image", tuple(image.names), image.size_bytes)
+                known = parts.get(key)
+                if known is None:  # a new image: its names shared with the other texts
+                    _set(image, "names", [self._strings.setdefault(n, n) for n in image.names])
+                    known = parts[key] = image
+                shared.append(known)
             _set(node.status, "images", self._share(("images", *map(id, shared)), shared))
         status = node.status
         for name in ("capacity", "allocatable"):

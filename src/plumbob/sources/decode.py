@@ -84,6 +84,23 @@ class _MetadataOnly(msgspec.Struct):
     metadata: ObjectMeta
 
 
+class _Generic(msgspec.Struct, rename="camel", forbid_unknown_fields=True, gc=False):
+    """An object of a kind without a typed model whose JSON holds nothing but these members
+    (Services, PodDisruptionBudgets, HPAs, most custom resources), decoded in one pass."""
+
+    api_version: str
+    kind: str
+    metadata: ObjectMeta
+    spec: Any = None
+    status: Any = None
+    data: Any = None
+    origin: Origin | None = None
+
+
+_GENERIC_DEPTH = 100
+"""Brackets from which a generic object takes the general path, which bounds its depth."""
+
+
 class TypeMeta(msgspec.Struct, rename="camel"):
     api_version: str = ""
     kind: str = ""
@@ -119,10 +136,11 @@ class ObjectDecoder:
         self.kindless = 0
         """JSON objects seen without a `kind` of their own (they take the hint's)."""
         self._typemeta = msgspec.json.Decoder(TypeMeta)
+        self._generic_text = msgspec.json.Decoder(_Generic)
         self._dict = msgspec.json.Decoder(dict[str, Any])
         self._compact = compactor or Compactor()
         self._origins: dict[Origin, Origin] = {}
-        self._leads: dict[bytes, tuple[str, str, msgspec.json.Decoder[Any] | None]] = {}
+        self._leads: dict[bytes, tuple[str, str, msgspec.json.Decoder[Any] | None, bool]] = {}
 
     def problem(
         self, level: Level, origin: Origin | None, message: str, obj: str | None = None
@@ -187,10 +205,15 @@ class ObjectDecoder:
             assert found is not None
             api_version, kind = found.group(1).decode(), found.group(2).decode()
             decoder = None if kind in DROPPED_KINDS else self._typed_decoder(api_version, kind)
-            types = self._leads[lead] = (api_version, kind, decoder)
-        api_version, kind, decoder = types
+            generic = (
+                kind not in DROPPED_KINDS
+                and kind != "Secret"  # (never kept as it is: its values are left out)
+                and model_for(api_version, kind) is GenericObject
+            )
+            types = self._leads[lead] = (api_version, kind, decoder, generic)
+        api_version, kind, decoder, generic = types
         if decoder is None:
-            return None
+            return self._generic_from_text(raw, api_version, kind) if generic else None
         try:
             obj: Object = decoder.decode(raw)
         except msgspec.DecodeError:  # includes ValidationError
@@ -224,6 +247,38 @@ class ObjectDecoder:
             if obj is not None:
                 out.append(obj)
         return out
+
+    def _generic_from_text(
+        self, raw: bytes | msgspec.Raw, api_version: str, kind: str
+    ) -> Object | None:
+        """A generic object decoded straight from its text when nothing in it needs the dict
+        path: no nulls to leave out, no members other than `_Generic`'s, nesting that cannot
+        be too deep, metadata of the right types, not a Secret. None otherwise (the dict path
+        reads it and says what is wrong)."""
+        if (
+            kind == "Secret"
+            or kind in DROPPED_KINDS
+            or model_for(api_version, kind) is not GenericObject
+        ):
+            return None
+        text = bytes(raw)
+        if b"null" in text or text.count(b"{") + text.count(b"[") > _GENERIC_DEPTH:
+            return None
+        try:
+            parts = self._generic_text.decode(text)
+        except msgspec.DecodeError:  # includes ValidationError
+            return None
+        if parts.kind != kind or parts.api_version != api_version:
+            return None
+        return GenericObject(
+            api_version=api_version,
+            kind=kind,
+            metadata=parts.metadata,
+            spec=parts.spec,
+            status=parts.status,
+            data=parts.data,
+            origin=parts.origin,
+        )
 
     def _typed_decoder(self, api_version: str, kind: str) -> msgspec.json.Decoder[Any] | None:
         """The JSON decoder of this kind's typed model; None when the object needs the dict

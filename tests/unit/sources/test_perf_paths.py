@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from plumbob.model.metrics import GpuMetrics
-from plumbob.model.objects import Node, Origin, Pod
+from plumbob.model.objects import GenericObject, Node, Origin, Pod
 from plumbob.model.snapshot import Discovery, Snapshot
 from plumbob.sources.decode import ObjectDecoder, drop_nulls, gc_paused
 from plumbob.sources.files import FileReader, FileSource
@@ -185,6 +185,33 @@ def _fast_path(raw: bytes) -> tuple[object, list[str]]:
         b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"broken"',
         b'{"apiVersion":"","kind":"Pod","metadata":{"name":"no-version"}}',
         b'{"apiVersion":"v\xff1","kind":"Pod","metadata":{"name":"not-utf8"}}',
+        # kinds without a model: read in one pass when nothing needs the dict path
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","namespace":"d"},'
+        b'"spec":{"ports":[{"port":80,"name":"http"}],"selector":{"app":"a"}},"status":{}}',
+        b'{"apiVersion":"kubeflow.org/v1","kind":"PyTorchJob","metadata":{"name":"j"},'
+        b'"spec":{"pytorchReplicaSpecs":{"Worker":{"replicas":2}}},"origin":{"file":"x.json"}}',
+        b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"k":"v"}}',
+        # nulls (left out), other members (kept as extra), a Secret (values left out)
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","labels":null}}',
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},'
+        b'"spec":{"clusterIP":null,"ports":[{"port":80}]}}',
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"a":"null"}}',
+        b'{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"},'
+        b'"rules":[{"verbs":["get"]}]}',
+        b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"k":"c2VjcmV0"}}',
+        # metadata of the wrong type, no metadata, a kind given twice, deep nesting
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","labels":{"a":1}}}',
+        b'{"apiVersion":"v1","kind":"Service","spec":{}}',
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"kind":"Pod"}',
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":'
+        + b'{"a":[' * 24
+        + b"1"
+        + b"]}" * 24
+        + b"}",
+        b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":'
+        + b"[" * 120
+        + b"]" * 120
+        + b"}",
     ],
 )
 def test_objects_read_from_their_lead_match_the_general_path(raw: bytes) -> None:
@@ -202,6 +229,18 @@ def test_an_object_that_starts_with_its_type_is_read_once() -> None:
     decoder._typemeta = Untouchable()  # type: ignore[assignment]
     pod = decoder.from_raw(json.dumps(make_pod("p")).encode(), Origin(file="f.json"))
     assert isinstance(pod, Pod) and pod.metadata.name == "p"
+
+
+def test_an_object_without_a_model_is_read_once() -> None:
+    class Untouchable:
+        def decode(self, raw: object) -> None:
+            raise AssertionError("read twice")
+
+    decoder = ObjectDecoder()
+    decoder._typemeta = Untouchable()  # type: ignore[assignment]
+    raw = b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"type":"x"}}'
+    service = decoder.from_raw(raw, Origin(file="f.json"))
+    assert isinstance(service, GenericObject) and service.spec == {"type": "x"}
 
 
 def test_gc_paused_restores_the_collector() -> None:
