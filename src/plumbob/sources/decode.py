@@ -253,14 +253,8 @@ class ObjectDecoder:
     ) -> Object | None:
         """A generic object decoded straight from its text when nothing in it needs the dict
         path: no nulls to leave out, no members other than `_Generic`'s, nesting that cannot
-        be too deep, metadata of the right types, not a Secret. None otherwise (the dict path
-        reads it and says what is wrong)."""
-        if (
-            kind == "Secret"
-            or kind in DROPPED_KINDS
-            or model_for(api_version, kind) is not GenericObject
-        ):
-            return None
+        be too deep, metadata of the right types. None otherwise (the dict path reads it and
+        says what is wrong). Secrets never come here: their values are left out."""
         text = bytes(raw)
         if b"null" in text or text.count(b"{") + text.count(b"[") > _GENERIC_DEPTH:
             return None
