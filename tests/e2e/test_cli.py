@@ -183,6 +183,16 @@ def test_store_without_url_means_the_default_store(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "plumbob" / "history.sqlite").is_file()
+    # what the scan recorded was written before its process ended: the next one reads it
+    shown = subprocess.run(
+        [sys.executable, "-m", "plumbob", "history", "--store"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "COLUMNS": "200"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "demo-ai-platform" in shown.stdout
 
 
 def test_version_falls_back_to_the_newest_kubelet(manifests: Path) -> None:
@@ -192,6 +202,21 @@ def test_version_falls_back_to_the_newest_kubelet(manifests: Path) -> None:
     assert cluster["kubernetesVersionSource"] == "newest kubelet"
     table = plumbob("scan", str(manifests), "--quiet")
     assert "v1.31.4 (kubelet)" in table.stdout
+
+
+def test_the_process_ends_with_its_output_whole(tmp_path: Path) -> None:
+    """The command leaves without freeing what it built (cli._leave): its status, what it
+    printed and what it wrote are all there."""
+    out = tmp_path / "report.json"
+    done = plumbob("scan", "--demo", "--format", "json", "-q", "-o", str(out), "--fail-on", "high")
+    assert done.returncode == 1, done.stderr
+    written = json.loads(out.read_text())
+    assert written["findings"]
+    shown = plumbob("scan", "--demo", "--format", "json", "-q")
+    assert shown.returncode == 0
+    assert len(json.loads(shown.stdout)["findings"]) == len(written["findings"])
+    wrong = plumbob("scan", "--no-such-option")
+    assert wrong.returncode == 2 and "no-such-option" in wrong.stderr
 
 
 def test_timings_name_the_slowest_checks_on_stderr(manifests: Path, tmp_path: Path) -> None:

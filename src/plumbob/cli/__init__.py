@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -36,7 +40,37 @@ def version() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    app(args=_bare_store(sys.argv[1:] if argv is None else argv), prog_name="plumbob")
+    """The `plumbob` command; `argv` for running it in process (tests), where it returns."""
+    if argv is not None:
+        app(args=_bare_store(argv), prog_name="plumbob")
+        return
+    try:
+        app(args=_bare_store(sys.argv[1:]), prog_name="plumbob")
+    except SystemExit as done:
+        _leave(done.code)
+
+
+def _leave(code: object) -> NoReturn:
+    """End the process once its command is done, without freeing what it built.
+
+    A scan of a big cluster holds millions of small objects; Python frees them one by one as
+    it exits (0.3 s of a 4.5 s scan of 150,000 pods), while the operating system takes the
+    memory back at once. By now the command has closed what it wrote (reports, snapshots,
+    stores: nothing in plumbob waits for exit to finish writing) and the standard streams are
+    flushed here, so nothing is lost; exit handlers that libraries registered run first."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        # (a closed pipe, `plumbob scan | head`, or a closed stream has nothing to flush)
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def _bare_store(args: list[str]) -> list[str]:
