@@ -21,6 +21,7 @@ import msgspec
 from plumbob import __version__
 from plumbob.checks.inventory import inventory
 from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, CheckContext, Hit, Registry
+from plumbob.model.collector import gc_paused
 from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
 from plumbob.model.objects import Object
 from plumbob.model.refs import ObjectRef, ref
@@ -195,7 +196,33 @@ def run(
     """Run the selected checks (and extra analyses) over snapshots; never raises for a check
     that fails: its error becomes a diagnostic and the rest of the report stands. `timings`,
     when given, receives the seconds spent in each check and analysis (over all snapshots; an
-    index of the snapshot is built by the first check that asks for it)."""
+    index of the snapshot is built by the first check that asks for it). The checks build
+    indexes of tuples and dicts over every pod: the cyclic garbage collector is paused
+    meanwhile (model/collector.py)."""
+    with gc_paused():
+        return _run(
+            snapshots,
+            registry,
+            config,
+            diagnostics=diagnostics,
+            analyses=analyses,
+            baseline=baseline,
+            now=now,
+            timings=timings,
+        )
+
+
+def _run(
+    snapshots: Sequence[Snapshot],
+    registry: Registry,
+    config: Config | None = None,
+    *,
+    diagnostics: Iterable[Diagnostic] = (),
+    analyses: Iterable[Analysis] = (),
+    baseline: Any = None,
+    now: datetime | None = None,
+    timings: dict[str, float] | None = None,
+) -> Report:
     config = config or Config()
     checks = _selected(registry, config)
     findings: list[Finding] = []

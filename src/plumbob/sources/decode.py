@@ -8,10 +8,8 @@ count in the inventory, and the failure becomes a diagnostic naming the field.
 from __future__ import annotations
 
 import contextlib
-import gc
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
@@ -58,26 +56,6 @@ _CORE_KINDS = {
     "Endpoints",
 }
 _APPS_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a source builds objects.
-
-    Decoded objects are trees (no reference cycles), so collecting finds nothing; but each
-    collection walks every container object allocated so far, and a big snapshot allocates
-    millions of them: with the collector running, loading 150,000 pods takes twice as long.
-    On the way out the objects built are moved to the permanent generation (`gc.freeze`) so
-    later collections skip them too; reference counting still frees them as usual.
-    https://docs.python.org/3/library/gc.html#gc.freeze"""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 class _MetadataOnly(msgspec.Struct):
@@ -567,7 +545,6 @@ __all__ = [
     "TYPED_KINDS",
     "ObjectDecoder",
     "default_api_version",
-    "gc_paused",
     "normalise_legacy",
 ]
 

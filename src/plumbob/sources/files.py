@@ -20,11 +20,12 @@ from typing import Any
 
 import msgspec
 
+from plumbob.model.collector import gc_paused
 from plumbob.model.objects import Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Snapshot
 from plumbob.report.model import Diagnostic, Level
 from plumbob.sources import jsonstream
-from plumbob.sources.decode import ObjectDecoder, gc_paused
+from plumbob.sources.decode import ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.parallel import read_in_order
 from plumbob.sources.snapshot_file import (

@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from plumbob.knowledge import load_table
+from plumbob.model.collector import gc_paused
 from plumbob.model.objects import (
     TYPED_KINDS,
     Object,
@@ -37,7 +38,7 @@ from plumbob.model.objects import (
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
 from plumbob.sources.compact import Compactor
-from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder, gc_paused
+from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.kube_client import (
     IN_CLUSTER,

@@ -12,10 +12,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from plumbob.model.collector import gc_paused
 from plumbob.model.metrics import GpuMetrics
 from plumbob.model.objects import GenericObject, Node, Origin, Pod
 from plumbob.model.snapshot import Discovery, Snapshot
-from plumbob.sources.decode import ObjectDecoder, drop_nulls, gc_paused
+from plumbob.sources.decode import ObjectDecoder, drop_nulls
 from plumbob.sources.files import FileReader, FileSource
 from plumbob.sources.jsonstream import ListStream, NotStreamable
 from plumbob.sources.snapshot_file import SnapshotFile, stream_snapshot, write_snapshot
