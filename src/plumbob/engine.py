@@ -182,6 +182,7 @@ def _not_visible(snap: Snapshot, check: Check) -> str | None:
     return None
 
 
+@gc_paused()
 def run(
     snapshots: Sequence[Snapshot],
     registry: Registry,
@@ -199,30 +200,6 @@ def run(
     index of the snapshot is built by the first check that asks for it). The checks build
     indexes of tuples and dicts over every pod: the cyclic garbage collector is paused
     meanwhile (model/collector.py)."""
-    with gc_paused():
-        return _run(
-            snapshots,
-            registry,
-            config,
-            diagnostics=diagnostics,
-            analyses=analyses,
-            baseline=baseline,
-            now=now,
-            timings=timings,
-        )
-
-
-def _run(
-    snapshots: Sequence[Snapshot],
-    registry: Registry,
-    config: Config | None = None,
-    *,
-    diagnostics: Iterable[Diagnostic] = (),
-    analyses: Iterable[Analysis] = (),
-    baseline: Any = None,
-    now: datetime | None = None,
-    timings: dict[str, float] | None = None,
-) -> Report:
     config = config or Config()
     checks = _selected(registry, config)
     findings: list[Finding] = []

@@ -221,26 +221,26 @@ def test_objects_read_from_their_lead_match_the_general_path(raw: bytes) -> None
     assert len(fast[1]) == len(general[1])
 
 
-def test_an_object_that_starts_with_its_type_is_read_once() -> None:
-    class Untouchable:
-        def decode(self, raw: object) -> None:
-            raise AssertionError("read twice")
+class _Untouchable:
+    def decode(self, raw: object) -> None:
+        raise AssertionError("read twice")
 
+
+def _reading_once() -> ObjectDecoder:
+    """A decoder that fails if it reads an object for its type before reading it whole."""
     decoder = ObjectDecoder()
-    decoder._typemeta = Untouchable()  # type: ignore[assignment]
-    pod = decoder.from_raw(json.dumps(make_pod("p")).encode(), Origin(file="f.json"))
+    decoder._typemeta = _Untouchable()  # type: ignore[assignment]
+    return decoder
+
+
+def test_an_object_that_starts_with_its_type_is_read_once() -> None:
+    pod = _reading_once().from_raw(json.dumps(make_pod("p")).encode(), Origin(file="f.json"))
     assert isinstance(pod, Pod) and pod.metadata.name == "p"
 
 
 def test_an_object_without_a_model_is_read_once() -> None:
-    class Untouchable:
-        def decode(self, raw: object) -> None:
-            raise AssertionError("read twice")
-
-    decoder = ObjectDecoder()
-    decoder._typemeta = Untouchable()  # type: ignore[assignment]
     raw = b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"type":"x"}}'
-    service = decoder.from_raw(raw, Origin(file="f.json"))
+    service = _reading_once().from_raw(raw, Origin(file="f.json"))
     assert isinstance(service, GenericObject) and service.spec == {"type": "x"}
 
 
