@@ -65,7 +65,10 @@ def _leave(code: object) -> NoReturn:
     else:  # sys.exit("message"): printed, status 1
         print(code, file=sys.stderr)
         status = 1
-    atexit._run_exitfuncs()
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # an interpreter without it: leave the usual way
+        sys.exit(status)
+    run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
         # (a closed pipe, `plumbob scan | head`, or a closed stream has nothing to flush)
         with contextlib.suppress(OSError, ValueError):
