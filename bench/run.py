@@ -329,6 +329,23 @@ def compile_sources() -> None:
     compileall.compile_dir(ROOT / "src" / "plumbob", quiet=1)
 
 
+_PACE_LOOP = compile("total = 0\nfor i in range(10_000_000):\n    total += i\n", "pace", "exec")
+
+
+def machine_pace() -> float:
+    """Seconds a module-level pure-Python loop of ten million additions takes (best of 3): how
+    fast this machine runs Python code right now (0.71 s at best on the 2-core development
+    machine). Shared and virtual machines vary from hour to hour, and Python code varies more
+    than the C floors it is compared with; printed before and after the run so that figures
+    from different runs can be told apart."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        exec(_PACE_LOOP, {})  # (module-level names, as `python -c` runs it)
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -358,7 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     print(
         f"plumbob benchmarks: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-        f"cluster objects from the {clusters.generator_name()} generator"
+        f"cluster objects from the {clusters.generator_name()} generator; "
+        f"machine pace (a pure-Python loop of 10^7 additions) {machine_pace():.2f} s"
     )
     if "startup" in sections:
         startup(repeat=5)
@@ -376,7 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             scaling(125, 3_750, 250, repeat=2, fresh=args.fresh)
         else:
             scaling(500, 15_000, 1_250, repeat=2, fresh=args.fresh)
-    print(f"\nbenchmarks took {time.perf_counter() - started:.0f} s")
+    print(
+        f"\nbenchmarks took {time.perf_counter() - started:.0f} s; "
+        f"machine pace at the end {machine_pace():.2f} s"
+    )
     return 0
 
 
