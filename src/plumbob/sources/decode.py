@@ -184,7 +184,8 @@ class ObjectDecoder:
             api_version, kind = found.group(1).decode(), found.group(2).decode()
             decoder = None if kind in DROPPED_KINDS else self._typed_decoder(api_version, kind)
             generic = (
-                kind not in DROPPED_KINDS
+                bool(api_version)  # (without one, the dict path supplies it or says so)
+                and kind not in DROPPED_KINDS
                 and kind != "Secret"  # (never kept as it is: its values are left out)
                 and model_for(api_version, kind) is GenericObject
             )

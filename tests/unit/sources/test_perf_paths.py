@@ -202,6 +202,9 @@ def _fast_path(raw: bytes) -> tuple[object, list[str]]:
         b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"k":"c2VjcmV0"}}',
         # metadata of the wrong type, no metadata, a kind given twice, deep nesting
         b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","labels":{"a":1}}}',
+        # no apiVersion: a core kind gets its default, any other kind is reported
+        b'{"apiVersion":"","kind":"Service","metadata":{"name":"s"}}',
+        b'{"apiVersion":"","kind":"Widget","metadata":{"name":"w"}}',
         b'{"apiVersion":"v1","kind":"Service","spec":{}}',
         b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"kind":"Pod"}',
         b'{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":'
