@@ -230,8 +230,8 @@ class Compactor:
         _set(node, "kind", self._text(node.kind))
         meta = node.metadata
         self._meta(meta)
+        text = self._strings.setdefault
         if meta.labels:
-            text = self._strings.setdefault
             _set(meta, "labels", {text(k, k): text(v, v) for k, v in meta.labels.items()})
         images = node.status.images
         if images:
@@ -241,7 +241,7 @@ class Compactor:
                 key = ("image", tuple(image.names), image.size_bytes)
                 known = parts.get(key)
                 if known is None:  # a new image: its names shared with the other texts
-                    _set(image, "names", [self._strings.setdefault(n, n) for n in image.names])
+                    _set(image, "names", [text(n, n) for n in image.names])
                     known = parts[key] = image
                 shared.append(known)
             _set(node.status, "images", self._share(("images", *map(id, shared)), shared))
