@@ -1,16 +1,18 @@
 """Safe, bounded YAML loading, line numbers kept.
 
 Two parsers, one result. Plain Kubernetes manifests (no aliases, tags, merge keys, directives,
-or scalars that YAML 1.1 and 1.2 read differently) go to yaml-rs, a YAML parser written in Rust
-that builds the Python objects itself, several times faster than libyaml with PyYAML's
-constructor. Everything else goes to libyaml's C parser with the safe constructor, which reads
-YAML 1.1 as Kubernetes does (`yes` is true, `0755` is octal), checks aliases so a few bytes of
-anchors cannot expand into gigabytes ("billion laughs"), and gives the error messages. Both give
-the same documents, lines and data (tests/unit/sources/test_yaml_builder.py compares them).
+keys given twice, control characters, line breaks other than LF, or scalars that YAML 1.1 and
+1.2 read differently) go to yaml-rs, a YAML parser written in Rust that builds the Python
+objects itself, several times faster than libyaml with PyYAML's constructor. Everything else
+goes to libyaml's C parser with the safe constructor, which reads YAML 1.1 as Kubernetes does
+(`yes` is true, `0755` is octal), checks aliases so a few bytes of anchors cannot expand into
+gigabytes ("billion laughs"), and gives the error messages. Both give the same documents, lines
+and data (tests/unit/sources/test_yaml_builder.py and test_yaml_fast.py compare them).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -198,6 +200,7 @@ class _Builder:
         if kind is not yaml.MappingNode or tag != _MAP:
             raise _Slow
         out: dict[Any, Any] = {}
+        nulls = False
         for key_node, value_node in node.value:
             if key_node.__class__ is not yaml.ScalarNode:
                 raise _Slow  # a complex key: PyYAML's constructor explains unhashable ones
@@ -205,10 +208,12 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise _Slow
             value = self.build(value_node, depth + 1)
-            if value is not None:
-                out[key] = value
-            else:  # a key given twice, null the second time: the last one counts, as a null
-                out.pop(key, None)
+            out[key] = value
+            nulls = nulls or value is None
+        if nulls:  # left out once all are in: a key given twice keeps its first place and its
+            # last value, and is left out when that is null (as PyYAML's constructor does)
+            for key in [k for k, v in out.items() if v is None]:
+                del out[key]
         return out
 
 
@@ -364,7 +369,26 @@ def _screened(text: str) -> bool:
 
 
 _MARKER = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
-_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
+"""A line with content: YAML's white space is spaces and tabs (U+00A0 is text to it)."""
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_NOT_PRINTABLE = re.compile(
+    "[^\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+"""Characters other than printable ASCII that YAML 1.1 refuses in a stream (control characters,
+U+FFFE), the line breaks only YAML 1.1 knows: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR (PyYAML,
+libyaml and go-yaml end a line, or a comment, there; yaml-rs reads on), and a byte order mark
+anywhere but first."""
+
+
+def _printable(data: bytes) -> bool:
+    """Whether the UTF-8 text has only characters both parsers read alike. Printable ASCII is
+    deleted at memory speed first; what is left (usually nothing) is looked at character by
+    character. (Deleting ASCII bytes leaves whole UTF-8 sequences.)"""
+    rest = data.translate(None, _PRINTABLE_ASCII)
+    return not rest or _NOT_PRINTABLE.search(rest.decode("utf-8")) is None
 
 
 class _FallBack(Exception):
@@ -375,13 +399,15 @@ def _fast_documents(text: str | bytes) -> list[Document] | None:
     """The documents as yaml-rs reads them, or None when PyYAML must read the text."""
     if yaml_rs is None:
         return None
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
+    try:
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        if not _printable(data):
             return None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        text = data.decode("utf-8")
+    except UnicodeError:
+        return None
     if text and not text.endswith("\n"):
         if "|" in text or ">" in text:
             return None  # yaml-rs ends a block scalar at the end of such a file with a break
@@ -407,7 +433,7 @@ def _split_and_parse(text: str) -> Iterator[Document]:
     index = 0
     for start, end in zip(starts, ends, strict=True):
         chunk = text[start:end]
-        explicit = chunk.startswith("---")
+        explicit = _MARKER.match(chunk) is not None  # (`---#` is a word, not a marker)
         body = chunk[3:] if explicit else chunk
         content = _CONTENT.search(body)
         if content is None:
@@ -421,7 +447,8 @@ def _split_and_parse(text: str) -> Iterator[Document]:
             data = yaml_rs.loads(  # type: ignore[union-attr]
                 chunk,
                 parse_datetime=False,
-                duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.LastWins,  # type: ignore[union-attr]
+                # a key given twice goes to PyYAML: yaml-rs would drop the first value unread
+                duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,  # type: ignore[union-attr]
             )
         except Exception:
             raise _FallBack from None

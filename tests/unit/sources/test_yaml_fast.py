@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+import yaml
 
 from plumbob.sources import yamlload
 from tests.conftest import REAL, ROOT
@@ -115,6 +116,15 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("folded indicator in a flow sequence", "[>x]\n"),
         ("colon first in a flow entry", "[  :x, y]\n"),
         ("not UTF-8", b"a: \xff\n"),
+        ("NUL", "a: x\x00\nb: y\n"),
+        ("control character", "a: \x1b[0m\n"),
+        ("DEL", "\x7f: 1\n"),
+        ("C1 control character", "a: \x9f\n"),
+        ("U+FFFE", "a: \ufffe\n"),
+        ("next line (NEL)", "a: x\x85y\n"),
+        ("line separator", "a: x\u2028  y\n"),
+        ("paragraph separator in a block scalar", "a: |\n  x\u2029y\n"),
+        ("byte order mark inside", "a: b\n\ufeff: c\n"),
         ("invalid", "a: [1, 2\n"),
     ],
 )
@@ -130,6 +140,14 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
             "folded indicator in a flow sequence",
             "colon first in a flow entry",
             "not UTF-8",
+            "NUL",
+            "control character",
+            "DEL",
+            "C1 control character",
+            "U+FFFE",
+            "next line (NEL)",
+            "paragraph separator in a block scalar",
+            "byte order mark inside",
             "local tag",
             "tag right after a JSON key's colon",
         )
@@ -153,13 +171,62 @@ def test_words_that_only_look_like_yaml_syntax_take_the_fast_path(text: str) -> 
     assert _same_or_declined(text), text
 
 
-def test_a_key_given_twice_null_the_second_time_is_left_out_on_both_paths() -> None:
+def test_a_key_given_twice_null_the_second_time_is_left_out() -> None:
     """The last value counts, and a null one means the key is absent (as Kubernetes reads
-    it): PyYAML's own constructor, the direct builder and yaml-rs agree."""
+    it): PyYAML's own constructor and the direct builder agree."""
     text = "a: 1\nb: 2\na:\n"
-    assert _same_or_declined(text)
-    assert [d.data for d in yamlload._pyyaml_documents(text)] == [{"b": 2}]
+    assert [d.data for d in yamlload.load_documents(text)] == [{"b": 2}]
+    assert yaml.load(text, Loader=yamlload._Loader) == {"b": 2}
     assert [d.data for d in yamlload._pyyaml_documents("{a: -?5, a}\n")] == [{}]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: 2\na:\n",
+        "spec:\na: y\nspec:\n  b: 1\n",
+        # the first value, which yaml-rs would drop unread, is one PyYAML refuses
+        "spec:\n  [a]: 1\nspec: {}\n",
+        "spec:\n  x: =\nspec: {}\n",
+        "spec:\n  mode: 0755\nspec: {}\n",
+    ],
+)
+def test_a_key_given_twice_goes_to_pyyaml(text: str) -> None:
+    assert yamlload._fast_documents(text) is None
+
+
+def test_a_line_separator_ends_a_comment_on_both_paths() -> None:
+    """YAML 1.1 (PyYAML, libyaml, and go-yaml, which Kubernetes reads with) ends a line at
+    U+2028, U+2029 and NEL; yaml-rs does not. A key after such a character in a comment is a key
+    to the cluster, and plumbob must see it too."""
+    text = "securityContext:\n  runAsNonRoot: true # reviewed\u2028  privileged: true\n"
+    assert yamlload._fast_documents(text) is None
+    docs = list(yamlload.load_documents(text))
+    assert docs[0].data == {"securityContext": {"runAsNonRoot": True, "privileged": True}}
+
+
+@pytest.mark.parametrize(
+    "text", ["\xa0n: x\n", "\xa0n:\na: 1\n", "a:\n  \xa0b: c\n", "---#: x\nb: 1\n", "---#\n"]
+)
+def test_what_only_looks_like_space_or_a_marker_reads_alike(text: str) -> None:
+    """A no-break space is text to YAML, not white space (the first document was lost: its
+    only line looked empty), and `---#` is a word, not a document marker (lines were off)."""
+    assert _same_or_declined(text), text
+
+
+def test_a_byte_order_mark_first_is_read_on_the_fast_path() -> None:
+    assert _same_or_declined("\ufeffa: b\n")
+    assert _same_or_declined(b"\xef\xbb\xbfa: b\n".decode())
+    assert yamlload._fast_documents(b"\xef\xbb\xbfa: b\n") is not None
+    assert _same_or_declined("a: caf\u00e9 \U0001f600\n")  # other text outside ASCII
+
+
+def test_a_key_given_twice_keeps_its_first_place() -> None:
+    """PyYAML's constructor keeps a repeated key where it first stood, with its last value;
+    so does the direct builder, also when the first value is null."""
+    text = "spec:\na: y\nspec:\n  b: 1\n"
+    assert list(next(yamlload._pyyaml_documents(text)).data) == ["spec", "a"]
+    assert list(yaml.load(text, Loader=yamlload._Loader)) == ["spec", "a"]
 
 
 _PROSE = [
