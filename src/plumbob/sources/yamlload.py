@@ -374,13 +374,11 @@ _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
 
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-_NOT_PRINTABLE = re.compile(
-    "[^\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+_NOT_PRINTABLE = re.compile("[\x00-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 """Characters other than printable ASCII that YAML 1.1 refuses in a stream (control characters,
 U+FFFE), the line breaks only YAML 1.1 knows: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR (PyYAML,
 libyaml and go-yaml end a line, or a comment, there; yaml-rs reads on), and a byte order mark
-anywhere but first."""
+anywhere but first. (Surrogates, which YAML refuses too, never come out of decoding UTF-8.)"""
 
 
 def _printable(data: bytes) -> bool:
