@@ -232,12 +232,11 @@ def load_documents(text: str | bytes) -> Iterator[Document]:
 _SCREENS = tuple(
     (triggers, re.compile(pattern, re.MULTILINE))
     for triggers, pattern in (
-        (("\n%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
+        (("%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
         (("?",), r"\?(?<=[\s\[\{,-]\?)(?=[ \t])"),  # complex keys
-        # colons YAML 1.1 reads apart
-        ((":",), r":(?=[,\]\}])|:(?=[ \t]+:)|:(?<=\"::)"),
+        # colons YAML 1.1 reads apart; colons it refuses in flow collections; an empty key
+        ((":",), r":(?:(?=[,\]\}])|(?=[ \t]+:)|(?<=\"::)|(?<=[\s\[\{,]:)(?=\s|$))"),
         (("[", "{", ","), r"[\[\{,][ \t]*:"),  # a colon first in a flow entry
-        ((":",), r":(?<=[\s\[\{,]:)(?=\s|$)"),  # refuses in flow collections; an empty key
         # 0755, 0o17, 0X1F: other numbers (also right after a JSON-like key: {"mode":0755})
         (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]|0(?<=\":0)[0-9oOxXbB_]"),
     )
@@ -245,8 +244,8 @@ _SCREENS = tuple(
 """Text that yaml-rs would read differently from PyYAML's YAML 1.1 safe loader, or that needs
 PyYAML's checks and messages. Each pattern starts with a literal, which keeps the scan fast,
 and comes with the strings it cannot match without: a text that holds none of them is not
-scanned at all (an `in` test runs at memchr speed, several times faster than the pattern's
-scan). A false alarm only costs speed."""
+scanned at all (an `in` test of one character runs at memchr speed, many times faster than the
+pattern's scan). A false alarm only costs speed."""
 
 _BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}[ \t]*(?:#[^\n]*)?\n")
 _INDENT = re.compile(r"[ \t]*")
