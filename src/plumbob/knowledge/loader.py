@@ -32,21 +32,10 @@ def load_table(name: str) -> dict[str, Any]:
         text = resources.files(_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise KnowledgeError(f"no knowledge table {name!r}; have {table_names()}") from None
-    data = _parse(text)
+    import yaml  # here, not at the top: listing checks never parses a table
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(text, Loader=loader)
     if not isinstance(data, dict) or data.get("kind") != name:
         raise KnowledgeError(f"knowledge table {name}.yaml does not declare kind: {name}")
     return data
-
-
-def _parse(text: str) -> Any:
-    """The table's data. yaml-rs builds it about eight times faster than PyYAML (a scan loads
-    three to five tables: 10 to 25 ms with PyYAML); the tables are written so that both read
-    them alike, which tests/unit/knowledge/test_loader.py checks for every table. Imported
-    here, not at the top: listing checks never parses a table."""
-    try:
-        import yaml_rs
-    except ImportError:  # no wheel for this platform
-        import yaml
-
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return yaml_rs.loads(text, parse_datetime=False)
