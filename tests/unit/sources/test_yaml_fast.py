@@ -22,9 +22,14 @@ def _docs(documents: list[yamlload.Document]) -> list[tuple[int, int, str, tuple
 
 
 def _same_or_declined(text: str) -> bool:
-    """True when the fast path read `text` (and then exactly as PyYAML); False when it left
-    the text to PyYAML."""
-    fast = yamlload._fast_documents(text)
+    """True when the fast path read `text` (and then exactly as PyYAML), or refused it as PyYAML
+    does; False when it left the text to PyYAML."""
+    try:
+        fast = yamlload._fast_documents(text)
+    except yamlload.YamlError:
+        with pytest.raises(yamlload.YamlError):
+            list(yamlload._pyyaml_documents(text))
+        return True
     if fast is None:
         return False
     try:
@@ -388,24 +393,6 @@ def _mutated(text: str, rng: random.Random) -> str:
     return text
 
 
-def _read_alike(text: str) -> bool:
-    """Like `_same_or_declined`, where either path may also refuse the text (then both must)."""
-    try:
-        fast = yamlload._fast_documents(text)
-    except yamlload.YamlError:
-        with pytest.raises(yamlload.YamlError):
-            list(yamlload._pyyaml_documents(text))
-        return True
-    if fast is None:
-        return False
-    try:
-        reference = list(yamlload._pyyaml_documents(text))
-    except yamlload.YamlError as exc:
-        pytest.fail(f"PyYAML refuses {text!r} ({exc}) but the fast path read it: {fast}")
-    assert _docs(fast) == _docs(reference), text
-    return True
-
-
 def test_mutated_manifests_read_alike() -> None:
     """Manifests the fast path reads, edited at random (seeded): every text it still takes
     reads exactly as on the PyYAML path. (Each difference this found is a case above.)"""
@@ -418,5 +405,5 @@ def test_mutated_manifests_read_alike() -> None:
             continue
         if len(text) < 20_000 and yamlload._fast_documents(text) is not None:
             seeds.append(text)
-    fast = sum(_read_alike(_mutated(rng.choice(seeds), rng)) for _ in range(6000))
+    fast = sum(_same_or_declined(_mutated(rng.choice(seeds), rng)) for _ in range(6000))
     assert fast > 1000  # (the rest went to PyYAML: nothing to compare)
