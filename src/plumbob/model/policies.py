@@ -46,9 +46,11 @@ class PolicyObject:
 
     @property
     def text(self) -> str:
-        """The policy body as lower-case text, for keyword scans."""
+        """The policy body as lower-case text, for keyword scans. (Unsorted: a body from YAML
+        may mix key types, `1:` and `a:`, which do not sort; keys JSON cannot hold are left
+        out.)"""
         body = self.obj.spec if isinstance(self.obj, GenericObject) else None
-        return (self.obj.name + " " + json.dumps(body, default=str, sort_keys=True)).lower()
+        return (self.obj.name + " " + json.dumps(body, default=str, skipkeys=True)).lower()
 
     @property
     def constrains_images(self) -> bool:
@@ -213,7 +215,7 @@ def kyverno_rule_scope(rule: dict[str, Any]) -> tuple[frozenset[str] | None, fro
 def _kyverno_image_patterns(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key.strip("=()") == "image" and isinstance(item, str):
+            if isinstance(key, str) and key.strip("=()") == "image" and isinstance(item, str):
                 for part in item.split("|"):
                     part = part.strip()
                     if part and not part.startswith("!") and part != "*":
