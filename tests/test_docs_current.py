@@ -1,4 +1,5 @@
-"""docs/checks.md is generated from the check metadata and must match the current catalog."""
+"""docs/checks.md is generated from the check metadata and must match the current catalog; the
+README's configuration example is one plumbob accepts."""
 
 from __future__ import annotations
 
@@ -24,3 +25,17 @@ def test_every_check_is_documented() -> None:
     for check in Registry.discover():
         assert f"### {check.id}\n" in text
         assert check.fix.strip().splitlines()[0] in text
+
+
+def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    """The plumbob.yaml shown in the README loads, and every name in it is a check's."""
+    from plumbob import engine
+
+    readme = (DOCS.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Configuration") :]
+    start = section.index("```yaml\n") + len("```yaml\n")
+    example = section[start : section.index("\n```", start)]
+    config = tmp_path / "plumbob.yaml"
+    config.write_text(example, encoding="utf-8")
+    assert engine.unknown_names(engine.load_config(config), Registry.discover()) == []
+    assert engine.load_config(config).options == {"image-large-gpu": {"threshold-gb": 8}}

@@ -93,6 +93,39 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
 
 
+ANALYSIS_FAMILIES = ("drift", "baseline", "cross-cluster")
+"""Ids of the drift analysis's findings: a family, or `family:attribute` (`drift:kernel`)."""
+
+
+def unknown_names(config: Config, registry: Registry) -> list[str]:
+    """What the configuration names that is no check id, alias, category or drift family,
+    each with where it is and the closest names: a misspelt id would otherwise disable,
+    exempt or re-grade nothing, silently."""
+    import difflib
+
+    known = {name for c in registry for name in (c.id, *c.aliases, c.category)}
+    known.update(ANALYSIS_FAMILIES)
+    out: list[str] = []
+    named: list[tuple[str, str]] = [
+        *((f"severity: {name}", name) for name in config.severity),
+        *((f"disable: {name}", name) for name in config.disable),
+        *((f"only: {name}", name) for name in config.only),
+        *((f"options: {name}", name) for name in config.options),
+        *(
+            (f"exemptions[{i}].check: {e.check}", e.check)
+            for i, e in enumerate(config.exemptions)
+            if e.check != "*"
+        ),
+    ]
+    for where, name in named:
+        if name in known or name.partition(":")[0] in ANALYSIS_FAMILIES:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see plumbob checks"
+        out.append(f"{where}: no such check{hint}")
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """An extra analysis run after the checks (drift, cost): adds findings and a report section."""
@@ -350,6 +383,7 @@ __all__ = [
     "count_at_or_above",
     "load_config",
     "run",
+    "unknown_names",
 ]
 
 

@@ -245,3 +245,20 @@ def test_timings_name_the_slowest_checks_on_stderr(manifests: Path, tmp_path: Pa
     seconds = [float(row[-1]) for row in rows]
     assert seconds[:-1] == sorted(seconds[:-1], reverse=True) and seconds[-1] >= seconds[0]
     assert json.loads(out.read_text())["kind"] == "Report"  # the report itself is unchanged
+
+
+def test_a_config_naming_no_check_is_a_usage_error(manifests: Path, tmp_path: Path) -> None:
+    """A misspelt id would otherwise disable, exempt or re-grade nothing, and say nothing."""
+    cfg = tmp_path / "plumbob.yaml"
+    cfg.write_text(
+        "disable: [gpu-node-untaineted]\n"
+        "severity: {drift:kernel: low, gpu: high}\n"  # a drift id and a category are names
+        "exemptions: [{check: '*', name: x}, {check: no-such-check}]\n"
+    )
+    result = plumbob("scan", str(manifests), "--config", str(cfg))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert "disable: gpu-node-untaineted: no such check" in lines[0]
+    assert "did you mean gpu-node-untainted" in lines[0]
+    assert "exemptions[1].check: no-such-check: no such check" in lines[1]

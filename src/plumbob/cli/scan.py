@@ -139,12 +139,18 @@ def scan(
     if not paths and not demo and not live:
         fail("nothing to scan: give PATH..., --context NAME or --demo (see plumbob scan --help)")
         _exit(exit_codes.USAGE)
+    registry = Registry.discover()
     cfg = engine.Config()
     if config is not None:
         try:
             cfg = engine.load_config(config)
         except engine.ConfigError as exc:
             fail(str(exc))
+            _exit(exit_codes.USAGE)
+        unknown = engine.unknown_names(cfg, registry)
+        for problem in unknown:
+            fail(f"{config}: {problem}")
+        if unknown:
             _exit(exit_codes.USAGE)
     if target_version is not None:
         import msgspec
@@ -204,7 +210,7 @@ def scan(
     started = time.perf_counter()
     report = engine.run(
         loaded.snapshots,
-        Registry.discover(),
+        registry,
         cfg,
         diagnostics=loaded.diagnostics,
         analyses=[drift, _cost_analysis()],
