@@ -37,5 +37,5 @@ def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     example = section[start : section.index("\n```", start)]
     config = tmp_path / "plumbob.yaml"
     config.write_text(example, encoding="utf-8")
-    assert engine.unknown_names(engine.load_config(config), Registry.discover()) == []
+    assert engine.config_problems(engine.load_config(config), Registry.discover()) == []
     assert engine.load_config(config).options == {"image-large-gpu": {"threshold-gb": 8}}

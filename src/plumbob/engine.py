@@ -97,11 +97,15 @@ ANALYSIS_FAMILIES = ("drift", "baseline", "cross-cluster")
 """Ids of the drift analysis's findings: a family, or `family:attribute` (`drift:kernel`)."""
 
 
-def unknown_names(config: Config, registry: Registry) -> list[str]:
-    """What the configuration names that is no check id, alias, category or drift family,
-    each with where it is and the closest names: a misspelt id would otherwise disable,
-    exempt or re-grade nothing, silently."""
+def config_problems(config: Config, registry: Registry) -> list[str]:
+    """What the configuration names that is no check id, alias, category or drift id, and
+    options a check does not take or values it cannot use, each with where it is (and the
+    closest names): a misspelt id or option would otherwise change nothing, silently."""
     import difflib
+
+    def hint(name: str, candidates: Iterable[str], otherwise: str) -> str:
+        close = difflib.get_close_matches(name, sorted(candidates), n=3)
+        return f"; did you mean {', '.join(close)}?" if close else otherwise
 
     known = {name for c in registry for name in (c.id, *c.aliases, c.category)}
     known.update(ANALYSIS_FAMILIES)
@@ -110,7 +114,6 @@ def unknown_names(config: Config, registry: Registry) -> list[str]:
         *((f"severity: {name}", name) for name in config.severity),
         *((f"disable: {name}", name) for name in config.disable),
         *((f"only: {name}", name) for name in config.only),
-        *((f"options: {name}", name) for name in config.options),
         *(
             (f"exemptions[{i}].check: {e.check}", e.check)
             for i, e in enumerate(config.exemptions)
@@ -118,11 +121,25 @@ def unknown_names(config: Config, registry: Registry) -> list[str]:
         ),
     ]
     for where, name in named:
-        if name in known or name.partition(":")[0] in ANALYSIS_FAMILIES:
+        if name not in known and name.partition(":")[0] not in ANALYSIS_FAMILIES:
+            out.append(f"{where}: no such check{hint(name, known, '; see plumbob checks')}")
+    for check_id, options in config.options.items():
+        check = registry.get(check_id)
+        if check is None:
+            ids = [c.id for c in registry]
+            out.append(f"options: {check_id}: no such check{hint(check_id, ids, '')}")
             continue
-        close = difflib.get_close_matches(name, sorted(known), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see plumbob checks"
-        out.append(f"{where}: no such check{hint}")
+        for name, value in options.items():
+            kind = check.options.get(name)
+            if kind is None:
+                takes = f" takes: {', '.join(check.options)}" if check.options else " takes none"
+                more = hint(name, check.options, f"; {check.id}{takes}")
+                out.append(f"options: {check_id}: {name}: no such option{more}")
+                continue
+            try:
+                kind(value)
+            except ValueError as exc:
+                out.append(f"options: {check_id}: {name}: {exc}")
     return out
 
 
@@ -380,10 +397,10 @@ __all__ = [
     "Config",
     "ConfigError",
     "Exemption",
+    "config_problems",
     "count_at_or_above",
     "load_config",
     "run",
-    "unknown_names",
 ]
 
 

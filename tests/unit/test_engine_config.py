@@ -1,10 +1,18 @@
-"""A configuration that names something no check is called is reported, place by place."""
+"""A configuration that names something no check is called, or an option no check takes, or a
+value an option cannot use, is reported place by place."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
 from plumbob.report.model import Severity
+
+REGISTRY = Registry.discover()
 
 
 def test_every_place_a_config_names_checks_is_looked_at() -> None:
@@ -15,7 +23,7 @@ def test_every_place_a_config_names_checks_is_looked_at() -> None:
         exemptions=[engine.Exemption(check="*"), engine.Exemption(check="gpu-node-untainted")],
         options={"image-large-gpu": {}, "imag-large-gpu": {}},
     )
-    problems = engine.unknown_names(config, Registry.discover())
+    problems = engine.config_problems(config, REGISTRY)
     assert [p.split(": no such check")[0] for p in problems] == [
         "severity: gpu-idel",
         "disable: drift-kernel",
@@ -26,5 +34,38 @@ def test_every_place_a_config_names_checks_is_looked_at() -> None:
     assert problems[2].endswith("; see plumbob checks")
 
 
-def test_an_empty_config_names_nothing() -> None:
-    assert engine.unknown_names(engine.Config(), Registry.discover()) == []
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"image-large-gpu": {"threshold_gb": 8}}, "threshold_gb: no such option; did you mean"),
+        ({"image-large-gpu": {"threshold-gb": "eight"}}, "expected a number, got 'eight'"),
+        ({"image-large-gpu": {"threshold-gb": True}}, "expected a number, got True"),
+        ({"gpu-node-untainted": {"x": 1}}, "x: no such option; gpu-node-untainted takes none"),
+        ({"gpu-idle": {"limit": 1}}, "gpu-idle takes: min-idle-gpus, prices"),
+        ({"kubernetes-version-eol": {"today": "2026-13-01"}}, "expected a date like"),
+        ({"liveness-without-startup-probe": {"min-startup-seconds": 1.5}}, "a whole number"),
+        (
+            {"image-registry-not-approved": {"approved-registries": "nvcr.io"}},
+            "expected a list of text, got 'nvcr.io'",
+        ),
+    ],
+)
+def test_options_a_check_does_not_take_or_cannot_use(
+    options: dict[str, dict[str, Any]], problem: str
+) -> None:
+    [found] = engine.config_problems(engine.Config(options=options), REGISTRY)
+    assert found.startswith(f"options: {next(iter(options))}: ") and problem in found
+
+
+def test_options_checks_take_pass() -> None:
+    options: dict[str, dict[str, Any]] = {
+        "image-large-gpu": {"threshold-gb": 8},
+        "image-large-pull-always": {"threshold-gb": 12.5},
+        "gpu-low-utilization": {"threshold-percent": 20, "idle-percent": 2, "prices": "p.csv"},
+        "kubernetes-version-eol": {"today": "2026-12-01"},
+        "api-version-removed": {"target-version": "1.33", "today": date(2026, 12, 1)},
+        "image-registry-not-approved": {"approved-registries": ["nvcr.io"]},
+        "liveness-without-startup-probe": {"min-startup-seconds": 120},
+    }
+    assert engine.config_problems(engine.Config(options=options), REGISTRY) == []
+    assert engine.config_problems(engine.Config(), REGISTRY) == []

@@ -14,6 +14,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any, NewType
 
@@ -66,6 +67,43 @@ class CheckContext:
 
 CheckFn = Callable[..., Iterator[Hit]]
 
+OptionKind = Callable[[Any], object]
+"""Checks an option's value from plumbob.yaml: returns it, or raises ValueError saying what
+was expected."""
+
+
+def number(value: Any) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    return value
+
+
+def whole_number(value: Any) -> object:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def text(value: Any) -> object:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value
+
+
+def text_list(value: Any) -> object:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of text, got {value!r}")
+    return value
+
+
+def iso_date(value: Any) -> object:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a date like 2026-12-01, got {value!r}") from None
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -81,6 +119,8 @@ class Check:
     aliases: tuple[str, ...] = ()
     wants_context: bool = False
     module: str = ""
+    options: Mapping[str, OptionKind] = field(default_factory=dict)
+    """Option name -> what its value must be (plumbob.yaml `options:` is checked against it)."""
 
     def run(self, snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         return self.fn(snap, ctx) if self.wants_context else self.fn(snap)
@@ -104,6 +144,7 @@ def check(
     references: tuple[str, ...] = (),
     reads: tuple[str, ...] = (),
     aliases: tuple[str, ...] = (),
+    options: Mapping[str, OptionKind] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Attach check metadata to a function; `Registry.discover` files it."""
     if category not in CATEGORIES:
@@ -124,6 +165,7 @@ def check(
             aliases=tuple(aliases),
             wants_context=len(params) > 1,
             module=fn.__module__,
+            options=MappingProxyType(dict(options or {})),
         )
         setattr(fn, _ATTR, meta)
         return fn

@@ -147,10 +147,10 @@ def scan(
         except engine.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
-        unknown = engine.unknown_names(cfg, registry)
-        for problem in unknown:
+        problems = engine.config_problems(cfg, registry)
+        for problem in problems:
             fail(f"{config}: {problem}")
-        if unknown:
+        if problems:
             _exit(exit_codes.USAGE)
     if target_version is not None:
         import msgspec

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.compat.kubernetes_version_eol import today_of
 from plumbob.checks.compat.versions import control_plane
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, iso_date, text
 from plumbob.knowledge.kubernetes import (
     Minor,
     RemovedApi,
@@ -50,6 +50,7 @@ and check rendered charts before upgrading: `plumbob scan manifests/ --target-ve
         "https://kubernetes.io/docs/reference/using-api/deprecation-policy/",
         "https://kubernetes.io/docs/tasks/tools/included/kubectl-convert-overview/",
     ),
+    options={"target-version": text, "today": iso_date},
 )
 def api_version_removed(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     target = parse_minor_text(str(ctx.option("target-version", "") or ""))

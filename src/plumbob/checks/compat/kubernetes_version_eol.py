@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from plumbob.checks.compat.versions import cluster_ref, control_plane
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, check, iso_date
 from plumbob.knowledge.kubernetes import minor_text, oldest_supported, support
 from plumbob.model.snapshot import Snapshot
 
@@ -55,6 +55,7 @@ def today_of(ctx: CheckContext) -> date:
         "https://kubernetes.io/releases/patch-releases/#support-period",
         "https://endoflife.date/kubernetes",
     ),
+    options={"today": iso_date},
 )
 def kubernetes_version_eol(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     cp = control_plane(snap)

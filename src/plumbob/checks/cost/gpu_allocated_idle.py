@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.cost.gpu_low_utilization import REFERENCES, describe, gpu_workload_use
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, check, number, text
 from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.snapshot import Snapshot
 
@@ -37,6 +37,7 @@ utilisation below which a GPU counts as idle (default 1%).
     why=WHY,
     fix=FIX,
     references=REFERENCES,
+    options={"idle-percent": number, "prices": text},
 )
 def gpu_allocated_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     metrics = snap.gpu_metrics

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, check, number, text
 from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices, load_prices
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import Node
@@ -115,6 +115,7 @@ def money(amount: float) -> str:
         "https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/FAQ.md#how-does-scale-down-work",
         "https://github.com/skypilot-org/skypilot-catalog",
     ),
+    options={"min-idle-gpus": number, "prices": text},
 )
 def gpu_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     if not snap.pods:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from plumbob.checks.cost.gpu_idle import prices_for
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, check, number, text
 from plumbob.knowledge.prices import HOURS_PER_MONTH
 from plumbob.model.gpu import containers_gpu_request
 from plumbob.model.metrics import GPU_METRICS, GpuMetrics
@@ -174,6 +174,7 @@ def describe(
     why=WHY,
     fix=FIX,
     references=REFERENCES,
+    options={"threshold-percent": number, "idle-percent": number, "prices": text},
 )
 def gpu_low_utilization(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     metrics = snap.gpu_metrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, number
 from plumbob.model.image_sizes import effective_pull_policy, image_sizes
 from plumbob.model.snapshot import Snapshot
 
@@ -100,6 +100,7 @@ def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) ->
     why=WHY,
     fix=FIX,
     references=REFERENCES,
+    options={"threshold-gb": number},
 )
 def image_large_gpu(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     yield from large_gpu_images(snap, ctx, pull_always=False)

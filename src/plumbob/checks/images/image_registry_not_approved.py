@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, text_list
 from plumbob.model.images import parse_image
 from plumbob.model.policies import RegistryRule, declared_registry_rules
 from plumbob.model.snapshot import Snapshot
@@ -82,6 +82,7 @@ def _approved(name: str, approved: tuple[str, ...]) -> bool:
         "https://open-policy-agent.github.io/gatekeeper-library/website/validation/allowedrepos/",
         "https://kubernetes.io/docs/concepts/containers/images/",
     ),
+    options={"approved-registries": text_list},
 )
 def image_registry_not_approved(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     approved = approved_registries(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, whole_number
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.objects import Probe
 from plumbob.model.snapshot import Snapshot
@@ -62,6 +62,7 @@ def liveness_budget(probe: Probe) -> int:
         "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/#startup-probe",
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-startup-probes",
     ),
+    options={"min-startup-seconds": whole_number},
 )
 def liveness_without_startup_probe(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     try:
