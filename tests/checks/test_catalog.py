@@ -53,3 +53,43 @@ def test_fixture_folder(check) -> None:  # type: ignore[no-untyped-def]
     assert set(expected) <= set(triggers), f"{expected_file}: names no trigger file"
     pinned = [n for n in expected if expected[n]]
     assert [n for n in pinned if not n.endswith(".real")], f"{expected_file}: pins no own trigger"
+
+
+class _Asked(dict[str, object]):
+    """Options that remember which names a check asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+@pytest.fixture(scope="module")
+def demo_snapshots() -> list[object]:
+    from plumbob.sources.demo import DemoSource, DemoSpec
+
+    return list(DemoSource(DemoSpec()).load().snapshots)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_options_a_check_reads_are_declared(check, demo_snapshots) -> None:  # type: ignore[no-untyped-def]
+    """plumbob.yaml is checked against the declared options: one a check reads but does not
+    declare could not be set at all. Run on the demo fleet and on the check's own trigger
+    fixtures (those with GPU metrics reach the options of the utilisation checks)."""
+    from plumbob.checks.registry import CheckContext
+    from plumbob.sources.files import FileSource
+
+    folder = HERE / check.category / check.id
+    triggers = sorted(p for p in folder.glob("trigger-*") if p.suffix in (".yaml", ".json"))
+    snapshots = list(demo_snapshots)
+    if triggers:
+        snapshots += FileSource(tuple(triggers)).load().snapshots
+    asked: set[str] = set()
+    for snap in snapshots:
+        options = _Asked()
+        list(check.run(snap, CheckContext(options=options, snapshots=tuple(demo_snapshots))))
+        asked |= options.asked
+    assert asked <= set(check.options), f"{check.id} reads {sorted(asked - set(check.options))}"
