@@ -93,22 +93,20 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-ANALYSIS_FAMILIES = ("drift", "baseline", "cross-cluster")
-"""Ids of the drift analysis's findings: a family, or `family:attribute` (`drift:kernel`)."""
-
-
 def config_problems(config: Config, registry: Registry) -> list[str]:
     """What the configuration names that is no check id, alias, category or drift id, and
     options a check does not take or values it cannot use, each with where it is (and the
     closest names): a misspelt id or option would otherwise change nothing, silently."""
     import difflib
 
+    from plumbob.drift.findings import TITLES  # the drift families: drift, drift:kernel, ...
+
     def hint(name: str, candidates: Iterable[str], otherwise: str) -> str:
         close = difflib.get_close_matches(name, sorted(candidates), n=3)
         return f"; did you mean {', '.join(close)}?" if close else otherwise
 
     known = {name for c in registry for name in (c.id, *c.aliases, c.category)}
-    known.update(ANALYSIS_FAMILIES)
+    known.update(TITLES)
     out: list[str] = []
     named: list[tuple[str, str]] = [
         *((f"severity: {name}", name) for name in config.severity),
@@ -121,7 +119,7 @@ def config_problems(config: Config, registry: Registry) -> list[str]:
         ),
     ]
     for where, name in named:
-        if name not in known and name.partition(":")[0] not in ANALYSIS_FAMILIES:
+        if name not in known and name.partition(":")[0] not in TITLES:
             out.append(f"{where}: no such check{hint(name, known, '; see plumbob checks')}")
     for check_id, options in config.options.items():
         check = registry.get(check_id)

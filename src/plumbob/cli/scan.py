@@ -28,6 +28,7 @@ from plumbob.report.model import Severity
 
 if TYPE_CHECKING:
     from plumbob import engine as engine_config
+    from plumbob.checks.registry import Registry
 
 
 def _exit(code: int) -> NoReturn:
@@ -169,7 +170,7 @@ def scan(
         }
         cfg = msgspec.structs.replace(cfg, options=options)
     if prices is not None:
-        cfg = _with_prices(cfg, prices)
+        cfg = _with_prices(cfg, prices, registry)
     from plumbob.cli.baseline import drift_analysis
 
     drift = drift_analysis(pool_label, baseline)  # a bad baseline fails before any reading
@@ -281,11 +282,10 @@ def _print_timings(phases: dict[str, float], spent: dict[str, float], shown: int
     console.print(table)
 
 
-def _with_prices(cfg: engine_config.Config, path: Path) -> engine_config.Config:
+def _with_prices(cfg: engine_config.Config, path: Path, registry: Registry) -> engine_config.Config:
     """Validate a --prices file and pass it to every cost check as option `prices`."""
     import msgspec
 
-    from plumbob.checks.registry import Registry
     from plumbob.knowledge.prices import PricesError, load_prices
 
     try:
@@ -294,7 +294,7 @@ def _with_prices(cfg: engine_config.Config, path: Path) -> engine_config.Config:
         fail(f"--prices: {exc}")
         _exit(exit_codes.USAGE)
     options = dict(cfg.options)
-    for check in Registry.discover():
+    for check in registry:
         if check.category == "cost":
             options[check.id] = {**options.get(check.id, {}), "prices": str(path)}
     return msgspec.structs.replace(cfg, options=options)
