@@ -135,6 +135,9 @@ def test_checks_and_explain() -> None:
     explained = plumbob("explain", "gpu-node-untainted")
     assert explained.returncode == 0
     assert "Why it matters" in explained.stdout and "kubectl taint" in explained.stdout
+    assert "Options" not in explained.stdout  # it takes none
+    explained = plumbob("explain", "image-large-gpu")
+    assert "threshold-gb (a number)" in explained.stdout
 
 
 def test_bad_input_does_not_hide_the_rest(manifests: Path) -> None:

@@ -6,7 +6,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable
 
-from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, Registry
+from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, Registry, options_text
 
 CATEGORY_TITLES = {
     "gpu": "GPU scheduling and isolation",
@@ -72,6 +72,11 @@ def render(checks: Iterable[Check]) -> str:
             if c.aliases:
                 meta += f" · formerly {', '.join(f'`{a}`' for a in c.aliases)}"
             out.append(meta + "\n")
+            if c.options:
+                out.append(
+                    f"Options (`plumbob.yaml` `options: {{{c.id}: ...}}`): "
+                    f"{options_text(c.options)}\n"
+                )
             out.append("**Why it matters**\n")
             out.append(c.why.strip() + "\n")
             out.append("**How to fix**\n")

@@ -105,6 +105,20 @@ def iso_date(value: Any) -> object:
         raise ValueError(f"expected a date like 2026-12-01, got {value!r}") from None
 
 
+_KIND_NAMES: dict[OptionKind, str] = {
+    number: "a number",
+    whole_number: "a whole number",
+    text: "text",
+    text_list: "a list of text",
+    iso_date: "a date, YYYY-MM-DD",
+}
+
+
+def options_text(options: Mapping[str, OptionKind]) -> str:
+    """'`threshold-gb` (a number), ...' for docs and `plumbob explain`."""
+    return ", ".join(f"`{name}` ({_KIND_NAMES.get(kind, 'any')})" for name, kind in options.items())
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     id: CheckId

@@ -57,7 +57,7 @@ def explain(
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from plumbob.checks.registry import Registry
+    from plumbob.checks.registry import Registry, options_text
 
     registry = Registry.discover()
     c = registry.get(check_id)
@@ -78,4 +78,7 @@ def explain(
         f"`{c.severity.value}`\n\n## Why it matters\n\n{c.why}\n\n## How to fix\n\n{fix}\n\n"
         f"## References\n\n{refs}\n"
     )
+    if c.options:
+        where = f"`options: {{{c.id}: ...}}`"
+        text += f"\n## Options\n\nIn plumbob.yaml, {where}: {options_text(c.options)}\n"
     Console().print(Markdown(text))
