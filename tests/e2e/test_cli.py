@@ -130,8 +130,10 @@ def test_ignore_annotation(tmp_path: Path) -> None:
 def test_checks_and_explain() -> None:
     listed = plumbob("checks", "--json")
     assert listed.returncode == 0
-    ids = {c["id"] for c in json.loads(listed.stdout)}
+    ids = {c["id"]: c for c in json.loads(listed.stdout)}
     assert "gpu-node-untainted" in ids
+    assert ids["image-large-gpu"]["options"] == {"threshold-gb": "a number"}
+    assert ids["gpu-node-untainted"]["options"] == {}
     explained = plumbob("explain", "gpu-node-untainted")
     assert explained.returncode == 0
     assert "Why it matters" in explained.stdout and "kubectl taint" in explained.stdout

@@ -114,9 +114,14 @@ _KIND_NAMES: dict[OptionKind, str] = {
 }
 
 
+def option_kinds(options: Mapping[str, OptionKind]) -> dict[str, str]:
+    """Option name -> what its value must be, in words ('a number')."""
+    return {name: _KIND_NAMES.get(kind, "any") for name, kind in options.items()}
+
+
 def options_text(options: Mapping[str, OptionKind]) -> str:
     """'`threshold-gb` (a number), ...' for docs and `plumbob explain`."""
-    return ", ".join(f"`{name}` ({_KIND_NAMES.get(kind, 'any')})" for name, kind in options.items())
+    return ", ".join(f"`{name}` ({kind})" for name, kind in option_kinds(options).items())
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ def list_checks(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
 ) -> None:
     """List every check with its id, category, severity and title."""
-    from plumbob.checks.registry import Registry
+    from plumbob.checks.registry import Registry, option_kinds
 
     checks = [c for c in Registry.discover() if category in (None, c.category)]
     if as_json:
@@ -31,6 +31,7 @@ def list_checks(
                         "title": c.title,
                         "reads": list(c.reads),
                         "references": list(c.references),
+                        "options": option_kinds(c.options),
                     }
                     for c in checks
                 ]
