@@ -283,7 +283,7 @@ def _print_timings(phases: dict[str, float], spent: dict[str, float], shown: int
 
 
 def _with_prices(cfg: engine_config.Config, path: Path, registry: Registry) -> engine_config.Config:
-    """Validate a --prices file and pass it to every cost check as option `prices`."""
+    """Validate a --prices file and pass it as option `prices` to every check that takes one."""
     import msgspec
 
     from plumbob.knowledge.prices import PricesError, load_prices
@@ -295,7 +295,7 @@ def _with_prices(cfg: engine_config.Config, path: Path, registry: Registry) -> e
         _exit(exit_codes.USAGE)
     options = dict(cfg.options)
     for check in registry:
-        if check.category == "cost":
+        if "prices" in check.options:
             options[check.id] = {**options.get(check.id, {}), "prices": str(path)}
     return msgspec.structs.replace(cfg, options=options)
 
