@@ -306,9 +306,36 @@ class NodeStatus(msgspec.Struct, **_STRUCT):
     conditions: list[NodeCondition] = []
 
 
+NODE_PARTS = (
+    "labels",
+    "annotations",
+    "taints",
+    "unschedulable",
+    "providerID",
+    "capacity",
+    "allocatable",
+    "nodeInfo",
+    "systemInfo",
+    "conditions",
+    "images",
+)
+"""Parts of a Node that a source can fail to show. `nodeInfo`: kernel, OS image, container
+runtime and kubelet versions (what `kubectl get nodes -o wide` prints); `systemInfo`: the rest of
+`status.nodeInfo` (kube-proxy version, operating system, architecture, machine/system/boot ids).
+A node read as an object knows every part; one read from text (`kubectl describe node`,
+`kubectl get nodes -o wide`, a label dump) knows only what the text showed."""
+
+
 class Node(Object, **_STRUCT):
     spec: NodeSpec = NodeSpec()
     status: NodeStatus = NodeStatus()
+    unknown: tuple[str, ...] = ()
+    """NODE_PARTS this node's source did not show, sorted: their fields are empty here because
+    they are unknown, not because the node has none. Empty for a node read as an object."""
+
+    def knows(self, *parts: str) -> bool:
+        """Whether every one of `parts` (NODE_PARTS names) was seen."""
+        return not self.unknown or not any(p in self.unknown for p in parts)
 
     def has_taint_effect(self, *effects: str) -> bool:
         return any(taint.effect in effects for taint in self.spec.taints)
