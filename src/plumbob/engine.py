@@ -20,18 +20,20 @@ import msgspec
 
 from plumbob import __version__
 from plumbob.checks.inventory import inventory
-from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, CheckContext, Hit, Registry
+from plumbob.checks.registry import CATEGORIES, Check, CheckContext, Hit, Registry
 from plumbob.model.collector import gc_paused
 from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
 from plumbob.model.objects import Object
 from plumbob.model.refs import ObjectRef, ref
-from plumbob.model.snapshot import Snapshot
+from plumbob.model.snapshot import WORKLOADS, Snapshot
 from plumbob.report.model import (
     CheckRun,
     CheckStatus,
     Diagnostic,
     Finding,
+    Inputs,
     Level,
+    NotVisible,
     Report,
     Severity,
     Subject,
@@ -151,10 +153,10 @@ class Analysis:
 
 @dataclass(slots=True)
 class _Population:
-    cache: dict[tuple[str, ...], int] = field(default_factory=dict)
+    cache: dict[tuple[int, tuple[str, ...]], int] = field(default_factory=dict)
 
     def of(self, snap: Snapshot, reads: tuple[str, ...]) -> int:
-        key = (snap.cluster.name, *reads)
+        key = (id(snap), reads)
         if key not in self.cache:
             total = 0
             for kind in reads:
@@ -217,17 +219,58 @@ def _selected(registry: Registry, config: Config) -> list[Check]:
 
 def _not_visible(snap: Snapshot, check: Check) -> str | None:
     for kind in check.reads:
-        if kind == WORKLOADS:
-            missing = [k for k in ("Pod", "Deployment") if not snap.visible(k)]
-            if missing:
-                return f"{missing[0]}: {snap.not_visible[missing[0]]}"
-        elif kind == GPU_METRICS:
+        if kind == GPU_METRICS:
             why = gpu_metrics_missing(snap.gpu_metrics)
             if why:
                 return f"{kind}: {why}"
-        elif not snap.visible(kind):
-            return f"{kind}: {snap.not_visible[kind]}"
+            continue
+        reason = snap.unseen(kind)
+        if reason is not None:
+            return reason
     return None
+
+
+@dataclass(slots=True)
+class _NodeViews:
+    """What each check may see of one snapshot's nodes: a check that reads parts of a node its
+    source did not show (taints of a node read from `kubectl get nodes -o wide`) runs on the
+    snapshot without that node, which is counted as not assessed. One view per set of hidden
+    nodes, built when first needed (only inputs with text inventories have any)."""
+
+    snap: Snapshot
+    views: dict[frozenset[str], Snapshot] = field(default_factory=dict)
+
+    def for_check(self, check: Check) -> tuple[Snapshot | None, int, str | None]:
+        """(snapshot to run on or None when no node can be assessed, nodes not assessed, why)."""
+        partial = self.snap.partial_nodes
+        if not check.node_parts or not partial:
+            return self.snap, 0, None
+        hidden: dict[str, set[str]] = {}
+        for node in partial:
+            missing = [p for p in check.node_parts if p in node.unknown]
+            if missing:
+                hidden[node.name] = set(missing)
+        if not hidden:
+            return self.snap, 0, None
+        parts = sorted(set().union(*hidden.values()))
+        total = len(self.snap.nodes)
+        why = (
+            f"Node: {', '.join(parts)} not shown for {len(hidden)} of {total} nodes "
+            f"(nodes read from text: {_node_sources(partial, hidden)})"
+        )
+        if len(hidden) == total:
+            return None, len(hidden), why
+        names = frozenset(hidden)
+        view = self.views.get(names)
+        if view is None:
+            view = self.views[names] = self.snap.without_nodes(names)
+        return view, len(hidden), why
+
+
+def _node_sources(nodes: Iterable[Object], hidden: Mapping[str, object]) -> str:
+    files = sorted({n.origin.file for n in nodes if n.name in hidden and n.origin})
+    shown = ", ".join(Path(f).name for f in files[:3])
+    return shown + (f" and {len(files) - 3} more" if len(files) > 3 else "") or "no file"
 
 
 @gc_paused()
@@ -241,6 +284,7 @@ def run(
     baseline: Any = None,
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
+    inputs: Inputs | None = None,
 ) -> Report:
     """Run the selected checks (and extra analyses) over snapshots; never raises for a check
     that fails: its error becomes a diagnostic and the rest of the report stands. `timings`,
@@ -261,15 +305,18 @@ def run(
     all_snaps = tuple(snapshots)
     for snap in snapshots:
         cluster = snap.cluster.name
+        views = _NodeViews(snap)
         for check in checks:
             reason = _not_visible(snap, check)
-            if reason is not None:
+            target, unseen, partly = views.for_check(check) if reason is None else (None, 0, None)
+            if target is None:
                 runs.append(
                     CheckRun(
                         check=check.id,
                         cluster=cluster,
                         status=CheckStatus.NOT_VISIBLE,
-                        reason=reason,
+                        reason=reason or partly,
+                        unseen=unseen,
                     )
                 )
                 continue
@@ -281,8 +328,8 @@ def run(
             started = time.perf_counter()
             made: list[Finding] = []
             try:
-                for hit in check.run(snap, ctx):
-                    finding = _finding(snap, check, severities[check.id], hit, config)
+                for hit in check.run(target, ctx):
+                    finding = _finding(target, check, severities[check.id], hit, config)
                     if finding is not None:
                         made.append(finding)
             except Exception as exc:  # a broken check must not take the report down
@@ -304,13 +351,15 @@ def run(
                 continue
             timings[check.id] = timings.get(check.id, 0.0) + time.perf_counter() - started
             findings.extend(made)
-            populations[(check.id, cluster)] = pop.of(snap, check.reads)
+            populations[(check.id, cluster)] = pop.of(target, check.reads)
             runs.append(
                 CheckRun(
                     check=check.id,
                     cluster=cluster,
                     status=CheckStatus.FAILED if made else CheckStatus.PASSED,
                     findings=len(made),
+                    reason=partly,
+                    unseen=unseen,
                 )
             )
         for obj, message in snap.template_errors:
@@ -354,6 +403,8 @@ def run(
     return Report(
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         plumbob_version=__version__,
+        inputs=inputs,
+        not_visible=_not_visible_summary(runs),
         clusters=[inventory(s) for s in snapshots],
         findings=findings,
         checks=runs,
@@ -383,6 +434,21 @@ def _finding(
         fingerprint=_fingerprint(check.id, cluster, subject),
         evidence=dict(hit.evidence),
     )
+
+
+def _not_visible_summary(runs: Iterable[CheckRun]) -> list[NotVisible]:
+    """Check runs not (or not wholly) assessed, grouped by cluster and reason."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for r in runs:
+        if r.status == CheckStatus.NOT_VISIBLE or (r.unseen and r.status != CheckStatus.ERROR):
+            reason = r.reason or "not visible"
+            if r.status != CheckStatus.NOT_VISIBLE:
+                reason = f"partly assessed: {reason}"
+            grouped.setdefault((r.cluster, reason), []).append(r.check)
+    return [
+        NotVisible(cluster=cluster, reason=reason, checks=checks)
+        for (cluster, reason), checks in grouped.items()
+    ]
 
 
 def count_at_or_above(report: Report, threshold: Severity) -> int:

@@ -47,7 +47,12 @@ def test_scan_json_report(manifests: Path, tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["apiVersion"] == "plumbob.dev/v1" and report["kind"] == "Report"
     checks = {f["check"] for f in report["findings"]}
-    assert {"gpu-node-untainted", "gpu-namespace-without-quota"} <= checks
+    assert "gpu-node-untainted" in checks
+    # No ResourceQuota in the files: whether the namespace has one is not visible, not a finding.
+    assert "gpu-namespace-without-quota" not in checks
+    quota = [nv for nv in report["notVisible"] if "gpu-namespace-without-quota" in nv["checks"]]
+    assert quota and quota[0]["reason"] == "no ResourceQuota objects in the input"
+    assert report["inputs"]["files"] == report["inputs"]["read"] == 2
     untainted = next(f for f in report["findings"] if f["check"] == "gpu-node-untainted")
     assert untainted["subject"]["file"].endswith("nodes.json")
     assert 0 <= report["scores"]["overall"] <= 100

@@ -98,6 +98,7 @@ def cli_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         [
             "scan",
             str(FIXTURE),
+            "--complete",  # the folder declares the whole cluster
             "-q",
             "--config",
             str(config),
@@ -127,6 +128,17 @@ def test_no_high_or_critical_findings(cli_report: dict[str, Any]) -> None:
 
 def test_input_read_cleanly(cli_report: dict[str, Any]) -> None:
     assert [d for d in cli_report["diagnostics"] if d["level"] != "info"] == []
+    inputs = cli_report["inputs"]
+    assert inputs["files"] == inputs["read"] + 1
+    (readme,) = inputs["unread"]  # named as not read, not skipped without a word
+    assert readme["path"].endswith("README.md") and "documentation" in readme["reason"]
+    assert cli_report["notVisible"] == [
+        {
+            "cluster": "well-configured",
+            "reason": "GpuMetrics: no GPU utilisation metrics: scan with --prometheus URL (DCGM exporter)",
+            "checks": sorted(NEEDS_METRICS),
+        }
+    ]
 
 
 def test_gpu_inventory_seen(cli_report: dict[str, Any]) -> None:

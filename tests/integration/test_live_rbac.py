@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from plumbob.checks.registry import WORKLOADS, Registry
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Registry
 from plumbob.knowledge import load_table
 from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.policies import KYVERNO_KINDS, VAP_KINDS
@@ -168,7 +168,7 @@ def test_every_kind_the_analyses_read_is_listed() -> None:
     read: dict[str, set[str]] = defaultdict(set)
     for check in Registry.discover():
         for kind in check.reads:
-            if kind not in (WORKLOADS, GPU_METRICS):
+            if kind not in (WORKLOADS, GPU_METRICS, COMPONENTS):
                 read[kind].add(f"check {check.id}")
     for kind in WORKLOAD_KINDS | set(CUSTOM_TEMPLATES) | set(KYVERNO_KINDS) | set(VAP_KINDS):
         read[kind].add("model")

@@ -6,7 +6,15 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable
 
-from plumbob.checks.registry import CATEGORIES, WORKLOADS, Check, Registry, options_text
+from plumbob.checks.registry import (
+    CATEGORIES,
+    COMPONENTS,
+    WORKLOADS,
+    Check,
+    Registry,
+    options_text,
+)
+from plumbob.model.objects import NODE_PARTS
 
 CATEGORY_TITLES = {
     "gpu": "GPU scheduling and isolation",
@@ -38,9 +46,16 @@ as *not visible* instead of passing.
 
 
 def _reads(check: Check) -> str:
-    names = [
-        "pod templates of all workload kinds" if r == WORKLOADS else f"`{r}`" for r in check.reads
-    ]
+    names = []
+    for r in check.reads:
+        if r == WORKLOADS:
+            names.append("pod templates of all workload kinds")
+        elif r == COMPONENTS:
+            names.append("the cluster's add-ons")
+        elif r == "Node" and set(check.node_parts) != set(NODE_PARTS):
+            names.append(f"`Node` ({', '.join(check.node_parts)})")
+        else:
+            names.append(f"`{r}`")
     return ", ".join(names)
 
 

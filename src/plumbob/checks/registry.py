@@ -18,8 +18,10 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, NewType
 
-from plumbob.model.objects import Object
+from plumbob.model.objects import NODE_PARTS, Object
 from plumbob.model.refs import ObjectRef
+from plumbob.model.snapshot import COMPONENTS as COMPONENTS
+from plumbob.model.snapshot import WORKLOADS as WORKLOADS
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Severity
 
@@ -38,8 +40,8 @@ CATEGORIES = (
 )
 """Check categories, in report order."""
 
-WORKLOADS = "workloads"
-"""Pseudo-kind for `reads=`: the pod templates of every workload kind."""
+GPU_IDENTITY = ("labels", "capacity", "allocatable")
+"""Node parts that tell whether a node has GPUs and which: a check about GPU nodes reads them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,10 @@ class Check:
     module: str = ""
     options: Mapping[str, OptionKind] = field(default_factory=dict)
     """Option name -> what its value must be (plumbob.yaml `options:` is checked against it)."""
+    node_parts: tuple[str, ...] = ()
+    """The parts of a Node (NODE_PARTS) the check's verdict depends on, when it reads nodes: a
+    node whose source did not show one of them (a node read from `kubectl get nodes -o wide`
+    has no taints) is not assessed by the check, neither passed nor failed."""
 
     def run(self, snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         return self.fn(snap, ctx) if self.wants_context else self.fn(snap)
@@ -164,10 +170,19 @@ def check(
     reads: tuple[str, ...] = (),
     aliases: tuple[str, ...] = (),
     options: Mapping[str, OptionKind] | None = None,
+    node_parts: tuple[str, ...] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Attach check metadata to a function; `Registry.discover` files it."""
+    """Attach check metadata to a function; `Registry.discover` files it. `node_parts`: the
+    Node parts the check depends on (default: every part, when it reads nodes)."""
     if category not in CATEGORIES:
         raise CheckDefinitionError(f"{id}: unknown category {category!r}; use one of {CATEGORIES}")
+    if node_parts is None:
+        node_parts = NODE_PARTS if "Node" in reads else ()
+    elif "Node" not in reads:
+        raise CheckDefinitionError(f"{id}: node_parts given, but reads= does not name Node")
+    unknown_parts = set(node_parts) - set(NODE_PARTS)
+    if unknown_parts:
+        raise CheckDefinitionError(f"{id}: no such node parts {sorted(unknown_parts)}")
 
     def decorate(fn: CheckFn) -> CheckFn:
         params = inspect.signature(fn).parameters
@@ -185,6 +200,7 @@ def check(
             wants_context=len(params) > 1,
             module=fn.__module__,
             options=MappingProxyType(dict(options or {})),
+            node_parts=tuple(node_parts),
         )
         setattr(fn, _ATTR, meta)
         return fn

@@ -30,6 +30,7 @@ def list_checks(
                         "severity": c.severity.value,
                         "title": c.title,
                         "reads": list(c.reads),
+                        "nodeParts": list(c.node_parts),
                         "references": list(c.references),
                         "options": option_kinds(c.options),
                     }

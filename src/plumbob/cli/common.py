@@ -134,7 +134,11 @@ RequestTimeout = Annotated[
 
 
 def read_inputs(
-    paths: list[Path] | None, demo: bool, cluster: str | None, quiet: bool
+    paths: list[Path] | None,
+    demo: bool,
+    cluster: str | None,
+    quiet: bool,
+    complete: bool = False,
 ) -> tuple[Loaded, bool]:
     """Snapshots from the demo fleet and/or files, with a progress display. Returns them and
     whether the paths could not be read at all (already reported on stderr)."""
@@ -151,7 +155,8 @@ def read_inputs(
 
         try:
             with progress("reading files", quiet) as hook:
-                loaded.extend(FileSource(tuple(paths), cluster=cluster).load(hook))
+                source = FileSource(tuple(paths), cluster=cluster, complete=complete)
+                loaded.extend(source.load(hook))
         except SourceError as exc:
             fail(str(exc))
             return loaded, True

@@ -5,4 +5,5 @@ OK = 0
 FINDINGS = 1
 """A finding at or above --fail-on."""
 USAGE = 2
-"""Bad usage, bad configuration, or nothing readable at all."""
+"""Bad usage, bad configuration, nothing readable at all, or (with --strict) an input not
+read, a context not reached or a check that could not see what it reads."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
@@ -67,6 +68,22 @@ def scan(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Cluster name for manifests read from files.")
     ] = None,
+    complete: Annotated[
+        bool,
+        typer.Option(
+            "--complete",
+            help="The files hold the whole cluster (a GitOps repository, a full capture): a "
+            "kind they do not contain has no objects, instead of being not visible.",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 2 (after writing the report) when any input was not read, a context "
+            "was unreachable or a check could not see what it reads.",
+        ),
+    ] = False,
     max_per_check: Annotated[
         int,
         typer.Option("--max-per-check", help="Findings shown per check in the terminal report."),
@@ -183,7 +200,7 @@ def scan(
 
     started = time.perf_counter()
     phases = {"start-up (imports, options)": started - IMPORTED_AT}
-    loaded, unreadable = read_inputs(paths, demo, cluster, quiet)
+    loaded, unreadable = read_inputs(paths, demo, cluster, quiet, complete)
     phases["reading inputs"] = time.perf_counter() - started
     if unreadable and not loaded.snapshots:
         _exit(exit_codes.USAGE)
@@ -216,6 +233,7 @@ def scan(
         diagnostics=loaded.diagnostics,
         analyses=[drift, _cost_analysis()],
         timings=spent,
+        inputs=loaded.inputs,
     )
     phases["checks and analyses"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -231,8 +249,30 @@ def scan(
         from plumbob.render import json as json_renderer
 
         report_json.write_bytes(json_renderer.encode(report))
+    if strict:
+        blind = _blind_spots(report, failed_contexts)
+        if blind:
+            fail(f"--strict: {blind}")
+            _exit(exit_codes.USAGE)
     if fail_on is not None and engine.count_at_or_above(report, fail_on):
         _exit(exit_codes.FINDINGS)
+
+
+def _blind_spots(report: object, failed_contexts: Sequence[object]) -> str | None:
+    """What --strict refuses, in one line: unread files, unreachable contexts, checks that
+    could not see their input."""
+    from plumbob.report.model import Report
+
+    assert isinstance(report, Report)
+    parts = []
+    if report.inputs is not None and report.inputs.unread:
+        parts.append(f"{len(report.inputs.unread)} input files not read")
+    if failed_contexts:
+        parts.append(f"{len(failed_contexts)} contexts not reachable")
+    not_assessed = {c for nv in report.not_visible for c in nv.checks}
+    if not_assessed:
+        parts.append(f"{len(not_assessed)} checks not (wholly) assessed")
+    return "; ".join(parts) or None
 
 
 def _write(report: object, fmt: Format, output: Path | None, max_per_check: int) -> None:

@@ -26,7 +26,7 @@ from plumbob.knowledge.loader import load_table
 from plumbob.model.images import parse_image
 from plumbob.model.objects import DaemonSet, Node, Object, Toleration, api_group, as_list
 from plumbob.model.scheduling import placement
-from plumbob.model.snapshot import Snapshot
+from plumbob.model.snapshot import COMPONENTS, Snapshot
 from plumbob.model.workloads import PodTemplate
 
 GANG_SCHEDULERS = ("kueue", "volcano", "scheduler-plugins", "kai-scheduler")
@@ -288,13 +288,9 @@ def _where(obj: Object) -> str:
 
 
 def inventory_visible(snap: Snapshot) -> bool:
-    """Whether the snapshot can tell a component is absent: it has API discovery (a live
-    capture) or workloads of the cluster's system namespaces (a dump), not just manifests."""
-    if snap.discovery is not None:
-        return True
-    return any(w.namespace in ("kube-system",) for w in snap.objects("DaemonSet")) or any(
-        w.namespace == "kube-system" for w in snap.objects("Deployment")
-    )
+    """Whether the snapshot can tell a component is absent: a live capture, or a capture of
+    the cluster's workloads across its namespaces, not just manifests (`Snapshot.unseen`)."""
+    return snap.visible(COMPONENTS)
 
 
 def device_plugin_daemonsets(snap: Snapshot) -> tuple[DaemonSet, ...]:

@@ -33,6 +33,29 @@ from plumbob.model.workloads import WORKLOAD_KINDS, PodTemplate, TemplateError, 
 
 T = TypeVar("T", bound=Object)
 
+WORKLOADS = "workloads"
+"""Pseudo-kind for what a check reads: the pod templates of every workload kind."""
+COMPONENTS = "cluster components"
+"""Pseudo-kind for what a check reads: the cluster's add-ons (metrics pipeline, policy engine,
+schedulers, operators), which only a view of the whole cluster shows: a live capture (API
+discovery), or workloads of its system namespaces; never an application's manifests."""
+
+MANIFEST_COMPANIONS = frozenset(
+    {
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ScaledObject",
+        "Ingress",
+        "ServiceMonitor",
+        "PodMonitor",
+        "NetworkPolicy",
+    }
+)
+"""Kinds that ship with the workloads they serve: in manifests that declare workloads (a
+rendered chart), the absence of one of these is a fact about those workloads, not a gap in
+the input."""
+
 
 class ApiResource(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
     group_version: str
@@ -69,6 +92,7 @@ class Snapshot:
         not_visible: Mapping[str, str] | None = None,
         source: str = "",
         gpu_metrics: GpuMetrics | None = None,
+        captured: Iterable[str] | None = None,
     ) -> None:
         grouped: dict[str, list[Object]] = defaultdict(list)
         for obj in objects:
@@ -78,6 +102,11 @@ class Snapshot:
         self.discovery = discovery
         self.source = source
         self.not_visible: Mapping[str, str] = MappingProxyType(dict(not_visible or {}))
+        self.captured: frozenset[str] | None = None if captured is None else frozenset(captured)
+        """Kinds (and pseudo-kinds) the source listed in full, so that finding none of them is
+        a fact. None: every kind not in `not_visible` (a live capture lists them all, and so
+        does the demo). Files hold only what someone chose to save: a kind they do not contain
+        is unseen, not absent (see `unseen`)."""
         self.gpu_metrics = gpu_metrics
         """GPU utilisation over a window (Prometheus/DCGM), when it was asked for."""
         self._by_kind: Mapping[str, tuple[Object, ...]] = MappingProxyType(
@@ -102,6 +131,7 @@ class Snapshot:
             not_visible=self.not_visible,
             source=self.source,
             gpu_metrics=metrics,
+            captured=self.captured,
         )
 
     # ------------------------------------------------------------ plain access
@@ -124,8 +154,58 @@ class Snapshot:
         return sum(len(v) for v in self._by_kind.values())
 
     def visible(self, kind: str) -> bool:
-        """False when the source could not see this kind (403, missing API group)."""
-        return kind not in self.not_visible
+        """Whether the input shows objects of this kind (or pseudo-kind): see `unseen`."""
+        return self.unseen(kind) is None
+
+    def unseen(self, kind: str) -> str | None:
+        """Why the input cannot show objects of `kind` (a kind, WORKLOADS or COMPONENTS), or
+        None when it can. A kind the source could not list (403, missing API group) is unseen,
+        and so is one a file input does not contain: no Node objects in a folder of manifests
+        says nothing about the cluster's nodes. A kind listed in full and found empty is seen:
+        there, none is a fact."""
+        reason = self.not_visible.get(kind)
+        if reason is not None:
+            return f"{kind}: {reason}"
+        if kind == WORKLOADS:
+            for part in ("Pod", "Deployment"):
+                if part in self.not_visible:
+                    return f"{part}: {self.not_visible[part]}"
+            if self.captured is None or any(k in self._by_kind for k in WORKLOAD_KINDS):
+                return None
+            if "Pod" in self.captured:
+                return None
+            return "no workloads or pods in the input"
+        if kind == COMPONENTS:
+            if self.captured is None or COMPONENTS in self.captured or self.discovery is not None:
+                return None
+            return (
+                "cluster components: the cluster's add-ons are not in the input (manifests, or "
+                "a capture of only some namespaces)"
+            )
+        if self.captured is None or kind in self.captured or kind in self._by_kind:
+            return None
+        if kind == "Node":
+            return "no node inventory: the input has no Node objects"
+        return f"no {kind} objects in the input"
+
+    @cached_property
+    def partial_nodes(self) -> tuple[Node, ...]:
+        """Nodes whose source did not show every part of them (read from text)."""
+        return tuple(n for n in self.nodes if n.unknown)
+
+    def without_nodes(self, names: frozenset[str]) -> Snapshot:
+        """The same cluster without the named nodes: what a check sees when those nodes do not
+        show what it reads. Indexes are built anew, on first use."""
+        return Snapshot(
+            cluster=self.cluster,
+            objects=(o for o in self if not (o.kind == "Node" and o.name in names)),
+            captured_at=self.captured_at,
+            discovery=self.discovery,
+            not_visible=self.not_visible,
+            source=self.source,
+            gpu_metrics=self.gpu_metrics,
+            captured=self.captured,
+        )
 
     def has_group(self, group: str) -> bool:
         """Whether an API group is served: from discovery, or from objects seen."""

@@ -68,13 +68,58 @@ def _inventory(report: Report) -> Table:
     return t
 
 
+MAX_LISTED = 8
+"""Unread files and not-visible reasons listed in the terminal; the JSON report has them all."""
+
+
+def _what_was_seen(report: Report) -> Text | None:
+    """The report's first lines: files not read and checks not assessed, before any score."""
+    out = Text()
+    inputs = report.inputs
+    if inputs is not None and inputs.files:
+        style = "bold yellow" if inputs.unread else "bold"
+        out.append(f"Read {inputs.read} of {inputs.files} files", style=style)
+        if inputs.inventories:
+            nodes = sum(f.objects for f in inputs.inventories)
+            out.append(f" ({len(inputs.inventories)} as text inventories: {nodes} nodes)")
+        if inputs.unread:
+            out.append("; not read:", style="yellow")
+        out.append("\n")
+        for f in inputs.unread[:MAX_LISTED]:
+            out.append(f"  {_short_path(f.path)}", style="yellow")
+            out.append(f": {f.reason}\n" if f.reason else "\n")
+        if len(inputs.unread) > MAX_LISTED:
+            out.append(f"  and {len(inputs.unread) - MAX_LISTED} more (see the JSON report)\n")
+        if inputs.skipped_hidden:
+            shown = ", ".join(inputs.skipped_hidden[:MAX_LISTED])
+            more = len(inputs.skipped_hidden) - MAX_LISTED
+            out.append(f"  hidden, not looked into: {shown}", style="dim")
+            out.append(f" and {more} more\n" if more > 0 else "\n", style="dim")
+    multi = len(report.clusters) > 1
+    for nv in report.not_visible[:MAX_LISTED]:
+        out.append("Not assessed: ", style="bold yellow")
+        if multi:
+            out.append(f"[{nv.cluster}] ", style="magenta")
+        out.append(nv.reason)
+        names = ", ".join(nv.checks[:4]) + (f" +{len(nv.checks) - 4}" if len(nv.checks) > 4 else "")
+        out.append(f" ({len(nv.checks)} checks: {names})\n", style="dim")
+    if len(report.not_visible) > MAX_LISTED:
+        out.append(f"and {len(report.not_visible) - MAX_LISTED} more reasons (see the JSON)\n")
+    out.rstrip()
+    return out if out.plain else None
+
+
 def _scores(report: Report) -> Table:
-    t = Table(
-        box=box.SIMPLE_HEAVY,
-        title=f"Score {report.scores.overall}/100",
-        title_justify="left",
-        title_style=f"bold {_score_style(report.scores.overall)}",
+    scores = report.scores
+    coverage = (
+        f" · coverage {scores.coverage}% ({scores.assessed:g} of {scores.runs} check runs assessed)"
     )
+    if scores.overall is None:
+        title, style = f"No score: nothing could be assessed{coverage}", "bold red"
+    else:
+        title = f"Score {scores.overall}/100{coverage}"
+        style = f"bold {_score_style(min(scores.overall, scores.coverage))}"
+    t = Table(box=box.SIMPLE_HEAVY, title=title, title_justify="left", title_style=style)
     t.add_column("category")
     t.add_column("score", justify="right")
     t.add_column("")
@@ -139,6 +184,9 @@ def render(
     report: Report, out: TextIO, *, max_per_check: int = MAX_PER_CHECK, width: int | None = None
 ) -> None:
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    seen = _what_was_seen(report)
+    if seen is not None:
+        console.print(seen)
     console.print(_inventory(report))
     console.print(_scores(report))
     panels = _findings(report, max_per_check)

@@ -119,7 +119,12 @@ class CheckRun(msgspec.Struct, **_STRUCT):
     """passed, failed, not-visible (its input could not be read) or error."""
     findings: int = 0
     reason: str | None = None
-    """Why it could not run (input not visible, error)."""
+    """Why it could not run (input not visible, error), or why some subjects were not
+    assessed (`unseen`)."""
+    unseen: int = 0
+    """Subjects the check could not assess although it ran (nodes whose source did not show
+    what the check reads, such as taints from `kubectl get nodes -o wide`): neither passed nor
+    failed, and left out of the score."""
 
 
 class PoolFact(msgspec.Struct, **_STRUCT):
@@ -177,9 +182,55 @@ class CategoryScore(msgspec.Struct, **_STRUCT):
 class Scores(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """0-100 scores; the formula is in docs/scoring.md."""
 
-    overall: int = 100
-    """Mean of the category scores."""
+    overall: int | None = 100
+    """Mean of the category scores; null when no check could be assessed at all."""
+    coverage: int = 100
+    """Share of the check runs that could be assessed, 0-100 (a run that assessed some of its
+    subjects counts for the share it saw): the score speaks only for this part."""
+    assessed: float = 0.0
+    """Check runs assessed (partly assessed runs counted by their share)."""
+    runs: int = 0
+    """Check runs in all: selected checks times clusters."""
     categories: list[CategoryScore] = []
+
+
+class FileRead(msgspec.Struct, **_STRUCT):
+    """One input file and what became of it."""
+
+    path: str
+    outcome: str
+    """`objects` (read as Kubernetes objects), `inventory` (read as a text inventory: `kubectl
+    describe node`, `kubectl get nodes -o wide`, a label map) or `unread`."""
+    reason: str | None = None
+    """Why an unread file was not read; the form of a text inventory."""
+    objects: int = 0
+    """Objects (or nodes, for a text inventory) read from it."""
+
+
+class Inputs(msgspec.Struct, **_STRUCT):
+    """What the scan was given and what it could read of it."""
+
+    files: int = 0
+    """Files found under the paths given."""
+    read: int = 0
+    """Files read as Kubernetes objects or as a text inventory."""
+    unread: list[FileRead] = []
+    """Every file that was not read, with the reason."""
+    inventories: list[FileRead] = []
+    """Files read as text inventories, with their form and node count."""
+    skipped_hidden: list[str] = []
+    """Hidden files and folders (names starting with a dot, such as .git) not looked into."""
+
+
+class NotVisible(msgspec.Struct, **_STRUCT):
+    """Checks that could not be assessed on a cluster, for one reason."""
+
+    cluster: str
+    reason: str
+    """What the input did not show, e.g. `Node: no node inventory: the input has no Node
+    objects`."""
+    checks: list[str] = []
+    """Ids of the checks left out of the score for this reason."""
 
 
 class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -191,6 +242,11 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     generated_at: str = ""
     """UTC time the report was made, ISO 8601."""
     plumbob_version: str = ""
+    inputs: Inputs | None = None
+    """Files given and what became of each (absent for live clusters and the demo)."""
+    not_visible: list[NotVisible] = []
+    """What the scan could not see, and the checks that were therefore not assessed: read this
+    before the score."""
     clusters: list[Inventory] = []
     """One inventory per cluster scanned."""
     findings: list[Finding] = []

@@ -11,7 +11,17 @@ pipeline) affects everything, so its share is 1. A category's score is 100 minus
 checks' penalties (floor 0), averaged over clusters; the overall score is the mean of the
 category scores. So one bad namespace in a thousand costs a high-severity check 4.5 points, not
 the whole category. Checks that could not run (input not visible) neither add nor remove points;
-the report lists them. docs/scoring.md explains the formula with examples.
+the report lists them, and subjects a check could not assess (`unseen`) are not in its
+population.
+
+Coverage says how much of the scan the score speaks for: the share of check runs assessed, a
+run that could assess only some of its subjects counting for that share,
+
+    coverage = sum(assessed share of each run) / runs
+
+so a scan of manifests without nodes, where every node check is not visible, shows its score
+next to a low coverage rather than a healthy-looking number alone. With no run assessed at all
+there is no score. docs/scoring.md explains the formula with examples.
 """
 
 from __future__ import annotations
@@ -52,9 +62,14 @@ def score(
     checks: dict[str, set[str]] = defaultdict(set)
     failed: dict[str, set[str]] = defaultdict(set)
     clusters: dict[str, set[str]] = defaultdict(set)
+    total = 0
+    assessed = 0.0
     for run in runs:
+        total += 1
         if run.status in (CheckStatus.NOT_VISIBLE, CheckStatus.ERROR):
             continue
+        seen = populations.get((run.check, run.cluster), 0)
+        assessed += seen / (seen + run.unseen) if run.unseen else 1.0
         cat = categories[run.check]
         checks[cat].add(run.check)
         clusters[cat].add(run.cluster)
@@ -79,5 +94,18 @@ def score(
                 failed=len(failed[cat]),
             )
         )
-    overall = round(sum(c.score for c in cats) / len(cats)) if cats else 100
-    return Scores(overall=overall, categories=cats)
+    overall = round(sum(c.score for c in cats) / len(cats)) if cats else None
+    return Scores(
+        overall=overall,
+        coverage=coverage_percent(assessed, total),
+        assessed=round(assessed, 2),
+        runs=total,
+        categories=cats,
+    )
+
+
+def coverage_percent(assessed: float, runs: int) -> int:
+    """0-100, rounded down so that a scan missing anything never shows 100."""
+    if not runs:
+        return 0
+    return int(100 * assessed / runs) if assessed < runs else 100

@@ -113,6 +113,8 @@ class ObjectDecoder:
         self._typed: dict[tuple[str, str], msgspec.json.Decoder[Any] | None] = {}
         self.kindless = 0
         """JSON objects seen without a `kind` of their own (they take the hint's)."""
+        self.dropped = 0
+        """Objects read and left out on purpose (DROPPED_KINDS: Events)."""
         self._typemeta = msgspec.json.Decoder(TypeMeta)
         self._generic_text = msgspec.json.Decoder(_Generic)
         self._dict = msgspec.json.Decoder(dict[str, Any])
@@ -161,6 +163,7 @@ class ObjectDecoder:
             self.kindless += 1
         kind = meta.kind or (hint or "")
         if kind in DROPPED_KINDS:
+            self.dropped += 1
             return None
         decoder = self._typed_decoder(meta.api_version, meta.kind)
         if decoder is None:
@@ -310,6 +313,7 @@ class ObjectDecoder:
             self.problem(Level.WARNING, origin, _not_an_object(data))
             return None
         if kind in DROPPED_KINDS:
+            self.dropped += 1
             return None
         if not isinstance(api_version, str) or not api_version:
             api_version = default_api_version(kind)

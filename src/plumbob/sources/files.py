@@ -21,9 +21,9 @@ from typing import Any
 import msgspec
 
 from plumbob.model.collector import gc_paused
-from plumbob.model.objects import Object, Origin
-from plumbob.model.snapshot import ClusterInfo, Snapshot
-from plumbob.report.model import Diagnostic, Level
+from plumbob.model.objects import Object, Origin, Pod
+from plumbob.model.snapshot import COMPONENTS, MANIFEST_COMPANIONS, ClusterInfo, Snapshot
+from plumbob.report.model import Diagnostic, FileRead, Inputs, Level
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
@@ -91,11 +91,26 @@ class _NotJson(ValueError):
     """The text does not parse as JSON."""
 
 
+OBJECTS = "objects"
+INVENTORY = "inventory"
+UNREAD = "unread"
+"""What became of a file (report.model.FileRead.outcome)."""
+DOCUMENT = "documentation or code, not Kubernetes data"
+
+DUMP_KINDS = frozenset(
+    {"Node", "Pod", "Service", "Deployment", "DaemonSet", "ReplicaSet", "ReplicationController"}
+)
+"""What `kubectl cluster-info dump` writes for every namespace it dumps (and nodes.json), in
+full (kubectl/pkg/cmd/clusterinfo/clusterinfo_dump.go): none of these in a dump is a fact."""
+_DEFAULT_DUMP_NAMESPACES = frozenset({"kube-system", "default"})
+"""What `kubectl cluster-info dump` dumps without --all-namespaces or --namespaces."""
+
+
 @dataclass(slots=True)
 class _Collected:
     objects: list[Object] = field(default_factory=list)
-    files: int = 0
-    readable: int = 0
+    files: list[FileRead] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -122,6 +137,55 @@ def read_bytes(path: Path) -> bytes:
 
 def _looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:_SNIFF]
+
+
+_DOCUMENT_SUFFIXES = (
+    ".md",
+    ".markdown",
+    ".rst",
+    ".adoc",
+    ".html",
+    ".htm",
+    ".css",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".ico",
+    ".pdf",
+    ".tpl",
+    ".lock",
+    ".py",
+    ".sh",
+    ".go",
+    ".js",
+    ".ts",
+    ".rs",
+    ".java",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".mod",
+    ".sum",
+)
+_DOCUMENT_NAMES = frozenset(
+    {"LICENSE", "NOTICE", "OWNERS", "CODEOWNERS", "Makefile", "Dockerfile", "Chart.lock"}
+)
+
+
+def _is_document(name: str) -> bool:
+    """Files a folder of manifests often holds beside them that are never Kubernetes data:
+    documentation, images, code, Helm's helper templates (`_helpers.tpl`). Named as not read,
+    without reading them."""
+    return name.lower().endswith(_DOCUMENT_SUFFIXES) or name.split(".")[0] in _DOCUMENT_NAMES
+
+
+def _looks_like_objects(data: bytes) -> bool:
+    """Whether a file without a manifest suffix (node.txt, objects.out) holds JSON or YAML
+    Kubernetes objects: it names a kind in its first few kilobytes."""
+    head = data[:_SNIFF]
+    return b"kind" in head and (b"apiVersion" in head or b"items" in head)
 
 
 def _kind_hint(path: Path, root: Path | None) -> str | None:
@@ -168,6 +232,32 @@ class FileReader:
             Diagnostic(level=level, message=message, path=str(path), line=line)
         )
 
+    def account(
+        self, path: Path, root: Path | None = None
+    ) -> tuple[list[Object] | SnapshotFile | None, FileRead]:
+        """`read`, and what became of the file: read as objects (or as a text inventory), or
+        not read, and why (the problem reported for it)."""
+        name = str(path)
+        if _is_document(path.name):  # listed as not read, not reported one by one
+            return None, FileRead(path=name, outcome=UNREAD, reason=DOCUMENT)
+        mark, dropped = len(self.decoder.diagnostics), self.decoder.dropped
+        result = self.read(path, root)
+        if isinstance(result, SnapshotFile):
+            return result, FileRead(path=name, outcome=OBJECTS, objects=len(result.snapshot))
+        if result:
+            return result, FileRead(path=name, outcome=OBJECTS, objects=len(result))
+        if self.decoder.dropped > dropped:
+            why = "only Events, which no check reads"
+            return result, FileRead(path=name, outcome=OBJECTS, reason=why)
+        problems = sorted(self.decoder.diagnostics[mark:], key=lambda d: d.level == Level.INFO)
+        reason = "no Kubernetes objects"
+        if problems:
+            first = problems[0]
+            reason = f"line {first.line}: {first.message}" if first.line else first.message
+            if len(problems) > 1:
+                reason += f" (and {len(problems) - 1} more problems)"
+        return result, FileRead(path=name, outcome=UNREAD, reason=reason)
+
     def read(self, path: Path, root: Path | None = None) -> list[Object] | SnapshotFile | None:
         streamed = self._stream(path, root)
         if streamed is not None:
@@ -175,7 +265,10 @@ class FileReader:
         try:
             data = read_bytes(path)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            self.problem(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+            if path.is_symlink() and not path.exists():
+                self.problem(path, "broken symlink")
+            else:
+                self.problem(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
             return None
         except ValueError as exc:
             self.problem(path, f"skipped: {exc}")
@@ -185,6 +278,13 @@ class FileReader:
             return None
         if _looks_binary(data):
             self.problem(path, "binary file, not JSON or YAML")
+            return None
+        if not path.name.endswith(MANIFEST_SUFFIXES) and not _looks_like_objects(data):
+            self.problem(
+                path,
+                "not Kubernetes data: no apiVersion/kind, and not a node listing plumbob reads",
+                level=Level.WARNING,
+            )
             return None
         try:
             return self._parse(path, data, _kind_hint(path, root))
@@ -394,10 +494,15 @@ def is_cluster_dump(path: Path) -> bool:
 
 
 def walk_manifests(
-    root: Path, problems: list[Diagnostic], dumps: list[Path] | None = None
+    root: Path,
+    problems: list[Diagnostic],
+    dumps: list[Path] | None = None,
+    hidden: list[str] | None = None,
 ) -> Iterator[Path]:
-    """Manifest files under a directory, following symlinks but never in a loop. When `dumps`
-    is given, cluster-info dump folders found below the root are appended to it, not walked."""
+    """Every file under a directory (not only manifests: each is read or named as unread),
+    following symlinks but never in a loop. Hidden entries (.git, .helmignore) are not looked
+    into; when `hidden` is given, their paths are appended to it. When `dumps` is given,
+    cluster-info dump folders found below the root are appended to it, not walked."""
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -437,6 +542,8 @@ def walk_manifests(
             continue
         for entry in entries:
             if entry.name.startswith("."):
+                if hidden is not None:
+                    hidden.append(entry.path)
                 continue
             path = Path(entry.path)
             try:
@@ -448,16 +555,8 @@ def walk_manifests(
                     dumps.append(path)
                 else:
                     stack.append(path)
-            elif entry.name.endswith(MANIFEST_SUFFIXES):
-                try:
-                    if entry.is_symlink() and not path.exists():
-                        problems.append(
-                            Diagnostic(level=Level.ERROR, path=str(path), message="broken symlink")
-                        )
-                        continue
-                except OSError:
-                    pass
-                yield path
+            else:
+                yield path  # (a broken symlink too: reading it says so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +566,9 @@ class FileSource:
     paths: tuple[Path, ...]
     cluster: str | None = None
     """Name for the snapshot built from manifests (default: the first path's name)."""
+    complete: bool = False
+    """The files hold the whole cluster (a GitOps repository of everything it runs, a full
+    capture): a kind they do not contain has no objects. Otherwise such a kind is unseen."""
 
     def load(self, progress: ProgressHook | None = None) -> Loaded:
         with gc_paused():
@@ -477,6 +579,7 @@ class FileSource:
         reader = FileReader(decoder)
         loaded = Loaded()
         manifests = _Collected()
+        accounted: list[FileRead] = []
         for path in self.paths:
             if not os.path.lexists(path):
                 decoder.diagnostics.append(
@@ -484,66 +587,138 @@ class FileSource:
                         level=Level.ERROR, path=str(path), message="no such file or directory"
                     )
                 )
+                accounted.append(
+                    FileRead(path=str(path), outcome=UNREAD, reason="no such file or directory")
+                )
                 continue
             try:
                 mode = path.stat().st_mode
             except OSError as exc:
+                why = f"cannot read: {exc.strerror or exc}"
                 decoder.diagnostics.append(
-                    Diagnostic(
-                        level=Level.ERROR,
-                        path=str(path),
-                        message=f"cannot read: {exc.strerror or exc}",
-                    )
+                    Diagnostic(level=Level.ERROR, path=str(path), message=why)
                 )
+                accounted.append(FileRead(path=str(path), outcome=UNREAD, reason=why))
                 continue
             if stat.S_ISDIR(mode) and is_cluster_dump(path):
-                loaded.snapshots.append(self._dump(path, reader, progress))
+                loaded.snapshots.append(self._dump(path, reader, progress, accounted, manifests))
                 continue
             dumps: list[Path] = []
             is_dir = stat.S_ISDIR(mode)
-            files = list(walk_manifests(path, decoder.diagnostics, dumps)) if is_dir else [path]
-            read = functools.partial(reader.read, root=path if is_dir else None)
-            for file, result in read_in_order(files, read, decoder.diagnostics):
-                manifests.files += 1
+            files = (
+                list(walk_manifests(path, decoder.diagnostics, dumps, manifests.hidden))
+                if is_dir
+                else [path]
+            )
+            account = functools.partial(reader.account, root=path if is_dir else None)
+            for file, (result, outcome) in read_in_order(files, account, decoder.diagnostics):
+                accounted.append(outcome)
                 if progress:
                     progress(str(file))
                 if isinstance(result, SnapshotFile):
                     loaded.snapshots.append(result.snapshot)
-                    manifests.readable += 1
                 elif result is not None:
                     manifests.objects.extend(result)
-                    manifests.readable += 1
-            loaded.snapshots.extend(self._dump(d, reader, progress) for d in dumps)
+            loaded.snapshots.extend(
+                self._dump(d, reader, progress, accounted, manifests) for d in dumps
+            )
         if manifests.objects:
             name = self.cluster or _cluster_name(self.paths)
+            objects = dedupe(manifests.objects, decoder.diagnostics)
             loaded.snapshots.append(
                 Snapshot(
                     cluster=ClusterInfo(name=name),
-                    objects=dedupe(manifests.objects, decoder.diagnostics),
+                    objects=objects,
                     source=", ".join(str(p) for p in self.paths),
+                    captured=None if self.complete else captured_kinds(objects),
                 )
             )
         loaded.diagnostics.extend(decoder.diagnostics)
+        loaded.inputs = inputs_of(accounted, manifests.hidden)
         if not loaded.snapshots:
             reasons = "; ".join(str(d) for d in decoder.diagnostics[:3]) or "no objects found"
             raise SourceError(f"nothing readable in {', '.join(map(str, self.paths))}: {reasons}")
         return loaded
 
-    def _dump(self, path: Path, reader: FileReader, progress: ProgressHook | None) -> Snapshot:
+    def _dump(
+        self,
+        path: Path,
+        reader: FileReader,
+        progress: ProgressHook | None,
+        accounted: list[FileRead],
+        collected: _Collected,
+    ) -> Snapshot:
         objects: list[Object] = []
-        for file in walk_manifests(path, reader.decoder.diagnostics):
+        for file in walk_manifests(path, reader.decoder.diagnostics, hidden=collected.hidden):
             if not file.name.endswith(".json"):
+                what = "container log" if file.name.endswith(".txt") else "not a .json file"
+                accounted.append(
+                    FileRead(
+                        path=str(file),
+                        outcome=UNREAD,
+                        reason=f"{what} in a cluster-info dump (only its .json files are read)",
+                    )
+                )
                 continue
-            result = reader.read(file, path)
+            result, outcome = reader.account(file, path)
+            accounted.append(outcome)
             if progress:
                 progress(str(file))
             if isinstance(result, list):
                 objects.extend(result)
+        namespaces = {child.name for child in _subfolders(path)}
+        captured = set(DUMP_KINDS)
+        if namespaces - _DEFAULT_DUMP_NAMESPACES:
+            captured.add(COMPONENTS)  # dumped with --all-namespaces (or chosen namespaces)
         return Snapshot(
             cluster=ClusterInfo(name=path.resolve().name),
             objects=objects,
             source=f"cluster-info dump {path}",
+            captured=captured | {o.kind for o in objects},
         )
+
+
+def _subfolders(path: Path) -> list[Path]:
+    try:
+        return [child for child in path.iterdir() if child.is_dir()]
+    except OSError:
+        return []
+
+
+def captured_kinds(objects: Iterable[Object]) -> frozenset[str]:
+    """What a set of files shows in full. Files hold only what someone chose to save, so a kind
+    is seen when some object of it is there. Two further cases: manifests that declare workloads
+    and no cluster state (no Node, no scheduled Pod: a rendered chart) also show the kinds that
+    ship with workloads (MANIFEST_COMPANIONS: a chart without a PodDisruptionBudget has none);
+    and a capture holding the kube-system namespace's workloads beside others, with nodes, shows
+    the cluster's add-ons (COMPONENTS)."""
+    kinds: set[str] = set()
+    state = False
+    system = False
+    namespaces: set[str | None] = set()
+    for obj in objects:
+        kinds.add(obj.kind)
+        if obj.kind == "Node" or (isinstance(obj, Pod) and obj.spec.node_name):
+            state = True
+        elif obj.kind in ("DaemonSet", "Deployment"):
+            namespaces.add(obj.namespace)
+            system = system or obj.namespace == "kube-system"
+    if not state:
+        kinds |= MANIFEST_COMPANIONS
+    elif system and len(namespaces) > 1:
+        kinds.add(COMPONENTS)
+    return frozenset(kinds)
+
+
+def inputs_of(files: list[FileRead], hidden: list[str]) -> Inputs:
+    """The report's account of the files given."""
+    return Inputs(
+        files=len(files),
+        read=sum(1 for f in files if f.outcome != UNREAD),
+        unread=[f for f in files if f.outcome == UNREAD],
+        inventories=[f for f in files if f.outcome == INVENTORY],
+        skipped_hidden=sorted(hidden),
+    )
 
 
 def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:

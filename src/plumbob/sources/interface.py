@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from plumbob.model.snapshot import Snapshot
-from plumbob.report.model import Diagnostic, Level
+from plumbob.report.model import Diagnostic, Inputs, Level
 
 ProgressHook = Callable[[str], None]
 """Called with a short description each time a source finishes one unit of input (a file, a
@@ -24,6 +24,8 @@ class Loaded:
 
     snapshots: list[Snapshot] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    inputs: Inputs | None = None
+    """The files given and what became of each (file sources only)."""
 
     def extend(self, other: Loaded) -> None:
         """Add another source's snapshots. Every cluster keeps a name of its own: findings,
@@ -31,6 +33,10 @@ class Loaded:
         taken (two captures of one cluster, two files both called `demo-ai-platform`) is
         renamed `NAME (2)`, with a warning naming both sources."""
         self.diagnostics.extend(other.diagnostics)
+        if other.inputs is not None:
+            self.inputs = (
+                other.inputs if self.inputs is None else merge_inputs(self.inputs, other.inputs)
+            )
         seen = {s.cluster.name: s for s in self.snapshots}
         for snap in other.snapshots:
             name = snap.cluster.name
@@ -52,6 +58,16 @@ class Loaded:
                 name = new
             seen[name] = snap
             self.snapshots.append(snap)
+
+
+def merge_inputs(a: Inputs, b: Inputs) -> Inputs:
+    return Inputs(
+        files=a.files + b.files,
+        read=a.read + b.read,
+        unread=[*a.unread, *b.unread],
+        inventories=[*a.inventories, *b.inventories],
+        skipped_hidden=[*a.skipped_hidden, *b.skipped_hidden],
+    )
 
 
 class Source(Protocol):

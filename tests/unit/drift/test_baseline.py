@@ -42,6 +42,7 @@ def _snap(
         cluster=ClusterInfo(name=name, server_version=server),
         objects=[decode(o) for o in objects],
         discovery=Discovery(group_versions=["v1", "apps/v1"]) if live else None,
+        captured=None if live else (),  # files hold only the kinds they contain
     )
 
 

@@ -16,6 +16,7 @@ def _snap(name: str, *objects: dict[str, Any], live: bool = True) -> Snapshot:
         cluster=ClusterInfo(name=name, server_version="v1.31.4"),
         objects=[decode(o) for o in objects],
         discovery=Discovery(group_versions=["v1", "apps/v1"]) if live else None,
+        captured=None if live else (),  # files hold only the kinds they contain
     )
 
 

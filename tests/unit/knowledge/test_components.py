@@ -108,7 +108,7 @@ def test_installed_from_discovery() -> None:
     )
     assert set(installed(snap)) == {"volcano"}
     assert inventory_visible(snap)
-    assert not inventory_visible(snapshot_of(make_deployment()))
+    assert not inventory_visible(snapshot_of(make_deployment(), captured=()))  # manifests
 
 
 def ds_and_node(

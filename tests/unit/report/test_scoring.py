@@ -151,7 +151,27 @@ def test_not_visible_and_error_runs_do_not_count() -> None:
         {},
     )
     assert result.categories == []
+    assert result.overall is None  # nothing assessed: no score, not a perfect one
+    assert (result.coverage, result.assessed, result.runs) == (0, 0, 2)
+
+
+def test_coverage_counts_partly_assessed_runs_by_their_share() -> None:
+    runs = [
+        run("a-high", CheckStatus.PASSED),
+        run("b-medium", CheckStatus.NOT_VISIBLE),
+        CheckRun(check="e-low", cluster="c1", status=CheckStatus.PASSED, unseen=3),
+        run("d-cluster", CheckStatus.PASSED),
+    ]
+    result = score(runs, [], CATEGORIES, SEVERITIES, {("e-low", "c1"): 1})
+    # a-high and d-cluster whole, e-low one node of four, b-medium nothing: 2.25 of 4
+    assert (result.assessed, result.runs, result.coverage) == (2.25, 4, 56)
     assert result.overall == 100
+
+
+def test_coverage_is_never_rounded_up_to_complete() -> None:
+    runs = [run("a-high", CheckStatus.PASSED, cluster=f"c{i}") for i in range(999)]
+    runs.append(run("a-high", CheckStatus.NOT_VISIBLE, cluster="c999"))
+    assert score(runs, [], CATEGORIES, SEVERITIES, {}).coverage == 99
 
 
 def test_clusters_are_averaged_and_overall_is_mean_of_categories() -> None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
 from plumbob.knowledge.cuda import max_cuda_of_driver, requirement
 from plumbob.knowledge.image_cuda import cuda_of_container, require_disabled
 from plumbob.model.gpu import container_gpu_request
@@ -83,6 +83,7 @@ def _gpu_claims(snap: Snapshot, template: PodTemplate) -> set[str | None]:
     category="compat",
     severity="high",
     reads=(WORKLOADS, "Node"),
+    node_parts=GPU_IDENTITY,
     title="Image CUDA version needs a newer NVIDIA driver than nodes it can run on",
     why=WHY,
     fix=FIX,

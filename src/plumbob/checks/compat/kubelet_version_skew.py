@@ -33,6 +33,7 @@ plane's version:
     category="compat",
     severity="high",
     reads=("Node",),
+    node_parts=("nodeInfo",),
     title="Kubelet version outside the skew policy against the control plane",
     why=WHY,
     fix=FIX,

@@ -47,6 +47,7 @@ def today_of(ctx: CheckContext) -> date:
     category="compat",
     severity="high",
     reads=("Node",),
+    node_parts=("nodeInfo",),
     title="Kubernetes minor version is past end of life",
     why=WHY,
     fix=FIX,

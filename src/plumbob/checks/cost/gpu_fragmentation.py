@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.cost.gpu_idle import gpu_use
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
 from plumbob.model.gpu import gpu_amount
 from plumbob.model.objects import PodSpec
 from plumbob.model.refs import ObjectRef
@@ -63,6 +63,7 @@ def pod_gpus(spec: PodSpec) -> float:
     category="cost",
     severity="low",
     reads=("Node", "Pod", WORKLOADS),
+    node_parts=(*GPU_IDENTITY, "unschedulable", "conditions"),
     title="Free GPUs are fragmented: the largest GPU request fits on no node",
     why=WHY,
     fix=FIX,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from plumbob.checks.registry import CheckContext, Hit, check, number, text
+from plumbob.checks.registry import GPU_IDENTITY, CheckContext, Hit, check, number, text
 from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices, load_prices
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import Node
@@ -106,6 +106,7 @@ def money(amount: float) -> str:
     category="cost",
     severity="medium",
     reads=("Node", "Pod"),
+    node_parts=GPU_IDENTITY,
     title="GPUs allocatable but requested by no running pod",
     why=WHY,
     fix=FIX,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import Hit, check
-from plumbob.knowledge.components import inventory_visible
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
@@ -60,8 +59,6 @@ def _value(obj: object) -> int | None:
 )
 def cluster_no_gpu_priority_classes(snap: Snapshot) -> Iterator[Hit]:
     classes = snap.generic("PriorityClass")
-    if not classes and not inventory_visible(snap) and not snap.nodes:
-        return  # manifests only: the cluster's priority classes are not part of the input
     gpu_workloads = {
         id(t.workload) for t in snap.pod_templates if pod_uses_gpu(t.spec, t.metadata.annotations)
     }

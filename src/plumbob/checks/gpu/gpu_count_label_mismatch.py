@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -37,6 +37,7 @@ _COUNT_LABELS = ("nvidia.com/gpu.count", "karpenter.k8s.aws/instance-gpu-count")
     category="gpu",
     severity="medium",
     reads=("Node",),
+    node_parts=GPU_IDENTITY,
     title="GPU-count label disagrees with allocatable GPUs",
     why=WHY,
     fix=FIX,

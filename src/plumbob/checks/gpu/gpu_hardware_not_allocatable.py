@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -36,6 +36,7 @@ _VM_CONFIGS = ("vm-passthrough", "vm-vgpu")
     category="gpu",
     severity="high",
     reads=("Node",),
+    node_parts=GPU_IDENTITY,
     title="GPU hardware labelled but zero GPUs allocatable",
     why=WHY,
     fix=FIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.knowledge.components import covering, device_plugin_daemonsets
 from plumbob.model.snapshot import Snapshot
 
@@ -35,6 +35,7 @@ install the plugin: `helm install nvdp nvdp/nvidia-device-plugin -n nvidia-devic
     category="gpu",
     severity="high",
     reads=("Node", "DaemonSet"),
+    node_parts=(*GPU_IDENTITY, "taints", "unschedulable"),
     title="GPU node not covered by any device-plugin DaemonSet",
     why=WHY,
     fix=FIX,
@@ -46,8 +47,8 @@ install the plugin: `helm install nvdp nvdp/nvidia-device-plugin -n nvidia-devic
 )
 def gpu_node_no_device_plugin(snap: Snapshot) -> Iterator[Hit]:
     daemon_sets = snap.objects("DaemonSet")
-    if not snap.gpu_nodes or (snap.discovery is None and not daemon_sets):
-        return  # DaemonSets not part of this input: nothing to say about coverage
+    if not snap.gpu_nodes:
+        return
     plugins = device_plugin_daemonsets(snap)
     names = [f"{ds.namespace}/{ds.name}" for ds in plugins]
     for node in snap.gpu_nodes:

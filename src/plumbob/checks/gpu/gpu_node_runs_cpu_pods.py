@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.knowledge.components import is_gpu_stack
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Pod
@@ -44,6 +44,7 @@ def _exempt(pod: Pod) -> bool:
     category="gpu",
     severity="medium",
     reads=("Node", "Pod"),
+    node_parts=GPU_IDENTITY,
     title="Pods that request no GPU run on a GPU node",
     why=WHY,
     fix=FIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -30,6 +30,7 @@ On managed pools set it in the pool definition (EKS node group `taints`, GKE
     category="gpu",
     severity="high",
     reads=("Node",),
+    node_parts=(*GPU_IDENTITY, "taints"),
     title="GPU node has no NoSchedule/NoExecute taint",
     why=WHY,
     fix=FIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.model.gpu import MIG_PREFIX
 from plumbob.model.snapshot import Snapshot
 
@@ -35,6 +35,7 @@ the plugin on the node after changing the MIG layout:
     category="gpu",
     severity="high",
     reads=("Node",),
+    node_parts=GPU_IDENTITY,
     title="Node offers the same GPUs whole and as MIG slices",
     why=WHY,
     fix=FIX,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -38,6 +38,7 @@ def _shape(strategy: str | None, config: str | None, slices: bool) -> str:
     category="gpu",
     severity="medium",
     reads=("Node",),
+    node_parts=GPU_IDENTITY,
     title="Node pool mixes MIG strategies or MIG layouts",
     why=WHY,
     fix=FIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
 from plumbob.knowledge.components import installed
 from plumbob.model.gpu import container_gpu_resources, is_mig_resource
 from plumbob.model.snapshot import Snapshot
@@ -35,6 +35,7 @@ repartition a pool with the GPU operator's MIG manager and the mixed strategy:
     category="gpu",
     severity="high",
     reads=("Node", WORKLOADS),
+    node_parts=GPU_IDENTITY,
     title="MIG profile requested that no node offers",
     why=WHY,
     fix=FIX,

@@ -96,6 +96,7 @@ def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) ->
     category="images",
     severity="medium",
     reads=(WORKLOADS, "Node"),
+    node_parts=("images",),
     title="GPU workload image is larger than the pull-size threshold",
     why=WHY,
     fix=FIX,

@@ -38,6 +38,7 @@ Then make the first pull fast as well:
     category="images",
     severity="high",
     reads=(WORKLOADS, "Node"),
+    node_parts=("images",),
     title="Large GPU image is pulled on every start",
     why=WHY,
     fix=FIX,

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 
 import msgspec
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.knowledge.components import (
     DAEMONSET_TOLERATIONS,
     covering,
     image_component,
-    inventory_visible,
 )
 from plumbob.model.objects import DaemonSet, Node
 from plumbob.model.scheduling import placement
@@ -69,6 +68,7 @@ def skipped_because(ds: DaemonSet, node: Node) -> str:
     category="observability",
     severity="medium",
     reads=("Node", "DaemonSet"),
+    node_parts=(*GPU_IDENTITY, "taints", "unschedulable"),
     title="GPU node is not covered by a DCGM exporter DaemonSet",
     why=WHY,
     fix=FIX,
@@ -82,8 +82,6 @@ def gpu_node_no_dcgm_exporter(snap: Snapshot) -> Iterator[Hit]:
     if not snap.gpu_nodes:
         return
     exporters = dcgm_daemonsets(snap)
-    if not exporters and not inventory_visible(snap) and not snap.objects("DaemonSet"):
-        return  # node objects only: the cluster's DaemonSets are not part of the input
     names = [f"{ds.namespace}/{ds.name}" for ds in exporters]
     for node in snap.gpu_nodes:
         if covering(snap, exporters, node):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
-from plumbob.knowledge.components import installed, inventory_visible
+from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.knowledge.components import installed
 from plumbob.model.images import parse_image
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
 
-COMPONENTS = ("metrics-server", "prometheus-operator")
+METRICS_COMPONENTS = ("metrics-server", "prometheus-operator")
 """knowledge/ai_components.yaml ids that provide a metrics pipeline."""
 
 METRICS_GROUPS = (
@@ -58,7 +58,7 @@ Azure Monitor managed Prometheus, Google Cloud Managed Service for Prometheus.
     id="no-metrics-pipeline",
     category="observability",
     severity="medium",
-    reads=("Deployment",),
+    reads=("Deployment", COMPONENTS),
     title="No metrics pipeline (metrics-server or Prometheus) visible",
     why=WHY,
     fix=FIX,
@@ -69,10 +69,8 @@ Azure Monitor managed Prometheus, Google Cloud Managed Service for Prometheus.
     ),
 )
 def no_metrics_pipeline(snap: Snapshot) -> Iterator[Hit]:
-    if not inventory_visible(snap):
-        return  # manifests only: the cluster's add-ons are not part of the input
     found = installed(snap)
-    if any(c in found for c in COMPONENTS):
+    if any(c in found for c in METRICS_COMPONENTS):
         return
     if any(snap.has_group(g) for g in METRICS_GROUPS):
         return
@@ -85,5 +83,8 @@ def no_metrics_pipeline(snap: Snapshot) -> Iterator[Hit]:
         ObjectRef(kind="Cluster", name=snap.cluster.name),
         f"cluster {snap.cluster.name} shows no metrics-server, Prometheus or metrics API "
         f"({len(snap.gpu_nodes)} GPU nodes unmonitored)",
-        evidence={"looked_for": [*COMPONENTS, *METRICS_GROUPS], "gpu_nodes": len(snap.gpu_nodes)},
+        evidence={
+            "looked_for": [*METRICS_COMPONENTS, *METRICS_GROUPS],
+            "gpu_nodes": len(snap.gpu_nodes),
+        },
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
-from plumbob.knowledge.components import installed, inventory_visible
+from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.knowledge.components import installed
 from plumbob.model.objects import GenericObject
 from plumbob.model.roles import is_inference
 from plumbob.model.snapshot import Snapshot
@@ -55,7 +55,7 @@ def _tls_endpoints(snap: Snapshot, namespaces: set[str]) -> Iterator[tuple[Gener
     id="cert-manager-absent-for-inference-tls",
     category="policy",
     severity="info",
-    reads=("Ingress",),
+    reads=("Ingress", COMPONENTS),
     title="Inference exposes TLS endpoints but cert-manager is absent",
     why=WHY,
     fix=FIX,
@@ -68,8 +68,6 @@ def _tls_endpoints(snap: Snapshot, namespaces: set[str]) -> Iterator[tuple[Gener
 def cert_manager_absent_for_inference_tls(snap: Snapshot) -> Iterator[Hit]:
     if "cert-manager" in installed(snap) or snap.has_group("cert-manager.io"):
         return
-    if not inventory_visible(snap):
-        return  # manifests only: the cluster's add-ons are not part of the input
     namespaces = {t.namespace or "default" for t in snap.gpu_templates if is_inference(t)}
     if not namespaces:
         return

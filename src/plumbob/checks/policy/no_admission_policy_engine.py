@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
-from plumbob.knowledge.components import installed, inventory_visible
+from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.knowledge.components import installed
 from plumbob.model.policies import policy_engines
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
@@ -52,7 +52,7 @@ install Kyverno or OPA Gatekeeper, and start with policies in audit mode:
     id="no-admission-policy-engine",
     category="policy",
     severity="medium",
-    reads=("Deployment", "ValidatingAdmissionPolicyBinding"),
+    reads=("Deployment", "ValidatingAdmissionPolicyBinding", COMPONENTS),
     title="No admission policy engine (Gatekeeper, Kyverno or ValidatingAdmissionPolicy)",
     why=WHY,
     fix=FIX,
@@ -63,8 +63,6 @@ install Kyverno or OPA Gatekeeper, and start with policies in audit mode:
     ),
 )
 def no_admission_policy_engine(snap: Snapshot) -> Iterator[Hit]:
-    if not inventory_visible(snap):
-        return  # manifests only: the cluster's add-ons are not part of the input
     engines = policy_engines(snap)
     found = installed(snap)
     for component in ("kyverno", "opa-gatekeeper"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import COMPONENTS, Hit, check
 from plumbob.knowledge.components import installed
 from plumbob.model.policies import admission_policies, policy_engines
 from plumbob.model.refs import ObjectRef
@@ -35,7 +35,13 @@ K8sDisallowedTags and K8sContainerLimits from the gatekeeper-library.
     id="policy-engine-without-gpu-or-image-policy",
     category="policy",
     severity="low",
-    reads=("Deployment", "ClusterPolicy", "ValidatingAdmissionPolicy", "ConstraintTemplate"),
+    reads=(
+        "Deployment",
+        COMPONENTS,
+        "ClusterPolicy",
+        "ValidatingAdmissionPolicy",
+        "ConstraintTemplate",
+    ),
     title="Policy engine present but no policy constrains images or GPU requests",
     why=WHY,
     fix=FIX,

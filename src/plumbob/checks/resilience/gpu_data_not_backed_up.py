@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.knowledge.components import installed, inventory_visible
+from plumbob.knowledge.components import installed
 from plumbob.model.objects import GenericObject
 from plumbob.model.selectors import selector_matches
 from plumbob.model.snapshot import Snapshot
@@ -116,8 +116,6 @@ def claims_of(template: PodTemplate) -> list[str]:
 def gpu_data_not_backed_up(snap: Snapshot) -> Iterator[Hit]:
     covered = schedules(snap)
     velero = "velero" in installed(snap) or snap.has_group("velero.io")
-    if not velero and not inventory_visible(snap):
-        return  # manifests only: whether Velero runs is not part of the input
     pvcs_by_name = {
         (p.namespace or "default", p.name): p for p in snap.generic("PersistentVolumeClaim")
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, Hit, check
 from plumbob.checks.scaling.autoscalers import cluster_autoscaler_evidence, node_autoscaled
 from plumbob.model.snapshot import Snapshot
 
@@ -36,7 +36,8 @@ ConfigMap in kube-system; include it in the snapshot so plumbob can see them.
     id="gpu-pool-no-cluster-autoscaler",
     category="scaling",
     severity="info",
-    reads=("Node", "Deployment"),
+    reads=("Node", "Deployment", COMPONENTS),
+    node_parts=(*GPU_IDENTITY, "annotations"),
     title="GPU node pool without a cluster autoscaler or Karpenter",
     why=WHY,
     fix=FIX,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import cluster_ref
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
 from plumbob.checks.scaling.autoscalers import gpu_inference_workloads, keda_evidence
 from plumbob.model.snapshot import Snapshot
 
@@ -32,7 +32,7 @@ If another external-metrics provider already owns `external.metrics.k8s.io`
     id="keda-absent-for-gpu-inference",
     category="scaling",
     severity="info",
-    reads=(WORKLOADS,),
+    reads=(WORKLOADS, COMPONENTS),
     title="GPU inference runs but KEDA is not installed",
     why=WHY,
     fix=FIX,
