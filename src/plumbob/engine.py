@@ -445,9 +445,10 @@ def _not_visible_summary(runs: Iterable[CheckRun]) -> list[NotVisible]:
             if r.status != CheckStatus.NOT_VISIBLE:
                 reason = f"partly assessed: {reason}"
             grouped.setdefault((r.cluster, reason), []).append(r.check)
+    ordered = sorted(grouped.items(), key=lambda item: -len(item[1]))  # the widest gap first
     return [
         NotVisible(cluster=cluster, reason=reason, checks=checks)
-        for (cluster, reason), checks in grouped.items()
+        for (cluster, reason), checks in ordered
     ]
 
 

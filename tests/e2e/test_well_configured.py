@@ -135,7 +135,8 @@ def test_input_read_cleanly(cli_report: dict[str, Any]) -> None:
     assert cli_report["notVisible"] == [
         {
             "cluster": "well-configured",
-            "reason": "GpuMetrics: no GPU utilisation metrics: scan with --prometheus URL (DCGM exporter)",
+            "reason": "GpuMetrics: no GPU utilisation metrics: scan with --prometheus URL "
+            "(DCGM exporter)",
             "checks": sorted(NEEDS_METRICS),
         }
     ]

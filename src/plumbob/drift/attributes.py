@@ -139,6 +139,52 @@ class NodeAttributes(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     allocatable_memory: str | None = None
     """Rounded to 0.1 GiB: kubelets of identical nodes differ by a few KiB."""
     allocatable_gpu: str | None = None
+    unknown: list[str] = []
+    """Attribute ids this node's source did not show (`label:*` for every label): never
+    compared, so a node read from text does not differ from its pool by what its text left
+    out."""
+
+
+UNKNOWN_LABELS = "label:*"
+_LABEL_ATTRIBUTES = (
+    "nvidia_driver",
+    "cuda",
+    "vgpu_host_driver",
+    "gpu_product",
+    "mig_strategy",
+    "mig_config",
+    "sharing_strategy",
+    "sharing_replicas",
+    "instance_type",
+    "zone",
+    UNKNOWN_LABELS,
+)
+_RESOURCE_ATTRIBUTES = ("allocatable_cpu", "allocatable_memory", "allocatable_gpu", "mig_layout")
+UNKNOWN_BY_PART: Mapping[str, tuple[str, ...]] = {
+    "labels": _LABEL_ATTRIBUTES,
+    "taints": ("taints",),
+    "nodeInfo": ("kernel", "os_image", "kubelet", "container_runtime"),
+    "systemInfo": ("kube_proxy",),
+}
+"""Node part (objects.NODE_PARTS) -> the attributes that cannot be read without it. Resources
+(capacity and allocatable) and the GPU count, read from labels or resources, are unknown only
+when every source of them is."""
+
+
+def unknown_attributes(node: Node, gpu_count: int | None) -> list[str]:
+    """Attributes a node's source did not show; `gpu_count` as read (from labels or
+    resources)."""
+    if not node.unknown:
+        return []
+    out = [a for part in node.unknown for a in UNKNOWN_BY_PART.get(part, ())]
+    resources = not node.knows("allocatable") and not node.knows("capacity")
+    if resources:
+        out.extend(_RESOURCE_ATTRIBUTES)
+    if resources and gpu_count is None:
+        out.append("gpu_count")
+    if not node.knows("systemInfo") and not node.knows("labels"):
+        out.append("architecture")
+    return sorted(set(out))
 
 
 Severity = str
@@ -232,11 +278,23 @@ LABEL_PREFIX = "label:"
 
 
 def values_of(attrs: NodeAttributes) -> dict[str, str | None]:
-    """Attribute id -> comparable value, labels as `label:<key>` (absent labels are None)."""
+    """Attribute id -> comparable value, labels as `label:<key>` (absent labels are None).
+    Attributes the node's source did not show are left out (see `known`)."""
     out: dict[str, str | None] = {a.id: a.read(attrs) for a in ATTRIBUTES}
     for key, value in attrs.labels.items():
         out[LABEL_PREFIX + key] = value
+    for key in attrs.unknown:
+        out.pop(key, None)
     return out
+
+
+def known(attrs: NodeAttributes, attribute: str) -> bool:
+    """Whether the node's source showed this attribute (an absent value is known: absent)."""
+    if not attrs.unknown:
+        return True
+    if attribute.startswith(LABEL_PREFIX):
+        return UNKNOWN_LABELS not in attrs.unknown
+    return attribute not in attrs.unknown
 
 
 def shape_attribute(attribute: str) -> bool:
@@ -421,6 +479,7 @@ def node_attributes(
         allocatable_cpu=_cpu(alloc.get("cpu")),
         allocatable_memory=_gib(alloc.get("memory")),
         allocatable_gpu=f"{gpu_alloc:g}" if gpu.present or gpu_alloc else None,
+        unknown=unknown_attributes(node, count),
     )
 
 

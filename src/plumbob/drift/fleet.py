@@ -17,6 +17,7 @@ from plumbob.drift.findings import FindingMaker, node_subject, pool_subject
 from plumbob.drift.pools import Pool, Spread, pools_of, spreads
 from plumbob.drift.section import Cell, PoolRow
 from plumbob.drift.versions import version_key
+from plumbob.model.nodes import UNKNOWN_POOL
 from plumbob.report.model import Finding, Severity
 
 ABSENT = "(absent)"
@@ -96,6 +97,16 @@ def fleet_drift(
     for pool in pools_of(cluster, attrs.values()):
         cells: dict[str, Cell] = {}
         total = len(pool.nodes)
+        if pool.name == UNKNOWN_POOL:  # nodes read from text without labels: not compared
+            rows.append(
+                PoolRow(
+                    cluster=cluster,
+                    pool=pool.name,
+                    nodes=total,
+                    not_compared="their labels were not shown, so their pools are unknown",
+                )
+            )
+            continue
         pool_spreads = spreads(pool)
         driver = pool_spreads.get("nvidia_driver")
         # GFD's CUDA version is the one the driver supports: a node whose driver differs

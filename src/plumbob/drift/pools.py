@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from plumbob.drift.attributes import NodeAttributes, values_of
+from plumbob.drift.attributes import NodeAttributes, known, values_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,9 @@ def spreads(pool: Pool) -> dict[str, Spread]:
     out: dict[str, Spread] = {}
     for key in keys:
         groups: dict[str | None, list[str]] = defaultdict(list)
-        for name, values in per_node:
-            groups[values.get(key)].append(name)
+        for (name, values), node in zip(per_node, pool.nodes, strict=True):
+            if known(node, key):
+                groups[values.get(key)].append(name)
         counts = Counter({v: len(ns) for v, ns in groups.items()})
         ordered = sorted(groups, key=lambda v: (-counts[v], v is None, v or ""))
         out[key] = Spread(key, {v: tuple(groups[v]) for v in ordered})

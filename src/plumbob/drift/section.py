@@ -30,6 +30,8 @@ class PoolRow(msgspec.Struct, **_STRUCT):
     gpu: bool = False
     cells: dict[str, Cell] = {}
     """Attribute id -> cell. Every attribute any node has; `label:<key>` only when it drifts."""
+    not_compared: str | None = None
+    """Why this group of nodes was not compared (nodes read from text without their labels)."""
 
 
 class CrossRow(msgspec.Struct, **_STRUCT):

@@ -66,11 +66,18 @@ def _machine_set(node: Node) -> str | None:
     return None
 
 
+UNKNOWN_POOL = "(pool unknown: labels not shown)"
+"""Pool of nodes read from text that did not show their labels (`kubectl get nodes -o wide`
+without --show-labels): which pool they belong to cannot be told."""
+
+
 def pool_of(node: Node, pool_label: str | None = None) -> str:
     """The pool a node belongs to: the user's label, a known pool label, the OpenShift or
     Cluster API MachineSet named in the node's annotations, or a documented fallback of
     role + instance type + GPU product."""
     labels = node.labels
+    if not node.knows("labels"):
+        return UNKNOWN_POOL
     if pool_label:
         return labels.get(pool_label, "(unlabelled)")
     for key in POOL_LABELS:

@@ -113,7 +113,13 @@ def drift_panel(data: Any) -> RenderableType | None:
                 _outliers(outliers),
             )
         parts.append(t)
-    uniform = len(section.pools) - len(drifting)
+    skipped = [p for p in section.pools if p.not_compared]
+    uniform = len(section.pools) - len(drifting) - len(skipped)
+    for row in skipped:
+        where = f"{row.cluster}: " if multi else ""
+        parts.append(
+            Text(f"{where}{row.nodes} nodes not compared: {row.not_compared}", style="yellow")
+        )
     parts.append(
         Text(
             f"{len(drifting)} pools drift, {uniform} uniform"
