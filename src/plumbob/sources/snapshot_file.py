@@ -5,6 +5,7 @@
      "capturedAt": "2026-11-30T08:00:00Z",
      "discovery": {"groupVersions": [...], "resources": [...]},   # optional
      "notVisible": {"Secret": "403 Forbidden", ...},              # optional
+     "captured": ["Deployment", "Node", ...],                     # optional: made from files
      "gpuMetrics": {"source": ..., "window": "24h", "byPod": {...}}, # optional (Prometheus)
      "objects": [ <Kubernetes objects, reduced to the fields plumbob reads> ]}
 
@@ -40,6 +41,7 @@ class _SnapshotDoc(msgspec.Struct, rename="camel"):
     discovery: Discovery | None = None
     not_visible: dict[str, str] = {}
     gpu_metrics: GpuMetrics | None = None
+    captured: list[str] | None = None
 
 
 _doc_decoder = msgspec.json.Decoder(_SnapshotDoc)
@@ -56,6 +58,7 @@ class _SnapshotParts(msgspec.Struct, rename="camel"):
     discovery: Discovery | None = None
     not_visible: dict[str, str] = {}
     gpu_metrics: GpuMetrics | None = None
+    captured: list[str] | None = None
 
 
 _parts_decoder = msgspec.json.Decoder(_SnapshotParts)
@@ -86,6 +89,7 @@ def snapshot_from_file(data: bytes, origin: Origin, decoder: ObjectDecoder) -> S
             not_visible=doc.not_visible,
             source=f"snapshot {origin.file}",
             gpu_metrics=doc.gpu_metrics,
+            captured=doc.captured,
         )
     )
 
@@ -124,6 +128,7 @@ def stream_snapshot(
             not_visible=head.not_visible or tail.not_visible,
             source=f"snapshot {origin.file}",
             gpu_metrics=head.gpu_metrics or tail.gpu_metrics,
+            captured=head.captured if head.captured is not None else tail.captured,
         )
     )
 
@@ -161,6 +166,8 @@ def encode_snapshot(snapshot: Snapshot, objects: Iterable[Object] | None = None)
         doc["notVisible"] = dict(snapshot.not_visible)
     if snapshot.gpu_metrics is not None:
         doc["gpuMetrics"] = snapshot.gpu_metrics
+    if snapshot.captured is not None:  # made from files: only these kinds were seen
+        doc["captured"] = sorted(snapshot.captured)
     return msgspec.json.encode(doc)
 
 

@@ -105,3 +105,15 @@ def test_real_mixed_folders_account_for_every_file(real: Path) -> None:
     named = {f.path for f in inputs.unread} | {f.path for f in inputs.inventories}
     assert inputs.read + len(inputs.unread) == len(files)
     assert all(f.reason for f in inputs.unread), named
+
+
+def test_a_snapshot_made_from_files_keeps_what_was_not_seen(tmp_path: Path) -> None:
+    from plumbob.sources.snapshot_file import write_snapshot
+
+    (tmp_path / "app.yaml").write_text(DEPLOYMENT)
+    (snap,) = FileSource((tmp_path / "app.yaml",)).load().snapshots
+    write_snapshot(snap, tmp_path / "app.snapshot.json")
+    (back,) = FileSource((tmp_path / "app.snapshot.json",)).load().snapshots
+    assert back.captured == snap.captured and back.captured is not None
+    assert back.unseen("Node") == "no node inventory: the input has no Node objects"
+    assert back.unseen("PodDisruptionBudget") is None  # ships with the Deployment it declares
