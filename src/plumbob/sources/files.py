@@ -21,7 +21,8 @@ from typing import Any
 import msgspec
 
 from plumbob.model.collector import gc_paused
-from plumbob.model.objects import Object, Origin, Pod
+from plumbob.model.node_merge import merge_nodes
+from plumbob.model.objects import Node, Object, Origin, Pod
 from plumbob.model.snapshot import COMPONENTS, MANIFEST_COMPANIONS, ClusterInfo, Snapshot
 from plumbob.report.model import Diagnostic, FileRead, Inputs, Level
 from plumbob.sources import jsonstream
@@ -738,6 +739,9 @@ def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
             continue
         old = out[at]
         where = old.origin.file if old.origin else "?"
+        if isinstance(old, Node) and isinstance(obj, Node) and (old.unknown or obj.unknown):
+            out[at] = _merged(old, obj, problems)
+            continue
         problems.append(
             Diagnostic(
                 level=Level.WARNING,
@@ -749,6 +753,25 @@ def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
         )
         out[at] = obj
     return out
+
+
+def _merged(old: Node, new: Node, problems: list[Diagnostic]) -> Node:
+    """Two descriptions of one node (text beside JSON, a describe beside a `get -o wide`): one
+    node, each part from whichever showed it; parts both showed differently are a warning."""
+    merged, conflicts = merge_nodes(old, new)
+    if conflicts:
+        kept = merged.origin or new.origin
+        problems.append(
+            Diagnostic(
+                level=Level.WARNING,
+                path=new.origin.file if new.origin else None,
+                line=new.origin.line if new.origin else None,
+                object=f"Node/{new.name}",
+                message=f"described differently in {old.origin.file if old.origin else '?'}: "
+                f"{', '.join(conflicts)} differ; those of {kept.file if kept else '?'} are used",
+            )
+        )
+    return merged
 
 
 def _cluster_name(paths: Iterable[Path]) -> str:
