@@ -48,5 +48,16 @@ def inventory(snap: Snapshot) -> Inventory:
         gpu_workloads=len(gpu_workloads),
         namespaces=len(snap.namespaces),
         kinds={k: len(v) for k, v in sorted(snap.kinds.items())},
-        not_visible=dict(snap.not_visible),
+        not_visible=_not_seen(snap),
     )
+
+
+def _not_seen(snap: Snapshot) -> dict[str, str]:
+    """Kinds the source could not list, and the inventory's own kinds the input lacks: a count
+    of 0 nodes for input without Node objects would read as a cluster without nodes."""
+    out = dict(snap.not_visible)
+    for kind in ("Node", "Pod"):
+        reason = snap.unseen(kind)
+        if reason is not None:
+            out.setdefault(kind, reason)
+    return out

@@ -55,13 +55,15 @@ def _inventory(report: Report) -> Table:
         )
     for inv in report.clusters:
         models = ", ".join(f"{n}× {m}" for m, n in list(inv.gpu_models.items())[:3]) or "-"
+        no_nodes = "Node" in inv.not_visible
+        no_pods = "Pod" in inv.not_visible
         t.add_row(
-            inv.cluster,
+            Text(inv.cluster),
             _version(inv.kubernetes_version, inv.kubernetes_version_source),
-            str(inv.nodes),
-            str(inv.gpu_nodes),
-            f"{inv.gpus_allocatable:g}",
-            f"{inv.gpus_requested:g}",
+            Text("not seen", style="yellow") if no_nodes else str(inv.nodes),
+            "-" if no_nodes else str(inv.gpu_nodes),
+            "-" if no_nodes else f"{inv.gpus_allocatable:g}",
+            "-" if no_pods else f"{inv.gpus_requested:g}",
             models,
             f"{inv.workloads} ({inv.gpu_workloads} GPU)",
         )

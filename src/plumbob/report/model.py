@@ -166,7 +166,8 @@ class Inventory(msgspec.Struct, **_STRUCT):
     namespaces: int = 0
     kinds: dict[str, int] = {}
     not_visible: dict[str, str] = {}
-    """Kinds the source could not see, with the reason."""
+    """Kinds the source could not see, with the reason; also Node and Pod when the input holds
+    none (then `nodes: 0` means not seen, not a cluster without nodes)."""
 
 
 class CategoryScore(msgspec.Struct, **_STRUCT):
