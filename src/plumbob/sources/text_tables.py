@@ -55,26 +55,35 @@ class Column:
     start: int
 
 
-def header_columns(text: str) -> list[Column] | None:
-    """The columns of a kubectl table header (names split on runs of two or more spaces, as
-    `LAST SEEN` holds one); None when the line is not one."""
-    if not text or text[0] == " ":
-        return None
+def split_columns(text: str) -> list[Column]:
+    """A table line's cells and where they start, split on runs of two or more spaces (a
+    header's `LAST SEEN` is one name)."""
     columns: list[Column] = []
     i, n = 0, len(text)
+    while i < n and text[i] == " ":
+        i += 1
     while i < n:
         start = i
         while i < n and not (text[i] == " " and (i + 1 >= n or text[i + 1] == " ")):
             i += 1
-        name = text[start:i]
-        bare = name.split("(", 1)[0]  # `CPU(cores)`: the unit may be lower case
+        columns.append(Column(text[start:i], start))
+        while i < n and text[i] == " ":
+            i += 1
+    return columns
+
+
+def header_columns(text: str) -> list[Column] | None:
+    """The columns of a kubectl table header (upper-case names, `CPU(cores)` allowed); None
+    when the line is not one."""
+    if not text or text[0] == " ":
+        return None
+    columns = split_columns(text)
+    for column in columns:
+        bare = column.name.split("(", 1)[0]  # `CPU(cores)`: the unit may be lower case
         if not bare or not bare[0].isupper():
             return None
         if not all(c.isupper() or c.isdigit() or c in "()%/_.:- " for c in bare):
             return None
-        columns.append(Column(name, start))
-        while i < n and text[i] == " ":
-            i += 1
     return columns if len(columns) >= 2 else None
 
 
@@ -279,7 +288,7 @@ def custom_columns(spec: str) -> list[tuple[str, tuple[str, ...]]] | None:
         head, colon, path = item.partition(":")
         if not colon or not head:
             return None
-        path = path.strip().removeprefix("{").removesuffix("}")
+        path = path.strip().strip("'\"").removeprefix("{").removesuffix("}")
         segments, current, escaped = [], "", False
         for ch in path.removeprefix("."):
             if escaped:
@@ -313,8 +322,8 @@ def read_custom_columns(
     for number, text in lines:
         if not text.strip():
             continue
-        found = header_columns(text)
-        if columns is None and found is not None and {c.name for c in found} <= set(paths):
+        found = split_columns(text)
+        if columns is None and found and [c.name for c in found] == [h for h, _ in spec]:
             columns = found
             for c in found:
                 if _place(NodeText(line=0), paths[c.name], "x") is False:

@@ -593,6 +593,23 @@ def test_custom_columns_whole_fields_are_known() -> None:
     assert (2, "column(s) TAINTS not read") in inv.problems
 
 
+def test_custom_columns_with_lower_case_headers_in_braces() -> None:
+    text = (
+        "$ kubectl get node -o custom-columns=Num:'{.status.capacity.nvidia\\.com/gpu}',"
+        "Name:'{.metadata.name}'\n"
+        "Num    Name\n"
+        "8      gpu-a\n"
+        "<none> cpu-b\n"
+    )
+    inv = read_text(text, "c.txt")
+    assert isinstance(inv, TextInventory)
+    gpu, cpu = inv.nodes
+    assert gpu.data["metadata"] == {"name": "gpu-a"}
+    assert gpu.data["status"] == {"capacity": {"nvidia.com/gpu": "8"}}
+    assert cpu.data["status"] == {}
+    assert cpu.partial == ()  # a <none> cell shows nothing, not even a partial capacity
+
+
 def test_custom_columns_without_the_command_line_are_refused() -> None:
     text = "NAME    GPUS   PRODUCT\ngpu-1   8      NVIDIA-H100-80GB-HBM3\n"
     result = read_text(text, "t.txt")
@@ -633,6 +650,25 @@ def test_label_map_of_a_whole_node_after_jq_metadata_labels() -> None:
 )
 def test_file_stems_name_nodes(name: str, expected: str) -> None:
     assert stem(name) == expected
+
+
+def test_whole_nodes_after_a_command_line_are_read_whole() -> None:
+    text = (
+        "$ kubectl get node gpu-1 -o yaml\n"
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: gpu-1\n  labels:\n"
+        '    kubernetes.io/hostname: gpu-1\nstatus:\n  capacity:\n    nvidia.com/gpu: "8"\n'
+    )
+    inv = read_text(text, "n.txt")
+    assert isinstance(inv, TextInventory)
+    node = only(inv)
+    assert node.unknown == ()
+    assert as_node(node).status.capacity == {"nvidia.com/gpu": "8"}
+    pods = "$ kubectl get pods -o json\n" + json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": [{"kind": "Pod", "metadata": {}}]}
+    )
+    result = read_text(pods, "p.txt")
+    assert isinstance(result, NotInventory)
+    assert "`kubectl get pods`" in result.reason
 
 
 def test_label_map_node_names() -> None:
