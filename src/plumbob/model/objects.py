@@ -330,8 +330,9 @@ class Node(Object, **_STRUCT):
     spec: NodeSpec = NodeSpec()
     status: NodeStatus = NodeStatus()
     unknown: tuple[str, ...] = ()
-    """NODE_PARTS this node's source did not show, sorted: their fields are empty here because
-    they are unknown, not because the node has none. Empty for a node read as an object."""
+    """NODE_PARTS this node's source did not show in full, sorted: their fields hold at most
+    what the text showed of them (a grep excerpt's few labels), so they say what the node has,
+    never what it lacks. Empty for a node read as an object."""
 
     def knows(self, *parts: str) -> bool:
         """Whether every one of `parts` (NODE_PARTS names) was seen."""

@@ -99,16 +99,22 @@ def _what_was_seen(report: Report) -> Text | None:
             out.append(f" and {more} more\n" if more > 0 else "\n", style="dim")
     multi = len(report.clusters) > 1
     for nv in report.not_visible[:MAX_LISTED]:
-        out.append("Not assessed: ", style="bold yellow")
+        partly, reason = _partly(nv.reason)
+        out.append("Partly assessed: " if partly else "Not assessed: ", style="bold yellow")
         if multi:
             out.append(f"[{nv.cluster}] ", style="magenta")
-        out.append(nv.reason)
+        out.append(reason)
         names = ", ".join(nv.checks[:4]) + (f" +{len(nv.checks) - 4}" if len(nv.checks) > 4 else "")
         out.append(f" ({len(nv.checks)} checks: {names})\n", style="dim")
     if len(report.not_visible) > MAX_LISTED:
         out.append(f"and {len(report.not_visible) - MAX_LISTED} more reasons (see the JSON)\n")
     out.rstrip()
     return out if out.plain else None
+
+
+def _partly(reason: str) -> tuple[bool, str]:
+    prefix = "partly assessed: "
+    return (True, reason[len(prefix) :]) if reason.startswith(prefix) else (False, reason)
 
 
 def _scores(report: Report) -> Table:

@@ -35,6 +35,12 @@ from plumbob.sources.snapshot_file import (
     snapshot_from_file,
     stream_snapshot,
 )
+from plumbob.sources.text_inventory import (
+    NotInventory,
+    TextInventory,
+    label_map_node,
+    read_text,
+)
 from plumbob.sources.yamlload import YamlError, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".json.gz", ".yaml.gz", ".yml.gz")
@@ -182,6 +188,23 @@ def _is_document(name: str) -> bool:
     return name.lower().endswith(_DOCUMENT_SUFFIXES) or name.split(".")[0] in _DOCUMENT_NAMES
 
 
+class _NotText:
+    """The text is no inventory: read it as JSON or YAML."""
+
+
+_NOT_TEXT = _NotText()
+
+
+def _maybe_text(data: bytes, manifest: bool) -> bool:
+    """Whether a file may be pasted terminal text rather than JSON/YAML objects: not JSON, and
+    for a manifest suffix, no `apiVersion` near its start (the text readers are then not asked
+    about every manifest of a big folder)."""
+    start = data.lstrip()[:1]
+    if start in (b"{", b"["):
+        return False
+    return not manifest or b"apiVersion" not in data[:_SNIFF]
+
+
 def _looks_like_objects(data: bytes) -> bool:
     """Whether a file without a manifest suffix (node.txt, objects.out) holds JSON or YAML
     Kubernetes objects: it names a kind in its first few kilobytes."""
@@ -225,6 +248,8 @@ class FileReader:
         self.decoder = decoder
         self.stream_above = stream_above
         self.block = block
+        self.form: str | None = None
+        """The form of the text inventory the last file read was (None: objects)."""
 
     def problem(
         self, path: Path, message: str, line: int | None = None, level: Level = Level.ERROR
@@ -242,7 +267,12 @@ class FileReader:
         if _is_document(path.name):  # listed as not read, not reported one by one
             return None, FileRead(path=name, outcome=UNREAD, reason=DOCUMENT)
         mark, dropped = len(self.decoder.diagnostics), self.decoder.dropped
+        self.form = None
         result = self.read(path, root)
+        if self.form is not None and isinstance(result, list):
+            return result, FileRead(
+                path=name, outcome=INVENTORY, reason=self.form, objects=len(result)
+            )
         if isinstance(result, SnapshotFile):
             return result, FileRead(path=name, outcome=OBJECTS, objects=len(result.snapshot))
         if result:
@@ -280,7 +310,12 @@ class FileReader:
         if _looks_binary(data):
             self.problem(path, "binary file, not JSON or YAML")
             return None
-        if not path.name.endswith(MANIFEST_SUFFIXES) and not _looks_like_objects(data):
+        manifest = path.name.endswith(MANIFEST_SUFFIXES)
+        if _maybe_text(data, manifest):
+            nodes = self._text(path, data)
+            if not isinstance(nodes, _NotText):
+                return nodes
+        if not manifest and not _looks_like_objects(data):
             self.problem(
                 path,
                 "not Kubernetes data: no apiVersion/kind, and not a node listing plumbob reads",
@@ -305,6 +340,43 @@ class FileReader:
                     return None
                 # YAML flow style can look like JSON: let the YAML parser decide
         return self._yaml(path, data, hint)
+
+    # ------------------------------------------------------------------ text inventories
+
+    def _text(self, path: Path, data: bytes) -> list[Object] | _NotText | None:
+        """Nodes from pasted terminal text (`kubectl describe node`, `kubectl get nodes -o
+        wide`, ...): sources/text_inventory.py. _NOT_TEXT when the text is none of those."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _NOT_TEXT
+        found = read_text(text, path.name)
+        if found is None:
+            return _NOT_TEXT
+        if isinstance(found, NotInventory):
+            self.problem(path, found.reason, level=Level.WARNING)
+            return None
+        return self._inventory(path, found)
+
+    def _inventory(self, path: Path, found: TextInventory) -> list[Object]:
+        for line, message in found.problems:
+            self.problem(path, message, line, level=Level.WARNING)
+        out: list[Object] = []
+        for text_node in found.nodes:
+            obj = self.decoder.from_data(
+                text_node.data, Origin(file=str(path), line=text_node.line)
+            )
+            if isinstance(obj, Node):
+                out.append(msgspec.structs.replace(obj, unknown=text_node.unknown))
+        if out:
+            self.form = found.form
+        return out
+
+    def _label_map(self, path: Path, data: Any, line: int) -> list[Object] | None:
+        """A node's labels dumped as a JSON or YAML map, as a node that shows only its
+        labels; None when the mapping is not one."""
+        found = label_map_node(data, path.name, line)
+        return None if found is None else self._inventory(path, found)
 
     # ------------------------------------------------------------------ JSON
 
@@ -402,6 +474,10 @@ class FileReader:
             items = []  # an empty list serialised as "items": null
         if items is not None:
             return self._decode_items(items, origin, _item_hint(env.kind, hint))
+        if not env.kind and not env.api_version:
+            nodes = self._label_map(path, msgspec.json.decode(data), 1)
+            if nodes is not None:
+                return nodes
         obj = self.decoder.from_raw(data, Origin(file=str(path), line=1), hint)
         return [obj] if obj is not None else []
 
@@ -433,6 +509,15 @@ class FileReader:
                         if obj is not None:
                             out.append(obj)
                     continue
+                if (
+                    isinstance(payload, dict)
+                    and "kind" not in payload
+                    and "apiVersion" not in payload
+                ):
+                    nodes = self._label_map(path, payload, doc.line)
+                    if nodes is not None:
+                        out.extend(nodes)
+                        continue
                 obj = self.decoder.from_data(payload, origin, hint, nulls_dropped=True)
                 if obj is not None:
                     out.append(obj)
