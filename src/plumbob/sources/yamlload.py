@@ -3,14 +3,15 @@
 A stream is cut into documents the way kubectl cuts it (`split_documents`) and each document is
 read on its own, so a broken one loses only itself, named with its line in the whole file.
 
-Two parsers, one result, document by document. Plain Kubernetes manifests (no aliases, tags, merge keys, directives,
-keys given twice, control characters, line breaks other than LF, or scalars that YAML 1.1 and
-1.2 read differently) go to yaml-rs, a YAML parser written in Rust that builds the Python
-objects itself, several times faster than libyaml with PyYAML's constructor. Everything else
-goes to libyaml's C parser with the safe constructor, which reads YAML 1.1 as Kubernetes does
-(`yes` is true, `0755` is octal), checks aliases so a few bytes of anchors cannot expand into
-gigabytes ("billion laughs"), and gives the error messages. Both give the same documents, lines
-and data (tests/unit/sources/test_yaml_builder.py and test_yaml_fast.py compare them).
+Two parsers, one result, document by document. Plain Kubernetes manifests (no aliases, tags,
+merge keys, directives, keys given twice, control characters, line breaks other than LF, or
+scalars that YAML 1.1 and 1.2 read differently) go to yaml-rs, a YAML parser written in Rust
+that builds the Python objects itself, several times faster than libyaml with PyYAML's
+constructor. Everything else goes to libyaml's C parser with the safe constructor, which reads
+YAML 1.1 as Kubernetes does (`yes` is true, `0755` is octal), checks aliases so a few bytes of
+anchors cannot expand into gigabytes ("billion laughs"), and gives the error messages. Both give
+the same documents, lines and data (tests/unit/sources/test_yaml_builder.py and
+test_yaml_fast.py compare them).
 """
 
 from __future__ import annotations
