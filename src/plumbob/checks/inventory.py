@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from plumbob.checks.compat.versions import control_plane
+from plumbob.model.gpu import gpu_count_unknown
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Inventory, PoolFact
 
@@ -30,6 +31,9 @@ def inventory(snap: Snapshot) -> Inventory:
             )
         )
     gpu_workloads = {id(t.workload) for t in snap.gpu_templates}
+    count_unknown = {
+        id(t.workload) for t in snap.gpu_templates if gpu_count_unknown(t.spec.all_containers)
+    }
     version = control_plane(snap)
     return Inventory(
         cluster=snap.cluster.name,
@@ -46,6 +50,7 @@ def inventory(snap: Snapshot) -> Inventory:
         pools=pools,
         workloads=len(snap.workloads),
         gpu_workloads=len(gpu_workloads),
+        gpu_workloads_count_unknown=len(count_unknown),
         namespaces=len(snap.namespaces),
         kinds={k: len(v) for k, v in sorted(snap.kinds.items())},
         not_visible=_not_seen(snap),

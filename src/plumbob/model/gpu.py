@@ -9,13 +9,14 @@ legacy schema, as NFD PCI labels and as cloud labels. Label names: knowledge/gfd
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from plumbob.model.objects import Container, GenericObject, Node, PodSpec, ResourceList
-from plumbob.model.quantity import quantity_or_zero
+from plumbob.model.quantity import is_quantity, quantity_or_zero
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -108,18 +109,64 @@ def remembered(compute: Callable[[T], V]) -> Callable[[T], V]:
     return answer
 
 
+GPU_COUNT_UNKNOWN = math.nan
+"""What `container_gpu_request` gives for a container that names a GPU resource with an amount
+that is not a quantity (an unrendered template value such as `{{ .Values.gpus }}`, or `"one"`;
+the decoder names each in a diagnostic): the container asks for GPUs, how many is unknown. NaN
+is true as a condition, so `if container_gpu_request(c)` still finds a GPU container, and it is
+no number any comparison or sum could mistake for a count; `math.isnan` tells it apart. Sums
+(`containers_gpu_request`, `gpu_amount`) count known amounts only."""
+
+
+def _names_unknown_gpus(resources: ResourceList) -> bool:
+    return any(
+        (key in _WHOLE or key.startswith(MIG_PREFIX)) and not is_quantity(value)
+        for key, value in resources.items()
+    )
+
+
 @remembered
 def container_gpu_request(container: Container) -> float:
     """GPUs a container asks for: its requests, or its limits (Kubernetes copies extended-resource
-    limits into requests when only limits are set)."""
-    req = gpu_amount(container.resources.requests)
-    return req if req else gpu_amount(container.resources.limits)
+    limits into requests when only limits are set); GPU_COUNT_UNKNOWN when it names a GPU
+    resource whose amount is not a quantity and no other gives a count."""
+    resources = container.resources
+    req = gpu_amount(resources.requests)
+    if req:
+        return req
+    limit = gpu_amount(resources.limits)
+    if limit:
+        return limit
+    if _names_unknown_gpus(resources.requests) or _names_unknown_gpus(resources.limits):
+        return GPU_COUNT_UNKNOWN
+    return 0.0
 
 
 @remembered
 def containers_gpu_request(containers: Sequence[Container]) -> float:
-    """GPUs a list of containers asks for, all together."""
-    return sum(container_gpu_request(c) for c in containers)
+    """GPUs a list of containers asks for, all together: the known counts (see
+    `gpu_count_unknown`)."""
+    total = 0.0
+    for c in containers:
+        gpus = container_gpu_request(c)
+        if not math.isnan(gpus):
+            total += gpus
+    return total
+
+
+def gpu_count_unknown(containers: Sequence[Container]) -> bool:
+    """Whether a container of the list asks for GPUs in an amount that is not a quantity."""
+    return any(math.isnan(container_gpu_request(c)) for c in containers)
+
+
+def gpus_text(known: float, unknown: bool) -> str:
+    """'8 GPUs'; with counts unknown, '8 GPUs and more (a GPU count unknown)' or 'GPUs (count
+    unknown)': a sum that left out unknown counts never reads as the whole count."""
+    if not unknown:
+        return f"{known:g} GPUs"
+    if known:
+        return f"{known:g} GPUs and more (a GPU count unknown)"
+    return "GPUs (count unknown)"
 
 
 @remembered

@@ -1,12 +1,15 @@
-"""Parse Kubernetes resource quantities ("500m", "16Gi", "1e3") into floats."""
+"""Parse Kubernetes resource quantities ("500m", "16Gi", "1e3") into floats: the one parser every
+part of plumbob reads requests, limits, capacities and quotas with."""
 
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
+    "": 1.0,
     "n": 1e-9,
     "u": 1e-6,
     "m": 1e-3,
@@ -18,53 +21,76 @@ _DECIMAL = {
     "E": 1e18,
 }
 
+_QUANTITY = re.compile(
+    r"""(?P<number>[+-]?[0-9]*(?:\.[0-9]*)?)
+    (?: (?P<binary>[KMGTPE]i)
+      | (?P<decimal>[numkMGTPE]?)
+      | [eE](?P<exponent>[+-]?[0-9]+)
+    )""",
+    re.VERBOSE,
+)
+"""What k8s.io/apimachinery/pkg/api/resource accepts (quantity.go `ParseQuantity`,
+`parseQuantityString`; suffix.go `newSuffixer`, `interpret`): a signed decimal number, then a
+binary suffix (Ki..Ei), a decimal one (n, u, m, k, M, G, T, P, E, or none) or an exponent
+(`e3`, `E-2`). As the implementation does (and its grammar comment does not say), the number's
+digits may be left out: `.`, `-`, `m` and `Ki` are quantities of zero, and `1.` and `1.G` are
+quantities too. `1e` (an `e` without digits), `1mi`, `1.2.3`, `16GB`, `2 cores` are not."""
+
+_MAX_EXPONENT = 2**63 - 1
+"""The exponent is read with strconv.ParseInt(..., 10, 64): a longer one is refused."""
+
 
 class QuantityError(ValueError):
-    """A string that is not a Kubernetes quantity."""
+    """A value that is not a Kubernetes quantity."""
 
 
 @lru_cache(maxsize=4096)
 def parse_quantity(value: str | int | float) -> float:
     """Return the numeric value of a quantity; raise QuantityError when it is not one.
 
-    Follows k8s.io/apimachinery/pkg/api/resource: binary suffixes (Ki..Ei), decimal
-    suffixes (n..E) and exponents (1e3).
+    A string is read as the API server reads a quantity in a manifest: Quantity.UnmarshalJSON
+    trims white space around it, then ParseQuantity takes it exactly or not at all. Numbers
+    (YAML `nvidia.com/gpu: 1`) are quantities; booleans are not.
     """
     if isinstance(value, bool):
-        raise QuantityError(f"not a quantity: {value!r}")
+        raise QuantityError(f"not a Kubernetes quantity: {value!r}")
     if isinstance(value, int | float):
         return _finite(value, value)
     text = value.strip()
     if not text:
-        raise QuantityError("empty quantity")
-    for suffix, factor in _BINARY.items():
-        if text.endswith(suffix):
-            return _finite(_number(text[: -len(suffix)], value) * factor, value)
-    last = text[-1]
-    if last in _DECIMAL:
-        return _finite(_number(text[:-1], value) * _DECIMAL[last], value)
-    return _finite(_number(text, value), value)
+        raise QuantityError("not a Kubernetes quantity: an empty string")
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise QuantityError(f"not a Kubernetes quantity: {_shown(value)}")
+    digits = match["number"].lstrip("+-")
+    number = float(match["number"]) if digits not in ("", ".") else 0.0
+    if match["binary"] is not None:
+        return _finite(number * _BINARY[match["binary"]], value)
+    if match["exponent"] is not None:
+        exponent = int(match["exponent"])
+        if abs(exponent) > _MAX_EXPONENT:
+            raise QuantityError(f"not a Kubernetes quantity: {_shown(value)}")
+        try:
+            return _finite(number * 10.0**exponent, value) if number else 0.0
+        except OverflowError:
+            raise QuantityError(f"quantity out of range: {_shown(value)}") from None
+    return _finite(number * _DECIMAL[match["decimal"]], value)
 
 
-def _number(text: str, original: str) -> float:
-    if "_" in text:  # float() reads 1_000; a quantity has no underscores
-        raise QuantityError(f"not a quantity: {original!r}")
-    try:
-        return float(text)
-    except ValueError:
-        raise QuantityError(f"not a quantity: {original!r}") from None
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}..."
 
 
 def _finite(number: float, original: str | int | float) -> float:
     """The number as a float; a quantity too big for one (`1e400`, an integer past 1e308) or
-    not a number at all (`nan`, `inf`, which float() reads) is no quantity."""
+    not a number at all (`nan`, `inf` given as YAML floats) is no quantity plumbob can count."""
     try:
         result = float(number)
     except OverflowError:  # (an integer: its digits are not quoted, they may be thousands)
         raise QuantityError("quantity out of range: an integer past 1e308") from None
     if not math.isfinite(result):
-        shown = original if not isinstance(original, str) or len(original) <= 40 else "..."
-        raise QuantityError(f"not a finite quantity: {shown!r}")
+        shown = _shown(original) if isinstance(original, str) else repr(original)
+        raise QuantityError(f"quantity out of range: {shown}")
     return result
 
 
@@ -76,3 +102,14 @@ def quantity_or_zero(value: str | int | float | None) -> float:
         return parse_quantity(value)
     except QuantityError:
         return 0.0
+
+
+def is_quantity(value: object) -> bool:
+    """Whether a value read from a manifest is a Kubernetes quantity."""
+    if not isinstance(value, str | int | float):
+        return False
+    try:
+        parse_quantity(value)
+    except QuantityError:
+        return False
+    return True

@@ -65,7 +65,12 @@ def _inventory(report: Report) -> Table:
             "-" if no_nodes else f"{inv.gpus_allocatable:g}",
             "-" if no_pods else f"{inv.gpus_requested:g}",
             models,
-            f"{inv.workloads} ({inv.gpu_workloads} GPU)",
+            f"{inv.workloads} ({inv.gpu_workloads} GPU"
+            + (
+                f", {inv.gpu_workloads_count_unknown} GPU count unknown)"
+                if inv.gpu_workloads_count_unknown
+                else ")"
+            ),
         )
     return t
 

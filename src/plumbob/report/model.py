@@ -163,6 +163,9 @@ class Inventory(msgspec.Struct, **_STRUCT):
     pools: list[PoolFact] = []
     workloads: int = 0
     gpu_workloads: int = 0
+    gpu_workloads_count_unknown: int = 0
+    """GPU workloads that ask for GPUs in an amount that is not a quantity (an unrendered
+    template value, `"one"`): how many GPUs they want is unknown, and not in any GPU count."""
     namespaces: int = 0
     kinds: dict[str, int] = {}
     not_visible: dict[str, str] = {}

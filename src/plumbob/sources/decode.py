@@ -2,26 +2,45 @@
 
 One reused msgspec decoder per model (msgspec perf tips); YAML data goes through
 `msgspec.convert`. Objects that fail their typed model fall back to a GenericObject so they still
-count in the inventory, and the failure becomes a diagnostic naming the field.
+count in the inventory, and the failure becomes a diagnostic naming the field. Manifests (objects
+no API server has accepted) are also screened for unrendered template values (`{{ .Values.x }}`,
+`${IMAGE}`, `<image>`) and amounts that are not quantities, each named with its field path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
 
+from plumbob.model.gpu import is_gpu_resource
 from plumbob.model.objects import (
     TYPED_KINDS,
+    Container,
+    CronJob,
+    DaemonSet,
+    Deployment,
     GenericObject,
+    Job,
+    Node,
     Object,
     ObjectMeta,
     Origin,
+    Pod,
+    PodSpec,
+    ReplicaSet,
+    ResourceQuota,
+    StatefulSet,
+    as_list,
+    kind_key,
     model_for,
 )
+from plumbob.model.quantity import is_quantity
+from plumbob.model.workloads import CUSTOM_TEMPLATES
 from plumbob.report.model import Diagnostic, Level
 from plumbob.sources.compact import Compactor
 
@@ -121,6 +140,7 @@ class ObjectDecoder:
         self._compact = compactor or Compactor()
         self._origins: dict[Origin, Origin] = {}
         self._leads: dict[bytes, tuple[str, str, msgspec.json.Decoder[Any] | None, bool]] = {}
+        self._known_quantities: set[str] = set()
 
     def problem(
         self, level: Level, origin: Origin | None, message: str, obj: str | None = None
@@ -206,6 +226,8 @@ class ObjectDecoder:
 
     def _placed(self, obj: Object, origin: Origin, keep_origin: bool) -> Object:
         """A typed object just decoded, compacted, with its origin."""
+        if not keep_origin and not obj.metadata.uid:
+            self._screen_decoded(obj, origin)
         self._compact.object(obj)
         if keep_origin and obj.origin is not None:
             # snapshot files record each object's origin: one copy of each distinct origin
@@ -347,6 +369,10 @@ class ObjectDecoder:
         if keep_origin and isinstance(embedded, dict):
             with contextlib.suppress(msgspec.ValidationError):
                 origin = msgspec.convert(embedded, Origin)
+        manifest = not keep_origin and not data["metadata"].get("uid")
+        key = kind_key(api_version, kind)
+        if manifest and key in CUSTOM_TEMPLATES and isinstance(data.get("spec"), dict):
+            data["spec"] = self._screen_custom(key, data["spec"], origin, _where(kind, data))
         cls = model_for(api_version, kind)
         if cls is not GenericObject:
             try:
@@ -357,7 +383,10 @@ class ObjectDecoder:
                 self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
                 return None
             if obj is not None:
-                return self._compact.object(msgspec.structs.replace(obj, origin=origin))
+                obj = msgspec.structs.replace(obj, origin=origin)
+                if manifest:
+                    self._screen_typed(obj, origin)
+                return self._compact.object(obj)
         return self._generic(data, api_version, kind, origin)
 
     def _convert_lenient(
@@ -388,10 +417,13 @@ class ObjectDecoder:
                         level, origin, f"wrong field type, {failed}: {exc}", _where(kind, data)
                     )
                     return None
+                value = _value_at(data, path) if path and what == "field ignored" else None
                 self.problem(
                     Level.WARNING,
                     origin,
-                    f"wrong field type at {path}, {what}: {message}",
+                    f"{path[2:]}: unrendered template value {_quoted(value)}; read as not set"
+                    if path and isinstance(value, str) and unrendered(value)
+                    else f"wrong field type at {path}, {what}: {message}",
                     _where(kind, data),
                 )
                 data = pruned
@@ -402,6 +434,134 @@ class ObjectDecoder:
             _where(kind, data),
         )
         return None
+
+    # ------------------------------------------------------------------ manifests
+
+    # A manifest (an object without a uid: no API server has accepted it) can hold what no
+    # cluster would: template text a tool was to fill in, amounts that are not quantities.
+    # Those values are named with their field; an image that is template text is left out
+    # (unknown: no image check reads the placeholder as a registry or a tag); a quantity stays,
+    # so a GPU resource name still makes a GPU container, with its count unknown
+    # (model/gpu.py GPU_COUNT_UNKNOWN). Objects read from a cluster are not looked at: the
+    # API server parsed their quantities and typed their fields.
+
+    def _screen_decoded(self, obj: Object, origin: Origin) -> None:
+        """Screen a manifest object just decoded from JSON, before anything shares its parts."""
+        if isinstance(obj, GenericObject):
+            key = kind_key(obj.api_version, obj.kind)
+            if key in CUSTOM_TEMPLATES and isinstance(obj.spec, dict):
+                spec = self._screen_custom(key, obj.spec, origin, _named(obj))
+                msgspec.structs.force_setattr(obj, "spec", spec)
+        else:
+            self._screen_typed(obj, origin)
+
+    def _screen_typed(self, obj: Object, origin: Origin) -> None:
+        """Screen an object of a typed kind just converted, before it is compacted: its
+        containers' lists are its own, and a container with a template image is replaced by a
+        copy without it."""
+        match obj:
+            case Pod():
+                self._screen_pod_spec("spec", obj.spec, origin, obj)
+            case Deployment() | StatefulSet() | DaemonSet() | ReplicaSet() | Job():
+                self._screen_pod_spec("spec.template.spec", obj.spec.template.spec, origin, obj)
+            case CronJob():
+                path = "spec.jobTemplate.spec.template.spec"
+                self._screen_pod_spec(path, obj.spec.job_template.spec.template.spec, origin, obj)
+            case ResourceQuota():
+                if not self._all_quantities(obj.spec.hard):
+                    self._quantities("spec.hard", obj.spec.hard, origin, _named(obj))
+            case Node():
+                for part in ("capacity", "allocatable"):
+                    amounts = getattr(obj.status, part)
+                    if not self._all_quantities(amounts):
+                        self._quantities(f"status.{part}", amounts, origin, _named(obj))
+
+    def _screen_pod_spec(self, path: str, spec: PodSpec, origin: Origin, obj: Object) -> None:
+        if spec.init_containers:
+            self._screen_containers(path, "initContainers", spec.init_containers, origin, obj)
+        self._screen_containers(path, "containers", spec.containers, origin, obj)
+
+    def _screen_containers(
+        self, path: str, field: str, containers: list[Container], origin: Origin, obj: Object
+    ) -> None:
+        for i, container in enumerate(containers):
+            image = container.image
+            if image and unrendered(image):
+                at = f"{path}.{field}[{i}]"
+                self._unrendered_image(at, image, origin, _named(obj))
+                containers[i] = msgspec.structs.replace(container, image=None)
+            resources = container.resources
+            for part, amounts in (("requests", resources.requests), ("limits", resources.limits)):
+                if amounts and not self._all_quantities(amounts):
+                    at = f"{path}.{field}[{i}].resources.{part}"
+                    self._quantities(at, amounts, origin, _named(obj))
+
+    def _all_quantities(self, amounts: dict[str, Any]) -> bool:
+        """Whether every amount is a quantity; the texts found to be are kept (a manifest
+        folder repeats the same few: `1`, `500m`, `16Gi`)."""
+        known = self._known_quantities
+        for value in amounts.values():
+            if value.__class__ is str and value in known:
+                continue
+            if not is_quantity(value):
+                return False
+            if value.__class__ is str:
+                known.add(value)
+        return True
+
+    def _screen_custom(
+        self, key: str, spec: dict[str, Any], origin: Origin, where: str
+    ) -> dict[str, Any]:
+        """The spec of a custom workload (PyTorchJob, InferenceService, ...) with its containers
+        screened: a copy without the images that are template text, or the spec itself."""
+        images: list[str] = []
+        for prefix, index, container in _custom_containers(key, spec):
+            image = container.get("image")
+            if image.__class__ is str and unrendered(image):
+                path = prefix if index is None else f"{prefix}[{index}]"
+                self._unrendered_image(path, image, origin, where)
+                images.append(f"$.{path}.image")
+            resources = container.get("resources")
+            if resources.__class__ is dict:
+                for part in ("requests", "limits"):
+                    amounts = resources.get(part)
+                    if amounts.__class__ is dict and not self._all_quantities(amounts):
+                        path = prefix if index is None else f"{prefix}[{index}]"
+                        self._quantities(f"{path}.resources.{part}", amounts, origin, where)
+        if images:
+            whole: Any = {"spec": spec}
+            for path in images:
+                whole = _without(whole, path) or whole
+            return dict(whole["spec"])
+        return spec
+
+    def _unrendered_image(self, path: str, image: str, origin: Origin, where: str) -> None:
+        self.problem(
+            Level.WARNING,
+            origin,
+            f"{path}.image: unrendered template value {_quoted(image)}; image unknown",
+            where,
+        )
+
+    def _quantities(self, path: str, resources: Any, origin: Origin, where: str) -> None:
+        """Name the amounts of a resource list that are not quantities."""
+        if not isinstance(resources, dict):
+            return  # (the typed model names a list or a string where a mapping belongs)
+        for name, value in resources.items():
+            if isinstance(value, dict | list) or is_quantity(value):
+                continue
+            what = "GPU count" if isinstance(name, str) and is_gpu_resource(name) else "amount"
+            problem = (
+                "unrendered template value"
+                if isinstance(value, str) and unrendered(value)
+                else "not a Kubernetes quantity:"
+            )
+            self.problem(
+                Level.WARNING,
+                origin,
+                f"{path}.{name}: {problem} {_quoted(value)}; {what} unknown",
+                where,
+            )
 
     def _generic(
         self, data: dict[str, Any], api_version: str, kind: str, origin: Origin
@@ -438,6 +598,96 @@ class ObjectDecoder:
             origin=origin,
         )
         return self._compact.object(generic)
+
+
+_UNRENDERED = re.compile(
+    r"""\{\{.*?\}\}            # Go templates (Helm): {{ .Values.image }}, {{ include "x" . }}
+      | \$\{[A-Za-z_][A-Za-z0-9_]*\}  # envsubst, shell: ${IMAGE}
+      | \$\(?[A-Za-z_][A-Za-z0-9_]*\b # $IMAGE, and $(IMAGE): Kubernetes expands that only in
+                                   # command, args and env values
+      | <[A-Za-z][^<>]*>           # documentation placeholders: <image>, <your-registry>
+      | (?<![A-Za-z0-9])(?:REPLACE_?ME|CHANGE_?ME)(?![A-Za-z0-9])
+      | (?:^|(?<=[/:@]))[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?=$|[/:@])  # for sed: CONTAINER_IMAGE,
+                                   # GPU_COUNT, REGISTRY_URL/app, app:IMAGE_TAG
+      | ^[A-Z][A-Z0-9]+$           # one word in capitals where a name or number belongs: IMAGE
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+"""Text that is a placeholder for a value some tool was to fill in. Only looked for in values
+where it cannot be meant: an image reference has no `{`, `$`, `<` or capitals in its name, a
+quantity or a count no letters but its suffix."""
+
+
+def unrendered(value: str) -> bool:
+    """Whether a string holds unrendered template text (`_UNRENDERED`)."""
+    if value.islower() and "$" not in value and "{" not in value and "<" not in value:
+        return False  # (most images: nothing to look for)
+    return _UNRENDERED.search(value) is not None
+
+
+def _quoted(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _named(obj: Object) -> str:
+    """kind/namespace/name, as `_where` names an object's data."""
+    name = obj.name or "?"
+    return f"{obj.kind}/{obj.namespace}/{name}" if obj.namespace else f"{obj.kind}/{name}"
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _custom_containers(
+    key: str, spec: dict[str, Any]
+) -> Iterable[tuple[str, int | None, dict[str, Any]]]:
+    """(field path, index in it, container data) of every container of a custom workload's pod
+    templates, found where model/workloads.py CUSTOM_TEMPLATES finds them."""
+    if key == "InferenceService":
+        yield from _inference_containers(spec)
+        return
+    for path, _, _, raw in CUSTOM_TEMPLATES[key](GenericObject(spec=spec)):
+        pod = raw.get("spec") if raw.__class__ is dict else None
+        if pod.__class__ is dict:
+            for field in ("initContainers", "containers"):
+                containers = pod.get(field)
+                if containers.__class__ is list and containers:
+                    prefix = f"{path}.spec.{field}"
+                    for i, container in enumerate(containers):
+                        if container.__class__ is dict:
+                            yield prefix, i, container
+
+
+def _inference_containers(spec: dict[str, Any]) -> Iterable[tuple[str, int | None, dict[str, Any]]]:
+    """A KServe InferenceService's containers: each component's `containers`, and its model or
+    framework entry (`model:`, `pytorch:`, ...), which KServe runs as `kserve-container`."""
+    for component in ("predictor", "transformer", "explainer"):
+        comp = spec.get(component)
+        if not isinstance(comp, dict):
+            continue
+        for field, value in comp.items():
+            if field in ("containers", "initContainers"):
+                for i, container in enumerate(as_list(value)):
+                    if isinstance(container, dict):
+                        yield f"spec.{component}.{field}", i, container
+            elif isinstance(value, dict) and ("image" in value or "resources" in value):
+                yield f"spec.{component}.{field}", None, value
+
+
+def _value_at(data: Any, path: str) -> Any:
+    """The value at a msgspec error path (`$.spec.replicas`), None when there is none."""
+    for key, index in _PATH_PART.findall(path[1:]):
+        if key:
+            data = data.get(key) if isinstance(data, dict) else None
+        else:
+            data = data[int(index)] if isinstance(data, list) and int(index) < len(data) else None
+    return data
 
 
 def drop_nulls(value: Any, depth: int = 0) -> Any:
@@ -551,6 +801,7 @@ __all__ = [
     "ObjectDecoder",
     "default_api_version",
     "normalise_legacy",
+    "unrendered",
 ]
 
 

@@ -490,8 +490,9 @@ class FileReader:
 
     def _yaml(self, path: Path, data: bytes, hint: str | None) -> list[Object] | None:
         out: list[Object] = []
+        problems: list[YamlError] = []  # broken documents: each loses only itself
         try:
-            for doc in load_documents(data):
+            for doc in load_documents(data, problems):
                 origin = Origin(file=str(path), line=doc.line)
                 payload = doc.data
                 if (
@@ -521,14 +522,12 @@ class FileReader:
                 obj = self.decoder.from_data(payload, origin, hint, nulls_dropped=True)
                 if obj is not None:
                     out.append(obj)
-        except YamlError as exc:
-            self.problem(path, str(exc), exc.line)
-            if not out:
-                return None
         except UnicodeDecodeError as exc:
             self.problem(path, f"not UTF-8 text: {exc.reason}")
             return None
-        return out
+        for broken in problems:
+            self.problem(path, str(broken), broken.line, broken.level)
+        return None if not out and any(p.level == Level.ERROR for p in problems) else out
 
 
 def _item_hint(list_kind: str, hint: str | None) -> str | None:

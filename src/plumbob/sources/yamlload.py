@@ -1,13 +1,17 @@
 """Safe, bounded YAML loading, line numbers kept.
 
-Two parsers, one result. Plain Kubernetes manifests (no aliases, tags, merge keys, directives,
-keys given twice, control characters, line breaks other than LF, or scalars that YAML 1.1 and
-1.2 read differently) go to yaml-rs, a YAML parser written in Rust that builds the Python
-objects itself, several times faster than libyaml with PyYAML's constructor. Everything else
-goes to libyaml's C parser with the safe constructor, which reads YAML 1.1 as Kubernetes does
-(`yes` is true, `0755` is octal), checks aliases so a few bytes of anchors cannot expand into
-gigabytes ("billion laughs"), and gives the error messages. Both give the same documents, lines
-and data (tests/unit/sources/test_yaml_builder.py and test_yaml_fast.py compare them).
+A stream is cut into documents the way kubectl cuts it (`split_documents`) and each document is
+read on its own, so a broken one loses only itself, named with its line in the whole file.
+
+Two parsers, one result, document by document. Plain Kubernetes manifests (no aliases, tags,
+merge keys, directives, keys given twice, control characters, line breaks other than LF, or
+scalars that YAML 1.1 and 1.2 read differently) go to yaml-rs, a YAML parser written in Rust
+that builds the Python objects itself, several times faster than libyaml with PyYAML's
+constructor. Everything else goes to libyaml's C parser with the safe constructor, which reads
+YAML 1.1 as Kubernetes does (`yes` is true, `0755` is octal), checks aliases so a few bytes of
+anchors cannot expand into gigabytes ("billion laughs"), and gives the error messages. Both give
+the same documents, lines and data (tests/unit/sources/test_yaml_builder.py and
+test_yaml_fast.py compare them).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import yaml
+
+from plumbob.report.model import Level
 
 yaml_rs: ModuleType | None
 try:
@@ -66,9 +72,13 @@ MAX_DEPTH = 200
 
 
 class YamlError(ValueError):
-    def __init__(self, message: str, line: int | None = None) -> None:
+    """A document that cannot be read (or, at WARNING level, text kubectl would not read)."""
+
+    def __init__(self, message: str, line: int | None = None, level: Level = Level.ERROR) -> None:
         super().__init__(message)
         self.line = line
+        """Line in the whole text, not in the document."""
+        self.level = level
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +227,195 @@ class _Builder:
         return out
 
 
-def load_documents(text: str | bytes) -> Iterator[Document]:
-    """Yield each document with its first line. Raises YamlError at the first broken document;
-    documents before it have been yielded."""
-    fast = _fast_documents(text)
-    if fast is not None:
-        yield from fast
-        return
-    yield from _pyyaml_documents(text)
+def load_documents(
+    text: str | bytes, problems: list[YamlError] | None = None
+) -> Iterator[Document]:
+    """Yield each document with its first line, the stream cut into documents as kubectl cuts
+    it (`split_documents`) and each document read on its own: yaml-rs where it reads the text
+    exactly as PyYAML would, PyYAML otherwise. A broken document is left out and, with
+    `problems`, added there (its line counted in the whole text) while the others are read;
+    without `problems`, YamlError is raised at it, after the documents before it.
+
+    Documents that do not parse because they hold Go template actions (`{{- if .Values.x }}`,
+    a chart's `templates/*.yaml`) are one problem for the whole text: it is an unrendered Helm
+    template."""
+    stream = _decoded(text)
+    templates: list[tuple[int, str]] = []
+    index = 0
+    for chunk in split_documents(stream.text):
+        try:
+            doc, rest = _chunk_document(stream, chunk, index)
+        except YamlError as exc:
+            problem = exc
+            action = _template_action(stream.text, chunk) if chunk.separator is None else None
+            if action is not None:
+                templates.append(action)
+                if problems is not None:
+                    continue
+                problem = _unrendered(templates)
+            if problems is None:
+                raise problem from None
+            problems.append(problem)
+            continue
+        if doc is not None:
+            yield doc
+            index += 1
+        if rest is not None and problems is not None:
+            problems.append(rest)
+    if templates and problems is not None:
+        problems.append(_unrendered(templates))
+
+
+def _unrendered(templates: list[tuple[int, str]]) -> YamlError:
+    line, action = templates[0]
+    n = len(templates)
+    return YamlError(
+        "unrendered Helm template: render it with `helm template` first "
+        f"(template action {action!r}; {n} document{'s' if n > 1 else ''} not read)",
+        line,
+    )
+
+
+def _template_action(text: str, chunk: Chunk) -> tuple[int, str] | None:
+    """The line and text of the first Go template action (`{{ ... }}`) in a chunk, if any."""
+    at = text.find("{{", chunk.start, chunk.end)
+    if at < 0:
+        return None
+    begin = max(text.rfind("\n", chunk.start, at) + 1, chunk.start)
+    stop = text.find("\n", at, chunk.end)
+    shown = text[begin : stop if stop >= 0 else chunk.end].strip()
+    if len(shown) > 60:
+        shown = shown[:60] + "..."
+    return chunk.line + text.count("\n", chunk.start, at), shown
+
+
+# ---------------------------------------------------------------------- documents
+
+_GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""White space to Go's strings.TrimSpace (unicode.IsSpace)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One document of a stream as kubectl cuts it: the text between two separator lines."""
+
+    start: int
+    end: int
+    line: int
+    """Line of the chunk's first line in the whole text."""
+    separator: str | None = None
+    """The separator line before the chunk when kubectl refuses it (`--- {a: 1}`): the chunk is
+    then not read."""
+
+
+def split_documents(text: str) -> Iterator[Chunk]:
+    """Cut a YAML stream into documents as kubectl does. `kubectl apply/create -f` read files
+    through k8s.io/apimachinery/pkg/util/yaml NewYAMLOrJSONDecoder, whose YAMLReader.Read
+    (decoder.go) reads line by line:
+
+    - a separator is a line that starts with `---`, at column 0 (`  ---` is text), wherever it
+      is: also inside a block scalar or a quoted string, where YAML forbids such a line anyway;
+    - after the `---` only white space and a comment may follow (`---`, `--- # Source: x`,
+      and `---#x`, which YAML itself would read as text); anything else (`--- {a: 1}`,
+      `--- !tag`, `--- |`, `----`) makes kubectl fail with "invalid Yaml document separator":
+      the chunk after such a line is reported and not read;
+    - the separator line belongs to no document, a file may start with one, and a chunk of
+      nothing but blank lines and comments is no object (cli-runtime's StreamVisitor skips it);
+    - lines end at LF (bufio.Reader.ReadLine); a CR before it is white space;
+    - `...` is no separator: go-yaml reads the chunk's first document (`_pyyaml_chunk`).
+
+    One scan for `\n---` (memchr speed), so the cost is linear in the text and small next to
+    parsing it."""
+    found = [0] if text.startswith("---") else []
+    at = text.find("\n---")
+    while at >= 0:
+        found.append(at + 1)
+        at = text.find("\n---", at + 4)
+    start, line, separator = 0, 1, None
+    for sep in found:
+        if sep > start or separator is not None:
+            yield Chunk(start, sep, line, separator)
+        line += text.count("\n", start, sep)
+        stop = text.find("\n", sep + 3)
+        if stop < 0:
+            stop = len(text)
+        after = text[sep + 3 : stop].strip(_GO_SPACE)
+        separator = text[sep:stop].rstrip("\r") if after and after[0] != "#" else None
+        start = min(stop + 1, len(text))
+        line += 1
+    if start < len(text) or separator is not None:
+        yield Chunk(start, len(text), line, separator)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    text: str
+    fast: bool
+    """Every character is one yaml-rs and PyYAML read alike: chunks may go to yaml-rs."""
+    undecodable: bool = False
+    """The bytes were not all UTF-8: the bad ones are in `text` as surrogate escapes."""
+
+
+def _decoded(text: str | bytes) -> _Stream:
+    """The text of a stream, without its byte order mark (kubectl's FileVisitor reads files
+    through unicode.BOMOverride: UTF-8, or UTF-16 with its mark)."""
+    if isinstance(text, str):
+        try:
+            data = text.encode("utf-8")
+        except UnicodeError:  # lone surrogates: PyYAML says what is wrong
+            return _Stream(text.removeprefix("\ufeff"), fast=False)
+        bom = text.startswith("\ufeff")
+        return _Stream(text[1:] if bom else text, fast=_may_be_fast(data, bom))
+    if text.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return _Stream(text.decode("utf-16"), fast=False)
+        except UnicodeDecodeError:
+            return _Stream(text.decode("utf-16", "surrogateescape"), False, undecodable=True)
+    bom = text.startswith(codecs.BOM_UTF8)
+    try:
+        decoded = text.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _Stream(text.decode("utf-8-sig", "surrogateescape"), False, undecodable=True)
+    return _Stream(decoded, fast=_may_be_fast(text, bom))
+
+
+def _separator_error(chunk: Chunk) -> YamlError:
+    return YamlError(
+        f"invalid document separator {chunk.separator!r}: kubectl allows only a comment after "
+        '"---" and refuses the file ("invalid Yaml document separator"); this document is not '
+        "read",
+        chunk.line - 1,
+    )
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+"""A byte that was not UTF-8, kept as a surrogate escape."""
+
+
+def _chunk_document(
+    stream: _Stream, chunk: Chunk, index: int
+) -> tuple[Document | None, YamlError | None]:
+    """A chunk's document (None for blank lines and comments) and a warning about text in it
+    kubectl would not read; raises YamlError when it cannot be read."""
+    if chunk.separator is not None:
+        raise _separator_error(chunk)
+    text = stream.text[chunk.start : chunk.end]
+    if stream.undecodable:
+        bad = _ESCAPED.search(text)
+        if bad is not None:
+            raise YamlError(
+                f"not UTF-8 text: byte {ord(bad.group()) - 0xDC00:#04x}",
+                chunk.line + text.count("\n", 0, bad.start()),
+            )
+    if stream.fast:
+        try:
+            return _fast_chunk(text, chunk.line, index), None
+        except _FallBack:
+            pass
+    return _pyyaml_chunk(text, chunk.line, index)
 
 
 # ---------------------------------------------------------------------- yaml-rs
@@ -367,7 +558,6 @@ def _screened(text: str) -> bool:
     return True
 
 
-_MARKER = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
 """A line with content: YAML's white space is spaces and tabs (U+00A0 is text to it)."""
 
@@ -380,11 +570,16 @@ libyaml and go-yaml end a line, or a comment, there; yaml-rs reads on), and a by
 anywhere but first. (Surrogates, which YAML refuses too, never come out of decoding UTF-8.)"""
 
 
-def _printable(data: bytes) -> bool:
-    """Whether the UTF-8 text has only characters both parsers read alike. Printable ASCII is
-    deleted at memory speed first; what is left (usually nothing) is looked at character by
-    character. (Deleting ASCII bytes leaves whole UTF-8 sequences.)"""
+def _may_be_fast(data: bytes, bom: bool) -> bool:
+    """Whether yaml-rs is there and the UTF-8 text (after a byte order mark, when `bom`) has only
+    characters both parsers read alike. Printable ASCII is deleted at memory speed first; what
+    is left (usually nothing) is looked at character by character. (Deleting ASCII bytes leaves
+    whole UTF-8 sequences, the mark's first.)"""
+    if yaml_rs is None:
+        return False
     rest = data.translate(None, _PRINTABLE_ASCII)
+    if bom:
+        rest = rest[len(codecs.BOM_UTF8) :]
     return not rest or _NOT_PRINTABLE.search(rest.decode("utf-8")) is None
 
 
@@ -393,70 +588,50 @@ class _FallBack(Exception):
 
 
 def _fast_documents(text: str | bytes) -> list[Document] | None:
-    """The documents as yaml-rs reads them, or None when PyYAML must read the text."""
-    if yaml_rs is None:
+    """The documents of a whole stream as yaml-rs reads them, or None when PyYAML must read one
+    of them (tests compare this with `_pyyaml_documents`)."""
+    stream = _decoded(text)
+    if not stream.fast:
         return None
-    try:
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        if data.startswith(codecs.BOM_UTF8):
-            data = data[3:]
-        if not _printable(data):
+    out: list[Document] = []
+    for chunk in split_documents(stream.text):
+        if chunk.separator is not None:
+            raise _separator_error(chunk)
+        try:
+            doc = _fast_chunk(stream.text[chunk.start : chunk.end], chunk.line, len(out))
+        except _FallBack:
             return None
-        text = data.decode("utf-8")
-    except UnicodeError:
+        if doc is not None:
+            out.append(doc)
+    return out
+
+
+def _fast_chunk(text: str, line: int, index: int) -> Document | None:
+    """The chunk's document as yaml-rs reads it (None for blank lines and comments); _FallBack
+    when PyYAML must read it."""
+    content = _CONTENT.search(text)
+    if content is None:
         return None
-    if text and not text.endswith("\n"):
+    if not text.endswith("\n"):
         if "|" in text or ">" in text:
-            return None  # yaml-rs ends a block scalar at the end of such a file with a break
+            raise _FallBack  # yaml-rs ends a block scalar at the end of such a text with a break
         text += "\n"  # (which changes nothing else: lines are counted from the start)
     if not _screened(text):
-        return None
+        raise _FallBack
+    first = line + text.count("\n", 0, content.start())
     try:
-        return list(_split_and_parse(text))
-    except _FallBack:
-        return None
-
-
-def _split_and_parse(text: str) -> Iterator[Document]:
-    markers = [0] if _MARKER.match(text) else []
-    at = text.find("\n---")
-    while at >= 0:
-        if _MARKER.match(text, at + 1):
-            markers.append(at + 1)
-        at = text.find("\n---", at + 4)
-    starts = [0, *markers] if not markers or markers[0] != 0 else markers
-    ends = [*starts[1:], len(text)]
-    line = 1
-    index = 0
-    for start, end in zip(starts, ends, strict=True):
-        chunk = text[start:end]
-        explicit = _MARKER.match(chunk) is not None  # (`---#` is a word, not a marker)
-        body = chunk[3:] if explicit else chunk
-        content = _CONTENT.search(body)
-        if content is None:
-            if explicit:  # `---` with nothing after it: an empty document, as PyYAML reads it
-                yield Document(index=index, line=line + chunk.count("\n"), data=None)
-                index += 1
-            line += chunk.count("\n")
-            continue
-        first = line + body.count("\n", 0, content.start())
-        try:
-            data = yaml_rs.loads(  # type: ignore[union-attr]
-                chunk,
-                parse_datetime=False,
-                # a key given twice goes to PyYAML: yaml-rs would drop the first value unread
-                duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,  # type: ignore[union-attr]
-            )
-        except Exception:
-            raise _FallBack from None
-        if isinstance(data, list) and chunk.count("\n---") + chunk.startswith("---") > 1:
-            raise _FallBack  # (cannot happen: one chunk is one document)
-        _clean(data, first, chunk)
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            raise _FallBack  # List items need their lines: PyYAML's nodes have them
-        yield Document(index=index, line=first, data=data)
-        index += 1
-        line += chunk.count("\n")
+        data = yaml_rs.loads(  # type: ignore[union-attr]
+            text,
+            parse_datetime=False,
+            # a key given twice goes to PyYAML: yaml-rs would drop the first value unread
+            duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,  # type: ignore[union-attr]
+        )
+    except Exception:
+        raise _FallBack from None
+    _clean(data, first, text)
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        raise _FallBack  # List items need their lines: PyYAML's nodes have them
+    return Document(index=index, line=first, data=data)
 
 
 def _clean(value: Any, line: int, text: str, depth: int = 0) -> None:
@@ -516,48 +691,89 @@ def _check_float(text: str) -> None:
 
 
 def _pyyaml_documents(text: str | bytes) -> Iterator[Document]:
-    loader = _Loader(text)
-    builder = _Builder(loader)
+    """The documents of a whole stream as PyYAML reads them; raises YamlError at the first
+    broken one (tests compare this with `_fast_documents`)."""
+    stream = _decoded(text)
     index = 0
-    # An alias is written `*name`: text without a `*` has none, and skipping the walk over
-    # every node that looks for them makes reading manifests a third faster.
-    may_alias = (b"*" in text) if isinstance(text, bytes) else ("*" in text)
-    try:
-        while True:
-            try:
-                if not loader.check_node():
-                    break
-                node = loader.get_node()
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark or exc.context_mark
-                line = mark.line + 1 if mark else None
-                problem = exc.problem or exc.context or "invalid YAML"
-                raise YamlError(f"invalid YAML: {problem}", line) from None
-            except yaml.YAMLError as exc:
-                raise YamlError(f"invalid YAML: {exc}") from None
-            except RecursionError:
-                raise YamlError(f"nested deeper than {MAX_DEPTH} levels") from None
-            if node is None:
-                continue
-            line = node.start_mark.line + 1
-            try:
-                if may_alias and _has_alias(node):
-                    _expanded_size(node, line)
-                    data = loader.construct_document(node)
-                else:
-                    try:
-                        data = builder.build(node)
-                    except _Slow:
-                        data = loader.construct_document(node)
-            except RecursionError:
-                raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line) from None
-            except yaml.YAMLError as exc:
-                raise YamlError(f"invalid YAML: {exc}", line) from None
-            except YamlError:
-                raise
-            except _CONSTRUCT_ERRORS as exc:  # PyYAML's constructor on a scalar it cannot convert
-                raise YamlError(f"invalid YAML: {exc}", line) from None
-            yield Document(index=index, line=line, data=data, item_lines=_items_lines(node))
+    for chunk in split_documents(stream.text):
+        doc, _ = _chunk_document(_Stream(stream.text, False, stream.undecodable), chunk, index)
+        if doc is not None:
+            yield doc
             index += 1
+
+
+_DOCUMENT_END = re.compile(r"^\.\.\.(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+def _pyyaml_chunk(text: str, line: int, index: int) -> tuple[Document | None, YamlError | None]:
+    """The chunk's document as PyYAML reads it (None for blank lines and comments), lines
+    counted from `line`; and, when text follows a document end marker `...`, a warning that
+    kubectl ignores it: go-yaml's Unmarshal, with which kubectl decodes each chunk, reads its
+    first document only (gopkg.in/yaml.v2 yaml.go `unmarshal`: one `p.parse()`)."""
+    offset = line - 1
+    loader = _Loader(text)
+    try:
+        try:
+            doc = _first_document(loader, text, index, offset)
+        except YamlError as exc:
+            # a problem found at the end of the chunk (an unclosed `[`) is on its last line,
+            # not on the next separator's
+            last = line + text.count("\n", 0, len(text) - 1)
+            raise YamlError(str(exc), min(exc.line + offset, last) if exc.line else line) from None
+        try:
+            more = loader.check_node()
+        except (yaml.YAMLError, RecursionError):
+            more = True
     finally:
         loader.dispose()
+    if not more:
+        return doc, None
+    end = _DOCUMENT_END.search(text)
+    at = line + text.count("\n", 0, end.start()) if end is not None else line
+    return doc, YamlError(
+        f"text after the document end marker `...` (line {at}) is ignored by kubectl, which "
+        'reads one document up to each "---"; not read',
+        at,
+        Level.WARNING,
+    )
+
+
+def _first_document(loader: _Loader, text: str, index: int, offset: int) -> Document | None:
+    try:
+        node = loader.get_node() if loader.check_node() else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlError(f"nested deeper than {MAX_DEPTH} levels") from None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    # An alias is written `*name`: text without a `*` has none, and skipping the walk over
+    # every node that looks for them makes reading manifests a third faster.
+    try:
+        if "*" in text and _has_alias(node):
+            _expanded_size(node, line)
+            data = loader.construct_document(node)
+        else:
+            try:
+                data = _Builder(loader).build(node)
+            except _Slow:
+                data = loader.construct_document(node)
+    except RecursionError:
+        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}", line) from None
+    except YamlError:
+        raise
+    except _CONSTRUCT_ERRORS as exc:  # PyYAML's constructor on a scalar it cannot convert
+        raise YamlError(f"invalid YAML: {exc}", line) from None
+    return Document(
+        index=index,
+        line=line + offset,
+        data=data,
+        item_lines=tuple(item + offset for item in _items_lines(node)),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from plumbob.model.gpu import (
     container_gpu_resources,
     containers_gpu_request,
     dra_gpu_devices,
+    gpu_count_unknown,
+    gpus_text,
     mig_profile_of_label,
     node_gpu,
     offered_resources,
@@ -172,6 +175,36 @@ def test_container_requests_from_limits_only() -> None:
     assert container_gpu_resources(c) == {"nvidia.com/gpu": 2}
 
 
+@pytest.mark.parametrize(
+    "resources",
+    [
+        {"limits": {"nvidia.com/gpu": "{{ .Values.gpus }}"}},
+        {"requests": {"nvidia.com/gpu": "one"}, "limits": {"nvidia.com/gpu": "one"}},
+        {"limits": {"nvidia.com/mig-1g.10gb": "$SLICES", "cpu": "1"}},
+        {"requests": {"amd.com/gpu": "2 cards"}},
+    ],
+)
+def test_a_gpu_amount_that_is_not_a_quantity_is_an_unknown_count(resources: Any) -> None:
+    """The GPU resource is named, so the container asks for GPUs; how many is unknown: not 0
+    (which would hide it from every GPU check and the GPU inventory), and no count either."""
+    c = container(resources)
+    gpus = container_gpu_request(c)
+    assert math.isnan(gpus) and bool(gpus), "unknown, and still a GPU container"
+    assert gpu_count_unknown([c]) and containers_gpu_request([c, c]) == 0
+    known = container({"limits": {"nvidia.com/gpu": 2}})
+    assert containers_gpu_request([known, c]) == 2 and gpu_count_unknown([known, c])
+    assert gpus_text(2, True) == "2 GPUs and more (a GPU count unknown)"
+    assert gpus_text(0, True) == "GPUs (count unknown)" and gpus_text(4, False) == "4 GPUs"
+
+
+def test_a_known_count_in_requests_or_limits_is_the_count() -> None:
+    """Kubernetes wants requests and limits of an extended resource equal: where one of them
+    is a quantity, that is the count."""
+    c = container({"requests": {"nvidia.com/gpu": "x"}, "limits": {"nvidia.com/gpu": "2"}})
+    assert container_gpu_request(c) == 2 and not gpu_count_unknown([c])
+    assert container_gpu_request(container({"limits": {"cpu": "lots"}})) == 0
+
+
 def test_remembered_requests_belong_to_their_own_container() -> None:
     """Answers are kept per container object: a new container, even one that takes a freed
     container's place in memory, gets its own answer, and the memory stays bounded."""
@@ -230,3 +263,20 @@ def test_mig_profile_of_label() -> None:
     assert mig_profile_of_label("nvidia.com/mig-1g.10gb.count") == "1g.10gb"
     assert mig_profile_of_label("nvidia.com/mig-3g.40gb.engines.copy") == "3g.40gb"
     assert mig_profile_of_label("nvidia.com/mig.strategy") is None
+
+
+def test_the_inventory_counts_workloads_whose_gpu_count_is_unknown() -> None:
+    """A GPU workload with an unknown count stays a GPU workload, and the inventory says how
+    many such workloads it could not count, instead of counting them as 0 GPUs."""
+    from plumbob.checks.inventory import inventory
+    from tests.conftest import make_container, make_deployment
+
+    templated = make_container("server", "vllm/vllm-openai:v0.6.3")
+    templated["resources"] = {"limits": {"nvidia.com/gpu": "{{ .Values.gpus }}"}}
+    snap = snapshot_of(
+        make_deployment("vllm", containers=[templated]),
+        make_deployment("trainer", containers=[make_container(gpus=2)]),
+        make_deployment("web"),
+    )
+    facts = inventory(snap)
+    assert (facts.workloads, facts.gpu_workloads, facts.gpu_workloads_count_unknown) == (3, 2, 1)

@@ -155,6 +155,9 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
             "byte order mark inside",
             "local tag",
             "tag right after a JSON key's colon",
+            # kubectl cuts `%YAML 1.1` off from the document after `---`, and go-yaml refuses
+            # a directive without a document (split_documents)
+            "directive",
         )
 
 
@@ -215,7 +218,8 @@ def test_a_line_separator_ends_a_comment_on_both_paths() -> None:
 )
 def test_what_only_looks_like_space_or_a_marker_reads_alike(text: str) -> None:
     """A no-break space is text to YAML, not white space (the first document was lost: its
-    only line looked empty), and `---#` is a word, not a document marker (lines were off)."""
+    only line looked empty); `---#` is a word to YAML but a separator to kubectl, and both
+    paths cut the stream there."""
     assert _same_or_declined(text), text
 
 
@@ -407,3 +411,83 @@ def test_mutated_manifests_read_alike() -> None:
             seeds.append(text)
     fast = sum(_same_or_declined(_mutated(rng.choice(seeds), rng)) for _ in range(6000))
     assert fast > 1000  # (the rest went to PyYAML: nothing to compare)
+
+
+def _reference_stream(text: str) -> tuple[list[tuple[int, int, str, tuple[int, ...]]], list[int]]:
+    """What `load_documents` must give: the stream cut as kubectl cuts it and every document
+    read by PyYAML alone; (documents, lines of the broken ones)."""
+    stream = yamlload._decoded(text)
+    docs: list[yamlload.Document] = []
+    broken: list[int] = []
+    for chunk in yamlload.split_documents(stream.text):
+        try:
+            if chunk.separator is not None:
+                raise yamlload._separator_error(chunk)
+            doc, _ = yamlload._pyyaml_chunk(
+                stream.text[chunk.start : chunk.end], chunk.line, len(docs)
+            )
+        except yamlload.YamlError as exc:
+            assert exc.line is not None
+            broken.append(exc.line)
+            continue
+        if doc is not None:
+            docs.append(doc)
+    return _docs(docs), broken
+
+
+def _streamed(text: str) -> tuple[list[tuple[int, int, str, tuple[int, ...]]], list[int]]:
+    problems: list[yamlload.YamlError] = []
+    docs = list(yamlload.load_documents(text, problems))
+    return _docs(docs), [p.line for p in problems if p.level == "error" and p.line is not None]
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [
+        "a: [1, 2\n",  # unclosed: the fast path's parser refuses it, PyYAML says where
+        "a: &x 1\nb: *y\n",  # an unknown alias: PyYAML's own constructor
+        "a: 0x_\n",  # a number PyYAML resolves but cannot convert
+        "a: b: c\n",
+        "\tkey: tab\n",
+        "kind: List\nitems:\n- 1\n- [\n",
+    ],
+)
+def test_a_broken_middle_document_reads_alike_on_both_paths(middle: str) -> None:
+    """Around a document only PyYAML can judge, the documents the fast path reads are the
+    ones PyYAML reads, with the same lines; the broken one is named at its line."""
+    text = f"{MANIFEST}---\n{middle}---\n{MANIFEST}"
+    docs, broken = _streamed(text)
+    assert (docs, broken) == _reference_stream(text)
+    assert len(docs) == 4 and len(broken) == 1
+    first = MANIFEST.count("\n") + 2
+    assert first <= broken[0] < first + middle.count("\n")
+
+
+def test_mutated_middle_documents_read_alike() -> None:
+    """Three documents, the middle one edited at random (seeded): whatever the middle turns
+    into (broken, several documents, a separator of its own), the stream reads as kubectl's
+    cut read by PyYAML, and the first and last documents are always read."""
+    rng = random.Random(2027)
+    seeds = [MANIFEST, "apiVersion: v1\nkind: Namespace\nmetadata: {name: gpu}\n"]
+    for path in _corpus():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(text) < 5_000 and yamlload._fast_documents(text) is not None:
+            seeds.append(text if text.endswith("\n") else text + "\n")
+    broken_seen = 0
+    for _ in range(1500):
+        first, last = rng.choice(seeds), rng.choice(seeds)
+        middle = _mutated(rng.choice(seeds), rng)
+        text = f"{first}---\n{middle}\n---\n{last}"
+        docs, broken = _streamed(text)
+        reference = _reference_stream(text)
+        assert docs == reference[0], text
+        if "{{" not in text:  # (template documents are one problem per file)
+            assert broken == reference[1], text
+        broken_seen += bool(broken)
+        alone = [d.data for d in yamlload.load_documents(first)]
+        assert [d[2] for d in docs[: len(alone)]] == [repr(a) for a in alone]
+        assert docs[-1][2] == repr(list(yamlload.load_documents(last))[-1].data)
+    assert broken_seen > 100

@@ -6,7 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.model.gpu import containers_gpu_request, is_gpu_resource
+from plumbob.model.gpu import (
+    containers_gpu_request,
+    gpu_count_unknown,
+    gpus_text,
+    is_gpu_resource,
+)
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
 
@@ -67,12 +72,15 @@ def _profile_quotas(snap: Snapshot) -> dict[str, list[str]]:
 def gpu_namespace_without_quota(snap: Snapshot) -> Iterator[Hit]:
     gpu_workloads: dict[str, list[str]] = defaultdict(list)
     gpus: dict[str, float] = defaultdict(float)
+    unknown: set[str] = set()
     for template in snap.gpu_templates:
         ns = template.namespace or "default"
         label = f"{template.kind}/{template.workload.name}"
         if label not in gpu_workloads[ns]:
             gpu_workloads[ns].append(label)
         gpus[ns] += template.replicas * containers_gpu_request(template.spec.containers)
+        if gpu_count_unknown(template.spec.containers):
+            unknown.add(ns)
     profiles = _profile_quotas(snap)
     for ns in sorted(gpu_workloads):
         quotas = snap.quotas_by_namespace.get(ns, ())
@@ -90,7 +98,7 @@ def gpu_namespace_without_quota(snap: Snapshot) -> Iterator[Hit]:
         yield Hit(
             subject,
             f"namespace {ns} runs {len(workloads)} GPU workload(s) asking for "
-            f"{gpus[ns]:g} GPUs and has no ResourceQuota on GPUs",
+            f"{gpus_text(gpus[ns], ns in unknown)} and has no ResourceQuota on GPUs",
             evidence={
                 "workloads": workloads[:20],
                 "gpus_requested": gpus[ns],

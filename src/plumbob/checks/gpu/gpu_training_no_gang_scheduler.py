@@ -11,7 +11,7 @@ from plumbob.knowledge.components import (
     installed,
     inventory_visible,
 )
-from plumbob.model.gpu import containers_gpu_request, pod_uses_gpu
+from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text, pod_uses_gpu
 from plumbob.model.objects import CronJob, Job, Object, kind_key
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import TRAINING_KINDS
@@ -68,9 +68,9 @@ def _default_queue(snap: Snapshot, namespace: str | None) -> bool:
 
 
 def _message(
-    workload: Object, gpus: float, pods: int, targets: set[str], gang: list[str], visible: bool
+    workload: Object, gpus: str, pods: int, targets: set[str], gang: list[str], visible: bool
 ) -> str:
-    what = f"{workload.kind} {workload.name} runs {pods} pods with {gpus:g} GPUs"
+    what = f"{workload.kind} {workload.name} runs {pods} pods with {gpus}"
     asked = sorted(targets - {"training-operator-gang"})
     if asked:
         return f"{what} and asks for {', '.join(_NAMES[a] for a in asked)}, which is not installed"
@@ -124,9 +124,10 @@ def gpu_training_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
         if targets and not visible:
             continue  # it asks for a gang scheduler this input cannot show
         gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in gpu_templates)
+        unknown = any(gpu_count_unknown(t.spec.containers) for t in gpu_templates)
         yield Hit(
             workload,
-            _message(workload, gpus, pods, targets, gang, visible),
+            _message(workload, gpus_text(gpus, unknown), pods, targets, gang, visible),
             evidence={
                 "pods": pods,
                 "gpus": gpus,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plumbob.model.quantity import parse_quantity
 from plumbob.sources.demo.base import Context, Obj, hex_id, sort_keys, ts
 from plumbob.sources.demo.pools import INFER_L4, TRAIN, Pool
 from plumbob.sources.demo.workload import (
@@ -538,16 +539,11 @@ def _quotas(ctx: Context, plan: Plan) -> Iterator[Obj]:
         )
 
 
-_UNITS = {"m": 0.001, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-
-
 def _request(spec: Obj, resource: str) -> int:
     """Sum of a pod spec's container requests: CPU in millicores, memory in bytes."""
     total = 0.0
     for item in spec["containers"]:
-        value = str(item.get("resources", {}).get("requests", {}).get(resource, "0"))
-        unit = next((u for u in _UNITS if value.endswith(u)), "")
-        number = float(value.removesuffix(unit)) * (_UNITS[unit] if unit else 1)
+        number = parse_quantity(item.get("resources", {}).get("requests", {}).get(resource, "0"))
         total += number * 1000 if resource == "cpu" else number
     return round(total)
 
