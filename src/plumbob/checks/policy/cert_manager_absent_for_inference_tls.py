@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from plumbob.checks.registry import Hit, check
 from plumbob.knowledge.components import installed, inventory_visible
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import GenericObject
-from plumbob.model.roles import is_inference
+from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -70,7 +71,11 @@ def cert_manager_absent_for_inference_tls(snap: Snapshot) -> Iterator[Hit]:
         return
     if not inventory_visible(snap):
         return  # manifests only: the cluster's add-ons are not part of the input
-    namespaces = {t.namespace or "default" for t in snap.gpu_templates if is_inference(t)}
+    namespaces = {
+        t.namespace or "default"
+        for t in snap.gpu_templates
+        if role_of(snap, t.workload).role == WorkloadRole.SERVING
+    }
     if not namespaces:
         return
     for obj, what in _tls_endpoints(snap, namespaces):
