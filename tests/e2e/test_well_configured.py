@@ -274,6 +274,12 @@ def m_no_queue(docs: list[Doc]) -> None:
     ]
 
 
+def m_queue_annotation(docs: list[Doc]) -> None:
+    metadata = find(docs, "PyTorchJob", "llama31-8b-sft")["metadata"]
+    queue = metadata["labels"].pop("kueue.x-k8s.io/queue-name")
+    metadata.setdefault("annotations", {})["kueue.x-k8s.io/queue-name"] = queue
+
+
 def m_no_priority(docs: list[Doc]) -> None:
     for spec in serving_templates(docs):
         del spec["priorityClassName"]
@@ -538,6 +544,7 @@ MUTATIONS: dict[str, Callable[[list[Doc]], None]] = {
     "gpu-namespace-without-quota": m_no_quota,
     "gpu-toleration-without-request": m_tolerates_gpu,
     "gpu-training-no-gang-scheduler": m_no_queue,
+    "kueue-queue-annotation-ignored": m_queue_annotation,
     "gpu-workload-no-priority-class": m_no_priority,
     "cluster-no-gpu-priority-classes": m_one_priority_level,
     "mig-mixed-double-count": m_mig_double_count,
