@@ -16,6 +16,10 @@ Model endpoints behind TLS (Ingress `tls:`, Gateway HTTPS listeners) carry promp
 and API keys. Certificates managed by hand expire: the day one does, every client of the model
 fails at once, and inference gateways, KServe and webhook-based operators (Kueue, the NVIDIA DRA
 driver) that need serving certificates are harder to run without an issuer in the cluster.
+
+It looks at TLS endpoints in namespaces that run GPU workloads whose role is serving (an
+InferenceService, a LeaderWorkerSet, a Deployment behind a Service or running a known model
+server).
 """
 
 FIX = """
