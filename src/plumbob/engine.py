@@ -21,6 +21,7 @@ import msgspec
 from plumbob import __version__
 from plumbob.checks.inventory import inventory
 from plumbob.checks.registry import CATEGORIES, Check, CheckContext, Hit, Registry
+from plumbob.knowledge.workload_roles import role_evidence
 from plumbob.model.collector import gc_paused
 from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
 from plumbob.model.objects import Object
@@ -432,7 +433,7 @@ def _finding(
         subject=subject,
         message=hit.message,
         fingerprint=_fingerprint(check.id, cluster, subject),
-        evidence=dict(hit.evidence),
+        evidence={**hit.evidence, **role_evidence(snap, hit.subject)},
     )
 
 

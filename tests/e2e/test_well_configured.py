@@ -287,6 +287,20 @@ def m_no_queue(docs: list[Doc]) -> None:
     ]
 
 
+def m_queue_annotation(docs: list[Doc]) -> None:
+    metadata = find(docs, "PyTorchJob", "llama31-8b-sft")["metadata"]
+    queue = metadata["labels"].pop("kueue.x-k8s.io/queue-name")
+    metadata.setdefault("annotations", {})["kueue.x-k8s.io/queue-name"] = queue
+
+
+def m_role_unknown(docs: list[Doc]) -> None:
+    """The model server under an in-house image name and without its Service: nothing says it
+    serves."""
+    for spec in serving_templates(docs):
+        spec["containers"][0]["image"] = "ghcr.io/acme-ai/llm-server:1.4.0"
+    drop(docs, lambda d: d["kind"] == "Service" and d["metadata"]["name"].startswith("qwen25"))
+
+
 def m_no_priority(docs: list[Doc]) -> None:
     for spec in serving_templates(docs):
         del spec["priorityClassName"]
@@ -551,6 +565,8 @@ MUTATIONS: dict[str, Callable[[list[Doc]], None]] = {
     "gpu-namespace-without-quota": m_no_quota,
     "gpu-toleration-without-request": m_tolerates_gpu,
     "gpu-training-no-gang-scheduler": m_no_queue,
+    "kueue-queue-annotation-ignored": m_queue_annotation,
+    "gpu-workload-role-unknown": m_role_unknown,
     "gpu-workload-no-priority-class": m_no_priority,
     "cluster-no-gpu-priority-classes": m_one_priority_level,
     "mig-mixed-double-count": m_mig_double_count,

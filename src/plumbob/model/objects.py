@@ -184,6 +184,7 @@ class PodSpec(msgspec.Struct, **_STRUCT):
     host_ipc: bool | None = msgspec.field(default=None, name="hostIPC")
     resource_claims: list[dict[str, Any]] = []
     restart_policy: str | None = None
+    active_deadline_seconds: int | None = None
 
     @property
     def all_containers(self) -> list[Container]:
@@ -236,6 +237,7 @@ class JobSpec(msgspec.Struct, **_STRUCT):
     parallelism: int | None = None
     completions: int | None = None
     suspend: bool | None = None
+    active_deadline_seconds: int | None = None
     template: PodTemplateSpec = PodTemplateSpec()
 
 
@@ -411,7 +413,9 @@ TYPED_KINDS: dict[tuple[str, str], type[Object]] = {
 }
 """(API group, kind) -> typed model; every other kind decodes as GenericObject."""
 
-_BUILTIN_KIND_NAMES = frozenset(kind for _, kind in TYPED_KINDS)
+_BUILTIN_KIND_NAMES = frozenset({*(kind for _, kind in TYPED_KINDS), "Service"})
+"""Built-in kind names a custom resource may reuse (Volcano's Job, Knative's Service): such a
+custom kind is indexed as 'Kind.group'."""
 
 
 def as_list(value: Any) -> list[Any]:

@@ -29,6 +29,7 @@ from plumbob.model.objects import (
     api_group,
     kind_key,
 )
+from plumbob.model.roles import Role, RoleFacts, RoleIndex
 from plumbob.model.workloads import WORKLOAD_KINDS, PodTemplate, TemplateError, templates_of
 
 T = TypeVar("T", bound=Object)
@@ -113,6 +114,7 @@ class Snapshot:
             {k: tuple(v) for k, v in grouped.items()}
         )
         self.template_errors: list[tuple[Object, str]] = []
+        self._roles: RoleIndex | None = None
 
     def with_gpu_metrics(self, metrics: GpuMetrics) -> Snapshot:
         """The same cluster and objects, carrying GPU utilisation metrics."""
@@ -364,6 +366,18 @@ class Snapshot:
         for t in self.pod_templates:
             seen.setdefault(id(t.workload), t.workload)
         return tuple(seen.values())
+
+    def roles(self, facts: RoleFacts) -> RoleIndex:
+        """The roles of this snapshot's workloads (model/roles.py), each classified once. The
+        facts are knowledge tables the model layer cannot load itself: callers pass
+        `knowledge.workload_roles.role_facts()`, whose one value keeps the index."""
+        if self._roles is None or self._roles.facts is not facts:
+            self._roles = RoleIndex(self.templates_by_workload, self.objects("Service"), facts)
+        return self._roles
+
+    def role_of(self, workload: Object, facts: RoleFacts) -> Role:
+        """The role of a workload of this snapshot (an object with pod templates)."""
+        return self.roles(facts).of(workload)
 
     @cached_property
     def workloads_by_namespace(self) -> Mapping[str, tuple[Object, ...]]:

@@ -181,6 +181,9 @@ def _findings(report: Report, max_per_check: int) -> list[Panel]:
             line.append(f"  {f.message}")
             if where:
                 line.append(f"\n  {where}", style="dim")
+            role = _role(f)
+            if role:
+                line.append(f"\n  {role}", style="dim")
             t.add_row(Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), line)
         for (check, cluster), n in hidden.items():
             label = f" [{cluster}]" if multi else ""
@@ -191,6 +194,16 @@ def _findings(report: Report, max_per_check: int) -> list[Panel]:
             Panel(t, title=f"[bold]{cat}[/] — {summary}", title_align="left", border_style="grey50")
         )
     return panels
+
+
+def _role(finding: Finding) -> str:
+    """'role: serving (Service ml/vllm selects its pods)' for a finding about a workload."""
+    role = finding.evidence.get("role")
+    if not isinstance(role, str):
+        return ""
+    reasons = finding.evidence.get("roleEvidence")
+    first = reasons[0] if isinstance(reasons, list) and reasons else ""
+    return f"role: {role} ({first})" if first else f"role: {role}"
 
 
 def render(

@@ -100,7 +100,9 @@ class Finding(msgspec.Struct, **_STRUCT):
     fingerprint: str
     """Stable hash of check, cluster, subject and path: the same problem keeps the same id."""
     evidence: dict[str, Any] = {}
-    """Check-specific facts behind the message (counts, versions, names)."""
+    """Check-specific facts behind the message (counts, versions, names). A finding about a
+    workload also carries `role` (serving, training, batch, interactive, diagnostic, system,
+    unknown) and `roleEvidence`, the reasons for it."""
 
 
 class CheckStatus(enum.StrEnum):

@@ -9,8 +9,9 @@ from tests.conftest import make_container, make_deployment, snapshot_of
 
 from plumbob.checks.resilience.gpu_data_not_backed_up import Coverage
 from plumbob.checks.resilience.liveness_without_startup_probe import liveness_budget
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import Probe
-from plumbob.model.roles import is_inference, is_pytorch_style, is_training
+from plumbob.model.roles import WorkloadRole, is_pytorch_style
 from plumbob.model.selectors import selector_matches
 
 LABELS = {"app": "llm", "tier": "gpu", "replicas": "3"}
@@ -43,7 +44,9 @@ def test_selector_matches(selector: object, matches: bool) -> None:
 
 
 def test_roles() -> None:
-    gpu = make_deployment("llm", containers=[make_container(gpus=1)])
+    gpu = make_deployment(
+        "llm", containers=[make_container("vllm", "vllm/vllm-openai:v0.6.4", gpus=1)]
+    )
     cpu = make_deployment("web")
     job = {
         "apiVersion": "batch/v1",
@@ -64,9 +67,13 @@ def test_roles() -> None:
     }
     snap = snapshot_of(gpu, cpu, job)
     by_name = {t.workload.name: t for t in snap.pod_templates}
-    assert is_inference(by_name["llm"]) and not is_training(by_name["llm"])
-    assert not is_inference(by_name["web"])
-    assert is_training(by_name["t"]) and is_pytorch_style(by_name["t"])
+    role = {name: role_of(snap, t.workload).role for name, t in by_name.items()}
+    assert role == {
+        "llm": WorkloadRole.SERVING,
+        "web": WorkloadRole.UNKNOWN,
+        "t": WorkloadRole.TRAINING,
+    }
+    assert is_pytorch_style(by_name["t"])
     assert not is_pytorch_style(by_name["llm"])
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import container_gpu_resources, pod_uses_gpu
 from plumbob.model.objects import Object, Pod
+from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
-from plumbob.model.workloads import INFERENCE_KINDS
 
 WHY = """
 Time-slicing and MPS let several pods share one GPU without memory or fault isolation: a
@@ -16,6 +17,10 @@ neighbour's batch job or notebook takes GPU memory and compute cycles, so an inf
 service's latency swings with whatever else landed on the GPU, and one process exhausting GPU
 memory can fail the others. Fine for development; for production serving prefer whole GPUs or
 MIG slices, which isolate memory and compute.
+
+It applies to workloads whose role is serving (an InferenceService, a LeaderWorkerSet, a
+Deployment behind a Service or running a known model server): training demos, notebooks and GPU
+tests on shared GPUs are what sharing is for.
 """
 
 FIX = """
@@ -37,23 +42,22 @@ With the GPU operator, give shared pools their own device-plugin config
 as nvidia.com/gpu.shared and cannot be taken by mistake.
 """
 
-_SERVING_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", *INFERENCE_KINDS)
-
 
 def _top(snap: Snapshot, obj: Object) -> Object:
-    seen = 0
+    """The outermost workload (an object with pod templates) that owns `obj`."""
+    top, seen = obj, 0
     while seen < 4:
         owner = snap.owner_of(obj)
         if owner is None:
-            return obj
+            break
         obj, seen = owner, seen + 1
-    return obj
+        if id(obj) in snap.templates_by_workload:
+            top = obj
+    return top
 
 
-def _serving(obj: Object) -> bool:
-    if obj.kind == "Pod":  # its controller is not in the snapshot: judge by the owner's kind
-        return any(o.kind in _SERVING_KINDS for o in obj.metadata.owner_references)
-    return obj.kind in _SERVING_KINDS
+def _serving(snap: Snapshot, obj: Object) -> bool:
+    return role_of(snap, obj).role == WorkloadRole.SERVING
 
 
 @check(
@@ -72,7 +76,7 @@ def _serving(obj: Object) -> bool:
 def gpu_sharing_on_inference(snap: Snapshot) -> Iterator[Hit]:
     reported: set[int] = set()
     for template in snap.gpu_templates:
-        if not _serving(template.workload):
+        if not _serving(snap, template.workload):
             continue
         shared = [
             r
@@ -97,7 +101,7 @@ def gpu_sharing_on_inference(snap: Snapshot) -> Iterator[Hit]:
             if pod.status.phase in ("Succeeded", "Failed") or not _uses_gpu(pod):
                 continue
             top = _top(snap, pod)
-            if not _serving(top) or id(top) in reported:
+            if not _serving(snap, top) or id(top) in reported:
                 continue
             by_workload.setdefault(id(top), (top, set()))[1].add(name)
     for top, nodes in by_workload.values():

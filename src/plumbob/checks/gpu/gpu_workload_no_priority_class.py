@@ -6,9 +6,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.knowledge.components import gang_targets
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Object
 from plumbob.model.snapshot import Snapshot
+from plumbob.model.workloads import PodTemplate
+
+KAI_PRIORITY_LABEL = "priorityClassName"
+"""The label KAI Scheduler reads a workload's priority class from, on the workload or its pods
+(kai-scheduler/KAI-Scheduler: docs/priority/README.md)."""
 
 WHY = """
 Without a priority class every GPU pod has the same priority, so the scheduler cannot preempt a
@@ -37,7 +43,8 @@ Create priority classes that separate serving from batch work and set one on eve
           priorityClassName: gpu-inference
 
 For Kueue-managed jobs a `kueue.x-k8s.io/priority-class` label naming a WorkloadPriorityClass
-works too.
+works too; for KAI Scheduler a `priorityClassName` label on the workload or its pods (KAI ships
+the classes train, build-preemptible, build and inference).
 """
 
 
@@ -47,6 +54,17 @@ def _dig(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data
+
+
+def _kai_priority(template: PodTemplate) -> str | None:
+    """KAI Scheduler's priority label, on a workload that KAI schedules (its queue label or
+    schedulerName): the default scheduler ignores the label."""
+    value = template.workload.labels.get(KAI_PRIORITY_LABEL) or template.metadata.labels.get(
+        KAI_PRIORITY_LABEL
+    )
+    if value and "kai-scheduler" in gang_targets(template):
+        return value
+    return None
 
 
 def _workload_priority(workload: Object) -> str | None:
@@ -74,6 +92,7 @@ def _workload_priority(workload: Object) -> str | None:
     references=(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/",
         "https://kueue.sigs.k8s.io/docs/concepts/workload_priority_class/",
+        "https://github.com/kai-scheduler/KAI-Scheduler/blob/main/docs/priority/README.md",
     ),
 )
 def gpu_workload_no_priority_class(snap: Snapshot) -> Iterator[Hit]:
@@ -84,7 +103,9 @@ def gpu_workload_no_priority_class(snap: Snapshot) -> Iterator[Hit]:
         missing = [
             t
             for t in templates
-            if pod_uses_gpu(t.spec, t.metadata.annotations) and not t.spec.priority_class_name
+            if pod_uses_gpu(t.spec, t.metadata.annotations)
+            and not t.spec.priority_class_name
+            and not _kai_priority(t)
         ]
         if not missing:
             continue

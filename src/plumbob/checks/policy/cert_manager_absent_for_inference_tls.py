@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from plumbob.checks.registry import COMPONENTS, Hit, check
 from plumbob.knowledge.components import installed
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import GenericObject
-from plumbob.model.roles import is_inference
+from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -15,6 +16,10 @@ Model endpoints behind TLS (Ingress `tls:`, Gateway HTTPS listeners) carry promp
 and API keys. Certificates managed by hand expire: the day one does, every client of the model
 fails at once, and inference gateways, KServe and webhook-based operators (Kueue, the NVIDIA DRA
 driver) that need serving certificates are harder to run without an issuer in the cluster.
+
+It looks at TLS endpoints in namespaces that run GPU workloads whose role is serving (an
+InferenceService, a LeaderWorkerSet, a Deployment behind a Service or running a known model
+server).
 """
 
 FIX = """
@@ -68,7 +73,11 @@ def _tls_endpoints(snap: Snapshot, namespaces: set[str]) -> Iterator[tuple[Gener
 def cert_manager_absent_for_inference_tls(snap: Snapshot) -> Iterator[Hit]:
     if "cert-manager" in installed(snap) or snap.has_group("cert-manager.io"):
         return
-    namespaces = {t.namespace or "default" for t in snap.gpu_templates if is_inference(t)}
+    namespaces = {
+        t.namespace or "default"
+        for t in snap.gpu_templates
+        if role_of(snap, t.workload).role == WorkloadRole.SERVING
+    }
     if not namespaces:
         return
     for obj, what in _tls_endpoints(snap, namespaces):

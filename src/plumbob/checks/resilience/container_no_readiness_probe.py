@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import container_gpu_request
-from plumbob.model.roles import is_inference
+from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
 
 PLATFORM_PROBED = frozenset({"InferenceService", "Service", "RayService", "RayCluster"})
@@ -19,6 +20,9 @@ A model server accepts TCP connections long before the weights are in GPU memory
 sends requests to the pod as soon as the container starts, so every scale-up, rollout or restart
 returns errors or time-outs to clients while the model loads, and rolling updates remove old
 replicas before new ones can serve.
+
+It applies to GPU workloads whose role is serving, the only ones a Service sends requests to: a
+training job, a batch job or a GPU test has no traffic to hold back.
 """
 
 FIX = """
@@ -49,7 +53,9 @@ KServe/Ray Serve: `/v2/health/ready` or `/-/healthz`):
 )
 def container_no_readiness_probe(snap: Snapshot) -> Iterator[Hit]:
     for template in snap.gpu_templates:
-        if not is_inference(template) or template.workload.kind in PLATFORM_PROBED:
+        if template.workload.kind in PLATFORM_PROBED:
+            continue
+        if role_of(snap, template.workload).role != WorkloadRole.SERVING:
             continue
         siblings = snap.templates_by_workload.get(id(template.workload), ())
         if template.role == "worker" and any(t.role == "leader" for t in siblings):

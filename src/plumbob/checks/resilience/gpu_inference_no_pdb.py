@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import GenericObject
-from plumbob.model.roles import is_inference
+from plumbob.model.roles import WorkloadRole
 from plumbob.model.selectors import selector_matches
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
@@ -19,6 +20,10 @@ handled by the node termination handler) evicts every pod on the node at once. W
 PodDisruptionBudget nothing stops a drain from taking down all replicas of a model server
 together, and a GPU inference pod needs minutes to pull its image and load weights before it
 serves again: the endpoint is down for that whole time although it runs several replicas.
+
+It applies to GPU workloads whose role is serving (an InferenceService, a LeaderWorkerSet, a
+Deployment behind a Service or running a known model server): a drain that stops every replica
+of a GPU burn test or a benchmark together costs nothing anyone notices.
 """
 
 FIX = """
@@ -102,7 +107,9 @@ def gpu_inference_no_pdb(snap: Snapshot) -> Iterator[Hit]:
     index = _PdbIndex(snap.generic("PodDisruptionBudget"))
     seen: set[int] = set()
     for template in snap.gpu_templates:
-        if id(template.workload) in seen or template.replicas < 2 or not is_inference(template):
+        if id(template.workload) in seen or template.replicas < 2:
+            continue
+        if role_of(snap, template.workload).role != WorkloadRole.SERVING:
             continue
         labels = pod_labels(template)
         namespace = template.namespace or "default"

@@ -18,6 +18,10 @@ servers download and load weights for minutes before their health endpoint answe
 kubelet kills the container after `initialDelaySeconds + periodSeconds x failureThreshold`
 (30 s with the defaults) and starts the download again: a CrashLoopBackOff that holds the GPU
 and never serves. Large models and cold nodes (image pull, weight download) make it worse.
+
+It applies to every GPU container with a liveness probe, whatever the workload's role: the
+kubelet kills a training or batch container that is slow to load its data the same way; model
+servers are only where it happens most.
 """
 
 FIX = """

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, whole_number
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import Container, Volume
-from plumbob.model.roles import is_training
+from plumbob.model.roles import WorkloadRole, deadline_seconds
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
+
+DEFAULT_SHORT_RUN_SECONDS = 3600
 
 REMOTE_SCHEMES = (
     "s3://",
@@ -30,6 +33,12 @@ an emptyDir or a hostPath, they live and die with the pod or the node: one node 
 reclaim, preemption by a higher-priority job or OOM kill restarts the job from step 0, and all
 the GPU-hours spent so far are lost. Elastic and gang-scheduled jobs restart every worker when
 one fails, so a single bad node costs the whole job.
+
+It applies to GPU workloads whose role is training (a Kubeflow training job, a JobSet, RayJob or
+Volcano Job, or a Job or Deployment running torchrun, DeepSpeed, accelerate launch, a train.py)
+that may run long enough to need checkpoints: not one whose activeDeadlineSeconds caps it at an
+hour or less (a restart loses at most that), not a GPU test or a `sleep`, not a batch Job that
+names no training entrypoint.
 """
 
 FIX = """
@@ -46,6 +55,9 @@ shared filesystem (EFS/Filestore/Azure Files, Lustre/FSx, NFS, CephFS) or an obj
         volumeMounts:
           - {name: checkpoints, mountPath: /checkpoints}
         args: ["--output_dir=/checkpoints", "--save_steps=500", "--resume_from_checkpoint=true"]
+
+Option `short-run-seconds` (default 3600): a training run capped by activeDeadlineSeconds at this
+or less is not judged.
 """
 
 _PERSISTENT = ("persistent_volume_claim", "csi", "nfs")
@@ -81,16 +93,22 @@ def writes_remote(container: Container) -> bool:
         "https://kubernetes.io/docs/concepts/storage/persistent-volumes/",
         "https://pytorch.org/docs/stable/distributed.checkpoint.html",
         "https://www.kubeflow.org/docs/components/trainer/",
+        "https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup",
     ),
+    options={"short-run-seconds": whole_number},
 )
-def training_no_checkpoint_volume(snap: Snapshot) -> Iterator[Hit]:
+def training_no_checkpoint_volume(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
+    short = int(ctx.option("short-run-seconds", DEFAULT_SHORT_RUN_SECONDS))
     by_workload: dict[int, list[PodTemplate]] = {}
     for template in snap.gpu_templates:
-        if is_training(template):
+        if role_of(snap, template.workload).role == WorkloadRole.TRAINING:
             by_workload.setdefault(id(template.workload), []).append(template)
     for templates in by_workload.values():
         workload = templates[0].workload
         all_templates = snap.templates_by_workload.get(id(workload), tuple(templates))
+        deadline = deadline_seconds(workload, all_templates)
+        if deadline is not None and deadline <= short:
+            continue  # a restart from step 0 loses at most this long
         if any(persistent_volumes(t) for t in all_templates):
             continue
         if any(writes_remote(c) for t in all_templates for c in t.spec.containers):
@@ -113,6 +131,7 @@ def training_no_checkpoint_volume(snap: Snapshot) -> Iterator[Hit]:
                 "gpu_pods": gpus,
                 "scratch_volumes": scratch,
                 "roles": [t.role for t in templates if t.role],
+                "deadline_seconds": deadline,
             },
             path=f"{templates[0].path}.volumes",
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.model.roles import is_pytorch_style, is_training
+from plumbob.knowledge.workload_roles import role_of
+from plumbob.model.roles import WorkloadRole, is_pytorch_style
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
 
@@ -14,6 +15,9 @@ Container runtimes give each pod a 64 MiB /dev/shm. PyTorch DataLoader workers p
 through shared memory and NCCL uses it for intra-node communication, so multi-worker data loading
 and multi-GPU training fail with "bus error", "unable to write to file </torch_...>" or NCCL
 errors minutes into the run, after the job has already been scheduled onto GPUs.
+
+It applies to GPU workloads whose role is training, however short: a ten-minute fine-tune fails
+with the same bus error. GPU tests, benchmarks and model servers are not judged here.
 """
 
 FIX = """
@@ -64,7 +68,9 @@ def has_memory_shm(template: PodTemplate) -> bool:
 )
 def training_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:
     for template in snap.gpu_templates:
-        if not is_training(template) or not is_pytorch_style(template):
+        if not is_pytorch_style(template):
+            continue
+        if role_of(snap, template.workload).role != WorkloadRole.TRAINING:
             continue
         if has_memory_shm(template):
             continue

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.images import parse_image
 from plumbob.model.objects import Deployment, GenericObject, Object, as_list
-from plumbob.model.roles import is_inference, kind_of
+from plumbob.model.roles import WorkloadRole, kind_of
 from plumbob.model.snapshot import Snapshot
 
 Key = tuple[str, str | None, str]
@@ -232,11 +233,12 @@ def scalers_of(snap: Snapshot, workload: Object) -> list[Scaler]:
 
 
 def gpu_inference_workloads(snap: Snapshot) -> list[Object]:
-    """Serving workloads with a GPU template, each once."""
+    """Workloads whose role is serving (model/roles.py) with a GPU template, each once."""
     seen: dict[int, Object] = {}
     for template in snap.gpu_templates:
-        if is_inference(template):
-            seen.setdefault(id(template.workload), template.workload)
+        workload = template.workload
+        if id(workload) not in seen and role_of(snap, workload).role == WorkloadRole.SERVING:
+            seen[id(workload)] = workload
     return list(seen.values())
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.checks.scaling.autoscalers import scalers_of
-from plumbob.model.roles import uses_gpu
+from plumbob.checks.scaling.autoscalers import gpu_inference_workloads, scalers_of
+from plumbob.knowledge.workload_roles import role_evidence
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -14,6 +14,10 @@ A GPU inference server does its work on the GPU: it can sit at 10% CPU while the
 and requests queue up, so an HPA on CPU or memory never adds replicas when users wait, and may
 remove them while the GPU is saturated. Memory stays flat once the model is loaded. The result
 is latency spikes and timeouts under load, or GPUs kept busy by a fixed replica count.
+
+It applies to GPU workloads whose role is serving, the ones an autoscaler adds replicas to for
+traffic: an autoscaler on a GPU burn test or a benchmark Deployment scales nothing anyone waits
+for, whatever its metric.
 """
 
 FIX = """
@@ -53,12 +57,7 @@ Knative default (concurrency).
     ),
 )
 def gpu_hpa_cpu_only(snap: Snapshot) -> Iterator[Hit]:
-    seen: set[int] = set()
-    for template in snap.gpu_templates:
-        workload = template.workload
-        if id(workload) in seen or not uses_gpu(template):
-            continue
-        seen.add(id(workload))
+    for workload in gpu_inference_workloads(snap):
         for scaler in scalers_of(snap, workload):
             if not scaler.resource_only:
                 continue
@@ -70,12 +69,13 @@ def gpu_hpa_cpu_only(snap: Snapshot) -> Iterator[Hit]:
             )
             yield Hit(
                 scaler.source,
-                f"{via} scales GPU workload {workload.kind} {workload.name} only on {metrics}",
+                f"{via} scales GPU inference {workload.kind} {workload.name} only on {metrics}",
                 evidence={
                     "workload": f"{workload.kind}/{workload.name}",
                     "autoscaler": scaler.kind,
                     "metrics": [str(m) for m in scaler.metrics],
                     "note": scaler.note,
+                    **role_evidence(snap, workload),
                 },
                 path="spec.metrics" if scaler.kind == "HPA" else None,
             )

@@ -17,6 +17,11 @@ WHY = """
 Inference traffic is bursty. A GPU inference service with a fixed replica count is sized either
 for the peak (GPUs idle most of the day at full price) or below it (requests queue and time out
 at the peak). Without an autoscaler there is also nothing to give GPUs back to training at night.
+
+It applies to GPU workloads whose role is serving: a KServe InferenceService, a LeaderWorkerSet,
+a Deployment a Service sends traffic to or that runs a known model server (vLLM, Triton, TGI, ...).
+A GPU burn test, a benchmark or a training run packaged as a Deployment is not judged; the
+finding's `role` and `roleEvidence` say why a workload counts as serving.
 """
 
 FIX = """

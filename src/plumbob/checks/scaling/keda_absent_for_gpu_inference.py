@@ -15,6 +15,10 @@ utilisation from DCGM) live in Prometheus or the model server, not in metrics-se
 them into scaling decisions without a custom-metrics adapter per signal, and can scale idle
 models to zero so their GPUs go back to the pool. Without it every team wires prometheus-adapter
 rules by hand or scales on CPU.
+
+It counts GPU workloads whose role is serving (an InferenceService, a LeaderWorkerSet, a
+Deployment behind a Service or running a known model server); GPU tests, benchmarks and
+training runs do not make a cluster need KEDA.
 """
 
 FIX = """
