@@ -281,6 +281,8 @@ class FileReader:
             why = "only Events, which no check reads"
             return result, FileRead(path=name, outcome=OBJECTS, reason=why)
         problems = sorted(self.decoder.diagnostics[mark:], key=lambda d: d.level == Level.INFO)
+        if result is not None and not problems:  # an empty List: read, and nothing in it
+            return result, FileRead(path=name, outcome=OBJECTS, reason="an empty list")
         reason = "no Kubernetes objects"
         if problems:
             first = problems[0]

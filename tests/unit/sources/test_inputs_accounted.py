@@ -117,3 +117,10 @@ def test_a_snapshot_made_from_files_keeps_what_was_not_seen(tmp_path: Path) -> N
     assert back.captured == snap.captured and back.captured is not None
     assert back.unseen("Node") == "no node inventory: the input has no Node objects"
     assert back.unseen("PodDisruptionBudget") is None  # ships with the Deployment it declares
+
+
+def test_an_empty_list_is_read(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(DEPLOYMENT)
+    (tmp_path / "replicasets.json").write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
+    inputs = FileSource((tmp_path,)).load().inputs
+    assert inputs is not None and (inputs.files, inputs.read, inputs.unread) == (2, 2, [])
