@@ -29,7 +29,7 @@ def test_every_check_is_documented() -> None:
 
 def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     """The plumbob.yaml shown in the README loads, and every name in it is a check's."""
-    from plumbob import engine
+    from plumbob.config import config_problems, load_config
 
     readme = (DOCS.parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Configuration") :]
@@ -37,5 +37,5 @@ def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     example = section[start : section.index("\n```", start)]
     config = tmp_path / "plumbob.yaml"
     config.write_text(example, encoding="utf-8")
-    assert engine.config_problems(engine.load_config(config), Registry.discover()) == []
-    assert engine.load_config(config).options == {"image-large-gpu": {"threshold-gb": 8}}
+    assert config_problems(load_config(config), Registry.discover()) == []
+    assert load_config(config).options == {"image-large-gpu": {"threshold-gb": 8}}

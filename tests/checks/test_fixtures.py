@@ -18,6 +18,7 @@ import yaml
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import CheckStatus, Finding, Level, Report
 from plumbob.sources.files import FileSource
@@ -44,7 +45,7 @@ def report_for(check_id: str, path: Path) -> Report:
     snapshots = loaded.snapshots
     if whole_cluster:
         snapshots = [complete(s) for s in snapshots]
-    config = engine.Config(only=[check_id], options={check_id: {"today": TODAY}})
+    config = Config(only=[check_id], options={check_id: {"today": TODAY}})
     report = engine.run(snapshots, REGISTRY, config)
     errors = [d for d in report.diagnostics if d.level == Level.ERROR]
     assert not errors, [str(d) for d in errors]

@@ -7,6 +7,7 @@ import pytest
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.report.model import CheckStatus, Report
 from plumbob.sources.demo import DemoSource, DemoSpec, planted
 
@@ -18,7 +19,7 @@ CHECKS = [c.id for c in REGISTRY if c.category in CATEGORIES]
 @pytest.fixture(scope="module")
 def report() -> Report:
     loaded = DemoSource(DemoSpec()).load()
-    return engine.run(loaded.snapshots, REGISTRY, engine.Config(only=CHECKS))
+    return engine.run(loaded.snapshots, REGISTRY, Config(only=CHECKS))
 
 
 def _expected() -> set[tuple[str, str, str | None, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.report.model import Severity
 from plumbob.sources.demo import DemoSource, DemoSpec
 from plumbob.sources.demo.planted import planted
@@ -15,7 +16,7 @@ MINE = ("compat", "scaling")
 def test_demo_compat_and_scaling_defects_found() -> None:
     spec = DemoSpec()
     loaded = DemoSource(spec).load()
-    report = engine.run(loaded.snapshots, Registry.discover(), engine.Config(only=list(MINE)))
+    report = engine.run(loaded.snapshots, Registry.discover(), Config(only=list(MINE)))
     found = {
         (f.check, f.subject.kind, f.subject.namespace, f.subject.name) for f in report.findings
     }

@@ -6,6 +6,7 @@ import pytest
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.report.model import Report
 from plumbob.sources.demo import DemoSource, DemoSpec, Planted, planted
 
@@ -16,7 +17,7 @@ GPU_CHECKS = [c.id for c in REGISTRY if c.module.startswith("plumbob.checks.gpu.
 @pytest.fixture(scope="module")
 def gpu_report() -> Report:
     loaded = DemoSource(DemoSpec()).load()
-    return engine.run(loaded.snapshots, REGISTRY, engine.Config(only=GPU_CHECKS))
+    return engine.run(loaded.snapshots, REGISTRY, Config(only=GPU_CHECKS))
 
 
 def _gpu_check(item: Planted) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.sources.files import FileSource
 
 REGISTRY = Registry.discover()
@@ -15,7 +16,7 @@ GPU_CHECKS = [c.id for c in REGISTRY if c.module.startswith("plumbob.checks.gpu.
 
 def test_gpu_checks_on_real_fixtures(real: Path) -> None:
     loaded = FileSource((real,)).load()
-    report = engine.run(loaded.snapshots, REGISTRY, engine.Config(only=GPU_CHECKS))
+    report = engine.run(loaded.snapshots, REGISTRY, Config(only=GPU_CHECKS))
     assert not [r for r in report.checks if r.status == "error"]
     found = {(f.check, f.subject.kind, f.subject.name) for f in report.findings}
     # Kubeflow training jobs from the training-operator examples carry no queue label.

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from plumbob import engine
 from plumbob.checks.registry import Registry
 from plumbob.cli import app
+from plumbob.config import Config
 from plumbob.model.metrics import GpuMetrics, GpuUsage
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import CheckStatus, Level, Report, Severity
@@ -179,7 +180,7 @@ def snapshot() -> Snapshot:
 
 
 def run(snap: Snapshot, only: list[str] | None = None) -> Report:
-    config = engine.Config(only=only or [], options=OPTIONS)
+    config = Config(only=only or [], options=OPTIONS)
     return engine.run([snap], REGISTRY, config)
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.snapshot import ClusterInfo, Snapshot
 from plumbob.sources.prometheus import PrometheusQuery, attach, fetch_gpu_metrics
@@ -109,7 +110,7 @@ def cluster_snapshot() -> Snapshot:
 
 
 def _subjects(snap: Snapshot, check: str) -> list[str]:
-    report = engine.run([snap], Registry.discover(), engine.Config(only=CHECKS))
+    report = engine.run([snap], Registry.discover(), Config(only=CHECKS))
     return sorted(
         f"{f.subject.kind}/{f.subject.namespace}/{f.subject.name}"
         for f in report.findings
@@ -151,7 +152,7 @@ def test_findings_from_live_metrics(prometheus: str) -> None:
 def test_threshold_option(prometheus: str) -> None:
     metrics, _ = fetch_gpu_metrics(PrometheusQuery(url=prometheus, window="1h"))
     (snap,) = attach([cluster_snapshot()], metrics)
-    cfg = engine.Config(only=CHECKS, options={"gpu-low-utilization": {"threshold-percent": 3}})
+    cfg = Config(only=CHECKS, options={"gpu-low-utilization": {"threshold-percent": 3}})
     report = engine.run([snap], Registry.discover(), cfg)
     assert not [f for f in report.findings if f.check == "gpu-low-utilization"]
 
@@ -161,7 +162,7 @@ def test_no_series_in_window_is_not_visible(prometheus: str) -> None:
     metrics, diags = fetch_gpu_metrics(PrometheusQuery(url=prometheus), now=long_ago)
     assert metrics.missing and "no DCGM_FI_DEV_GPU_UTIL" in metrics.missing
     (snap,) = attach([cluster_snapshot()], metrics)
-    report = engine.run([snap], Registry.discover(), engine.Config(only=CHECKS))
+    report = engine.run([snap], Registry.discover(), Config(only=CHECKS))
     assert not report.findings
     assert {r.status for r in report.checks} == {"not-visible"}
     assert all(r.reason and r.reason.startswith(GPU_METRICS) for r in report.checks)
@@ -177,12 +178,12 @@ def test_another_clusters_prometheus_is_not_visible(prometheus: str) -> None:
     (snap,) = attach([other], metrics)
     assert snap.gpu_metrics is not None and snap.gpu_metrics.missing
     assert "none for the GPU nodes or pods of cluster elsewhere" in snap.gpu_metrics.missing
-    report = engine.run([snap], Registry.discover(), engine.Config(only=CHECKS))
+    report = engine.run([snap], Registry.discover(), Config(only=CHECKS))
     assert {r.status for r in report.checks} == {"not-visible"}
 
 
 def test_without_prometheus_the_checks_are_not_visible() -> None:
-    report = engine.run([cluster_snapshot()], Registry.discover(), engine.Config(only=CHECKS))
+    report = engine.run([cluster_snapshot()], Registry.discover(), Config(only=CHECKS))
     assert [(r.check, r.status) for r in report.checks] == [
         ("gpu-allocated-idle", "not-visible"),
         ("gpu-low-utilization", "not-visible"),

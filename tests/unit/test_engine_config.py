@@ -8,22 +8,22 @@ from typing import Any
 
 import pytest
 
-from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config, Exemption, config_problems
 from plumbob.report.model import Severity
 
 REGISTRY = Registry.discover()
 
 
 def test_every_place_a_config_names_checks_is_looked_at() -> None:
-    config = engine.Config(
+    config = Config(
         severity={"gpu-idle": Severity.HIGH, "gpu-idel": Severity.LOW},
         disable=["cross-cluster:policy-mode", "drift-kernel", "drift"],
         only=["cost", "gpu", "nope"],
-        exemptions=[engine.Exemption(check="*"), engine.Exemption(check="gpu-node-untainted")],
+        exemptions=[Exemption(check="*"), Exemption(check="gpu-node-untainted")],
         options={"image-large-gpu": {}, "imag-large-gpu": {}},
     )
-    problems = engine.config_problems(config, REGISTRY)
+    problems = config_problems(config, REGISTRY)
     assert [p.split(": no such check")[0] for p in problems] == [
         "severity: gpu-idel",
         "disable: drift-kernel",
@@ -53,7 +53,7 @@ def test_every_place_a_config_names_checks_is_looked_at() -> None:
 def test_options_a_check_does_not_take_or_cannot_use(
     options: dict[str, dict[str, Any]], problem: str
 ) -> None:
-    [found] = engine.config_problems(engine.Config(options=options), REGISTRY)
+    [found] = config_problems(Config(options=options), REGISTRY)
     assert found.startswith(f"options: {next(iter(options))}: ") and problem in found
 
 
@@ -67,5 +67,5 @@ def test_options_checks_take_pass() -> None:
         "image-registry-not-approved": {"approved-registries": ["nvcr.io"]},
         "liveness-without-startup-probe": {"min-startup-seconds": 120},
     }
-    assert engine.config_problems(engine.Config(options=options), REGISTRY) == []
-    assert engine.config_problems(engine.Config(), REGISTRY) == []
+    assert config_problems(Config(options=options), REGISTRY) == []
+    assert config_problems(Config(), REGISTRY) == []

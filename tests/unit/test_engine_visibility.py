@@ -11,6 +11,7 @@ from typing import Any
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.drift import DriftAnalysis
 from plumbob.model.nodes import UNKNOWN_POOL
 from plumbob.model.objects import NODE_PARTS
@@ -28,7 +29,7 @@ def partial(node: dict[str, Any], *unknown: str) -> dict[str, Any]:
 
 
 def run(*objects: dict[str, Any], only: list[str], **snap: Any) -> Report:
-    return engine.run([snapshot_of(*objects, **snap)], REGISTRY, engine.Config(only=only))
+    return engine.run([snapshot_of(*objects, **snap)], REGISTRY, Config(only=only))
 
 
 def runs_of(report: Report, check: str) -> list[Any]:

@@ -12,6 +12,7 @@ from plumbob import engine
 from plumbob.checks.cost.summary import SECTION, cost_section
 from plumbob.checks.registry import Registry
 from plumbob.cli import app
+from plumbob.config import Config
 from plumbob.render import json as json_renderer
 from plumbob.render import table
 from plumbob.render.cost import MAX_POOLS_SHOWN
@@ -38,7 +39,7 @@ def cluster(pools: int = 2) -> list[dict[str, object]]:
 def report_of(*objects: dict[str, object]) -> Report:
     snap = snapshot_of(*objects, cluster="lab")
     analysis = engine.Analysis(SECTION, cost_section)
-    return engine.run([snap], REGISTRY, engine.Config(only=["gpu-idle"]), analyses=[analysis])
+    return engine.run([snap], REGISTRY, Config(only=["gpu-idle"]), analyses=[analysis])
 
 
 def rendered(report: Report) -> str:
@@ -109,7 +110,7 @@ def test_scan_table_and_prices_flag(tmp_path: Path) -> None:
 def test_several_clusters_name_their_pools() -> None:
     snaps = [snapshot_of(*cluster(1), cluster=name) for name in ("east", "west")]
     analysis = engine.Analysis(SECTION, cost_section)
-    report = engine.run(snaps, REGISTRY, engine.Config(only=["gpu-idle"]), analyses=[analysis])
+    report = engine.run(snaps, REGISTRY, Config(only=["gpu-idle"]), analyses=[analysis])
     text = rendered(report)
     assert "east/train-0" in text and "west/train-0" in text
     assert "GPU cost — 14 of 20 GPUs idle" in text

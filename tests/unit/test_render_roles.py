@@ -7,6 +7,7 @@ import io
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.render import table
 from tests.conftest import make_container, make_deployment, snapshot_of
 
@@ -24,7 +25,7 @@ def test_role_in_evidence_and_table() -> None:
     report = engine.run(
         [snap],
         REGISTRY,
-        engine.Config(only=["gpu-inference-no-pdb", "gpu-namespace-without-quota"]),
+        Config(only=["gpu-inference-no-pdb", "gpu-namespace-without-quota"]),
     )
     pdb = next(f for f in report.findings if f.check == "gpu-inference-no-pdb")
     assert pdb.evidence["role"] == "serving"

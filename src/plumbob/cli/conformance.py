@@ -86,9 +86,7 @@ def conformance(
         fail("nothing readable to check")
         _exit(exit_codes.USAGE)
     print_diagnostics(loaded.diagnostics, quiet)
-    report = engine.run(
-        loaded.snapshots, Registry.discover(), engine.Config(), diagnostics=loaded.diagnostics
-    )
+    report = engine.run(loaded.snapshots, Registry.discover(), diagnostics=loaded.diagnostics)
     results: list[tuple[Snapshot, str, list[Assessment]]] = []
     for snap in loaded.snapshots:
         chosen = version or cc.default_version(snap)

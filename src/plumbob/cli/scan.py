@@ -28,6 +28,7 @@ from plumbob.render.interface import Format
 from plumbob.report.model import Severity
 
 if TYPE_CHECKING:
+    from plumbob import config as configuration
     from plumbob import engine as engine_config
     from plumbob.checks.registry import Registry
 
@@ -149,6 +150,7 @@ def scan(
     ] = False,
 ) -> None:
     """Scan clusters for AI-readiness gaps and drift."""
+    from plumbob import config as configuration
     from plumbob import engine
     from plumbob.checks.registry import Registry
     from plumbob.cli.snapshot import live_requested, load_live, with_gpu_metrics
@@ -158,14 +160,14 @@ def scan(
         fail("nothing to scan: give PATH..., --context NAME or --demo (see plumbob scan --help)")
         _exit(exit_codes.USAGE)
     registry = Registry.discover()
-    cfg = engine.Config()
+    cfg = configuration.Config()
     if config is not None:
         try:
-            cfg = engine.load_config(config)
-        except engine.ConfigError as exc:
+            cfg = configuration.load_config(config)
+        except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
-        problems = engine.config_problems(cfg, registry)
+        problems = configuration.config_problems(cfg, registry)
         for problem in problems:
             fail(f"{config}: {problem}")
         if problems:
@@ -322,7 +324,7 @@ def _print_timings(phases: dict[str, float], spent: dict[str, float], shown: int
     console.print(table)
 
 
-def _with_prices(cfg: engine_config.Config, path: Path, registry: Registry) -> engine_config.Config:
+def _with_prices(cfg: configuration.Config, path: Path, registry: Registry) -> configuration.Config:
     """Validate a --prices file and pass it as option `prices` to every check that takes one."""
     import msgspec
 

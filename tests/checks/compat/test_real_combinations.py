@@ -8,6 +8,7 @@ from typing import Any
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.report.model import Finding
 from plumbob.sources.files import FileSource
 
@@ -16,7 +17,7 @@ REGISTRY = Registry.discover()
 
 def run(check: str, *paths: Path, options: dict[str, Any] | None = None) -> list[Finding]:
     loaded = FileSource(paths, cluster="real").load()
-    config = engine.Config(only=[check], options={check: options or {}})
+    config = Config(only=[check], options={check: options or {}})
     report = engine.run(loaded.snapshots, REGISTRY, config)
     return [f for f in report.findings if f.check == check]
 

@@ -99,7 +99,7 @@ def test_fragmentation_not_reported_when_capacity_is_short() -> None:
 
 def test_cost_section_totals(tmp_path: Path) -> None:
     from plumbob.checks.cost.summary import cost_section
-    from plumbob.engine import Config
+    from plumbob.config import Config
 
     labels = {"eks.amazonaws.com/nodegroup": "infer"}
     snap = snapshot_of(

@@ -8,9 +8,10 @@ from tests.conftest import snapshot_of
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 
 REGISTRY = Registry.discover()
-CONFIG = engine.Config(only=["kueue-queue-annotation-ignored"])
+CONFIG = Config(only=["kueue-queue-annotation-ignored"])
 
 
 def gpu_job(namespace: str, annotations: dict[str, str], **spec: Any) -> dict[str, Any]:

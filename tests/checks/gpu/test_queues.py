@@ -13,6 +13,7 @@ from tests.conftest import REAL, snapshot_of
 from plumbob import engine
 from plumbob.checks.gpu.queues import admission
 from plumbob.checks.registry import Registry
+from plumbob.config import Config
 from plumbob.model.snapshot import Snapshot
 from plumbob.sources.files import FileSource
 
@@ -64,7 +65,7 @@ def the_job(snap: Snapshot) -> Any:
 
 
 def quota_findings(snap: Snapshot) -> list[str]:
-    config = engine.Config(only=["gpu-namespace-without-quota"])
+    config = Config(only=["gpu-namespace-without-quota"])
     return [f.message for f in engine.run([snap], REGISTRY, config).findings]
 
 

@@ -10,6 +10,7 @@ from tests.conftest import decode, make_container, make_deployment, make_node, s
 
 from plumbob import engine
 from plumbob.checks.registry import CheckContext, Registry
+from plumbob.config import Config
 from plumbob.model.image_sizes import ImageSizes, effective_pull_policy
 from plumbob.report.model import Finding
 from plumbob.sources.files import FileSource
@@ -20,9 +21,7 @@ REGISTRY = Registry.discover()
 
 def run(check: str, path: Path, options: dict[str, Any]) -> list[Finding]:
     loaded = FileSource((path,), cluster="t").load()
-    report = engine.run(
-        loaded.snapshots, REGISTRY, engine.Config(only=[check], options={check: options})
-    )
+    report = engine.run(loaded.snapshots, REGISTRY, Config(only=[check], options={check: options}))
     return [f for f in report.findings if f.check == check]
 
 

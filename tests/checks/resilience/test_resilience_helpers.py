@@ -111,11 +111,12 @@ def test_velero_coverage() -> None:
 def test_forbidden_input_is_not_visible_not_a_pass(check: str, kind: str) -> None:
     from plumbob import engine
     from plumbob.checks.registry import Registry
+    from plumbob.config import Config
     from plumbob.report.model import CheckStatus
 
     gpu = make_deployment("llm", replicas=3, containers=[make_container(gpus=1)])
     snap = snapshot_of(gpu, not_visible={kind: "403 Forbidden"})
-    report = engine.run([snap], Registry.discover(), engine.Config(only=[check]))
+    report = engine.run([snap], Registry.discover(), Config(only=[check]))
     [run] = report.checks
     assert run.status == CheckStatus.NOT_VISIBLE
     assert run.reason is not None and "403" in run.reason

@@ -16,6 +16,7 @@ from plumbob.checks.scaling.autoscalers import (
     node_autoscaled,
     scalers_of,
 )
+from plumbob.config import Config
 from plumbob.model.objects import GenericObject
 from plumbob.report.model import CheckStatus
 from tests.conftest import decode, make_container, make_deployment, make_node, snapshot_of
@@ -171,7 +172,7 @@ def test_forbidden_hpas_are_not_visible_not_a_pass() -> None:
     report = engine.run(
         [snap],
         Registry.discover(),
-        engine.Config(only=["gpu-inference-no-autoscaler", "gpu-hpa-cpu-only"]),
+        Config(only=["gpu-inference-no-autoscaler", "gpu-hpa-cpu-only"]),
     )
     assert not report.findings
     assert {r.status for r in report.checks} == {CheckStatus.NOT_VISIBLE}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from plumbob.config import Config, Exemption
 from plumbob.drift import DriftAnalysis
-from plumbob.engine import Config, Exemption
 from plumbob.model.snapshot import ClusterInfo, Snapshot
 from plumbob.report.model import Finding
 from tests.conftest import decode
