@@ -1,15 +1,22 @@
-"""User configuration (plumbob.yaml): loading it and checking every name and value in it."""
+"""User configuration (plumbob.yaml): loading it, checking every name and value in it, and the
+option values every check gets from it and from the `scan` flags.
+
+Precedence of an option's value, one rule for all (checks/options.py `resolve_options`): the
+`plumbob scan` flag that sets it (`--prices`, `--target-version`), then the check's entry under
+`options:` here, then the default the check declares.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from plumbob.checks.registry import Registry
+from plumbob.checks.options import CheckOptions, resolve_options
+from plumbob.checks.registry import Check, Registry
 from plumbob.report.model import Severity, Subject
 
 
@@ -64,10 +71,27 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def config_problems(config: Config, registry: Registry) -> list[str]:
+def check_options(
+    config: Config,
+    registry: Registry,
+    flags: Mapping[str, object] | None = None,
+    checks: Iterable[Check] | None = None,
+) -> CheckOptions:
+    """The option values of every check (or of `checks`) for one scan: `flags` (flag name ->
+    value, for the `scan` flags given) over `config.options` over the declared defaults, each
+    distinct value converted once; what cannot be used is in the result's `problems`,
+    `flag_problems` and `unusable`."""
+    return resolve_options(registry, config.options, flags, checks)
+
+
+def config_problems(
+    config: Config, registry: Registry, options: CheckOptions | None = None
+) -> list[str]:
     """What the configuration names that is no check id, alias, category or drift id, and
     options a check does not take or values it cannot use, each with where it is (and the
-    closest names): a misspelt id or option would otherwise change nothing, silently."""
+    closest names): a misspelt id or option would otherwise change nothing, silently.
+    `options`: the configuration's option values when already resolved (`check_options`), so
+    that no value is converted twice."""
     from plumbob.drift.findings import TITLES  # the drift families: drift, drift:kernel, ...
 
     def hint(name: str, candidates: Iterable[str], otherwise: str) -> str:
@@ -90,24 +114,17 @@ def config_problems(config: Config, registry: Registry) -> list[str]:
     for where, name in named:
         if name not in known and name.partition(":")[0] not in TITLES:
             out.append(f"{where}: no such check{hint(name, known, '; see plumbob checks')}")
-    for check_id, options in config.options.items():
-        check = registry.get(check_id)
-        if check is None:
-            ids = [c.id for c in registry]
-            out.append(f"options: {check_id}: no such check{hint(check_id, ids, '')}")
-            continue
-        for name, value in options.items():
-            kind = check.options.get(name)
-            if kind is None:
-                takes = f" takes: {', '.join(check.options)}" if check.options else " takes none"
-                more = hint(name, check.options, f"; {check.id}{takes}")
-                out.append(f"options: {check_id}: {name}: no such option{more}")
-                continue
-            try:
-                kind(value)
-            except ValueError as exc:
-                out.append(f"options: {check_id}: {name}: {exc}")
+    if options is None:
+        options = check_options(config, registry)
+    out.extend(options.problems)
     return out
 
 
-__all__ = ["Config", "ConfigError", "Exemption", "config_problems", "load_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Exemption",
+    "check_options",
+    "config_problems",
+    "load_config",
+]

@@ -1,9 +1,9 @@
 """The engine: snapshots + checks + config -> Report.
 
-It runs every check over every snapshot, turns Hits into Findings (severity overrides,
-exemptions, source location, fingerprint), records checks that could not see their input, adds
-the inventory and scores. Every front-end (`scan`, `serve`, policy export) goes through `run`.
-Configuration (plumbob.yaml) is plumbob.config.
+It runs every check over every snapshot with its option values, turns Hits into Findings
+(severity overrides, exemptions, source location, fingerprint), records checks that could not see
+their input, adds the inventory and scores. Every front-end (`scan`, `serve`, policy export) goes
+through `run`. Configuration (plumbob.yaml) is plumbob.config.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import msgspec
 
 from plumbob import __version__
 from plumbob.checks.inventory import inventory
+from plumbob.checks.options import CheckOptions
 from plumbob.checks.registry import CATEGORIES, Check, CheckContext, Hit, Registry
-from plumbob.config import Config
+from plumbob.config import Config, check_options
 
 # Configuration lives in plumbob.config; these names stay importable from here for one release.
 from plumbob.config import ConfigError as ConfigError
@@ -195,18 +195,24 @@ def run(
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
     inputs: Inputs | None = None,
+    options: CheckOptions | None = None,
 ) -> Report:
     """Run the selected checks (and extra analyses) over snapshots; never raises for a check
     that fails: its error becomes a diagnostic and the rest of the report stands. `timings`,
     when given, receives the seconds spent in each check and analysis (over all snapshots; an
     index of the snapshot is built by the first check that asks for it). The checks build
     indexes of tuples and dicts over every pod: the cyclic garbage collector is paused
-    meanwhile (model/collector.py)."""
+    meanwhile (model/collector.py). `options`: the checks' option values when already resolved
+    (`config.check_options`, with the scan's flags), else resolved here from `config`; a check
+    given a value it cannot use is reported as an error, not run with another value."""
     config = config or Config()
     checks = _selected(registry, config)
+    if options is None:
+        options = check_options(config, registry, checks=checks)
     findings: list[Finding] = []
     runs: list[CheckRun] = []
     diags = list(diagnostics)
+    diags.extend(_option_diagnostics(options))
     populations: dict[tuple[str, str], int] = {}
     pop = _Population()
     severities: dict[str, Severity] = {c.id: config.severity.get(c.id, c.severity) for c in checks}
@@ -230,11 +236,15 @@ def run(
                     )
                 )
                 continue
-            ctx = CheckContext(
-                options=MappingProxyType(config.options.get(check.id, {})),
-                snapshots=all_snaps,
-                baseline=baseline,
-            )
+            unusable = options.unusable.get(check.id)
+            if unusable is not None:
+                runs.append(
+                    CheckRun(
+                        check=check.id, cluster=cluster, status=CheckStatus.ERROR, reason=unusable
+                    )
+                )
+                continue
+            ctx = CheckContext(options=options.of(check.id), snapshots=all_snaps, baseline=baseline)
             started = time.perf_counter()
             made: list[Finding] = []
             try:
@@ -344,6 +354,19 @@ def _finding(
         fingerprint=_fingerprint(check.id, cluster, subject),
         evidence={**hit.evidence, **role_evidence(snap, hit.subject)},
     )
+
+
+def _option_diagnostics(options: CheckOptions) -> list[Diagnostic]:
+    """Option names and values the checks could not use (a scan from the CLI stops before
+    running on any of them): an unusable value stops its check, an unknown name is ignored."""
+    unusable = set(options.unusable.values())
+    return [
+        Diagnostic(
+            level=Level.ERROR if problem in unusable else Level.WARNING,
+            message=problem if problem in unusable else f"{problem} (ignored)",
+        )
+        for problem in (*options.problems, *options.flag_problems)
+    ]
 
 
 def _not_visible_summary(runs: Iterable[CheckRun]) -> list[NotVisible]:

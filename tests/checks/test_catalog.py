@@ -56,15 +56,15 @@ def test_fixture_folder(check) -> None:  # type: ignore[no-untyped-def]
 
 
 class _Asked(dict[str, object]):
-    """Options that remember which names a check asked for."""
+    """Option values that remember which names a check asked for."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, values: dict[str, object]) -> None:
+        super().__init__(values)
         self.asked: set[str] = set()
 
-    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+    def __getitem__(self, key: str) -> object:
         self.asked.add(key)
-        return super().get(key, default)
+        return super().__getitem__(key)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +76,9 @@ def demo_snapshots() -> list[object]:
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
 def test_options_a_check_reads_are_declared(check, demo_snapshots) -> None:  # type: ignore[no-untyped-def]
-    """plumbob.yaml is checked against the declared options: one a check reads but does not
-    declare could not be set at all. Run on the demo fleet and on the check's own trigger
+    """plumbob.yaml and the scan flags reach a check only through the options it declares: one
+    it reads without declaring has no value (the check fails), and one it declares but never
+    reads could be set to no effect. Run on the demo fleet and on the check's own trigger
     fixtures (those with GPU metrics reach the options of the utilisation checks)."""
     from plumbob.checks.registry import CheckContext
     from plumbob.sources.files import FileSource
@@ -87,9 +88,26 @@ def test_options_a_check_reads_are_declared(check, demo_snapshots) -> None:  # t
     snapshots = list(demo_snapshots)
     if triggers:
         snapshots += FileSource(tuple(triggers)).load().snapshots
+    defaults = dict(check.context().options)
     asked: set[str] = set()
     for snap in snapshots:
-        options = _Asked()
+        options = _Asked(defaults)
         list(check.run(snap, CheckContext(options=options, snapshots=tuple(demo_snapshots))))
         asked |= options.asked
     assert asked <= set(check.options), f"{check.id} reads {sorted(asked - set(check.options))}"
+    assert set(check.options) <= asked, f"{check.id} never reads {set(check.options) - asked}"
+
+
+@pytest.mark.parametrize(
+    ("check", "option"),
+    [(c, o) for c in CHECKS for o in c.options.values()],
+    ids=lambda x: getattr(x, "id", None) or getattr(x, "name", ""),
+)
+def test_every_option_is_documented(check, option) -> None:  # type: ignore[no-untyped-def]
+    """Each option shows its type, default and help where users look: `plumbob explain`,
+    `plumbob checks --json` and docs/checks.md all read `describe`/`as_data`."""
+    text = option.describe()
+    assert text.startswith(f"`{option.name}` ({option.type.words}; default ")
+    assert option.help.strip().endswith(".")
+    data = option.as_data()
+    assert data["type"] == option.type.words and data["help"] == option.help.strip()

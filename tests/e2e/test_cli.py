@@ -137,14 +137,21 @@ def test_checks_and_explain() -> None:
     assert listed.returncode == 0
     ids = {c["id"]: c for c in json.loads(listed.stdout)}
     assert "gpu-node-untainted" in ids
-    assert ids["image-large-gpu"]["options"] == {"threshold-gb": "a number"}
+    threshold = ids["image-large-gpu"]["options"]["threshold-gb"]
+    assert (threshold["type"], threshold["default"], threshold["defaultText"]) == (
+        "a number",
+        10.0,
+        "10",
+    )
+    assert threshold["help"].startswith("Image size, in GB") and threshold["flag"] is None
+    assert ids["gpu-idle"]["options"]["prices"]["flag"] == "--prices"
     assert ids["gpu-node-untainted"]["options"] == {}
     explained = plumbob("explain", "gpu-node-untainted")
     assert explained.returncode == 0
     assert "Why it matters" in explained.stdout and "kubectl taint" in explained.stdout
     assert "Options" not in explained.stdout  # it takes none
     explained = plumbob("explain", "image-large-gpu")
-    assert "threshold-gb (a number)" in explained.stdout
+    assert "threshold-gb (a number; default 10): Image size, in GB" in explained.stdout
 
 
 def test_bad_input_does_not_hide_the_rest(manifests: Path) -> None:

@@ -4,6 +4,7 @@ value an option cannot use, is reported place by place."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,6 +49,10 @@ def test_every_place_a_config_names_checks_is_looked_at() -> None:
             {"image-registry-not-approved": {"approved-registries": "nvcr.io"}},
             "expected a list of text, got 'nvcr.io'",
         ),
+        ({"api-version-removed": {"target-version": "soon"}}, "a Kubernetes version like 1.33"),
+        ({"api-version-removed": {"target-version": 1.3}}, "in quotes like '1.33', got the number"),
+        ({"gpu-idle": {"prices": "/nonexistent/prices.yaml"}}, "prices.yaml: cannot read"),
+        ({"gpu-idle": {"min-idle-gpus": None}}, "expected a number, got None"),
     ],
 )
 def test_options_a_check_does_not_take_or_cannot_use(
@@ -57,11 +62,13 @@ def test_options_a_check_does_not_take_or_cannot_use(
     assert found.startswith(f"options: {next(iter(options))}: ") and problem in found
 
 
-def test_options_checks_take_pass() -> None:
+def test_options_checks_take_pass(tmp_path: Path) -> None:
+    prices = tmp_path / "p.yaml"
+    prices.write_text("prices: [{gpu_product: NVIDIA-L4, usd_per_gpu_hour: 0.5}]\n")
     options: dict[str, dict[str, Any]] = {
         "image-large-gpu": {"threshold-gb": 8},
         "image-large-pull-always": {"threshold-gb": 12.5},
-        "gpu-low-utilization": {"threshold-percent": 20, "idle-percent": 2, "prices": "p.csv"},
+        "gpu-low-utilization": {"threshold-percent": 20, "idle-percent": 2, "prices": str(prices)},
         "kubernetes-version-eol": {"today": "2026-12-01"},
         "api-version-removed": {"target-version": "1.33", "today": date(2026, 12, 1)},
         "image-registry-not-approved": {"approved-registries": ["nvcr.io"]},

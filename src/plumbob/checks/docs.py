@@ -12,7 +12,6 @@ from plumbob.checks.registry import (
     WORKLOADS,
     Check,
     Registry,
-    options_text,
 )
 from plumbob.model.objects import NODE_PARTS
 
@@ -88,10 +87,9 @@ def render(checks: Iterable[Check]) -> str:
                 meta += f" · formerly {', '.join(f'`{a}`' for a in c.aliases)}"
             out.append(meta + "\n")
             if c.options:
-                out.append(
-                    f"Options (`plumbob.yaml` `options: {{{c.id}: ...}}`): "
-                    f"{options_text(c.options)}\n"
-                )
+                out.append(f"Options (`plumbob.yaml` `options: {{{c.id}: ...}}`):\n")
+                out.extend(f"- {o.describe()}" for o in c.options.values())
+                out.append("")
             out.append("**Why it matters**\n")
             out.append(c.why.strip() + "\n")
             out.append("**How to fix**\n")

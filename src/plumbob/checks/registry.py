@@ -4,7 +4,8 @@
            title=..., why=..., fix=..., references=(...))
     def gpu_node_untainted(snap: Snapshot) -> Iterator[Hit]: ...
 
-A check may take a second parameter, the CheckContext, for its options and shared tables.
+A check may take a second parameter, the CheckContext, for its option values (declared typed in
+`options=`, see checks/options.py) and the other snapshots of the run.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from types import MappingProxyType
-from typing import Any, NewType
+from typing import Any, NewType, TypeVar
 
+from plumbob.checks.options import Option, declare
+from plumbob.checks.options import convert as convert_options
 from plumbob.model.objects import NODE_PARTS, Object
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import COMPONENTS as COMPONENTS
@@ -26,6 +28,7 @@ from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Severity
 
 CheckId = NewType("CheckId", str)
+T = TypeVar("T")
 
 CATEGORIES = (
     "gpu",
@@ -56,74 +59,26 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
-    """What a check may read besides the snapshot: its options (from config) and other
-    snapshots of the same run (for cross-cluster checks)."""
+    """What a check may read besides the snapshot: its option values (converted, defaults
+    filled in: `value`) and other snapshots of the same run (for cross-cluster checks)."""
 
-    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """Option name -> converted value, for every option the check declares."""
     snapshots: tuple[Snapshot, ...] = ()
     baseline: Any = None
 
-    def option(self, name: str, default: Any) -> Any:
-        return self.options.get(name, default)
+    def value(self, option: Option[T]) -> T:
+        """The value of one of the check's declared options."""
+        try:
+            return self.options[option.name]  # type: ignore[return-value]
+        except KeyError:
+            raise KeyError(
+                f"option {option.name!r} has no value here: a check reads only the options its "
+                "@check(options=...) declares"
+            ) from None
 
 
 CheckFn = Callable[..., Iterator[Hit]]
-
-OptionKind = Callable[[Any], object]
-"""Checks an option's value from plumbob.yaml: returns it, or raises ValueError saying what
-was expected."""
-
-
-def number(value: Any) -> object:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {value!r}")
-    return value
-
-
-def whole_number(value: Any) -> object:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number, got {value!r}")
-    return value
-
-
-def text(value: Any) -> object:
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
-    return value
-
-
-def text_list(value: Any) -> object:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"expected a list of text, got {value!r}")
-    return value
-
-
-def iso_date(value: Any) -> object:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a date like 2026-12-01, got {value!r}") from None
-
-
-_KIND_NAMES: dict[OptionKind, str] = {
-    number: "a number",
-    whole_number: "a whole number",
-    text: "text",
-    text_list: "a list of text",
-    iso_date: "a date, YYYY-MM-DD",
-}
-
-
-def option_kinds(options: Mapping[str, OptionKind]) -> dict[str, str]:
-    """Option name -> what its value must be, in words ('a number')."""
-    return {name: _KIND_NAMES.get(kind, "any") for name, kind in options.items()}
-
-
-def options_text(options: Mapping[str, OptionKind]) -> str:
-    """'`threshold-gb` (a number), ...' for docs and `plumbob explain`."""
-    return ", ".join(f"`{name}` ({kind})" for name, kind in option_kinds(options).items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +95,9 @@ class Check:
     aliases: tuple[str, ...] = ()
     wants_context: bool = False
     module: str = ""
-    options: Mapping[str, OptionKind] = field(default_factory=dict)
-    """Option name -> what its value must be (plumbob.yaml `options:` is checked against it)."""
+    options: Mapping[str, Option[Any]] = field(default_factory=lambda: MappingProxyType({}))
+    """Option name -> its declaration (type, default, help); plumbob.yaml `options:` and the
+    scan flags are converted with it (checks/options.py)."""
     node_parts: tuple[str, ...] = ()
     """The parts of a Node (NODE_PARTS) the check's verdict depends on, when it reads nodes: a
     node whose source did not show one of them (a node read from `kubectl get nodes -o wide`
@@ -149,6 +105,20 @@ class Check:
 
     def run(self, snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         return self.fn(snap, ctx) if self.wants_context else self.fn(snap)
+
+    def context(
+        self,
+        options: Mapping[str, object] | None = None,
+        *,
+        snapshots: tuple[Snapshot, ...] = (),
+        baseline: Any = None,
+    ) -> CheckContext:
+        """A context for running this check alone: `options` (as plumbob.yaml would give them)
+        converted, the defaults for the rest. Raises ValueError naming an unusable option."""
+        values = convert_options(self.options, options or {})
+        return CheckContext(
+            options=MappingProxyType(values), snapshots=snapshots, baseline=baseline
+        )
 
 
 _ATTR = "__plumbob_check__"
@@ -169,7 +139,7 @@ def check(
     references: tuple[str, ...] = (),
     reads: tuple[str, ...] = (),
     aliases: tuple[str, ...] = (),
-    options: Mapping[str, OptionKind] | None = None,
+    options: tuple[Option[Any], ...] = (),
     node_parts: tuple[str, ...] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Attach check metadata to a function; `Registry.discover` files it. `node_parts`: the
@@ -183,6 +153,7 @@ def check(
     unknown_parts = set(node_parts) - set(NODE_PARTS)
     if unknown_parts:
         raise CheckDefinitionError(f"{id}: no such node parts {sorted(unknown_parts)}")
+    declared = declare(id, options)
 
     def decorate(fn: CheckFn) -> CheckFn:
         params = inspect.signature(fn).parameters
@@ -199,7 +170,7 @@ def check(
             aliases=tuple(aliases),
             wants_context=len(params) > 1,
             module=fn.__module__,
-            options=MappingProxyType(dict(options or {})),
+            options=declared,
             node_parts=tuple(node_parts),
         )
         setattr(fn, _ATTR, meta)
@@ -221,6 +192,17 @@ class Registry:
                     )
                 by_id[key] = c
         self._by_id = by_id
+        flagged: dict[str, Option[Any]] = {}
+        for c in checks:
+            for option in c.options.values():
+                if option.flag is None:
+                    continue
+                other = flagged.setdefault(option.flag, option)
+                if other != option:
+                    raise CheckDefinitionError(
+                        f"{c.id}: option {option.name!r} declares flag {option.flag} that another "
+                        f"check's option {other.name!r} declares differently; share one Option"
+                    )
         order = {cat: i for i, cat in enumerate(CATEGORIES)}
         self._checks = tuple(
             sorted({c.id: c for c in checks}.values(), key=lambda c: (order[c.category], c.id))

@@ -15,7 +15,7 @@ def list_checks(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
 ) -> None:
     """List every check with its id, category, severity and title."""
-    from plumbob.checks.registry import Registry, option_kinds
+    from plumbob.checks.registry import Registry
 
     checks = [c for c in Registry.discover() if category in (None, c.category)]
     if as_json:
@@ -32,7 +32,7 @@ def list_checks(
                         "reads": list(c.reads),
                         "nodeParts": list(c.node_parts),
                         "references": list(c.references),
-                        "options": option_kinds(c.options),
+                        "options": {n: o.as_data() for n, o in c.options.items()},
                     }
                     for c in checks
                 ]
@@ -59,7 +59,7 @@ def explain(
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from plumbob.checks.registry import Registry, options_text
+    from plumbob.checks.registry import Registry
 
     registry = Registry.discover()
     c = registry.get(check_id)
@@ -82,5 +82,6 @@ def explain(
     )
     if c.options:
         where = f"`options: {{{c.id}: ...}}`"
-        text += f"\n## Options\n\nIn plumbob.yaml, {where}: {options_text(c.options)}\n"
+        listed = "\n".join(f"- {o.describe()}" for o in c.options.values())
+        text += f"\n## Options\n\nIn plumbob.yaml, {where}:\n\n{listed}\n"
     Console().print(Markdown(text))

@@ -28,9 +28,8 @@ from plumbob.render.interface import Format
 from plumbob.report.model import Severity
 
 if TYPE_CHECKING:
-    from plumbob import config as configuration
     from plumbob import engine as engine_config
-    from plumbob.checks.registry import Registry
+    from plumbob.checks.options import CheckOptions
 
 
 def _exit(code: int) -> NoReturn:
@@ -94,7 +93,8 @@ def scan(
         str | None,
         typer.Option(
             "--target-version",
-            help="Also flag API versions removed by this Kubernetes release (e.g. 1.33).",
+            help="Also flag API versions removed by this Kubernetes release (e.g. 1.33); "
+            "over option target-version in plumbob.yaml.",
         ),
     ] = None,
     baseline: Annotated[
@@ -137,7 +137,7 @@ def scan(
         typer.Option(
             "--prices",
             help="GPU price file (rows: gpu_product, usd_per_gpu_hour) over the "
-            "shipped list prices, for idle-GPU cost.",
+            "shipped list prices, for idle-GPU cost; over option prices in plumbob.yaml.",
         ),
     ] = None,
     timings: Annotated[
@@ -167,29 +167,17 @@ def scan(
         except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
-        problems = configuration.config_problems(cfg, registry)
-        for problem in problems:
-            fail(f"{config}: {problem}")
-        if problems:
-            _exit(exit_codes.USAGE)
-    if target_version is not None:
-        import msgspec
-
-        from plumbob.knowledge.kubernetes import parse_minor_text
-
-        if parse_minor_text(target_version) is None:
-            fail(f"--target-version {target_version!r}: expected a Kubernetes version like 1.33")
-            _exit(exit_codes.USAGE)
-        options = {
-            **cfg.options,
-            "api-version-removed": {
-                **cfg.options.get("api-version-removed", {}),
-                "target-version": target_version,
-            },
-        }
-        cfg = msgspec.structs.replace(cfg, options=options)
-    if prices is not None:
-        cfg = _with_prices(cfg, prices, registry)
+    flags: dict[str, object] = {"--prices": prices, "--target-version": target_version}
+    options = configuration.check_options(
+        cfg, registry, {flag: value for flag, value in flags.items() if value is not None}
+    )  # every value converted here, once: a price file is read once, before any input
+    where = f"{config}: " if config is not None else ""
+    problems = [where + p for p in configuration.config_problems(cfg, registry, options)]
+    problems += options.flag_problems
+    for problem in problems:
+        fail(problem)
+    if problems:
+        _exit(exit_codes.USAGE)
     from plumbob.cli.baseline import drift_analysis
 
     drift = drift_analysis(pool_label, baseline)  # a bad baseline fails before any reading
@@ -233,9 +221,10 @@ def scan(
         registry,
         cfg,
         diagnostics=loaded.diagnostics,
-        analyses=[drift, _cost_analysis()],
+        analyses=[drift, _cost_analysis(options)],
         timings=spent,
         inputs=loaded.inputs,
+        options=options,
     )
     phases["checks and analyses"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -324,27 +313,13 @@ def _print_timings(phases: dict[str, float], spent: dict[str, float], shown: int
     console.print(table)
 
 
-def _with_prices(cfg: configuration.Config, path: Path, registry: Registry) -> configuration.Config:
-    """Validate a --prices file and pass it as option `prices` to every check that takes one."""
-    import msgspec
+def _cost_analysis(options: CheckOptions) -> engine_config.Analysis:
+    """The `gpu-cost` report section (GPU totals and idle cost per cluster and pool), priced with
+    the table gpu-idle got."""
+    from functools import partial
 
-    from plumbob.knowledge.prices import PricesError, load_prices
-
-    try:
-        load_prices(path)
-    except PricesError as exc:
-        fail(f"--prices: {exc}")
-        _exit(exit_codes.USAGE)
-    options = dict(cfg.options)
-    for check in registry:
-        if "prices" in check.options:
-            options[check.id] = {**options.get(check.id, {}), "prices": str(path)}
-    return msgspec.structs.replace(cfg, options=options)
-
-
-def _cost_analysis() -> engine_config.Analysis:
-    """The `gpu-cost` report section (GPU totals and idle cost per cluster and pool)."""
     from plumbob import engine
     from plumbob.checks.cost.summary import SECTION, cost_section
+    from plumbob.checks.options import PRICES
 
-    return engine.Analysis(SECTION, cost_section)
+    return engine.Analysis(SECTION, partial(cost_section, prices=options.value("gpu-idle", PRICES)))

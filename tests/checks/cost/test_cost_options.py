@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 from tests.conftest import make_container, make_node, make_pod, snapshot_of
 
-from plumbob.checks.registry import CheckContext, Registry
+from plumbob.checks.registry import Registry
 
 REGISTRY = Registry.discover()
 
@@ -16,7 +15,7 @@ REGISTRY = Registry.discover()
 def hits(check_id: str, snap, **options):  # type: ignore[no-untyped-def]
     check = REGISTRY.get(check_id)
     assert check is not None
-    return list(check.run(snap, CheckContext(options=MappingProxyType(options))))
+    return list(check.run(snap, check.context(options)))
 
 
 def test_idle_cost_uses_price_file(tmp_path: Path) -> None:

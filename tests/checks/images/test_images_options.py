@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from tests.conftest import decode, make_container, make_deployment, make_node, snapshot_of
 
 from plumbob import engine
-from plumbob.checks.registry import CheckContext, Registry
+from plumbob.checks.registry import Registry
 from plumbob.config import Config
 from plumbob.model.image_sizes import ImageSizes, effective_pull_policy
-from plumbob.report.model import Finding
+from plumbob.report.model import CheckStatus, Finding, Level
 from plumbob.sources.files import FileSource
 
 HERE = Path(__file__).parent
@@ -31,8 +30,20 @@ def test_threshold_option_lowers_and_raises_the_bar() -> None:
     assert not run("image-large-gpu", clean, {})
     assert run("image-large-gpu", clean, {"threshold-gb": 9})  # the 9.7 GB vLLM image
     assert not run("image-large-gpu", trigger, {"threshold-gb": 25})
-    found = run("image-large-gpu", trigger, {"threshold-gb": "not a number"})
-    assert found and found[0].evidence["threshold_gb"] == 10.0
+
+
+def test_unusable_threshold_stops_the_check_instead_of_a_default() -> None:
+    """A value the option cannot use is an error of that check in the report (the CLI refuses
+    it before scanning), never a silent fall-back to the default."""
+    trigger = HERE / "image-large-gpu" / "trigger-pytorch-20gb.yaml"
+    loaded = FileSource((trigger,), cluster="t").load()
+    config = Config(only=["image-large-gpu"], options={"image-large-gpu": {"threshold-gb": "x"}})
+    report = engine.run(loaded.snapshots, REGISTRY, config)
+    assert not report.findings
+    [run_] = report.checks
+    assert run_.status == CheckStatus.ERROR
+    assert run_.reason == "options: image-large-gpu: threshold-gb: expected a number, got 'x'"
+    assert [d.message for d in report.diagnostics if d.level == Level.ERROR] == [run_.reason]
 
 
 def test_configured_registries_win_over_declared_ones() -> None:
@@ -57,13 +68,11 @@ def test_baseline_registries_are_used_when_no_option() -> None:
     class Baseline:
         approved_registries = ("registry.example.com",)
 
-    hits = list(check.run(snap, CheckContext(baseline=Baseline())))
+    hits = list(check.run(snap, check.context(baseline=Baseline())))
     assert len(hits) == 1 and "quay.io" in hits[0].message
-    ok = CheckContext(
-        options=MappingProxyType({"approved-registries": "quay.io"}), baseline=Baseline()
-    )
+    ok = check.context({"approved-registries": ["quay.io"]}, baseline=Baseline())
     assert not list(check.run(snap, ok))
-    assert not list(check.run(snap, CheckContext(baseline={"approved-registries": ["quay.io"]})))
+    assert not list(check.run(snap, check.context(baseline={"approved-registries": ["quay.io"]})))
 
 
 def test_image_sizes_match_tags_and_digests() -> None:

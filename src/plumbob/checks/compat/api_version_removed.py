@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.compat.kubernetes_version_eol import today_of
 from plumbob.checks.compat.versions import control_plane
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, iso_date, text
+from plumbob.checks.options import TARGET_VERSION, TODAY
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.knowledge.kubernetes import (
     Minor,
     RemovedApi,
     minor_text,
     oldest_supported,
-    parse_minor_text,
     removed_api,
 )
 from plumbob.model.objects import Object
@@ -50,10 +49,10 @@ and check rendered charts before upgrading: `plumbob scan manifests/ --target-ve
         "https://kubernetes.io/docs/reference/using-api/deprecation-policy/",
         "https://kubernetes.io/docs/tasks/tools/included/kubectl-convert-overview/",
     ),
-    options={"target-version": text, "today": iso_date},
+    options=(TARGET_VERSION, TODAY),
 )
 def api_version_removed(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
-    target = parse_minor_text(str(ctx.option("target-version", "") or ""))
+    target = ctx.value(TARGET_VERSION)
     cp = control_plane(snap)
     if target is not None and (cp is None or target >= cp.minor):
         release, basis = target, "target version"
@@ -61,7 +60,7 @@ def api_version_removed(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         if cp is not None:
             release, basis = cp.minor, f"cluster version {cp.version} ({cp.basis})"
         else:
-            oldest = oldest_supported(today_of(ctx))
+            oldest = oldest_supported(ctx.value(TODAY))
             if oldest is None:
                 return
             release, basis = oldest, "oldest supported Kubernetes release (cluster version unknown)"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-from typing import Any
 
 from plumbob.checks.compat.versions import cluster_ref, control_plane
-from plumbob.checks.registry import CheckContext, Hit, check, iso_date
+from plumbob.checks.options import TODAY
+from plumbob.checks.registry import CheckContext, Hit, check
 from plumbob.knowledge.kubernetes import minor_text, oldest_supported, support
 from plumbob.model.snapshot import Snapshot
 
@@ -32,16 +31,6 @@ APIs first (`plumbob scan --target-version 1.NN`):
 """
 
 
-def today_of(ctx: CheckContext) -> date:
-    """The day to judge support windows on: the `today` option (ISO date), else today."""
-    value: Any = ctx.option("today", None)
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        return date.fromisoformat(value)
-    return date.today()
-
-
 @check(
     id="kubernetes-version-eol",
     category="compat",
@@ -56,13 +45,13 @@ def today_of(ctx: CheckContext) -> date:
         "https://kubernetes.io/releases/patch-releases/#support-period",
         "https://endoflife.date/kubernetes",
     ),
-    options={"today": iso_date},
+    options=(TODAY,),
 )
 def kubernetes_version_eol(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     cp = control_plane(snap)
     if cp is None:
         return
-    today = today_of(ctx)
+    today = ctx.value(TODAY)
     status = support(cp.minor, today)
     if not status.eol:
         return

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.cost.gpu_low_utilization import REFERENCES, describe, gpu_workload_use
-from plumbob.checks.registry import CheckContext, Hit, check, number, text
+from plumbob.checks.cost.gpu_low_utilization import (
+    IDLE_PERCENT,
+    REFERENCES,
+    describe,
+    gpu_workload_use,
+)
+from plumbob.checks.options import PRICES
+from plumbob.checks.registry import CheckContext, Hit, check
 from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.snapshot import Snapshot
 
@@ -22,9 +28,6 @@ Find the owner and release the GPUs: scale the Deployment/StatefulSet to zero or
 make training jobs exit when done (`restartPolicy: Never`, Job `ttlSecondsAfterFinished`), cull
 idle notebooks, and scale inference to zero when idle (KEDA `minReplicaCount: 0`, KServe
 `minReplicas: 0`).
-
-Option (plumbob.yaml, `options: {gpu-allocated-idle: {idle-percent: 1}}`): average
-utilisation below which a GPU counts as idle (default 1%).
 """
 
 
@@ -37,16 +40,17 @@ utilisation below which a GPU counts as idle (default 1%).
     why=WHY,
     fix=FIX,
     references=REFERENCES,
-    options={"idle-percent": number, "prices": text},
+    options=(IDLE_PERCENT, PRICES),
 )
 def gpu_allocated_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     metrics = snap.gpu_metrics
     if metrics is None:  # the engine reports the check not visible first
         return
-    idle = float(ctx.option("idle-percent", 1))
+    idle = ctx.value(IDLE_PERCENT)
+    prices = ctx.value(PRICES)
     for use in gpu_workload_use(snap, metrics):
         if use.util_percent >= idle:
             continue
-        text, evidence = describe(use, metrics, use.monthly_cost(ctx), 1.0, "idle ")
+        text, evidence = describe(use, metrics, use.monthly_cost(prices), 1.0, "idle ")
         evidence["idle_percent"] = idle
         yield Hit(use.subject, f"{use.subject.kind} {use.subject.name} holds {text}", evidence)

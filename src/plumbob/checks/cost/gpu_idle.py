@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-from plumbob.checks.registry import GPU_IDENTITY, CheckContext, Hit, check, number, text
-from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices, load_prices
+from plumbob.checks.options import PRICES, Number, Option
+from plumbob.checks.registry import GPU_IDENTITY, CheckContext, Hit, check
+from plumbob.knowledge.prices import HOURS_PER_MONTH
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import Node
 from plumbob.model.snapshot import Snapshot
@@ -34,20 +33,16 @@ Scale GPU pools to what is requested:
 
 Prices come from knowledge/gpu_prices.yaml (on-demand list prices per GPU product label); pass
 `plumbob scan --prices FILE` with rows `{gpu_product: NVIDIA-H100-80GB-HBM3,
-usd_per_gpu_hour: 4.10}` for your negotiated prices. Option `min-idle-gpus` (default 1) sets the
-smallest idle count reported per node.
+usd_per_gpu_hour: 4.10}` for your negotiated prices.
 """
 
 
-@cache
-def _prices(path: str | None) -> Prices:
-    return load_prices(Path(path) if path else None)
-
-
-def prices_for(ctx: CheckContext) -> Prices:
-    """The price table: shipped prices, with a `prices` option (a file, from --prices) on top."""
-    path = ctx.option("prices", None)
-    return _prices(str(path) if path else None)
+MIN_IDLE_GPUS = Option(
+    "min-idle-gpus",
+    Number(),
+    default=1.0,
+    help="The smallest number of idle GPUs on a node that is reported.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +111,13 @@ def money(amount: float) -> str:
         "https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/FAQ.md#how-does-scale-down-work",
         "https://github.com/skypilot-org/skypilot-catalog",
     ),
-    options={"min-idle-gpus": number, "prices": text},
+    options=(MIN_IDLE_GPUS, PRICES),
 )
 def gpu_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     if not snap.pods:
         return  # no pods captured at all: use cannot be told from these files
-    try:
-        minimum = float(ctx.option("min-idle-gpus", 1))
-    except (TypeError, ValueError):
-        minimum = 1.0
-    prices = prices_for(ctx)
+    minimum = ctx.value(MIN_IDLE_GPUS)
+    prices = ctx.value(PRICES)
     uses = gpu_use(snap)
     pools: dict[str, list[NodeUse]] = {}
     for use in uses:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from plumbob.checks.cost.gpu_idle import prices_for
-from plumbob.checks.registry import CheckContext, Hit, check, number, text
-from plumbob.knowledge.prices import HOURS_PER_MONTH
+from plumbob.checks.options import PRICES, Number, Option
+from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices
 from plumbob.model.gpu import containers_gpu_request
 from plumbob.model.metrics import GPU_METRICS, GpuMetrics
 from plumbob.model.objects import Object, Pod
@@ -29,10 +29,21 @@ Right-size or share the GPUs:
   server's queue length), or pack small models onto MIG slices / time-sliced GPUs.
 - Notebooks and dev pods: cull idle sessions (JupyterHub idle culler, Kubeflow notebook culling).
 - Training: profile the input pipeline (data loading often starves the GPU); use fewer GPUs.
-
-Options (plumbob.yaml, under `options: {gpu-low-utilization: ...}`): `threshold-percent`
-(default 10) and `idle-percent` (default 1; below it gpu-allocated-idle reports instead).
 """
+
+THRESHOLD_PERCENT = Option(
+    "threshold-percent",
+    Number(),
+    default=10.0,
+    help="Average GPU utilisation, in percent, below which a workload's GPUs count as under-used.",
+)
+IDLE_PERCENT = Option(
+    "idle-percent",
+    Number(),
+    default=1.0,
+    help="Average GPU utilisation, in percent, below which a GPU counts as idle: "
+    "gpu-allocated-idle reports it, gpu-low-utilization leaves it to that check.",
+)
 
 REFERENCES = (
     "https://docs.nvidia.com/datacenter/dcgm/latest/user-guide/feature-overview.html#profiling",
@@ -60,8 +71,7 @@ class WorkloadGpuUse:
     def util_percent(self) -> float:
         return self.weighted_util / self.gpus if self.gpus else 0.0
 
-    def monthly_cost(self, ctx: CheckContext) -> float | None:
-        prices = prices_for(ctx)
+    def monthly_cost(self, prices: Prices) -> float | None:
         total = 0.0
         for product, gpus in self.products.items():
             hourly = prices.per_gpu_hour(product)
@@ -174,18 +184,19 @@ def describe(
     why=WHY,
     fix=FIX,
     references=REFERENCES,
-    options={"threshold-percent": number, "idle-percent": number, "prices": text},
+    options=(THRESHOLD_PERCENT, IDLE_PERCENT, PRICES),
 )
 def gpu_low_utilization(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     metrics = snap.gpu_metrics
     if metrics is None:  # the engine reports the check not visible first
         return
-    threshold = float(ctx.option("threshold-percent", 10))
-    idle = float(ctx.option("idle-percent", 1))
+    threshold = ctx.value(THRESHOLD_PERCENT)
+    idle = ctx.value(IDLE_PERCENT)
+    prices = ctx.value(PRICES)
     for use in gpu_workload_use(snap, metrics):
         util = use.util_percent
         if not idle <= util < threshold:
             continue
-        text, evidence = describe(use, metrics, use.monthly_cost(ctx), 1 - util / 100)
+        text, evidence = describe(use, metrics, use.monthly_cost(prices), 1 - util / 100)
         evidence["threshold_percent"] = threshold
         yield Hit(use.subject, f"{use.subject.kind} {use.subject.name} holds {text}", evidence)

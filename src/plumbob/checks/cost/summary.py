@@ -20,8 +20,8 @@ from typing import Any
 
 import msgspec
 
-from plumbob.checks.cost.gpu_idle import NodeUse, gpu_use, prices_for
-from plumbob.checks.registry import CheckContext
+from plumbob.checks.cost.gpu_idle import NodeUse, gpu_use
+from plumbob.checks.options import PRICES
 from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Finding
@@ -87,11 +87,17 @@ def _pool_row(pool: str, uses: list[NodeUse], prices: Prices) -> PoolCost:
     )
 
 
-def cost_section(snapshots: Sequence[Snapshot], config: Any) -> tuple[list[Finding], Any]:
+def cost_section(
+    snapshots: Sequence[Snapshot], config: Any, *, prices: Prices | None = None
+) -> tuple[list[Finding], Any]:
     """An engine Analysis: adds no findings (gpu-idle reports them), only the section, as plain
-    data (what the JSON report holds; `CostSection` reads it back)."""
-    options = getattr(config, "options", {}) or {}
-    prices = prices_for(CheckContext(options=options.get("gpu-idle", {})))
+    data (what the JSON report holds; `CostSection` reads it back). `prices`: the table gpu-idle
+    prices with in this scan (the scan passes the one it loaded); without it, gpu-idle's
+    `prices` option in `config`, else the shipped table."""
+    if prices is None:
+        given = (getattr(config, "options", {}) or {}).get("gpu-idle", {})
+        raw = given.get("prices")
+        prices = PRICES.make_default() if raw is None else PRICES.type.convert(raw)
     clusters: list[ClusterCost] = []
     for snap in snapshots:
         if not snap.pods:

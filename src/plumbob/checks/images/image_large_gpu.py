@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, number
+from plumbob.checks.options import Number, Option
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.image_sizes import effective_pull_policy, image_sizes
 from plumbob.model.snapshot import Snapshot
 
-DEFAULT_THRESHOLD_GB = 10.0
+THRESHOLD_GB = Option(
+    "threshold-gb",
+    Number(),
+    default=10.0,
+    help="Image size, in GB (10^9 bytes) as the nodes report it, from which a GPU image counts "
+    "as large.",
+)
 
 WHY = """
 CUDA, PyTorch and inference-server images are often 10-20 GB. Pulling one takes minutes per node,
@@ -35,8 +42,6 @@ Make big images cheap to start:
 
 - Slim the image: multi-stage builds, `-runtime` instead of `-devel` CUDA bases, models pulled
   from a volume or cache instead of baked in.
-
-Option `threshold-gb` (default 10) sets the size that counts as large.
 """
 
 REFERENCES = (
@@ -51,10 +56,7 @@ REFERENCES = (
 def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) -> Iterator[Hit]:
     """GPU containers whose image is above the threshold; `pull_always` selects those whose
     effective pull policy is Always (the others when False)."""
-    try:
-        threshold_gb = float(ctx.option("threshold-gb", DEFAULT_THRESHOLD_GB))
-    except (TypeError, ValueError):
-        threshold_gb = DEFAULT_THRESHOLD_GB
+    threshold_gb = ctx.value(THRESHOLD_GB)
     threshold = threshold_gb * 1e9
     sizes = image_sizes(snap, snap.nodes)
     if not len(sizes):
@@ -101,7 +103,7 @@ def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) ->
     why=WHY,
     fix=FIX,
     references=REFERENCES,
-    options={"threshold-gb": number},
+    options=(THRESHOLD_GB,),
 )
 def image_large_gpu(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     yield from large_gpu_images(snap, ctx, pull_always=False)

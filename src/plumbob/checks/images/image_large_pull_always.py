@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.images.image_large_gpu import FIX as LARGE_FIX
-from plumbob.checks.images.image_large_gpu import REFERENCES, large_gpu_images
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, number
+from plumbob.checks.images.image_large_gpu import REFERENCES, THRESHOLD_GB, large_gpu_images
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -46,7 +46,7 @@ Then make the first pull fast as well:
         "https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy",
         *REFERENCES,
     ),
-    options={"threshold-gb": number},
+    options=(THRESHOLD_GB,),
 )
 def image_large_pull_always(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     yield from large_gpu_images(snap, ctx, pull_always=True)

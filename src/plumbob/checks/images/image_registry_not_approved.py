@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, text_list
+from plumbob.checks.options import Option, TextList
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.images import parse_image
 from plumbob.model.policies import RegistryRule, declared_registry_rules
 from plumbob.model.snapshot import Snapshot
@@ -35,6 +36,14 @@ registries the cluster's own Kyverno and Gatekeeper policies declare; with none 
 check reports nothing.
 """
 
+APPROVED_REGISTRIES: Option[tuple[str, ...] | None] = Option(
+    "approved-registries",
+    TextList(),
+    default=None,
+    help="Registry hosts (`nvcr.io`) or registry/repository prefixes (`docker.io/vllm`) images "
+    "may come from; when not set, the baseline's list, else the cluster's own policies.",
+)
+
 _DOCKER_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
 
 
@@ -48,7 +57,7 @@ def _normalise(entry: str) -> str:
 def approved_registries(ctx: CheckContext) -> tuple[str, ...] | None:
     """The configured list: the check option, else the baseline's approved registries; None
     when neither is set."""
-    value: Any = ctx.option("approved-registries", None)
+    value: Any = ctx.value(APPROVED_REGISTRIES)
     if value is None and ctx.baseline is not None:
         baseline = ctx.baseline
         if isinstance(baseline, Mapping):
@@ -82,7 +91,7 @@ def _approved(name: str, approved: tuple[str, ...]) -> bool:
         "https://open-policy-agent.github.io/gatekeeper-library/website/validation/allowedrepos/",
         "https://kubernetes.io/docs/concepts/containers/images/",
     ),
-    options={"approved-registries": text_list},
+    options=(APPROVED_REGISTRIES,),
 )
 def image_registry_not_approved(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     approved = approved_registries(ctx)

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, whole_number
+from plumbob.checks.options import Option, WholeNumber
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.objects import Probe
 from plumbob.model.snapshot import Snapshot
 
-DEFAULT_MIN_STARTUP_SECONDS = 600
+MIN_STARTUP_SECONDS = Option(
+    "min-startup-seconds",
+    WholeNumber(),
+    default=600,
+    help="Seconds a liveness probe alone (initialDelaySeconds + periodSeconds x "
+    "failureThreshold) must tolerate before this check accepts it without a startup probe.",
+)
 
 WHY = """
 Without a startupProbe the liveness probe starts counting as soon as the container starts. Model
@@ -40,9 +47,6 @@ succeeds:
         port: 8000
       periodSeconds: 10
       failureThreshold: 3
-
-Option `min-startup-seconds` (default 600) sets how long a liveness probe alone must tolerate
-before this check accepts it.
 """
 
 
@@ -66,13 +70,10 @@ def liveness_budget(probe: Probe) -> int:
         "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/#startup-probe",
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-startup-probes",
     ),
-    options={"min-startup-seconds": whole_number},
+    options=(MIN_STARTUP_SECONDS,),
 )
 def liveness_without_startup_probe(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
-    try:
-        minimum = int(ctx.option("min-startup-seconds", DEFAULT_MIN_STARTUP_SECONDS))
-    except (TypeError, ValueError):
-        minimum = DEFAULT_MIN_STARTUP_SECONDS
+    minimum = ctx.value(MIN_STARTUP_SECONDS)
     for template in snap.gpu_templates:
         for i, container in enumerate(template.spec.containers):
             probe = container.liveness_probe

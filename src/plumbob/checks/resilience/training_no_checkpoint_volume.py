@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check, whole_number
+from plumbob.checks.options import Option, WholeNumber
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import Container, Volume
 from plumbob.model.roles import WorkloadRole, deadline_seconds
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
 
-DEFAULT_SHORT_RUN_SECONDS = 3600
+SHORT_RUN_SECONDS = Option(
+    "short-run-seconds",
+    WholeNumber(),
+    default=3600,
+    help="A training run whose activeDeadlineSeconds caps it at this many seconds or less is not "
+    "judged: a restart from step 0 loses at most that long.",
+)
 
 REMOTE_SCHEMES = (
     "s3://",
@@ -55,9 +62,6 @@ shared filesystem (EFS/Filestore/Azure Files, Lustre/FSx, NFS, CephFS) or an obj
         volumeMounts:
           - {name: checkpoints, mountPath: /checkpoints}
         args: ["--output_dir=/checkpoints", "--save_steps=500", "--resume_from_checkpoint=true"]
-
-Option `short-run-seconds` (default 3600): a training run capped by activeDeadlineSeconds at this
-or less is not judged.
 """
 
 _PERSISTENT = ("persistent_volume_claim", "csi", "nfs")
@@ -95,10 +99,10 @@ def writes_remote(container: Container) -> bool:
         "https://www.kubeflow.org/docs/components/trainer/",
         "https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup",
     ),
-    options={"short-run-seconds": whole_number},
+    options=(SHORT_RUN_SECONDS,),
 )
 def training_no_checkpoint_volume(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
-    short = int(ctx.option("short-run-seconds", DEFAULT_SHORT_RUN_SECONDS))
+    short = ctx.value(SHORT_RUN_SECONDS)
     by_workload: dict[int, list[PodTemplate]] = {}
     for template in snap.gpu_templates:
         if role_of(snap, template.workload).role == WorkloadRole.TRAINING:
