@@ -41,13 +41,7 @@ _SERVING_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", *INFERENCE_KINDS)
 
 
 def _top(snap: Snapshot, obj: Object) -> Object:
-    seen = 0
-    while seen < 4:
-        owner = snap.owner_of(obj)
-        if owner is None:
-            return obj
-        obj, seen = owner, seen + 1
-    return obj
+    return snap.workload_of(obj)
 
 
 def _serving(obj: Object) -> bool:
