@@ -100,7 +100,9 @@ class Finding(msgspec.Struct, **_STRUCT):
     fingerprint: str
     """Stable hash of check, cluster, subject and path: the same problem keeps the same id."""
     evidence: dict[str, Any] = {}
-    """Check-specific facts behind the message (counts, versions, names)."""
+    """Check-specific facts behind the message (counts, versions, names). For a workload whose
+    controller is not in the input (pods listed without their ReplicaSet), also `pods`, how many
+    of its pods were read, and `controller`, how it is known."""
 
 
 class CheckStatus(enum.StrEnum):
@@ -157,6 +159,9 @@ class Inventory(msgspec.Struct, **_STRUCT):
     """GPU product label -> number of GPUs."""
     pools: list[PoolFact] = []
     workloads: int = 0
+    """Topmost controllers read (Deployments, CronJobs, training and serving resources...),
+    groups of pods whose controller is not in the input (one per controller reference), and
+    pods of no workload (without owners, or static pods)."""
     gpu_workloads: int = 0
     namespaces: int = 0
     kinds: dict[str, int] = {}
