@@ -354,8 +354,8 @@ class Snapshot:
         if owner is not None:
             return _Where(owner=owner)
         ref = controller_reference(obj)
-        if ref is None or not grouped:
-            return _Where()
+        if ref is None or not grouped or not ref.kind or not ref.name:
+            return _Where()  # a reference naming no controller groups nothing
         namespace = obj.metadata.namespace
         if isinstance(obj, Pod) and ref.kind == "ReplicaSet":
             deployment = deployment_of_replica_set(ref.name, obj.labels.get(POD_TEMPLATE_HASH))

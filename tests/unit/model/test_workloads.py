@@ -329,6 +329,14 @@ def test_static_pods_stay_one_workload_each_even_with_their_node() -> None:
     assert workload(snap, "etcd-0").kind == "Pod"
 
 
+def test_a_reference_naming_no_controller_groups_nothing() -> None:
+    pods = [make_pod(f"p{i}", "ml") for i in range(2)]
+    for p in pods:
+        p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet"}]
+    snap = snapshot_of(*pods)
+    assert subjects(snap) == [("Pod", "p0", 1), ("Pod", "p1", 1)]
+
+
 # ---------------------------------------------------------------- never mistaken for input
 
 
