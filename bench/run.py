@@ -9,6 +9,9 @@ in the same run as the baselines it is compared with:
   libyaml's C loader and with yaml-rs (the fastest here, which plumbob uses for plain
   manifests), and (c) Checkov's Kubernetes framework on the same folder;
 - scaling: the same at 1x, 2x and 4x size, per object, which must stay flat;
+- owners: pods listed without their controllers (ReplicaSets left out; bare pods) at 1x, 2x
+  and 4x: time per object and findings per workload must stay flat, and so must each check's
+  share (bench/owners.py);
 - start-up of `plumbob --help` and `plumbob checks`.
 
 Inputs are generated into .bench/ once and reused. Checkov is installed into its own virtual
@@ -26,10 +29,11 @@ import time
 import venv
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import clusters, manifests
+from bench import clusters, manifests, owners
 from bench.measure import ROOT, Sample, best, plumbob, probe, run
 
 WORK = ROOT / ".bench"
@@ -37,6 +41,17 @@ CHECKOV_VENV = WORK / "checkov-venv"
 
 FULL_CLUSTERS = ((500, 15_000), (5_000, 150_000))
 QUICK_CLUSTERS = ((500, 15_000),)
+
+FULL_OWNERS = (("without-replicasets", 1_000, 30_000), ("bare-pods", 1_000, 50_000))
+"""Shapes at 1x (nodes, pods): Deployments present and ReplicaSets absent; pods without owners
+(100,000 at 2x; 4x of 100,000 would be a List above plumbob's 2 GiB file limit)."""
+QUICK_OWNERS = (("without-replicasets", 250, 7_500), ("bare-pods", 250, 12_500))
+"""A quarter of the full sizes: their 4x is the full 1x."""
+GROWTH_LIMIT = 8.0
+"""A check whose time grows more than this from 1x to 4x is flagged: linear reads about 4x,
+quadratic about 16x, and a shared machine bends small timings by half again."""
+GROWTH_FLOOR_S = 0.010
+"""...unless it takes less than this at 4x, where timer noise is most of the figure."""
 
 
 # ---------------------------------------------------------------------- output
@@ -318,6 +333,125 @@ def scaling(base_nodes: int, base_pods: int, base_manifests: int, repeat: int, f
     )
 
 
+def owners_scaling(shapes: Sequence[tuple[str, int, int]], repeat: int, fresh: bool) -> None:
+    """Pods without their controllers at 1x, 2x, 4x: whole scans (best of `repeat`) against the
+    floor, findings and workloads, then each check's time in one in-process run per size."""
+    rows = []
+    spent: dict[str, list[dict[str, float]]] = {}
+    for shape, base_nodes, base_pods in shapes:
+        per_object: float | None = None
+        for factor in (1, 2, 4):
+            nodes, pods = base_nodes * factor, base_pods * factor
+            say(f"owners {shape} {factor}x: {nodes:,} nodes / {pods:,} pods: writing input")
+            try:
+                path = owners.write(shape, nodes, pods, WORK / "owners", fresh)
+            except ImportError:
+                say("the demo generator is missing: the owners section needs it")
+                return
+            floor = best(probe("floor", str(path)), repeat)
+            scan = best(scan_cmd(path), repeat)
+            counted = owners_checks(path)
+            if counted is None or not scan.ok:
+                rows.append([f"{factor}x", shape, f"{nodes:,} / {pods:,}", *["-"] * 10])
+                break
+            spent.setdefault(shape, []).append(counted["timings"])
+            objects = int(counted["objects"])
+            findings, workloads = int(counted["findings"]), int(counted["workloads"])
+            us = scan.seconds / objects * 1e6
+            per_object = per_object or us
+            rows.append(
+                [
+                    f"{factor}x",
+                    shape,
+                    f"{nodes:,} / {pods:,}",
+                    f"{objects:,}",
+                    secs(floor),
+                    secs(scan),
+                    ratio(scan, floor),
+                    mib(scan),
+                    f"{us:.1f} µs",
+                    f"{us / per_object:.2f}x",
+                    f"{workloads:,}",
+                    f"{findings:,}",
+                    f"{findings / objects * 1000:.1f}",
+                ]
+            )
+    table(
+        "Owners: pods without their controllers, whole scans "
+        f"(a) msgspec floor, (c) plumbob scan --format json (best of {repeat})",
+        [
+            "size",
+            "input",
+            "nodes / pods",
+            "objects",
+            "a time",
+            "c time",
+            "c/a",
+            "c RSS",
+            "c per object",
+            "vs 1x",
+            "workloads",
+            "findings",
+            "findings per 1,000 objects",
+        ],
+        rows,
+    )
+    check_rows = []
+    for shape, runs in spent.items():
+        totals = [sum(r.values()) for r in runs]
+        slowest = sorted(runs[-1], key=lambda name: -runs[-1][name])[:6]
+        growing = [
+            name
+            for name, seconds in runs[-1].items()
+            if name not in slowest
+            and seconds >= GROWTH_FLOOR_S
+            and seconds > GROWTH_LIMIT * runs[0].get(name, seconds)
+        ]
+        for name in [*slowest, *growing, "all checks and analyses"]:
+            times = totals if name not in runs[-1] else [r.get(name, 0.0) for r in runs]
+            whole = len(times) == 3 and times[0] > 0
+            growth = times[-1] / times[0] if whole else 0.0
+            check_rows.append(
+                [
+                    shape,
+                    name,
+                    *(f"{t:.3f} s" for t in times),
+                    *["-"] * (3 - len(times)),
+                    f"{growth:.1f}x" if whole else "-",
+                    "GROWS" if growth > GROWTH_LIMIT and times[-1] >= GROWTH_FLOOR_S else "",
+                ]
+            )
+    table(
+        "Owners: the slowest checks at 4x, seconds in process (least of 3 runs per size; "
+        "the index a check asks for first counts in its time)",
+        ["input", "check or analysis", "1x", "2x", "4x", "4x/1x", ""],
+        check_rows,
+    )
+    print(
+        "\nInputs grow about 4x from 1x to 4x: a cost linear in them reads about 4x, one that "
+        f"grows with pods x nodes about 16x. Besides the six slowest, every check above "
+        f"{GROWTH_FLOOR_S * 1000:.0f} ms at 4x that grew more than {GROWTH_LIMIT:.0f}x is listed "
+        "(GROWS)."
+    )
+
+
+def owners_checks(path: Path) -> dict[str, Any] | None:
+    """bench/owners.py's per-check profile of one input, in a process of its own; None, said,
+    when it fails."""
+    done = subprocess.run(
+        [sys.executable, str(Path(owners.__file__)), "checks", str(path)],
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        say(f"checks of {path.name} failed: {last[0]}")
+        return None
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 # ---------------------------------------------------------------------- main
 
 
@@ -351,8 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes only (about a minute): 500 nodes / 15,000 pods, "
-        "1,000 manifests, Checkov on them",
+        help="small sizes only (a few minutes): 500 nodes / 15,000 pods, "
+        "1,000 manifests, Checkov on them, owners from a quarter of their full sizes",
     )
     parser.add_argument("--no-checkov", action="store_true", help="skip the Checkov column")
     parser.add_argument(
@@ -364,12 +498,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="rewrite the generated inputs")
     parser.add_argument(
         "--only",
-        choices=("startup", "clusters", "manifests", "scaling"),
+        choices=("startup", "clusters", "manifests", "scaling", "owners"),
         action="append",
         help="run only these sections",
     )
     args = parser.parse_args(argv)
-    sections = set(args.only or ("startup", "clusters", "manifests", "scaling"))
+    sections = set(args.only or ("startup", "clusters", "manifests", "scaling", "owners"))
     WORK.mkdir(exist_ok=True)
     compile_sources()
     started = time.perf_counter()
@@ -395,6 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             scaling(125, 3_750, 250, repeat=3, fresh=args.fresh)
         else:
             scaling(500, 15_000, 1_250, repeat=3, fresh=args.fresh)
+    if "owners" in sections:
+        owners_scaling(QUICK_OWNERS if args.quick else FULL_OWNERS, repeat=3, fresh=args.fresh)
     print(
         f"\nbenchmarks took {time.perf_counter() - started:.0f} s; "
         f"machine pace at the end {machine_pace():.2f} s"

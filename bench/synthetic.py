@@ -179,7 +179,7 @@ def _pod(i: int, node: str) -> Obj:
         "metadata": {
             "name": f"{app}-7c9d8-{i % 3}",
             "generateName": f"{app}-7c9d8-",
-            "namespace": f"team-{i % 40}",
+            "namespace": f"team-{i // 3 % 40}",  # a ReplicaSet's pods share its namespace
             "uid": f"9a1c0f2e-0000-4000-8000-{i:012d}",
             "resourceVersion": str(10_000 + i),
             "creationTimestamp": _TIME,

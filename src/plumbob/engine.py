@@ -35,6 +35,7 @@ from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
 from plumbob.model.objects import Object
 from plumbob.model.refs import ObjectRef, ref
 from plumbob.model.snapshot import WORKLOADS, Snapshot
+from plumbob.model.workloads import AbsentController
 from plumbob.report.model import (
     CheckRun,
     CheckStatus,
@@ -352,8 +353,18 @@ def _finding(
         subject=subject,
         message=hit.message,
         fingerprint=_fingerprint(check.id, cluster, subject),
-        evidence={**hit.evidence, **role_evidence(snap, hit.subject)},
+        evidence={**_evidence(hit), **role_evidence(snap, hit.subject)},
     )
+
+
+def _evidence(hit: Hit) -> dict[str, Any]:
+    """The hit's evidence; for a workload whose controller is not in the input (its pods were
+    grouped by their ownerReferences), also how many pods it has and how it is known."""
+    evidence = dict(hit.evidence)
+    if isinstance(hit.subject, AbsentController):
+        evidence.setdefault("pods", hit.subject.pods)
+        evidence.setdefault("controller", hit.subject.describe())
+    return evidence
 
 
 def _option_diagnostics(options: CheckOptions) -> list[Diagnostic]:

@@ -43,7 +43,7 @@ from plumbob.model.objects import (
     Pod,
     kind_key,
 )
-from plumbob.model.workloads import PodTemplate
+from plumbob.model.workloads import AbsentController, PodTemplate
 
 
 class WorkloadRole(StrEnum):
@@ -400,7 +400,9 @@ def classify(
     facts (see the module docstring for the precedence)."""
     kind = kind_of(workload)
     label = f"kind {workload.kind}"
-    if isinstance(workload, Pod) and workload.metadata.owner_references:
+    if isinstance(workload, AbsentController):
+        label = f"owned by {workload.kind} {workload.name} (not in this input)"
+    elif isinstance(workload, Pod) and workload.metadata.owner_references:
         owner = _owner_kind(workload)
         if owner is not None:
             kind, owner_name = owner

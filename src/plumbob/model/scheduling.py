@@ -11,6 +11,8 @@ https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -150,4 +152,121 @@ def eligible_nodes(
     ]
 
 
-__all__ = ["Placement", "eligible_nodes", "placement", "requested_gpu_resources", "required_terms"]
+def _tested_labels(spec: PodSpec) -> tuple[frozenset[str], bool]:
+    """(label keys the spec's nodeSelector and required node affinity test, whether the
+    affinity tests node fields, i.e. names)."""
+    keys = set(spec.node_selector)
+    by_field = False
+    for term in required_terms(spec) or ():
+        for expr in as_list(term.get("matchExpressions")):
+            if isinstance(expr, dict) and isinstance(expr.get("key"), str):
+                keys.add(expr["key"])
+        by_field = by_field or bool(as_list(term.get("matchFields")))
+    return frozenset(keys), by_field
+
+
+def _blocking_taints(node: Node) -> tuple[tuple[str, str | None, str], ...]:
+    return tuple(
+        (t.key, t.value, t.effect)
+        for t in node.spec.taints
+        if t.effect in ("NoSchedule", "NoExecute")
+    )
+
+
+class NodeClasses:
+    """Which of a fixed list of nodes a pod spec can land on, answered once per class of nodes
+    alike in everything `placement` reads for that spec: the values of the labels the spec
+    tests, the NoSchedule/NoExecute taints, whether the node is cordoned, and what it offers of
+    the GPU resources the spec requests. Nodes differ in their hostname label and little else,
+    so a fleet of thousands falls into a few classes, and asking for many pod specs costs the
+    specs times the classes, not the specs times the nodes. Partitions are kept per set of
+    tested labels and requested resources (templates test few distinct sets). A spec bound by
+    `nodeName` is answered by a lookup, one whose affinity tests node names node by node."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        self.nodes = tuple(nodes)
+        self._index = {id(n): i for i, n in enumerate(self.nodes)}
+        self._by_name = {n.name: n for n in self.nodes}
+        self._partitions: dict[tuple[frozenset[str], tuple[str, ...]], list[tuple[Node, ...]]] = {}
+
+    def _partition(
+        self, keys: frozenset[str], resources: tuple[str, ...]
+    ) -> list[tuple[Node, ...]]:
+        found = self._partitions.get((keys, resources))
+        if found is not None:
+            return found
+        ordered = sorted(keys)
+        classes: dict[tuple[Any, ...], list[Node]] = {}
+        for node in self.nodes:
+            labels = node.labels
+            alloc = node.status.allocatable or node.status.capacity
+            key = (
+                tuple(labels.get(k) for k in ordered),
+                _blocking_taints(node),
+                bool(node.spec.unschedulable),
+                bool(alloc),
+                tuple(alloc.get(r) for r in resources) if alloc else (),
+            )
+            classes.setdefault(key, []).append(node)
+        found = self._partitions[(keys, resources)] = [tuple(c) for c in classes.values()]
+        return found
+
+    def eligible(
+        self,
+        spec: PodSpec,
+        *,
+        gpu_resources: Mapping[str, float] | None = None,
+        include_cordoned: bool = False,
+    ) -> Eligible:
+        """The nodes a pod with this spec can be scheduled on (or, with nodeName, is bound to),
+        as `placement` decides for each."""
+        wanted = requested_gpu_resources(spec) if gpu_resources is None else gpu_resources
+        if spec.node_name:
+            node = self._by_name.get(spec.node_name)
+            return Eligible(((node,),) if node is not None else (), self._index)
+        keys, by_field = _tested_labels(spec)
+        if by_field:
+            fits = tuple(
+                n
+                for n in self.nodes
+                if placement(spec, n, gpu_resources=wanted, include_cordoned=include_cordoned).fits
+            )
+            return Eligible((fits,) if fits else (), self._index)
+        resources = tuple(sorted(r for r in wanted if is_gpu_resource(r)))
+        return Eligible(
+            tuple(
+                c
+                for c in self._partition(keys, resources)
+                if placement(
+                    spec, c[0], gpu_resources=wanted, include_cordoned=include_cordoned
+                ).fits
+            ),
+            self._index,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Eligible:
+    """The nodes a spec fits, as classes of alike nodes (each in input order)."""
+
+    classes: tuple[tuple[Node, ...], ...]
+    _index: Mapping[int, int]
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self.classes)
+
+    def first(self, count: int) -> list[Node]:
+        """The first `count` of them, in the order the nodes were given."""
+        merged = heapq.merge(*self.classes, key=lambda n: self._index[id(n)])
+        return list(itertools.islice(merged, count))
+
+
+__all__ = [
+    "Eligible",
+    "NodeClasses",
+    "Placement",
+    "eligible_nodes",
+    "placement",
+    "requested_gpu_resources",
+    "required_terms",
+]

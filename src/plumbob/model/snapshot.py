@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import TypeVar
@@ -24,13 +25,26 @@ from plumbob.model.objects import (
     Namespace,
     Node,
     Object,
+    ObjectMeta,
     Pod,
     ResourceQuota,
     api_group,
     kind_key,
 )
 from plumbob.model.roles import Role, RoleFacts, RoleIndex
-from plumbob.model.workloads import WORKLOAD_KINDS, PodTemplate, TemplateError, templates_of
+from plumbob.model.workloads import (
+    GROUPED_KINDS,
+    POD_TEMPLATE_HASH,
+    WORKLOAD_KINDS,
+    AbsentController,
+    PodTemplate,
+    TemplateError,
+    controller_reference,
+    cron_job_of_job,
+    deployment_of_replica_set,
+    templates_of,
+    unbound_spec,
+)
 
 T = TypeVar("T", bound=Object)
 
@@ -321,27 +335,132 @@ class Snapshot:
     def pod_templates(self) -> tuple[PodTemplate, ...]:
         """Pod templates of every workload, each counted once: a ReplicaSet owned by a Deployment
         in the snapshot, a Job owned by a CronJob and a Pod owned by any workload are seen through
-        their owner's template, never twice."""
-        out: list[PodTemplate] = []
-        owned: dict[tuple[int, str | None], bool] = {}
-        """(owner list, namespace) -> whether the owner is here: replicas share one list."""
+        their owner's template, never twice.
+
+        Pods, ReplicaSets and Jobs whose controller is not in the snapshot are grouped by their
+        controller reference (namespace, kind, name), and each group is one workload whose
+        template is its newest member's, seen through an `AbsentController`:
+
+        - a pod of an absent ReplicaSet `<deployment>-<hash>` carrying `pod-template-hash: <hash>`
+          belongs to that Deployment: the Deployment's own template when it is in the snapshot,
+          else a group named after the Deployment, so the pods of its old and new ReplicaSets
+          are one workload; without the label, or with one the name does not end with, the
+          group is the ReplicaSet's;
+        - a pod of an absent Job `<cronjob>-<digits>` belongs to that CronJob when it is in the
+          snapshot, else to a group of the Job's; a Job whose CronJob is absent is grouped by its
+          own reference to it;
+        - a pod owned by a Node (a static pod's mirror) and a pod without owners stay
+          workloads of their own, one per pod.
+
+        The newest member (creationTimestamp; the first listed among equals) carries the
+        group's template: during a rollout it runs the revision being rolled out, as the
+        controller's own template would. A pod's template is its spec without the node it was
+        bound to (`unbound_spec`); a group of pods has as many replicas as pods."""
+        return self._workload_index[0]
+
+    def workload_of(self, obj: Object) -> Object:
+        """The workload an object is counted in: its topmost controller in the snapshot, the
+        controller a pod-template-hash or CronJob name resolves it to, the `AbsentController`
+        of its group, or the object itself (a bare pod, a workload without owners)."""
+        attributed = self._workload_index[1]
+        current = obj
+        for _ in range(4):
+            found = attributed.get(id(current))
+            if found is not None:
+                return found
+            if _static(current):
+                return current
+            owner = self.owner_of(current)
+            if owner is None:
+                return current
+            current = owner
+        return current
+
+    @cached_property
+    def _workload_index(self) -> tuple[tuple[PodTemplate, ...], Mapping[int, Object]]:
+        """(pod templates, id(object) -> the workload it is counted in) for the objects that are
+        grouped or resolved by name; `pod_templates` says how."""
+        out: list[PodTemplate | tuple[str | None, str, str]] = []
+        attributed: dict[int, Object] = {}
+        groups: dict[tuple[str | None, str, str], _Group] = {}
+        owned_pods: dict[int, int] = defaultdict(int)
+        seen: dict[tuple[int, str, str | None, str | None], _Where] = {}
+        """(owner list, kind, namespace, pod-template-hash) -> where its objects belong:
+        replicas share one owner list."""
         for kind, objs in self._by_kind.items():
             if kind not in WORKLOAD_KINDS:
                 continue
+            grouped = kind in GROUPED_KINDS
             for obj in objs:
                 owners = obj.metadata.owner_references
                 if owners:
-                    key = (id(owners), obj.metadata.namespace)
-                    found = owned.get(key)
-                    if found is None:
-                        found = owned[key] = self.owner_of(obj) is not None
-                    if found:
+                    labels = obj.metadata.labels
+                    key = (id(owners), kind, obj.metadata.namespace, labels.get(POD_TEMPLATE_HASH))
+                    where = seen.get(key)
+                    if where is None:
+                        where = seen[key] = self._where(obj, grouped)
+                    if where.owner is not None:
+                        if where.resolved:
+                            attributed[id(obj)] = where.owner
+                        elif kind == "Pod":
+                            owned_pods[id(where.owner)] += 1
+                        continue
+                    if where.group is not None:
+                        group = groups.get(where.group)
+                        if group is None:
+                            group = groups[where.group] = _Group(where)
+                            out.append(where.group)
+                        group.members.append(obj)
                         continue
                 try:
                     out.extend(templates_of(obj))
                 except TemplateError as exc:
                     self.template_errors.append((obj, str(exc)))
-        return tuple(out)
+        templates: list[PodTemplate] = []
+        for item in out:
+            if isinstance(item, PodTemplate):
+                templates.append(item)
+                continue
+            group = groups[item]
+            stand_in, made = group.workload(owned_pods)
+            templates.extend(made)
+            for member in group.members:
+                attributed[id(member)] = stand_in
+        return tuple(templates), MappingProxyType(attributed)
+
+    def _where(self, obj: Object, grouped: bool) -> _Where:
+        """Where an object with owners belongs (see `pod_templates`)."""
+        if _static(obj):
+            return _Where()
+        owner = self.owner_of(obj)
+        if owner is not None:
+            return _Where(owner=owner)
+        ref = controller_reference(obj)
+        if ref is None or not grouped or not ref.kind or not ref.name:
+            return _Where()  # a reference naming no controller groups nothing
+        namespace = obj.metadata.namespace
+        if isinstance(obj, Pod) and ref.kind == "ReplicaSet":
+            deployment = deployment_of_replica_set(ref.name, obj.labels.get(POD_TEMPLATE_HASH))
+            if deployment is not None:
+                present = self.get("Deployment", namespace, deployment)
+                if present is not None:
+                    return _Where(owner=present, resolved=True)
+                return _Where(
+                    group=(namespace, kind_key(ref.api_version, "Deployment"), deployment),
+                    kind="Deployment",
+                    api_version=ref.api_version,
+                    implied_by=f"the pod-template-hash of the pods of ReplicaSet {ref.name}",
+                )
+        if isinstance(obj, Pod) and ref.kind == "Job" and api_group(ref.api_version) == "batch":
+            cron_job = cron_job_of_job(ref.name)
+            present = self.get("CronJob", namespace, cron_job) if cron_job else None
+            if present is not None:
+                return _Where(owner=present, resolved=True)
+        return _Where(
+            group=(namespace, kind_key(ref.api_version, ref.kind), ref.name),
+            kind=ref.kind,
+            api_version=ref.api_version,
+        )
 
     @cached_property
     def templates_by_workload(self) -> Mapping[int, tuple[PodTemplate, ...]]:
@@ -405,6 +524,70 @@ class Snapshot:
 
     def generic(self, kind: str) -> tuple[GenericObject, ...]:
         return self.typed(kind, GenericObject)
+
+
+def _static(obj: Object) -> bool:
+    """A static pod's mirror: the kubelet runs it from a file on its node, which owns it."""
+    return obj.kind == "Pod" and any(o.kind == "Node" for o in obj.metadata.owner_references)
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where an object with owners belongs: seen through `owner` (its owner in the snapshot,
+    or, when `resolved`, the controller its name resolves to), in `group` (a controller that is
+    not in the snapshot), or, with neither, a workload of its own."""
+
+    owner: Object | None = None
+    resolved: bool = False
+    group: tuple[str | None, str, str] | None = None
+    """(namespace, kind key, name) of the absent controller."""
+    kind: str = ""
+    api_version: str = ""
+    implied_by: str = ""
+
+
+@dataclass(slots=True)
+class _Group:
+    """Objects whose controller is not in the snapshot, in the order listed."""
+
+    where: _Where
+    members: list[Object] = field(default_factory=list)
+
+    def workload(self, owned_pods: Mapping[int, int]) -> tuple[AbsentController, list[PodTemplate]]:
+        """The stand-in for the absent controller and the group's templates."""
+        newest = self.members[0]
+        for member in self.members[1:]:
+            if (member.metadata.creation_timestamp or "") > (
+                newest.metadata.creation_timestamp or ""
+            ):
+                newest = member
+        members: dict[str, int] = defaultdict(int)
+        pods = 0
+        for member in self.members:
+            members[member.kind] += 1
+            pods += 1 if member.kind == "Pod" else owned_pods.get(id(member), 0)
+        namespace, _, name = self.where.group or (None, "", "")
+        stand_in = AbsentController(
+            api_version=self.where.api_version,
+            kind=self.where.kind,
+            metadata=ObjectMeta(name=name, namespace=namespace),
+            origin=newest.origin,
+            pods=pods,
+            members=dict(members),
+            implied_by=self.where.implied_by,
+        )
+        if isinstance(newest, Pod):
+            made = [
+                PodTemplate(
+                    stand_in, unbound_spec(newest), newest.metadata, "spec", replicas=members["Pod"]
+                )
+            ]
+        else:
+            made = [
+                PodTemplate(stand_in, t.spec, t.metadata, t.path, role=t.role, replicas=t.replicas)
+                for t in templates_of(newest)
+            ]
+        return stand_in, made
 
 
 def _group_nodes(nodes: Iterable[Node], pool_label: str | None) -> Mapping[str, tuple[Node, ...]]:

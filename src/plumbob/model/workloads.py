@@ -3,6 +3,10 @@
 Built-in controllers keep their template at a fixed path; the AI operators (Kubeflow training,
 JobSet, KubeRay, KServe, LeaderWorkerSet, Volcano, Knative) nest them in replica specs. The table
 below names every path once, so no check walks controller shapes itself.
+
+Objects whose controller is not in the input (pods listed without their ReplicaSets, Jobs
+without their CronJob) are grouped by their controller reference, and each group is one
+workload, seen through an `AbsentController` standing for the controller (rules below).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from plumbob.model.objects import (
     Job,
     Object,
     ObjectMeta,
+    OwnerReference,
     Pod,
     PodSpec,
     PodTemplateSpec,
@@ -312,3 +317,150 @@ def templates_of(obj: Object) -> Iterator[PodTemplate]:
                 yield PodTemplate(
                     obj, t.spec, t.metadata, f"{path}.spec", role=role, replicas=replicas
                 )
+
+
+# ---------------------------------------------------------------- controllers not in the input
+
+
+_STAND_IN = {"frozen": True, "kw_only": True, "rename": "camel", "omit_defaults": True, "gc": False}
+"""The options of every model Struct (model/objects.py)."""
+
+
+class AbsentController(Object, **_STAND_IN):
+    """Stands for a controller that is not in the input, known only from the objects it owns.
+
+    `kubectl get pods,deployments`, a cluster-info dump of some namespaces or a support archive
+    lists pods without their ReplicaSets; without this, every such pod would be a workload of
+    its own, and a check would report one finding per pod. Its kind, name, namespace and
+    apiVersion are those of the reference (or of the Deployment a pod-template-hash implies, see
+    `deployment_of_replica_set`), its origin that of the member whose template it carries (see
+    `Snapshot.pod_templates`); it has no uid, labels, annotations or spec of its own, as
+    nothing of the controller was read. It is never one of the snapshot's objects: it is
+    reached only through `Snapshot.pod_templates`, `workloads`, `templates_by_workload` and
+    `workload_of`, so kind counts, API version checks and snapshot files never see it.
+    """
+
+    pods: int = 0
+    """Pods in the input counted in this workload: its own, and those of its members."""
+    members: dict[str, int] = msgspec.field(default_factory=dict)
+    """Kind -> how many objects of the input are grouped under it (Pod, ReplicaSet, Job)."""
+    implied_by: str = ""
+    """How its kind and name were found when no reference names them, e.g. 'the
+    pod-template-hash of the pods of ReplicaSet web-7d4b9c'; empty when a reference names them."""
+
+    def describe(self) -> str:
+        """Where plumbob learnt of it, for a finding's evidence."""
+        named = " and ".join(
+            f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in sorted(self.members.items())
+        )
+        if self.implied_by:
+            return f"not in the input; implied by {self.implied_by} ({named})"
+        return f"not in the input; named by the ownerReferences of {named}"
+
+
+GROUPED_KINDS = frozenset({"Pod", "ReplicaSet", "Job"})
+"""Kinds whose objects a controller creates in numbers, grouped when that controller is absent.
+Other workload kinds with an absent owner stay workloads of their own."""
+
+POD_TEMPLATE_HASH = "pod-template-hash"
+"""Label the Deployment controller puts on the ReplicaSets it creates and on their pods."""
+
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+"""k8s.io/apimachinery/pkg/util/rand SafeEncodeString's alphabet."""
+
+
+def controller_reference(obj: Object) -> OwnerReference | None:
+    """The reference to the object's controller: the one marked `controller: true`, else the
+    first (objects written by hand or by old clients may leave the mark out)."""
+    owners = obj.metadata.owner_references
+    if not owners:
+        return None
+    for owner in owners:
+        if owner.controller:
+            return owner
+    return owners[0]
+
+
+def _safe_encode(text: str) -> str:
+    return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
+
+
+def deployment_of_replica_set(replica_set: str, template_hash: str | None) -> str | None:
+    """The Deployment a ReplicaSet's name implies, given its pods' pod-template-hash label.
+
+    The Deployment controller names a ReplicaSet `<deployment>-<hash>` and labels it and its
+    pods `pod-template-hash: <hash>`. Since Kubernetes 1.12 the label is the name's suffix;
+    from 1.8 to 1.11 the name carried the hash safe-encoded (one letter per digit) and the label
+    the digits (kubernetes/kubernetes#51538, #55346, #66094), so both forms count. A name that
+    does not end with the hash was not made by the Deployment controller: None."""
+    if not template_hash:
+        return None
+    for suffix in (template_hash, _safe_encode(template_hash)):
+        head, sep, tail = replica_set.rpartition("-")
+        if sep and head and tail == suffix:
+            return head
+    return None
+
+
+def cron_job_of_job(job: str) -> str | None:
+    """The CronJob a Job's name may come from: the CronJob controller names its Jobs
+    `<cronjob>-<scheduled time>`, the time in minutes (seconds before Kubernetes 1.21) since the
+    epoch (kubernetes pkg/controller/cronjob/utils.go getJobName). Only a name of that shape
+    gives a candidate; whether the CronJob exists is the caller's to ask."""
+    head, sep, tail = job.rpartition("-")
+    return head if sep and head and tail.isdigit() else None
+
+
+_PINNING_FIELD = "metadata.name"
+
+
+def _unpinned_affinity(affinity: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The affinity without the term the DaemonSet controller pins each daemon pod to its node
+    with (`matchFields: metadata.name In [node]`, replacing the required node affinity; kubernetes
+    pkg/controller/daemon/util ReplaceDaemonSetPodNodeNameNodeAffinity). The DaemonSet's own
+    required node affinity, which that term replaced, cannot be read back from its pods."""
+    node_affinity = _dig(affinity, "nodeAffinity")
+    required = _dig(node_affinity, "requiredDuringSchedulingIgnoredDuringExecution")
+    terms = _dig(required, "nodeSelectorTerms")
+    if not isinstance(terms, list) or affinity is None:
+        return affinity
+    kept = [
+        t
+        for t in terms
+        if not (
+            isinstance(t, dict)
+            and not t.get("matchExpressions")
+            and as_list(t.get("matchFields"))
+            and all(
+                isinstance(f, dict) and f.get("key") == _PINNING_FIELD
+                for f in as_list(t.get("matchFields"))
+            )
+        )
+    ]
+    if len(kept) == len(terms):
+        return affinity
+    node = {
+        k: v
+        for k, v in node_affinity.items()
+        if k != "requiredDuringSchedulingIgnoredDuringExecution"
+    }
+    if kept:
+        node["requiredDuringSchedulingIgnoredDuringExecution"] = {
+            **required,
+            "nodeSelectorTerms": kept,
+        }
+    out = {k: v for k, v in affinity.items() if k != "nodeAffinity"}
+    if node:
+        out["nodeAffinity"] = node
+    return out or None
+
+
+def unbound_spec(pod: Pod) -> PodSpec:
+    """A pod's spec as its controller's template had it: without the node the scheduler bound
+    it to, and, for a daemon pod, without the controller's pin to that node."""
+    spec = pod.spec
+    daemon = any(o.kind == "DaemonSet" for o in pod.metadata.owner_references)
+    affinity = _unpinned_affinity(spec.affinity) if daemon else spec.affinity
+    if spec.node_name is None and affinity is spec.affinity:
+        return spec
+    return msgspec.structs.replace(spec, node_name=None, affinity=affinity)

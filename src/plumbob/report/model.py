@@ -102,7 +102,9 @@ class Finding(msgspec.Struct, **_STRUCT):
     evidence: dict[str, Any] = {}
     """Check-specific facts behind the message (counts, versions, names). A finding about a
     workload also carries `role` (serving, training, batch, interactive, diagnostic, system,
-    unknown) and `roleEvidence`, the reasons for it."""
+    unknown) and `roleEvidence`, the reasons for it; for a workload whose controller is not in
+    the input (pods listed without their ReplicaSet), also `pods`, how many of its pods were
+    read, and `controller`, how it is known."""
 
 
 class CheckStatus(enum.StrEnum):
@@ -164,6 +166,9 @@ class Inventory(msgspec.Struct, **_STRUCT):
     """GPU product label -> number of GPUs."""
     pools: list[PoolFact] = []
     workloads: int = 0
+    """Topmost controllers read (Deployments, CronJobs, training and serving resources...),
+    groups of pods whose controller is not in the input (one per controller reference), and
+    pods of no workload (without owners, or static pods)."""
     gpu_workloads: int = 0
     gpu_workloads_count_unknown: int = 0
     """GPU workloads that ask for GPUs in an amount that is not a quantity (an unrendered

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 from plumbob.model.objects import Node, Pod
-from plumbob.model.scheduling import eligible_nodes, placement
+from plumbob.model.scheduling import NodeClasses, eligible_nodes, placement
 from tests.conftest import decode, make_container, make_node, make_pod
 
 
@@ -172,3 +173,80 @@ def test_affinity_parts_of_the_wrong_type_match_nothing_and_raise_nothing(
         }
     )
     assert not placement(p.spec, node(labels={"zone": "a"})).fits
+
+
+def _random_node(rng: random.Random, i: int) -> Node:
+    labels = {
+        k: rng.choice(["a", "b", "8", "16"]) for k in ("zone", "gpu", "count") if rng.random() < 0.7
+    }
+    taints = [
+        {
+            "key": rng.choice(["nvidia.com/gpu", "spot"]),
+            "value": rng.choice(["", "true"]),
+            "effect": rng.choice(["NoSchedule", "NoExecute", "PreferNoSchedule"]),
+        }
+        for _ in range(rng.randrange(3))
+    ]
+    extra = {"unschedulable": True} if rng.random() < 0.1 else {}
+    data = make_node(f"n{i}", labels=labels, gpus=rng.choice([0, 1, 4, 8]), taints=taints)
+    data["spec"].update(extra)
+    if rng.random() < 0.1:
+        data["status"]["allocatable"] = {}
+        data["status"]["capacity"] = {}
+    obj = decode(data)
+    assert isinstance(obj, Node)
+    return obj
+
+
+def _random_spec(rng: random.Random, names: list[str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    if rng.random() < 0.4:
+        spec["nodeSelector"] = {rng.choice(["zone", "gpu"]): rng.choice(["a", "b"])}
+    if rng.random() < 0.5:
+        exprs = [
+            {
+                "key": rng.choice(["zone", "gpu", "count"]),
+                "operator": rng.choice(["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]),
+                "values": rng.sample(["a", "b", "4", "10"], rng.randrange(1, 3)),
+            }
+            for _ in range(rng.randrange(1, 3))
+        ]
+        terms: list[dict[str, Any]] = [{"matchExpressions": exprs}]
+        if rng.random() < 0.2:
+            terms.append(
+                {
+                    "matchFields": [
+                        {"key": "metadata.name", "operator": "In", "values": [rng.choice(names)]}
+                    ]
+                }
+            )
+        spec["affinity"] = {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}
+            }
+        }
+    if rng.random() < 0.5:
+        spec["tolerations"] = [
+            {"key": rng.choice(["nvidia.com/gpu", "spot"]), "operator": "Exists"}
+            for _ in range(rng.randrange(1, 3))
+        ]
+    if rng.random() < 0.1:
+        spec["nodeName"] = rng.choice([*names, "elsewhere"])
+    return spec
+
+
+def test_node_classes_answer_as_placement_node_by_node() -> None:
+    """NodeClasses places a spec once per class of alike nodes; the answer is placement's."""
+    rng = random.Random(20261207)
+    nodes = [_random_node(rng, i) for i in range(60)]
+    classes = NodeClasses(nodes)
+    names = [n.name for n in nodes]
+    for _ in range(400):
+        spec = pod(gpus=rng.choice([0, 1, 2, 8]), **_random_spec(rng, names)).spec
+        cordoned = rng.random() < 0.2
+        want = [n.name for n in eligible_nodes(spec, nodes, include_cordoned=cordoned)]
+        got = classes.eligible(spec, include_cordoned=cordoned)
+        assert len(got) == len(want)
+        assert [n.name for n in got.first(len(nodes))] == want
+        assert [n.name for n in got.first(3)] == want[:3]
+    assert len(classes._partitions) < 40  # few distinct sets of tested labels and resources

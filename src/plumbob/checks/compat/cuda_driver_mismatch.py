@@ -11,7 +11,7 @@ from plumbob.knowledge.cuda import max_cuda_of_driver, requirement
 from plumbob.knowledge.image_cuda import cuda_of_container, require_disabled
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.objects import GenericObject, Node, Object, as_list
-from plumbob.model.scheduling import eligible_nodes, placement, requested_gpu_resources
+from plumbob.model.scheduling import NodeClasses, requested_gpu_resources
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
 
@@ -103,10 +103,15 @@ def cuda_driver_mismatch(snap: Snapshot) -> Iterator[Hit]:
             by_driver[driver].append(node)
     if not by_driver:
         return
-    with_driver = [n for nodes in by_driver.values() for n in nodes]
+    # Nodes by driver, each set in classes of nodes alike for placement: a template is placed
+    # once per class and driver, and big fleets run few driver versions and few node shapes.
+    fleets = {driver: NodeClasses(nodes) for driver, nodes in by_driver.items()}
+    driver_cuda = {driver: max_cuda_of_driver(driver) for driver in by_driver}
+    verdicts_of: dict[str, dict[str, str]] = {}
     for template in snap.pod_templates:
         gpu_claims = _gpu_claims(snap, template)
-        candidates: list[Node] | None = None
+        wanted: dict[str, float] | None = None
+        candidates: int | None = None
         for path, container in template.containers():
             claimed = {c.get("name") for c in container.resources.claims} & gpu_claims
             if container_gpu_request(container) <= 0 and not claimed:
@@ -118,35 +123,38 @@ def cuda_driver_mismatch(snap: Snapshot) -> Iterator[Hit]:
             if req is None:
                 continue
             # judge drivers first (one comparison per driver version), place the pod only on
-            # nodes that would be a problem: big fleets run few driver versions
-            verdicts = {d: req.verdict(d) for d in by_driver}
-            old = [
-                n for d, v in verdicts.items() if v in ("compat", "too-old") for n in by_driver[d]
-            ]
+            # nodes that would be a problem
+            verdicts = verdicts_of.get(needs.cuda)
+            if verdicts is None:
+                verdicts = verdicts_of[needs.cuda] = {d: req.verdict(d) for d in by_driver}
+            old = [d for d, v in verdicts.items() if v in ("compat", "too-old")]
             if not old:
                 continue
-            wanted = requested_gpu_resources(template.spec)
-            reachable = [n for n in old if placement(template.spec, n, gpu_resources=wanted).fits]
-            if not reachable:
+            if wanted is None:
+                wanted = requested_gpu_resources(template.spec)
+            reachable = {d: fleets[d].eligible(template.spec, gpu_resources=wanted) for d in old}
+            affected = sum(len(nodes) for nodes in reachable.values())
+            if not affected:
                 continue
             if candidates is None:
-                candidates = eligible_nodes(template.spec, with_driver)
+                candidates = sum(
+                    len(nodes.eligible(template.spec, gpu_resources=wanted))
+                    for nodes in fleets.values()
+                )
             bad: list[dict[str, Any]] = []
-            for node in reachable:
-                driver = gpus[node.name].driver or ""
-                bad.append(
+            for driver, nodes in reachable.items():
+                bad.extend(
                     {
                         "node": node.name,
                         "driver": driver,
-                        "driver_cuda": gpus[node.name].cuda or max_cuda_of_driver(driver),
+                        "driver_cuda": gpus[node.name].cuda or driver_cuda[driver],
                         "verdict": verdicts[driver],
                     }
+                    for node in nodes.first(MAX_LISTED - len(bad))
                 )
-            if not bad:
-                continue
-            too_old = sum(1 for b in bad if b["verdict"] == "too-old")
+            too_old = sum(len(n) for d, n in reachable.items() if verdicts[d] == "too-old")
             listed = ", ".join(f"{b['node']} ({b['driver']})" for b in bad[:3])
-            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            more = f" and {affected - 3} more" if affected > 3 else ""
             if too_old:
                 effect = (
                     f"{too_old} of them are below the CUDA {req.cuda.split('.')[0]} floor "
@@ -165,7 +173,7 @@ def cuda_driver_mismatch(snap: Snapshot) -> Iterator[Hit]:
             yield Hit(
                 template.workload,
                 f"container {container.name!r} ({container.image}) needs CUDA {needs.cuda} "
-                f"(driver >= {req.toolkit_driver}), but {len(bad)} of {len(candidates)} GPU "
+                f"(driver >= {req.toolkit_driver}), but {affected} of {candidates} GPU "
                 f"nodes it can be scheduled on have an older driver: {listed}{more}; {effect}",
                 evidence={
                     "container": container.name,
@@ -177,9 +185,9 @@ def cuda_driver_mismatch(snap: Snapshot) -> Iterator[Hit]:
                     "min_driver": req.toolkit_driver,
                     "min_driver_release": req.toolkit_label,
                     "compat_floor": req.compat_floor,
-                    "eligible_nodes": len(candidates),
-                    "affected_nodes": len(bad),
-                    "nodes": bad[:MAX_LISTED],
+                    "eligible_nodes": candidates,
+                    "affected_nodes": affected,
+                    "nodes": bad,
                     "role": template.role,
                 },
                 path=f"{path}.image",

@@ -82,14 +82,9 @@ class WorkloadGpuUse:
 
 
 def top_owner(snap: Snapshot, obj: Object) -> Object:
-    """The outermost controller present in the snapshot (Pod -> ReplicaSet -> Deployment)."""
-    current = obj
-    for _ in range(4):
-        owner = snap.owner_of(current)
-        if owner is None:
-            break
-        current = owner
-    return current
+    """The workload a pod is counted in (Pod -> ReplicaSet -> Deployment; pods whose controller
+    is not in the snapshot, by their controller reference: `Snapshot.workload_of`)."""
+    return snap.workload_of(obj)
 
 
 def gpu_workload_use(snap: Snapshot, metrics: GpuMetrics) -> list[WorkloadGpuUse]:

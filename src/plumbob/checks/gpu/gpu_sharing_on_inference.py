@@ -44,16 +44,7 @@ as nvidia.com/gpu.shared and cannot be taken by mistake.
 
 
 def _top(snap: Snapshot, obj: Object) -> Object:
-    """The outermost workload (an object with pod templates) that owns `obj`."""
-    top, seen = obj, 0
-    while seen < 4:
-        owner = snap.owner_of(obj)
-        if owner is None:
-            break
-        obj, seen = owner, seen + 1
-        if id(obj) in snap.templates_by_workload:
-            top = obj
-    return top
+    return snap.workload_of(obj)
 
 
 def _serving(snap: Snapshot, obj: Object) -> bool:
