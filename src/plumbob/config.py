@@ -17,26 +17,8 @@ import msgspec
 
 from plumbob.checks.options import CheckOptions, resolve_options
 from plumbob.checks.registry import Check, Registry
-from plumbob.report.model import Severity, Subject
-
-
-class Exemption(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    check: str = "*"
-    namespace: str | None = None
-    kind: str | None = None
-    name: str | None = None
-    cluster: str | None = None
-    reason: str | None = None
-
-    def covers(self, check_id: str, cluster: str, subject: Subject) -> bool:
-        namespace = subject.name if subject.kind == "Namespace" else subject.namespace
-        return (
-            self.check in ("*", check_id)
-            and self.namespace in (None, namespace)
-            and self.kind in (None, subject.kind)
-            and self.name in (None, subject.name)
-            and self.cluster in (None, cluster)
-        )
+from plumbob.findings import Exemption, FindingPolicy
+from plumbob.report.model import Severity
 
 
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, rename="kebab"):
@@ -49,6 +31,16 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     exemptions: list[Exemption] = []
     options: dict[str, dict[str, Any]] = {}
     """Check id -> options, e.g. {"image-large-pull": {"threshold-gb": 8}}."""
+
+    def policy(self) -> FindingPolicy:
+        """The finding policy these settings make (plumbob.findings): selection, severity
+        overrides and exemptions, applied alike to checks, drift and every other analysis."""
+        return FindingPolicy(
+            severity=dict(self.severity),
+            disable=frozenset(self.disable),
+            only=frozenset(self.only),
+            exemptions=tuple(self.exemptions),
+        )
 
 
 class ConfigError(ValueError):

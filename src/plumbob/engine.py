@@ -8,7 +8,6 @@ through `run`. Configuration (plumbob.yaml) is plumbob.config.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +25,10 @@ from plumbob.config import Config, check_options
 
 # Configuration lives in plumbob.config; these names stay importable from here for one release.
 from plumbob.config import ConfigError as ConfigError
-from plumbob.config import Exemption as Exemption
 from plumbob.config import config_problems as config_problems
 from plumbob.config import load_config as load_config
+from plumbob.findings import IGNORE_ANNOTATION as IGNORE_ANNOTATION
+from plumbob.findings import AnalysisResult, Exemption, FindingPolicy, analysis_names
 from plumbob.knowledge.workload_roles import role_evidence
 from plumbob.model.collector import gc_paused
 from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
@@ -49,17 +49,16 @@ from plumbob.report.model import (
     Subject,
 )
 from plumbob.report.scoring import score
-
-IGNORE_ANNOTATION = "plumbob.dev/ignore"
-"""Comma-separated check ids (or `*`) an object, or every object in a namespace, is exempt from."""
+from plumbob.report.sections import Sections
 
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """An extra analysis run after the checks (drift, cost): adds findings and a report section."""
+    """An analysis run after the checks (drift, GPU cost): it makes its findings with the
+    scan's finding policy, says what it assessed (check runs) and adds a report section."""
 
     name: str
-    run: Callable[[Sequence[Snapshot], Config], tuple[list[Finding], Any]]
+    run: Callable[[Sequence[Snapshot], FindingPolicy], AnalysisResult]
 
 
 @dataclass(slots=True)
@@ -76,13 +75,6 @@ class _Population:
         return self.cache[key]
 
 
-def _fingerprint(check: str, cluster: str, subject: Subject) -> str:
-    text = "\x1f".join(
-        (check, cluster, subject.kind, subject.namespace or "", subject.name, subject.path or "")
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def _subject(target: Object | ObjectRef, path: str | None) -> Subject:
     r = target if isinstance(target, ObjectRef) else ref(target)
     origin = r.origin
@@ -97,35 +89,13 @@ def _subject(target: Object | ObjectRef, path: str | None) -> Subject:
     )
 
 
-def _ignored(snap: Snapshot, target: Object | ObjectRef, check: Check) -> bool:
-    ids = {check.id, *check.aliases}
-    objs: list[Object] = []
-    if isinstance(target, Object):
-        objs.append(target)
-    ns = target.namespace
-    if ns:
-        namespace = snap.namespaces.get(ns)
-        if namespace is not None:
-            objs.append(namespace)
-    for obj in objs:
-        value = obj.annotations.get(IGNORE_ANNOTATION)
-        if value:
-            wanted = {v.strip() for v in value.split(",")}
-            if "*" in wanted or wanted & ids:
-                return True
-    return False
+def _names(check: Check) -> tuple[str, ...]:
+    """What a rule may call a check's findings: its id, aliases and category."""
+    return (check.id, *check.aliases, check.category)
 
 
-def _selected(registry: Registry, config: Config) -> list[Check]:
-    disabled = set(config.disable)
-    only = set(config.only)
-    out = []
-    for c in registry:
-        names = {c.id, *c.aliases, c.category}
-        if names & disabled or (only and not names & only):
-            continue
-        out.append(c)
-    return out
+def _selected(registry: Registry, policy: FindingPolicy) -> list[Check]:
+    return [c for c in registry if policy.selected(_names(c))]
 
 
 def _not_visible(snap: Snapshot, check: Check) -> str | None:
@@ -207,7 +177,8 @@ def run(
     (`config.check_options`, with the scan's flags), else resolved here from `config`; a check
     given a value it cannot use is reported as an error, not run with another value."""
     config = config or Config()
-    checks = _selected(registry, config)
+    policy = config.policy().for_scan(snapshots)
+    checks = _selected(registry, policy)
     if options is None:
         options = check_options(config, registry, checks=checks)
     findings: list[Finding] = []
@@ -216,7 +187,9 @@ def run(
     diags.extend(_option_diagnostics(options))
     populations: dict[tuple[str, str], int] = {}
     pop = _Population()
-    severities: dict[str, Severity] = {c.id: config.severity.get(c.id, c.severity) for c in checks}
+    severities: dict[str, Severity] = {
+        c.id: policy.severity_of(_names(c), c.severity) for c in checks
+    }
     if timings is None:
         timings = {}
     all_snaps = tuple(snapshots)
@@ -250,7 +223,7 @@ def run(
             made: list[Finding] = []
             try:
                 for hit in check.run(target, ctx):
-                    finding = _finding(target, check, severities[check.id], hit, config)
+                    finding = _finding(target, check, hit, policy)
                     if finding is not None:
                         made.append(finding)
             except Exception as exc:  # a broken check must not take the report down
@@ -294,23 +267,15 @@ def run(
                     object=str(ref(obj)),
                 )
             )
-    sections: dict[str, Any] = {}
+    sections = Sections()
     categories: dict[str, str] = {c.id: c.category for c in checks}
     for analysis in analyses:
         started = time.perf_counter()
-        extra, section = analysis.run(snapshots, config)
+        result = analysis.run(snapshots, policy)
         timings[analysis.name] = time.perf_counter() - started
-        findings.extend(extra)
-        for f in extra:
-            categories.setdefault(f.check, f.category)
-            severities.setdefault(f.check, f.severity)
-            key = (f.check, f.cluster)
-            if key not in populations:
-                populations[key] = 0
-                runs.append(CheckRun(check=f.check, cluster=f.cluster, status=CheckStatus.FAILED))
-            populations[key] += 1
-        if section is not None:
-            sections[analysis.name] = section
+        findings.extend(result.findings)
+        runs.extend(_analysis_runs(result, policy, categories, severities, populations, diags))
+        sections = _merged(sections, result.sections)
     findings.sort(
         key=lambda f: (
             -f.severity.rank,
@@ -335,26 +300,67 @@ def run(
     )
 
 
-def _finding(
-    snap: Snapshot, check: Check, severity: Severity, hit: Hit, config: Config
-) -> Finding | None:
-    if _ignored(snap, hit.subject, check):
-        return None
-    subject = _subject(hit.subject, hit.path)
-    cluster = snap.cluster.name
-    if any(e.covers(check.id, cluster, subject) for e in config.exemptions):
-        return None
-    return Finding(
+def _finding(snap: Snapshot, check: Check, hit: Hit, policy: FindingPolicy) -> Finding | None:
+    subject = hit.subject
+    return policy.make(
         check=check.id,
-        severity=severity,
+        names=_names(check),
+        severity=check.severity,
         category=check.category,
         title=check.title,
-        cluster=cluster,
-        subject=subject,
+        cluster=snap.cluster.name,
+        subject=_subject(subject, hit.path),
         message=hit.message,
-        fingerprint=_fingerprint(check.id, cluster, subject),
-        evidence={**_evidence(hit), **role_evidence(snap, hit.subject)},
+        evidence={**_evidence(hit), **role_evidence(snap, subject)},
+        obj=subject if isinstance(subject, Object) else None,
     )
+
+
+def _analysis_runs(
+    result: AnalysisResult,
+    policy: FindingPolicy,
+    categories: dict[str, str],
+    severities: dict[str, Severity],
+    populations: dict[tuple[str, str], int],
+    diags: list[Diagnostic],
+) -> list[CheckRun]:
+    """Check runs for what an analysis assessed: failed where a finding of the id was kept on
+    the cluster, passed otherwise; scored with the highest severity of its kept findings. A
+    finding of an id the analysis did not say it assessed is a fault of the analysis, named."""
+    kept: dict[tuple[str, str], int] = {}
+    for f in result.findings:
+        key = (f.check, f.cluster)
+        kept[key] = kept.get(key, 0) + 1
+        if f.check not in severities or f.severity.rank > severities[f.check].rank:
+            severities[f.check] = f.severity
+    out: list[CheckRun] = []
+    for a in result.assessed:
+        if not policy.selected(analysis_names(a.check, a.category)):
+            continue
+        key = (a.check, a.cluster)
+        if key in populations:
+            continue  # assessed twice (two pools): counted once
+        populations[key] = a.subjects
+        categories.setdefault(a.check, a.category)
+        severities.setdefault(a.check, a.severity)
+        n = kept.get(key, 0)
+        status = CheckStatus.FAILED if n else CheckStatus.PASSED
+        out.append(CheckRun(check=a.check, cluster=a.cluster, status=status, findings=n))
+    for check, cluster in kept.keys() - populations.keys():
+        diags.append(
+            Diagnostic(
+                level=Level.ERROR,
+                cluster=cluster,
+                message=f"{check}: findings from an analysis that did not say what it assessed",
+            )
+        )
+    return out
+
+
+def _merged(sections: Sections, more: Sections) -> Sections:
+    """Sections with the ones another analysis added."""
+    given = {f: v for f in more.__struct_fields__ if (v := getattr(more, f)) is not None}
+    return msgspec.structs.replace(sections, **given) if given else sections
 
 
 def _evidence(hit: Hit) -> dict[str, Any]:
@@ -411,9 +417,3 @@ __all__ = [
     "load_config",
     "run",
 ]
-
-
-def as_mapping(report: Report) -> Mapping[str, Any]:
-    """The report as plain data (what --format json writes)."""
-    result: Mapping[str, Any] = msgspec.to_builtins(report)
-    return result

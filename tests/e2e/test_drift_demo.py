@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import pytest
 from typer.testing import CliRunner
 
@@ -26,7 +27,9 @@ from tests.unit.drift.helpers import pool_node
 def demo_report() -> Report:
     loaded = DemoSource(DemoSpec()).load()
     return engine.run(
-        loaded.snapshots, Registry.discover(), analyses=[engine.Analysis("drift", DriftAnalysis())]
+        loaded.snapshots,
+        Registry.discover(),
+        analyses=[engine.Analysis("drift", DriftAnalysis().analyse)],
     )
 
 
@@ -60,7 +63,7 @@ def test_demo_drift_is_exactly_what_was_planted_at_any_size(
 
 
 def test_demo_drift_table(demo_report: Report) -> None:
-    section = demo_report.sections["drift"]
+    section = msgspec.to_builtins(demo_report.sections.drift)
     rows = {row["pool"]: row for row in section["pools"]}
     runtime = rows["inference-l4"]["cells"]["container_runtime"]
     assert runtime["distinct"] == 2 and len(runtime["outliers"]) == 4

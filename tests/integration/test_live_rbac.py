@@ -172,7 +172,7 @@ def test_every_kind_the_analyses_read_is_listed() -> None:
                 read[kind].add(f"check {check.id}")
     for kind in WORKLOAD_KINDS | set(CUSTOM_TEMPLATES) | set(KYVERNO_KINDS) | set(VAP_KINDS):
         read[kind].add("model")
-    for folder in ("checks", "model", "drift"):
+    for folder in ("checks", "model", "drift", "conformance"):
         for path in (ROOT / "src" / "plumbob" / folder).rglob("*.py"):
             for kind in _kinds_named_in(path):
                 read[kind].add(str(path.relative_to(ROOT)))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from plumbob.checks import conformance as cc
+from plumbob import conformance as cc
 from plumbob.cli import app
 from plumbob.knowledge import load_table
 from plumbob.model.snapshot import Discovery

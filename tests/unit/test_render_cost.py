@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
+import msgspec
+import pytest
 from typer.testing import CliRunner
 
 from plumbob import engine
@@ -36,8 +39,8 @@ def cluster(pools: int = 2) -> list[dict[str, object]]:
     return objects
 
 
-def report_of(*objects: dict[str, object]) -> Report:
-    snap = snapshot_of(*objects, cluster="lab")
+def report_of(*objects: dict[str, object], **snap_args: Any) -> Report:
+    snap = snapshot_of(*objects, cluster="lab", **snap_args)
     analysis = engine.Analysis(SECTION, cost_section)
     return engine.run([snap], REGISTRY, Config(only=["gpu-idle"]), analyses=[analysis])
 
@@ -51,7 +54,7 @@ def rendered(report: Report) -> str:
 def test_table_shows_the_cost_section() -> None:
     report = report_of(*cluster())
     text = rendered(report)
-    section = report.sections[SECTION]
+    section = msgspec.to_builtins(report.sections.gpu_cost)
     idle = section["clusters"][0]["idle"]
     assert idle == 5 + 5 + 2
     assert (
@@ -70,7 +73,7 @@ def test_json_carries_the_same_section() -> None:
     report = report_of(*cluster())
     data = json.loads(json_renderer.encode(report))
     section = data["sections"][SECTION]
-    assert section == report.sections[SECTION]
+    assert section == msgspec.to_builtins(report.sections.gpu_cost)
     [lab] = section["clusters"]
     assert (lab["gpus"], lab["requested"], lab["idle"]) == (18, 6, 12)
     pools = {p["pool"]: p for p in lab["pools"]}
@@ -87,11 +90,12 @@ def test_many_pools_are_cut_short() -> None:
 
 
 def test_no_section_no_panel() -> None:
-    no_pods = report_of(make_node("h100-0", gpus=8, product=H100))
-    assert SECTION not in no_pods.sections
+    # a node list alone: its pods, and so its GPUs' use, are not in the input
+    no_pods = report_of(make_node("h100-0", gpus=8, product=H100), captured=("Node",))
+    assert no_pods.sections.gpu_cost is None
     assert "GPU cost" not in rendered(no_pods)
-    broken = Report(sections={SECTION: {"clusters": "not a list"}})
-    assert "GPU cost" not in rendered(broken)
+    with pytest.raises(msgspec.ValidationError):  # a section of another shape is an error
+        msgspec.convert({"sections": {SECTION: {"clusters": "not a list"}}}, Report)
 
 
 def test_scan_table_and_prices_flag(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def drift_analysis(pool_label: str | None, baseline: Path | None) -> Analysis:
         except BaselineError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
-    return Analysis(SECTION, DriftAnalysis(pool_label=pool_label or None, baseline=loaded))
+    return Analysis(SECTION, DriftAnalysis(pool_label=pool_label or None, baseline=loaded).analyse)
 
 
 def load_snapshots(

@@ -14,7 +14,7 @@ from plumbob.cli import exit_codes
 from plumbob.cli.common import Quiet, fail, print_diagnostics, read_inputs
 
 if TYPE_CHECKING:
-    from plumbob.checks.conformance import Assessment
+    from plumbob.conformance import Assessment
     from plumbob.model.snapshot import Snapshot
 
 
@@ -64,8 +64,8 @@ def conformance(
     quiet: Quiet = False,
 ) -> None:
     """Pre-check the CNCF Kubernetes AI Conformance requirements (read-only: creates nothing)."""
+    from plumbob import conformance as cc
     from plumbob import engine
-    from plumbob.checks import conformance as cc
     from plumbob.checks.registry import Registry
 
     if not paths and not demo:
@@ -123,7 +123,7 @@ def _table(results: list[tuple[Snapshot, str, list[Assessment]]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from plumbob.checks.conformance import table_sources
+    from plumbob.conformance import table_sources
 
     console = Console(highlight=False)
     for snap, version, assessments in results:
@@ -159,7 +159,7 @@ def _table(results: list[tuple[Snapshot, str, list[Assessment]]]) -> None:
 def _write_product(path: Path, results: list[tuple[Snapshot, str, list[Assessment]]]) -> None:
     import yaml
 
-    from plumbob.checks.conformance import product_yaml
+    from plumbob.conformance import product_yaml
 
     for snap, version, assessments in results:
         target = path

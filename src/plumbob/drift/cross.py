@@ -8,12 +8,13 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from plumbob.drift.attributes import NodeAttributes, attribute_title
-from plumbob.drift.findings import FindingMaker, cluster_subject, pool_subject
+from plumbob.drift.findings import cluster_subject, drift_finding, pool_subject
 from plumbob.drift.policies import ENFORCE, ClusterPolicies
 from plumbob.drift.pools import Pool, Spread, pools_of, spreads
-from plumbob.drift.section import ComponentRow, CrossRow, PolicyRow
+from plumbob.findings import FindingPolicy
 from plumbob.knowledge.prices import product_key  # the one GPU-label normaliser
 from plumbob.report.model import Finding, Severity, Subject
+from plumbob.report.sections import ComponentRow, CrossRow, PolicyRow
 
 CROSS_ATTRIBUTES = {
     "nvidia_driver": "high",
@@ -57,7 +58,7 @@ def _groups(
 def cross_cluster(
     per_cluster: Mapping[str, Mapping[str, NodeAttributes]],
     components: Mapping[str, Mapping[str, str]],
-    maker: FindingMaker,
+    policy: FindingPolicy,
     visible: Mapping[str, bool] | None = None,
 ) -> tuple[list[Finding], list[CrossRow], list[ComponentRow]]:
     """Compare clusters (at least two) group by group and component by component. Findings
@@ -81,8 +82,8 @@ def cross_cluster(
                 continue
             rows.append(CrossRow(group=group, attribute=attribute, values=values))
             level = base if gpu_group or base != "high" else "medium"
-            findings.extend(_differs(group, attribute, values, level, maker))
-    comp_rows = _components(components, maker, findings, visible or {})
+            findings.extend(_differs(group, attribute, values, level, policy))
+    comp_rows = _components(components, policy, findings, visible or {})
     return findings, rows, comp_rows
 
 
@@ -98,7 +99,7 @@ def _minority(values: Mapping[str, str | None]) -> list[tuple[str, str | None, s
 
 
 def _differs(
-    group: str, attribute: str, values: Mapping[str, str | None], level: str, maker: FindingMaker
+    group: str, attribute: str, values: Mapping[str, str | None], level: str, policy: FindingPolicy
 ) -> list[Finding]:
     out: list[Finding] = []
     title = attribute_title(attribute)
@@ -110,7 +111,8 @@ def _differs(
             if kind == "pool"
             else Subject(kind="GPUProduct", name=name, path=attribute)
         )
-        made = maker.make(
+        made = drift_finding(
+            policy,
             check=f"cross-cluster:{attribute}",
             severity=level,
             cluster=cluster,
@@ -132,7 +134,7 @@ def _same_version(version: str) -> str:
 
 def _components(
     components: Mapping[str, Mapping[str, str]],
-    maker: FindingMaker,
+    policy: FindingPolicy,
     findings: list[Finding],
     visible: Mapping[str, bool],
 ) -> list[ComponentRow]:
@@ -155,7 +157,8 @@ def _components(
         rows.append(ComponentRow(component=comp, versions=versions))
         where = ", ".join(present)
         for cluster in missing:
-            made = maker.make(
+            made = drift_finding(
+                policy,
                 check="cross-cluster:component-missing",
                 severity="medium",
                 cluster=cluster,
@@ -170,7 +173,8 @@ def _components(
             for cluster, _, common in _minority(tagged):
                 shown = versions[cluster]
                 usual = next((v for c, v in versions.items() if v and tagged[c] == common), None)
-                made = maker.make(
+                made = drift_finding(
+                    policy,
                     check="cross-cluster:component-version",
                     severity=Severity.LOW.value,
                     cluster=cluster,
@@ -188,7 +192,7 @@ def _components(
 
 
 def policy_drift(
-    policies: Mapping[str, ClusterPolicies], maker: FindingMaker
+    policies: Mapping[str, ClusterPolicies], rules: FindingPolicy
 ) -> tuple[list[Finding], list[PolicyRow]]:
     """Admission policies applied unevenly across clusters: a policy some clusters have and
     another (that can show absence) lacks, `cross-cluster:policy-missing` (medium); a policy
@@ -214,7 +218,8 @@ def policy_drift(
         rows.append(PolicyRow(policy=policy, states=states))
         listing = ", ".join(f"{c}: {v or 'missing'}" for c, v in states.items())
         for cluster in missing:
-            made = maker.make(
+            made = drift_finding(
+                rules,
                 check="cross-cluster:policy-missing",
                 severity="medium",
                 cluster=cluster,
@@ -228,7 +233,8 @@ def policy_drift(
         if len(modes) > 1:
             applied = {c: v for c, v in states.items() if v is not None}
             for cluster, mode, common in _minority(applied):
-                made = maker.make(
+                made = drift_finding(
+                    rules,
                     check="cross-cluster:policy-mode",
                     severity="low",
                     cluster=cluster,

@@ -8,9 +8,10 @@ from plumbob.drift.attributes import BY_ID, NodeAttributes, attribute_title
 from plumbob.drift.baseline import LoadedBaseline, PoolIntent, alternatives
 from plumbob.drift.components import components as detect_components
 from plumbob.drift.components import components_visible
-from plumbob.drift.findings import FindingMaker, cluster_subject, node_subject, pool_subject
+from plumbob.drift.findings import cluster_subject, drift_finding, node_subject, pool_subject
 from plumbob.drift.pools import Pool, pools_of
 from plumbob.drift.versions import ValueSpec, kubelet_outside_skew
+from plumbob.findings import FindingPolicy
 from plumbob.model.images import parse_image
 from plumbob.model.snapshot import Snapshot, parse_minor
 from plumbob.report.model import Finding, Subject
@@ -70,7 +71,10 @@ def _registry_ok(image: str, approved: Sequence[str]) -> bool:
 
 
 def evaluate(
-    loaded: LoadedBaseline, snap: Snapshot, attrs: Mapping[str, NodeAttributes], maker: FindingMaker
+    loaded: LoadedBaseline,
+    snap: Snapshot,
+    attrs: Mapping[str, NodeAttributes],
+    policy: FindingPolicy,
 ) -> list[Finding]:
     """Every deviation of one snapshot from the baseline."""
     cluster = snap.cluster.name
@@ -88,7 +92,8 @@ def evaluate(
         if pool is None:
             if attrs:
                 add(
-                    maker.make(
+                    drift_finding(
+                        policy,
                         check="baseline:pool-missing",
                         severity="low",
                         cluster=cluster,
@@ -99,8 +104,8 @@ def evaluate(
                 )
             continue
         for node in pool.nodes:
-            out.extend(_node_deviations(loaded, name, intent, pool, node, server, maker, cluster))
-    out.extend(_cluster_deviations(loaded, snap, maker))
+            out.extend(_node_deviations(loaded, name, intent, pool, node, server, policy, cluster))
+    out.extend(_cluster_deviations(loaded, snap, policy))
     return out
 
 
@@ -111,7 +116,7 @@ def _node_deviations(
     pool: Pool,
     node: NodeAttributes,
     server: str | None,
-    maker: FindingMaker,
+    policy: FindingPolicy,
     cluster: str,
 ) -> Iterator[Finding]:
     for attribute, attr in BY_ID.items():
@@ -121,7 +126,8 @@ def _node_deviations(
         value = attr.read(node)
         if spec.matches(value):
             continue
-        made = maker.make(
+        made = drift_finding(
+            policy,
             check=f"baseline:{attribute}",
             severity=_severity(attribute, pool, value, server),
             cluster=cluster,
@@ -134,7 +140,8 @@ def _node_deviations(
             yield made
     for taint in intent.required_taints:
         if not _taint_ok(taint, node.taints):
-            made = maker.make(
+            made = drift_finding(
+                policy,
                 check="baseline:taints",
                 severity="high" if pool.gpu else "medium",
                 cluster=cluster,
@@ -147,7 +154,8 @@ def _node_deviations(
     for key, want in intent.required_labels.items():
         have = node.labels.get(key)
         if have is None or (want != "*" and have != want):
-            made = maker.make(
+            made = drift_finding(
+                policy,
                 check="baseline:labels",
                 severity="low",
                 cluster=cluster,
@@ -161,7 +169,7 @@ def _node_deviations(
 
 
 def _cluster_deviations(
-    loaded: LoadedBaseline, snap: Snapshot, maker: FindingMaker
+    loaded: LoadedBaseline, snap: Snapshot, policy: FindingPolicy
 ) -> Iterator[Finding]:
     cluster = snap.cluster.name
     intent = loaded.baseline.cluster
@@ -169,7 +177,8 @@ def _cluster_deviations(
         want = parse_minor(intent.min_kubernetes_version)
         have = snap.server_minor
         if want and have and have < want:
-            made = maker.make(
+            made = drift_finding(
+                policy,
                 check="baseline:kubernetes_version",
                 severity="high",
                 cluster=cluster,
@@ -205,7 +214,8 @@ def _cluster_deviations(
                 version = next(iter(present.values()))
                 shown = ", ".join(f"{n} {v or '(version unknown)'}" for n, v in present.items())
                 message = f"component {shown} does not match baseline {spec.text!r}"
-            made = maker.make(
+            made = drift_finding(
+                policy,
                 check="baseline:component",
                 severity="medium",
                 cluster=cluster,
@@ -233,7 +243,8 @@ def _cluster_deviations(
                 seen.add(key)
                 w = template.workload
                 origin = w.origin
-                made = maker.make(
+                made = drift_finding(
+                    policy,
                     check="baseline:registry",
                     severity="medium",
                     cluster=cluster,

@@ -13,12 +13,13 @@ from plumbob.drift.attributes import (
     attribute_title,
     shape_attribute,
 )
-from plumbob.drift.findings import FindingMaker, node_subject, pool_subject
+from plumbob.drift.findings import drift_finding, node_subject, pool_subject
 from plumbob.drift.pools import Pool, Spread, pools_of, spreads
-from plumbob.drift.section import Cell, PoolRow
 from plumbob.drift.versions import version_key
+from plumbob.findings import FindingPolicy
 from plumbob.model.nodes import UNKNOWN_POOL
 from plumbob.report.model import Finding, Severity
+from plumbob.report.sections import Cell, PoolRow
 
 ABSENT = "(absent)"
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -88,7 +89,7 @@ def fleet_drift(
     cluster: str,
     attrs: Mapping[str, NodeAttributes],
     server_version: str | None,
-    maker: FindingMaker,
+    policy: FindingPolicy,
 ) -> tuple[list[Finding], list[PoolRow]]:
     """Findings for every node that differs from its pool's majority, one per split pool and
     attribute, and one table row per pool."""
@@ -131,7 +132,7 @@ def fleet_drift(
                     spread,
                     total,
                     server_version,
-                    maker,
+                    policy,
                     skip,
                     pool_spreads.get("cuda"),
                 )
@@ -149,7 +150,7 @@ def _findings(
     spread: Spread,
     total: int,
     server_version: str | None,
-    maker: FindingMaker,
+    policy: FindingPolicy,
     skip: frozenset[str] = frozenset(),
     cuda: Spread | None = None,
 ) -> list[Finding]:
@@ -160,7 +161,8 @@ def _findings(
         levels = [severity_of(attribute, pool, v, None, server_version) for v in spread.by_value]
         level = max(levels, key=lambda s: Severity(s).rank)
         shares = ", ".join(f"{_label(v)} ({len(n)})" for v, n in spread.by_value.items())
-        made = maker.make(
+        made = drift_finding(
+            policy,
             check=check,
             severity=level,
             cluster=cluster,
@@ -197,7 +199,8 @@ def _findings(
             if attribute == "nvidia_driver" and cuda is not None:
                 evidence["cuda"] = next((v for v, ns in cuda.by_value.items() if node in ns), None)
                 evidence["majorityCuda"] = cuda.majority
-            made = maker.make(
+            made = drift_finding(
+                policy,
                 check=check,
                 severity=level,
                 cluster=cluster,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
 from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from plumbob.checks.cost.summary import CostSection
+from plumbob.report.sections import CostSection
 
 MAX_POOLS_SHOWN = 8
 """Pools listed, most idle cost first; the rest are counted (all are in the JSON report)."""
@@ -26,15 +23,9 @@ def _count(value: float) -> str:
     return f"{value:g}"
 
 
-def cost_panel(data: Any) -> RenderableType | None:
-    """The `gpu-cost` section as a short table, one row per GPU pool. None when the section is
-    absent or not in the documented shape."""
-    if data is None:
-        return None
-    try:
-        section = msgspec.convert(data, CostSection)
-    except msgspec.ValidationError:
-        return None
+def cost_panel(section: CostSection) -> RenderableType | None:
+    """The `gpu-cost` section as a short table, one row per GPU pool. None when it has no
+    cluster."""
     if not section.clusters:
         return None
     multi = len(section.clusters) > 1

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TextIO
 
-import msgspec
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -13,8 +12,8 @@ from rich.text import Text
 
 from plumbob.drift.attributes import LABEL_PREFIX, attribute_title
 from plumbob.drift.compare import Diff
-from plumbob.drift.section import Cell, DriftSection
 from plumbob.report.model import Finding
+from plumbob.report.sections import Cell, DriftSection
 
 MAX_OUTLIERS_SHOWN = 3
 SHORT = {
@@ -60,13 +59,9 @@ def _outliers(names: list[str]) -> str:
     return shown + (f" +{more}" if more > 0 else "")
 
 
-def drift_panel(data: Any) -> RenderableType | None:
+def drift_panel(section: DriftSection) -> RenderableType | None:
     """The drift section as a heatmap: a row per drifting pool, a column per drifting attribute
     (cell: number of distinct values, `split` when no majority). None when there is nothing."""
-    try:
-        section = msgspec.convert(data, DriftSection)
-    except msgspec.ValidationError:
-        return None
     if not section.pools and not section.cross and not section.components and not section.policies:
         return None
     parts: list[RenderableType] = []

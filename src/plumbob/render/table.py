@@ -220,16 +220,16 @@ def render(
         console.print(Group(*panels))
     else:
         console.print(Text("No findings.", style="bold green"))
-    if "drift" in report.sections:
+    if report.sections.drift is not None:
         from plumbob.render.drift import drift_panel
 
-        drift = drift_panel(report.sections["drift"])
+        drift = drift_panel(report.sections.drift)
         if drift is not None:
             console.print(drift)
-    if "gpu-cost" in report.sections:
+    if report.sections.gpu_cost is not None:
         from plumbob.render.cost import cost_panel
 
-        cost = cost_panel(report.sections["gpu-cost"])
+        cost = cost_panel(report.sections.gpu_cost)
         if cost is not None:
             console.print(cost)
     counts = Counter(f.severity for f in report.findings)

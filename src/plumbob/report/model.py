@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 
+from plumbob.report.sections import Sections
+
 REPORT_API_VERSION = "plumbob.dev/v1"
 
 _STRUCT = {"frozen": True, "kw_only": True, "rename": "camel", "omit_defaults": True}
@@ -267,8 +269,9 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     scores: Scores = Scores()
     diagnostics: list[Diagnostic] = []
     """Problems with the input: unreadable files, bad objects, kinds not visible."""
-    sections: dict[str, Any] = {}
-    """Further analyses keyed by name (drift tables, GPU cost, ...), each documented where made."""
+    sections: Sections = Sections()
+    """What analyses beside the checks add: `drift` (tables per pool, across clusters) and
+    `gpu-cost` (GPUs and idle cost per cluster and pool); report/sections.py documents them."""
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 from tests.conftest import make_container, make_node, make_pod, snapshot_of
 
@@ -98,7 +99,8 @@ def test_fragmentation_not_reported_when_capacity_is_short() -> None:
 
 def test_cost_section_totals(tmp_path: Path) -> None:
     from plumbob.checks.cost.summary import cost_section
-    from plumbob.config import Config
+    from plumbob.checks.options import PRICES
+    from plumbob.findings import FindingPolicy
 
     labels = {"eks.amazonaws.com/nodegroup": "infer"}
     snap = snapshot_of(
@@ -107,8 +109,10 @@ def test_cost_section_totals(tmp_path: Path) -> None:
         make_node("c", gpus=2),
         make_pod("p", node="a", containers=[make_container(gpus=3)]),
     )
-    findings, section = cost_section([snap], Config())
-    assert findings == []
+    result = cost_section([snap], FindingPolicy())
+    assert result.findings == [] and result.assessed == []
+    assert result.sections.gpu_cost is not None
+    section = msgspec.to_builtins(result.sections.gpu_cost)
     [cluster] = section["clusters"]
     assert (cluster["gpus"], cluster["requested"], cluster["idle"]) == (10, 3, 7)
     infer = next(p for p in cluster["pools"] if p["pool"] == "infer")
@@ -118,9 +122,11 @@ def test_cost_section_totals(tmp_path: Path) -> None:
     assert section["idle_monthly_cost"] == cluster["idle_monthly_cost"]
     prices = tmp_path / "p.yaml"
     prices.write_text("prices: [{gpu_product: NVIDIA-L4, usd_per_gpu_hour: 1}]\n")
-    config = Config(options={"gpu-idle": {"prices": str(prices)}})
-    assert cost_section([snap], config)[1]["idle_monthly_cost"] == 5 * 730
-    assert cost_section([snapshot_of(make_node("x", gpus=1))], Config()) == ([], None)
+    mine = cost_section([snap], FindingPolicy(), prices=PRICES.type.convert(str(prices)))
+    assert mine.sections.gpu_cost is not None
+    assert mine.sections.gpu_cost.idle_monthly_cost == 5 * 730
+    nodes_only = snapshot_of(make_node("x", gpus=1), captured=("Node",))  # pods not seen
+    assert cost_section([nodes_only], FindingPolicy()).sections.gpu_cost is None
 
 
 def test_scan_prices_flag(tmp_path: Path) -> None:

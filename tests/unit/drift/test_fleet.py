@@ -18,7 +18,7 @@ def _run(
     snap = Snapshot(
         cluster=ClusterInfo(name="c1", server_version=server), objects=[decode(n) for n in nodes]
     )
-    return DriftAnalysis()([snap], config)
+    return DriftAnalysis()([snap], config.policy() if config is not None else None)
 
 
 def _by(findings: list[Finding]) -> dict[tuple[str, str], Finding]:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import io
 
+import msgspec
+import pytest
 from rich.console import Console
 
 from plumbob.drift import DriftAnalysis
 from plumbob.drift.compare import Change, Diff, Side
-from plumbob.render.drift import drift_panel, render_diff
+from plumbob.render.drift import drift_panel as panel_of
+from plumbob.render.drift import render_diff
+from plumbob.report.sections import DriftSection
 from tests.conftest import snapshot_of
 from tests.unit.drift.helpers import pool_node
+
+
+def drift_panel(data: object) -> object:
+    """The panel of a section given as the report holds it (plain data)."""
+    return panel_of(msgspec.convert(data, DriftSection))
 
 
 def _text(renderable: object) -> str:
@@ -32,9 +41,10 @@ def test_heatmap_shows_only_drifting_pools_and_attributes() -> None:
     assert "2 pools drift, 1 uniform" in text
 
 
-def test_no_section_draws_nothing() -> None:
+def test_no_section_draws_nothing_and_a_wrong_one_is_an_error() -> None:
     assert drift_panel({}) is None
-    assert drift_panel({"pools": "not a list"}) is None
+    with pytest.raises(msgspec.ValidationError):
+        drift_panel({"pools": "not a list"})
 
 
 def test_diff_rendering() -> None:

@@ -1,7 +1,7 @@
 """The `gpu-cost` report section: GPUs allocatable, requested and idle per cluster and pool, and
 what the idle ones cost per month at the price table's rates.
 
-Section shape (report `sections["gpu-cost"]`, the `CostSection` struct below as plain data):
+Section shape (report `sections["gpu-cost"]`, `report.sections.CostSection`):
 
     currency, hours_per_month, price_source,
     idle_monthly_cost            total over clusters (priced GPUs only)
@@ -10,59 +10,23 @@ Section shape (report `sections["gpu-cost"]`, the `CostSection` struct below as 
                          idle_monthly_cost, unpriced_idle_gpus}]}]
 
 GPU counts are physical GPUs (MIG slices and time-sliced replicas converted, as gpu-idle does).
-Snapshots without any Pod are left out: their use is not part of the input.
+Clusters whose nodes or pods the input does not show are left out: their use is not part of
+the input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import msgspec
 
 from plumbob.checks.cost.gpu_idle import NodeUse, gpu_use
 from plumbob.checks.options import PRICES
+from plumbob.checks.registry import GPU_IDENTITY
+from plumbob.findings import AnalysisResult, FindingPolicy
 from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices
 from plumbob.model.snapshot import Snapshot
-from plumbob.report.model import Finding
+from plumbob.report.sections import ClusterCost, CostSection, PoolCost, Sections
 
 SECTION = "gpu-cost"
-
-
-class PoolCost(msgspec.Struct, frozen=True, kw_only=True):
-    """One node pool's GPUs and what its idle ones cost."""
-
-    pool: str
-    product: str | None = None
-    """GPU product label(s) of the pool's nodes, comma-separated."""
-    nodes: int = 0
-    gpus: float = 0.0
-    requested: float = 0.0
-    idle: float = 0.0
-    usd_per_gpu_hour: float | None = None
-    """The pool's price per GPU-hour, when one price covers all its nodes."""
-    idle_monthly_cost: float = 0.0
-    unpriced_idle_gpus: float = 0.0
-    """Idle GPUs of products the price table does not know (not in idle_monthly_cost)."""
-
-
-class ClusterCost(msgspec.Struct, frozen=True, kw_only=True):
-    cluster: str
-    gpus: float = 0.0
-    requested: float = 0.0
-    idle: float = 0.0
-    idle_monthly_cost: float = 0.0
-    unpriced_idle_gpus: float = 0.0
-    pools: list[PoolCost] = []
-
-
-class CostSection(msgspec.Struct, frozen=True, kw_only=True):
-    currency: str = "USD"
-    hours_per_month: float = HOURS_PER_MONTH
-    price_source: str = ""
-    idle_monthly_cost: float = 0.0
-    """Total over clusters, priced GPUs only."""
-    clusters: list[ClusterCost] = []
 
 
 def _round(value: float) -> float:
@@ -88,22 +52,23 @@ def _pool_row(pool: str, uses: list[NodeUse], prices: Prices) -> PoolCost:
 
 
 def cost_section(
-    snapshots: Sequence[Snapshot], config: Any, *, prices: Prices | None = None
-) -> tuple[list[Finding], Any]:
-    """An engine Analysis: adds no findings (gpu-idle reports them), only the section, as plain
-    data (what the JSON report holds; `CostSection` reads it back). `prices`: the table gpu-idle
-    prices with in this scan (the scan passes the one it loaded); without it, gpu-idle's
-    `prices` option in `config`, else the shipped table."""
+    snapshots: Sequence[Snapshot], policy: FindingPolicy, *, prices: Prices | None = None
+) -> AnalysisResult:
+    """An engine analysis: adds no findings (gpu-idle reports them), only the section.
+    `prices`: the table gpu-idle prices with in this scan (the scan passes the one it resolved
+    from --prices or plumbob.yaml), else the shipped table. A cluster whose nodes or pods the
+    input does not show is left out, and so are nodes whose GPUs its text did not show: their
+    use is not part of the input."""
     if prices is None:
-        given = (getattr(config, "options", {}) or {}).get("gpu-idle", {})
-        raw = given.get("prices")
-        prices = PRICES.make_default() if raw is None else PRICES.type.convert(raw)
+        prices = PRICES.make_default()
     clusters: list[ClusterCost] = []
     for snap in snapshots:
-        if not snap.pods:
+        if not (snap.visible("Pod") and snap.visible("Node")):
             continue
+        hidden = frozenset(n.name for n in snap.partial_nodes if not n.knows(*GPU_IDENTITY))
+        seen = snap.without_nodes(hidden) if hidden else snap
         pools: dict[str, list[NodeUse]] = {}
-        for use in gpu_use(snap):
+        for use in gpu_use(seen):
             pools.setdefault(use.pool, []).append(use)
         if not pools:
             continue
@@ -120,7 +85,7 @@ def cost_section(
             )
         )
     if not clusters:
-        return [], None
+        return AnalysisResult()
     section = CostSection(
         currency=prices.currency,
         hours_per_month=HOURS_PER_MONTH,
@@ -128,4 +93,4 @@ def cost_section(
         idle_monthly_cost=_round(sum(c.idle_monthly_cost for c in clusters)),
         clusters=clusters,
     )
-    return [], msgspec.to_builtins(section)
+    return AnalysisResult(sections=Sections(gpu_cost=section))

@@ -1,5 +1,10 @@
-"""The drift section of a Report (`report.sections["drift"]`): tables renderers draw as
-heatmaps. Field docstrings are its schema (docs/drift.md)."""
+"""Typed report sections: what analyses beside the checks add to a Report (`Report.sections`),
+read directly by every renderer. Field docstrings are their schema (docs/report.md, docs/drift.md).
+
+- `drift`: fleet drift per pool, cross-cluster comparisons, baseline deviations (plumbob.drift).
+- `gpu-cost`: GPUs allocatable, requested and idle per cluster and pool, and what the idle ones
+  cost per month (checks/cost/summary.py).
+"""
 
 from __future__ import annotations
 
@@ -80,3 +85,52 @@ class DriftSection(msgspec.Struct, **_STRUCT):
     baseline: str | None = None
     """The baseline file compared against, when one was given."""
     baseline_deviations: int = 0
+
+
+# ---------------------------------------------------------------- GPU cost
+
+
+class PoolCost(msgspec.Struct, frozen=True, kw_only=True):
+    """One node pool's GPUs and what its idle ones cost."""
+
+    pool: str
+    product: str | None = None
+    """GPU product label(s) of the pool's nodes, comma-separated."""
+    nodes: int = 0
+    gpus: float = 0.0
+    requested: float = 0.0
+    idle: float = 0.0
+    usd_per_gpu_hour: float | None = None
+    """The pool's price per GPU-hour, when one price covers all its nodes."""
+    idle_monthly_cost: float = 0.0
+    unpriced_idle_gpus: float = 0.0
+    """Idle GPUs of products the price table does not know (not in idle_monthly_cost)."""
+
+
+class ClusterCost(msgspec.Struct, frozen=True, kw_only=True):
+    cluster: str
+    gpus: float = 0.0
+    requested: float = 0.0
+    idle: float = 0.0
+    idle_monthly_cost: float = 0.0
+    unpriced_idle_gpus: float = 0.0
+    pools: list[PoolCost] = []
+
+
+class CostSection(msgspec.Struct, frozen=True, kw_only=True):
+    currency: str = "USD"
+    hours_per_month: float = 730.0
+    """Hours a month is priced at (knowledge/prices.py HOURS_PER_MONTH: 8760 / 12)."""
+    price_source: str = ""
+    idle_monthly_cost: float = 0.0
+    """Total over clusters, priced GPUs only."""
+    clusters: list[ClusterCost] = []
+
+
+class Sections(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The sections a scan adds beside its findings; absent when their analysis did not run."""
+
+    drift: DriftSection | None = None
+    """Fleet drift (plumbob.drift)."""
+    gpu_cost: CostSection | None = msgspec.field(default=None, name="gpu-cost")
+    """GPU totals and idle cost per cluster and pool (checks/cost/summary.py)."""

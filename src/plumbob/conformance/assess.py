@@ -5,7 +5,7 @@ Read-only: the official conformance tests create pods; this only reads what a sc
 "ready" here means "the mechanism is visibly in place", not "the test passed". Statuses:
 ready, not ready, not visible (the snapshot cannot show it: no API discovery, or a kind that
 was not readable) and not applicable (e.g. accelerator requirements on a cluster without GPUs).
-Not a check module: it holds no @check.
+Its own package (plumbob.conformance), not a check: it holds no @check.
 """
 
 from __future__ import annotations
