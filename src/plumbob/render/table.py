@@ -110,7 +110,8 @@ def _what_was_seen(report: Report) -> Text | None:
             out.append(f"[{nv.cluster}] ", style="magenta")
         out.append(reason)
         names = ", ".join(nv.checks[:4]) + (f" +{len(nv.checks) - 4}" if len(nv.checks) > 4 else "")
-        out.append(f" ({len(nv.checks)} checks: {names})\n", style="dim")
+        count = f"{len(nv.checks)} check{'' if len(nv.checks) == 1 else 's'}"
+        out.append(f" ({count}: {names})\n", style="dim")
     if len(report.not_visible) > MAX_LISTED:
         out.append(f"and {len(report.not_visible) - MAX_LISTED} more reasons (see the JSON)\n")
     out.rstrip()
