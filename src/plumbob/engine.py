@@ -40,6 +40,7 @@ from plumbob.report.model import (
     CheckRun,
     CheckStatus,
     Diagnostic,
+    DiagnosticCode,
     Finding,
     Inputs,
     Level,
@@ -257,6 +258,7 @@ def run(
                 diags.append(
                     Diagnostic(
                         level=Level.ERROR,
+                        code=DiagnosticCode.CHECK_FAILED,
                         cluster=cluster,
                         message=f"check {check.id} failed: {type(exc).__name__}: {exc}",
                     )
@@ -287,6 +289,7 @@ def run(
             diags.append(
                 Diagnostic(
                     level=Level.WARNING,
+                    code=DiagnosticCode.TEMPLATE_INVALID,
                     cluster=cluster,
                     message=message,
                     path=obj.origin.file if obj.origin else None,
@@ -373,8 +376,15 @@ def _option_diagnostics(options: CheckOptions) -> list[Diagnostic]:
     unusable = set(options.unusable.values())
     return [
         Diagnostic(
-            level=Level.ERROR if problem in unusable else Level.WARNING,
-            message=problem if problem in unusable else f"{problem} (ignored)",
+            level=Level.ERROR,
+            code=DiagnosticCode.OPTION_UNUSABLE,
+            message=problem,
+        )
+        if problem in unusable
+        else Diagnostic(
+            level=Level.WARNING,
+            code=DiagnosticCode.OPTION_UNKNOWN,
+            message=f"{problem} (ignored)",
         )
         for problem in (*options.problems, *options.flag_problems)
     ]

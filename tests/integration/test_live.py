@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from plumbob.model.objects import Pod, kind_key
+from plumbob.report.model import DiagnosticCode
 from plumbob.sources.compact import LAST_APPLIED
 from plumbob.sources.interface import SourceError
 from plumbob.sources.kube_client import ContextError, Target, Transport
@@ -367,6 +368,8 @@ def test_multi_context_scan_with_contexts_down(kc: Path) -> None:
     assert [s.cluster.name for s in loaded.snapshots] == ["token"]
     errors = {d.cluster: d.message for d in loaded.diagnostics if d.level == "error"}
     assert set(errors) == {"down", "expired", "wrong-ca"}
+    failed = {d.cluster for d in loaded.diagnostics if d.code == DiagnosticCode.CONTEXT_UNREACHABLE}
+    assert failed == set(errors)
     assert "context down: cannot reach https://127.0.0.1:" in errors["down"]
     assert "connection refused" in errors["down"]
     assert "context expired: credentials rejected" in errors["expired"]
@@ -434,6 +437,9 @@ def test_forbidden_and_missing_kinds_are_not_visible(
         "discovery of kueue.x-k8s.io/v1beta1 failed: 503"
     )
     assert any("kueue.x-k8s.io/v1beta1" in d.message for d in loaded.diagnostics)
+    codes = {d.message.partition(" ")[0]: d.code for d in loaded.diagnostics}
+    assert codes["Node"] == codes["Secret"] == DiagnosticCode.KIND_FORBIDDEN
+    assert codes["PyTorchJob"] == DiagnosticCode.KIND_UNREADABLE
 
 
 def test_group_list_failure_hides_builtin_groups(store: Store, pki: Pki, tmp_path: Path) -> None:

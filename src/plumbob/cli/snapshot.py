@@ -75,11 +75,9 @@ def load_live(
         if not loaded.snapshots:
             _exit(exit_codes.USAGE)
         return []
-    failed = [
-        d
-        for d in result.diagnostics
-        if d.level == "error" and d.message.startswith(f"context {d.cluster}:")
-    ]
+    from plumbob.report.model import DiagnosticCode
+
+    failed = [d for d in result.diagnostics if d.code == DiagnosticCode.CONTEXT_UNREACHABLE]
     for diag in failed:
         fail(diag.message)
     from plumbob.sources.interface import Loaded

@@ -37,6 +37,7 @@ from plumbob.model.objects import (
 )
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
+from plumbob.report.model import DiagnosticCode as Code
 from plumbob.sources.compact import Compactor
 from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
@@ -272,10 +273,17 @@ class _Capture:
     lock: threading.Lock = field(default_factory=threading.Lock)
     compactor: Compactor = field(default_factory=Compactor)
 
-    def warn(self, message: str, path: str | None = None, level: Level = Level.WARNING) -> None:
+    def warn(
+        self,
+        message: str,
+        path: str | None = None,
+        level: Level = Level.WARNING,
+        *,
+        code: Code,
+    ) -> None:
         with self.lock:
             self.diagnostics.append(
-                Diagnostic(level=level, message=message, path=path, cluster=self.context)
+                Diagnostic(level=level, code=code, message=message, path=path, cluster=self.context)
             )
 
     def fetch(
@@ -314,7 +322,8 @@ def capture(
     if not transport.verifies_tls:
         cap.warn(
             f"TLS certificate of {server} not verified: the kubeconfig sets "
-            "insecure-skip-tls-verify for this cluster"
+            "insecure-skip-tls-verify for this cluster",
+            code=Code.TLS_UNVERIFIED,
         )
     try:
         version = _version(cap)
@@ -357,12 +366,14 @@ def _chain(lists: Iterable[list[Object]]) -> Iterator[Object]:
 def _version(cap: _Capture) -> _Version:
     resp = cap.fetch("/version")
     if resp.status != 200:
-        cap.warn(f"server version not readable: {resp.reason()}", "/version")
+        cap.warn(
+            f"server version not readable: {resp.reason()}", "/version", code=Code.DISCOVERY_FAILED
+        )
         return _Version()
     try:
         return msgspec.json.decode(resp.body, type=_Version)
     except msgspec.DecodeError as exc:
-        cap.warn(f"server version not readable: {exc}", "/version")
+        cap.warn(f"server version not readable: {exc}", "/version", code=Code.DISCOVERY_FAILED)
         return _Version()
 
 
@@ -394,9 +405,9 @@ def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discov
         try:
             core = msgspec.json.decode(resp.body, type=_CoreVersions).versions or core
         except msgspec.DecodeError as exc:
-            cap.warn(f"core API discovery unreadable: {exc}", "/api")
+            cap.warn(f"core API discovery unreadable: {exc}", "/api", code=Code.DISCOVERY_FAILED)
     else:
-        cap.warn(f"core API discovery failed: {resp.reason()}", "/api")
+        cap.warn(f"core API discovery failed: {resp.reason()}", "/api", code=Code.DISCOVERY_FAILED)
     group_versions.extend(core)
     versions[""] = ["v1"] if "v1" in core else core[:1]
     resp = cap.fetch("/apis")
@@ -407,11 +418,11 @@ def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discov
         except msgspec.DecodeError as exc:
             why = f"API group discovery unreadable: {exc}"
             failed.update(dict.fromkeys(_BUILTIN_GROUPS, why))
-            cap.warn(why, "/apis")
+            cap.warn(why, "/apis", code=Code.DISCOVERY_FAILED)
     else:
         why = f"API group discovery failed: {resp.reason()}"
         failed.update(dict.fromkeys(_BUILTIN_GROUPS, why))  # CRD groups: unknown, not listed
-        cap.warn(why, "/apis")
+        cap.warn(why, "/apis", code=Code.DISCOVERY_FAILED)
     wanted_groups = {g for g, _ in wanted}
     for g in groups:
         group_versions.extend(v.group_version for v in g.versions)
@@ -426,12 +437,20 @@ def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discov
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
         r = cap.fetch(path)
         if r.status != 200:
-            cap.warn(f"discovery of {group or 'core'}/{version} failed: {r.reason()}", path)
+            cap.warn(
+                f"discovery of {group or 'core'}/{version} failed: {r.reason()}",
+                path,
+                code=Code.DISCOVERY_FAILED,
+            )
             return gv, r.reason()
         try:
             return gv, msgspec.json.decode(r.body, type=_ResourceList)
         except msgspec.DecodeError as exc:
-            cap.warn(f"discovery of {group or 'core'}/{version} unreadable: {exc}", path)
+            cap.warn(
+                f"discovery of {group or 'core'}/{version} unreadable: {exc}",
+                path,
+                code=Code.DISCOVERY_FAILED,
+            )
             return gv, f"unreadable discovery document: {exc}"
 
     every_kind = {g for g, k in wanted if k == ANY_KIND}
@@ -506,7 +525,9 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
         try:
             resp = cap.fetch(kind.path, query, accept)
         except _Unreachable as exc:
-            _invisible(cap, kind, f"API server unreachable: {exc}", Level.ERROR)
+            _invisible(
+                cap, kind, f"API server unreachable: {exc}", Level.ERROR, Code.KIND_UNREADABLE
+            )
             return None
         if resp.status == 410 and token and restarts < cap.options.gone_restarts:
             restarts += 1  # the continue token expired: a consistent list starts over
@@ -515,19 +536,21 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
                 f"({restarts}/{cap.options.gone_restarts})",
                 kind.path,
                 Level.INFO,
+                code=Code.LIST_RESTARTED,
             )
             out, token = [], ""
             continue
         if resp.status in (403, 404):
-            _invisible(cap, kind, resp.reason(), Level.INFO)
+            code = Code.KIND_FORBIDDEN if resp.status == 403 else Code.KIND_UNREADABLE
+            _invisible(cap, kind, resp.reason(), Level.INFO, code)
             return None
         if resp.status != 200:
-            _invisible(cap, kind, resp.reason(), Level.WARNING)
+            _invisible(cap, kind, resp.reason(), Level.WARNING, Code.KIND_UNREADABLE)
             return None
         try:
             token = decode(resp.body, out)
         except msgspec.DecodeError as exc:
-            _invisible(cap, kind, f"unreadable list page: {exc}", Level.ERROR)
+            _invisible(cap, kind, f"unreadable list page: {exc}", Level.ERROR, Code.KIND_UNREADABLE)
             return None
         if cap.progress:
             cap.progress(kind.key)
@@ -535,10 +558,10 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
             return out
 
 
-def _invisible(cap: _Capture, kind: _Kind, reason: str, level: Level) -> None:
+def _invisible(cap: _Capture, kind: _Kind, reason: str, level: Level, code: Code) -> None:
     with cap.lock:
         cap.not_visible[kind.key] = reason
-    cap.warn(f"{kind.key} not visible: {reason}", kind.path, level)
+    cap.warn(f"{kind.key} not visible: {reason}", kind.path, level, code=code)
 
 
 PageDecoder = Callable[[bytes, list[Object]], str]
@@ -569,7 +592,9 @@ def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
         try:
             data = _dict.decode(raw)
         except msgspec.DecodeError as exc:
-            objects.problem(Level.ERROR, origin, f"malformed {name} in list: {exc}")
+            objects.problem(
+                Level.ERROR, origin, f"malformed {name} in list: {exc}", code=Code.JSON_INVALID
+            )
             return
         if metadata_only:
             data = {"metadata": data.get("metadata")}
@@ -692,7 +717,12 @@ class LiveSource:
             except ContextError as exc:
                 failures.append(str(exc))
                 loaded.diagnostics.append(
-                    Diagnostic(level=Level.ERROR, message=str(exc), cluster=target.context)
+                    Diagnostic(
+                        level=Level.ERROR,
+                        code=Code.CONTEXT_UNREACHABLE,
+                        message=str(exc),
+                        cluster=target.context,
+                    )
                 )
                 continue
             loaded.snapshots.append(snap)
