@@ -8,7 +8,7 @@ from typing import Any
 from plumbob.checks.options import Option, TextList
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.images import parse_image
-from plumbob.model.policies import RegistryRule, declared_registry_rules
+from plumbob.model.policies import KYVERNO_KINDS, RegistryRule, declared_registry_rules
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -83,6 +83,7 @@ def _approved(name: str, approved: tuple[str, ...]) -> bool:
     category="images",
     severity="medium",
     reads=(WORKLOADS,),
+    consults=(*KYVERNO_KINDS, "K8sAllowedRepos"),
     title="Workload image comes from a registry outside the approved list",
     why=WHY,
     fix=FIX,
