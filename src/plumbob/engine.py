@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -50,6 +50,9 @@ from plumbob.report.model import (
     Subject,
 )
 from plumbob.report.scoring import score
+
+if TYPE_CHECKING:
+    from plumbob.drift.baseline import Baseline
 
 IGNORE_ANNOTATION = "plumbob.dev/ignore"
 """Comma-separated check ids (or `*`) an object, or every object in a namespace, is exempt from."""
@@ -193,7 +196,7 @@ def run(
     *,
     diagnostics: Iterable[Diagnostic] = (),
     analyses: Iterable[Analysis] = (),
-    baseline: Any = None,
+    baseline: Baseline | None = None,
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
     inputs: Inputs | None = None,
@@ -205,12 +208,13 @@ def run(
     index of the snapshot is built by the first check that asks for it). The checks build
     indexes of tuples and dicts over every pod: the cyclic garbage collector is paused
     meanwhile (model/collector.py). `options`: the checks' option values when already resolved
-    (`config.check_options`, with the scan's flags), else resolved here from `config`; a check
-    given a value it cannot use is reported as an error, not run with another value."""
+    (`config.check_options`, with the scan's flags and baseline), else resolved here from
+    `config` and `baseline` (whose settings give an option its value when `config` does not); a
+    check given a value it cannot use is reported as an error, not run with another value."""
     config = config or Config()
     checks = _selected(registry, config)
     if options is None:
-        options = check_options(config, registry, checks=checks)
+        options = check_options(config, registry, checks=checks, baseline=baseline)
     findings: list[Finding] = []
     runs: list[CheckRun] = []
     diags = list(diagnostics)
@@ -246,7 +250,7 @@ def run(
                     )
                 )
                 continue
-            ctx = CheckContext(options=options.of(check.id), snapshots=all_snaps, baseline=baseline)
+            ctx = CheckContext(options=options.of(check.id), snapshots=all_snaps)
             started = time.perf_counter()
             made: list[Finding] = []
             try:

@@ -80,12 +80,12 @@ class Hit:
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     """What a check may read besides the snapshot: its option values (converted, defaults
-    filled in: `value`) and other snapshots of the same run (for cross-cluster checks)."""
+    filled in, the baseline's where an option takes one: `value`) and other snapshots of the
+    same run (for cross-cluster checks)."""
 
     options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     """Option name -> converted value, for every option the check declares."""
     snapshots: tuple[Snapshot, ...] = ()
-    baseline: Any = None
 
     def value(self, option: Option[T]) -> T:
         """The value of one of the check's declared options."""
@@ -135,14 +135,11 @@ class Check:
         options: Mapping[str, object] | None = None,
         *,
         snapshots: tuple[Snapshot, ...] = (),
-        baseline: Any = None,
     ) -> CheckContext:
         """A context for running this check alone: `options` (as plumbob.yaml would give them)
         converted, the defaults for the rest. Raises ValueError naming an unusable option."""
         values = convert_options(self.options, options or {})
-        return CheckContext(
-            options=MappingProxyType(values), snapshots=snapshots, baseline=baseline
-        )
+        return CheckContext(options=MappingProxyType(values), snapshots=snapshots)
 
 
 _ATTR = "__plumbob_check__"
