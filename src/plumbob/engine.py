@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from plumbob import __version__
 from plumbob.checks.inventory import inventory
 from plumbob.checks.options import CheckOptions
@@ -425,9 +423,3 @@ __all__ = [
     "load_config",
     "run",
 ]
-
-
-def as_mapping(report: Report) -> Mapping[str, Any]:
-    """The report as plain data (what --format json writes)."""
-    result: Mapping[str, Any] = msgspec.to_builtins(report)
-    return result

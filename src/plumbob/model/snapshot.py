@@ -509,13 +509,6 @@ class Snapshot:
         return self.roles(facts).of(workload)
 
     @cached_property
-    def workloads_by_namespace(self) -> Mapping[str, tuple[Object, ...]]:
-        out: dict[str, list[Object]] = defaultdict(list)
-        for w in self.workloads:
-            out[w.namespace or ""].append(w)
-        return MappingProxyType({k: tuple(v) for k, v in out.items()})
-
-    @cached_property
     def quotas_by_namespace(self) -> Mapping[str, tuple[ResourceQuota, ...]]:
         out: dict[str, list[ResourceQuota]] = defaultdict(list)
         for q in self.typed("ResourceQuota", ResourceQuota):

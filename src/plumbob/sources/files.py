@@ -890,11 +890,3 @@ def _cluster_name(paths: Iterable[Path]) -> str:
     for suffix in (".gz", ".json", ".yaml", ".yml"):
         name = name.removesuffix(suffix)
     return name or "manifests"
-
-
-def load_data(data: Any, origin: Origin) -> list[Object]:
-    """Decode already-loaded data (tests, API pages): one object or a List."""
-    decoder = ObjectDecoder()
-    items = data["items"] if isinstance(data, dict) and "items" in data else [data]
-    out = [decoder.from_data(i, origin) for i in items]
-    return [o for o in out if o is not None]
