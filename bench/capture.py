@@ -34,10 +34,18 @@ def _worker(
     mode: str, kubeconfig: str, page_size: int, connections: int, gzip: bool, out: str
 ) -> None:
     """Runs in the measured child process."""
+    from plumbob.checks.kinds import capture_kinds
+    from plumbob.checks.registry import Registry
     from plumbob.sources.live import CaptureOptions, LiveSource
 
     started = time.perf_counter()
-    opts = CaptureOptions(page_size=page_size, connections=connections, timeout=120, compress=gzip)
+    opts = CaptureOptions(
+        kinds=capture_kinds(Registry.discover()),
+        page_size=page_size,
+        connections=connections,
+        timeout=120,
+        compress=gzip,
+    )
     if mode == "plumbob":
         loaded = LiveSource(kubeconfig=kubeconfig, options=opts).load()
         snap = loaded.snapshots[0]

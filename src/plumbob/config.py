@@ -3,7 +3,9 @@ option values every check gets from it and from the `scan` flags.
 
 Precedence of an option's value, one rule for all (checks/options.py `resolve_options`): the
 `plumbob scan` flag that sets it (`--prices`, `--target-version`), then the check's entry under
-`options:` here, then the default the check declares.
+`options:` here, then the baseline's value for an option that takes one (`--baseline FILE`:
+`cluster.approved-registries` for image-registry-not-approved), then the default the check
+declares.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -19,6 +21,9 @@ from plumbob.checks.options import CheckOptions, resolve_options
 from plumbob.checks.registry import Check, Registry
 from plumbob.findings import Exemption, FindingPolicy
 from plumbob.report.model import Severity
+
+if TYPE_CHECKING:
+    from plumbob.drift.baseline import Baseline
 
 
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, rename="kebab"):
@@ -68,12 +73,18 @@ def check_options(
     registry: Registry,
     flags: Mapping[str, object] | None = None,
     checks: Iterable[Check] | None = None,
+    baseline: Baseline | None = None,
 ) -> CheckOptions:
     """The option values of every check (or of `checks`) for one scan: `flags` (flag name ->
-    value, for the `scan` flags given) over `config.options` over the declared defaults, each
-    distinct value converted once; what cannot be used is in the result's `problems`,
-    `flag_problems` and `unusable`."""
-    return resolve_options(registry, config.options, flags, checks)
+    value, for the `scan` flags given) over `config.options` over what `baseline` sets over the
+    declared defaults, each distinct value converted once; what cannot be used is in the
+    result's `problems`, `flag_problems` and `unusable`."""
+    set_by_baseline: Mapping[str, object] = {}
+    if baseline is not None:
+        from plumbob.drift.baseline import settings
+
+        set_by_baseline = settings(baseline)
+    return resolve_options(registry, config.options, flags, checks, set_by_baseline)
 
 
 def config_problems(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -40,6 +40,7 @@ from plumbob.report.model import (
     CheckRun,
     CheckStatus,
     Diagnostic,
+    DiagnosticCode,
     Finding,
     Inputs,
     Level,
@@ -50,6 +51,9 @@ from plumbob.report.model import (
 )
 from plumbob.report.scoring import score
 from plumbob.report.sections import Sections
+
+if TYPE_CHECKING:
+    from plumbob.drift.baseline import Baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +166,7 @@ def run(
     *,
     diagnostics: Iterable[Diagnostic] = (),
     analyses: Iterable[Analysis] = (),
-    baseline: Any = None,
+    baseline: Baseline | None = None,
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
     inputs: Inputs | None = None,
@@ -174,13 +178,14 @@ def run(
     index of the snapshot is built by the first check that asks for it). The checks build
     indexes of tuples and dicts over every pod: the cyclic garbage collector is paused
     meanwhile (model/collector.py). `options`: the checks' option values when already resolved
-    (`config.check_options`, with the scan's flags), else resolved here from `config`; a check
-    given a value it cannot use is reported as an error, not run with another value."""
+    (`config.check_options`, with the scan's flags and baseline), else resolved here from
+    `config` and `baseline` (whose settings give an option its value when `config` does not); a
+    check given a value it cannot use is reported as an error, not run with another value."""
     config = config or Config()
     policy = config.policy().for_scan(snapshots)
     checks = _selected(registry, policy)
     if options is None:
-        options = check_options(config, registry, checks=checks)
+        options = check_options(config, registry, checks=checks, baseline=baseline)
     findings: list[Finding] = []
     runs: list[CheckRun] = []
     diags = list(diagnostics)
@@ -218,7 +223,7 @@ def run(
                     )
                 )
                 continue
-            ctx = CheckContext(options=options.of(check.id), snapshots=all_snaps, baseline=baseline)
+            ctx = CheckContext(options=options.of(check.id), snapshots=all_snaps)
             started = time.perf_counter()
             made: list[Finding] = []
             try:
@@ -230,6 +235,7 @@ def run(
                 diags.append(
                     Diagnostic(
                         level=Level.ERROR,
+                        code=DiagnosticCode.CHECK_FAILED,
                         cluster=cluster,
                         message=f"check {check.id} failed: {type(exc).__name__}: {exc}",
                     )
@@ -260,6 +266,7 @@ def run(
             diags.append(
                 Diagnostic(
                     level=Level.WARNING,
+                    code=DiagnosticCode.TEMPLATE_INVALID,
                     cluster=cluster,
                     message=message,
                     path=obj.origin.file if obj.origin else None,
@@ -350,6 +357,7 @@ def _analysis_runs(
         diags.append(
             Diagnostic(
                 level=Level.ERROR,
+                code=DiagnosticCode.ANALYSIS_INCOMPLETE,
                 cluster=cluster,
                 message=f"{check}: findings from an analysis that did not say what it assessed",
             )
@@ -379,8 +387,15 @@ def _option_diagnostics(options: CheckOptions) -> list[Diagnostic]:
     unusable = set(options.unusable.values())
     return [
         Diagnostic(
-            level=Level.ERROR if problem in unusable else Level.WARNING,
-            message=problem if problem in unusable else f"{problem} (ignored)",
+            level=Level.ERROR,
+            code=DiagnosticCode.OPTION_UNUSABLE,
+            message=problem,
+        )
+        if problem in unusable
+        else Diagnostic(
+            level=Level.WARNING,
+            code=DiagnosticCode.OPTION_UNKNOWN,
+            message=f"{problem} (ignored)",
         )
         for problem in (*options.problems, *options.flag_problems)
     ]

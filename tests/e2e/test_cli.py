@@ -279,3 +279,22 @@ def test_a_config_naming_no_check_is_a_usage_error(manifests: Path, tmp_path: Pa
     assert "disable: gpu-node-untaineted: no such check" in lines[0]
     assert "did you mean gpu-node-untainted" in lines[0]
     assert "exemptions[1].check: no-such-check: no such check" in lines[1]
+
+
+def test_the_baseline_gives_the_approved_registries(manifests: Path, tmp_path: Path) -> None:
+    """`--baseline` reaches image-registry-not-approved; plumbob.yaml's list goes over it."""
+    (tmp_path / "baseline.yaml").write_text("cluster:\n  approved-registries: [nvcr.io]\n")
+    check = "image-registry-not-approved"
+
+    def images(*extra: str) -> list[str]:
+        out = plumbob("scan", str(manifests), "--format", "json", *extra, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        findings = json.loads(out.stdout)["findings"]
+        return [f["evidence"]["image"] for f in findings if f["check"] == check]
+
+    assert images() == []
+    assert images("--baseline", "baseline.yaml") == ["vllm/vllm-openai:v1"]
+    (tmp_path / "plumbob.yaml").write_text(
+        f"options:\n  {check}:\n    approved-registries: [docker.io/vllm]\n"
+    )
+    assert images("--baseline", "baseline.yaml", "--config", "plumbob.yaml") == []

@@ -14,12 +14,15 @@ from typing import Any
 
 import pytest
 
+from plumbob.checks.kinds import capture_kinds
+from plumbob.checks.registry import Registry
 from plumbob.model.objects import Pod, kind_key
+from plumbob.report.model import DiagnosticCode
 from plumbob.sources.compact import LAST_APPLIED
 from plumbob.sources.interface import SourceError
 from plumbob.sources.kube_client import ContextError, Target, Transport
 from plumbob.sources.kube_redact import REDACTED
-from plumbob.sources.live import SELECTED, CaptureOptions, LiveSource, wanted_kinds
+from plumbob.sources.live import SELECTED, CaptureOptions, LiveSource
 from plumbob.sources.snapshot_file import encode_snapshot
 from tests.conftest import REAL
 from tests.integration.fake_apiserver import (
@@ -33,8 +36,16 @@ from tests.integration.fake_apiserver import (
     select_fields,
 )
 
+WANTED = capture_kinds(Registry.discover())
+"""What the CLI asks a capture for."""
 FAST = CaptureOptions(
-    page_size=7, connections=3, timeout=5.0, retries=4, backoff=0.01, max_backoff=0.05
+    kinds=WANTED,
+    page_size=7,
+    connections=3,
+    timeout=5.0,
+    retries=4,
+    backoff=0.01,
+    max_backoff=0.05,
 )
 WHOLE = dataclasses.replace(FAST, page_size=1000)
 """For tests that are not about pagination: one page per kind."""
@@ -192,7 +203,7 @@ def store() -> Store:
 
 def _expected(store: Store) -> Counter[str]:
     """Objects per kind key the live source must capture from `store`."""
-    wanted = wanted_kinds()
+    wanted = WANTED
     out: Counter[str] = Counter()
     for r in store.resources.values():
         if (r.group, r.kind) not in wanted and (r.group, "*") not in wanted:
@@ -367,6 +378,8 @@ def test_multi_context_scan_with_contexts_down(kc: Path) -> None:
     assert [s.cluster.name for s in loaded.snapshots] == ["token"]
     errors = {d.cluster: d.message for d in loaded.diagnostics if d.level == "error"}
     assert set(errors) == {"down", "expired", "wrong-ca"}
+    failed = {d.cluster for d in loaded.diagnostics if d.code == DiagnosticCode.CONTEXT_UNREACHABLE}
+    assert failed == set(errors)
     assert "context down: cannot reach https://127.0.0.1:" in errors["down"]
     assert "connection refused" in errors["down"]
     assert "context expired: credentials rejected" in errors["expired"]
@@ -405,7 +418,7 @@ def test_bad_kubeconfig_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "kc"
     bad.write_text("clusters: [oops")
     with pytest.raises(SourceError, match=f"kubeconfig {bad}"):
-        LiveSource(kubeconfig=str(bad)).load()
+        LiveSource(kubeconfig=str(bad), options=FAST).load()
 
 
 def test_forbidden_and_missing_kinds_are_not_visible(
@@ -423,8 +436,8 @@ def test_forbidden_and_missing_kinds_are_not_visible(
         )
         loaded = _source(kc, "t").load()
     (snap,) = loaded.snapshots
-    kueue = {k for g, k in wanted_kinds() if g == "kueue.x-k8s.io"}
-    assert set(snap.not_visible) == {"Secret", "Node", "PyTorchJob"} | kueue
+    kueue = {k for g, k in WANTED if g == "kueue.x-k8s.io"}
+    assert set(snap.not_visible) == {"Node", "PyTorchJob"} | kueue  # no check reads Secrets
     assert snap.not_visible["Node"].startswith("403 Forbidden: nodes is forbidden")
     assert snap.not_visible["PyTorchJob"].startswith("404 Not Found")
     assert not snap.visible("Node") and snap.visible("Pod") and snap.pods
@@ -434,6 +447,9 @@ def test_forbidden_and_missing_kinds_are_not_visible(
         "discovery of kueue.x-k8s.io/v1beta1 failed: 503"
     )
     assert any("kueue.x-k8s.io/v1beta1" in d.message for d in loaded.diagnostics)
+    codes = {d.message.partition(" ")[0]: d.code for d in loaded.diagnostics}
+    assert codes["Node"] == DiagnosticCode.KIND_FORBIDDEN
+    assert codes["PyTorchJob"] == DiagnosticCode.KIND_UNREADABLE
 
 
 def test_group_list_failure_hides_builtin_groups(store: Store, pki: Pki, tmp_path: Path) -> None:
@@ -480,7 +496,9 @@ def test_transient_faults_are_retried(store: Store, pki: Pki, tmp_path: Path) ->
 
 def test_persistent_errors_end_as_not_visible(store: Store, pki: Pki, tmp_path: Path) -> None:
     faults = Faults(errors={"deployments": 100})
-    opts = CaptureOptions(page_size=50, retries=2, backoff=0.01, max_backoff=0.02, timeout=5)
+    opts = dataclasses.replace(
+        FAST, page_size=50, retries=2, backoff=0.01, max_backoff=0.02, timeout=5
+    )
     with FakeApiServer(store, pki, faults=faults) as api:
         kc = kubeconfig(
             tmp_path / "kc",
@@ -517,8 +535,18 @@ def test_unknown_context_error_names_it(kc: Path) -> None:
 # ---------------------------------------------------------------------- secrets, redaction
 
 
-def test_secrets_are_metadata_only(kc: Path, api: FakeApiServer) -> None:
+WITH_SECRETS = dataclasses.replace(FAST, kinds=WANTED | {("", "Secret")})
+"""A capture for a check that would read Secret names."""
+
+
+def test_secrets_are_not_listed_when_no_check_reads_them(kc: Path, api: FakeApiServer) -> None:
     snap = _source(kc, "token").load().snapshots[0]
+    assert not any(p.startswith("/api/v1/secrets") for p, _, _ in api.log)
+    assert not snap.objects("Secret") and snap.visible("Pod")
+
+
+def test_secrets_are_metadata_only(kc: Path, api: FakeApiServer) -> None:
+    snap = _source(kc, "token", options=WITH_SECRETS).load().snapshots[0]
     secret_gets = [(p, accept) for p, accept, _ in api.log if p.startswith("/api/v1/secrets")]
     assert secret_gets and all("as=PartialObjectMetadataList" in a for _, a in secret_gets)
     (secret,) = snap.objects("Secret")
@@ -573,7 +601,7 @@ def test_only_the_autoscaler_status_configmap_is_read(kc: Path, api: FakeApiServ
 
 
 def test_last_applied_copies_are_dropped(kc: Path) -> None:
-    snap = _source(kc, "token").load().snapshots[0]
+    snap = _source(kc, "token", options=WITH_SECRETS).load().snapshots[0]
     assert all(LAST_APPLIED not in o.metadata.annotations for o in snap)
     secret = snap.get("Secret", "ml", "hf-token")
     assert secret is not None and secret.metadata.annotations == {}

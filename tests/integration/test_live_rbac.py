@@ -1,25 +1,31 @@
 """deploy/rbac.yaml grants get/list on exactly what the live source reads, and nothing else; and
-the live source lists every kind a check or the model reads."""
+the live source lists every kind a check or the model reads (the kinds it lists are derived from
+the checks' declarations: checks/kinds.py)."""
 
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Registry
+from plumbob.checks.kinds import capture_kinds
+from plumbob.checks.registry import COMPONENTS, EVERY_KIND, WORKLOADS, Registry
 from plumbob.knowledge import load_table
+from plumbob.knowledge.kinds import builtin_kinds
 from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.policies import KYVERNO_KINDS, VAP_KINDS
 from plumbob.model.workloads import CUSTOM_TEMPLATES, WORKLOAD_KINDS
-from plumbob.sources.live import ANY_KIND, BUILTIN_KINDS, METADATA_ONLY, SELECTED, wanted_kinds
+from plumbob.sources.live import ANY_KIND, METADATA_ONLY, SELECTED
 from tests.integration.fake_apiserver import plural
+from tests.kind_names import kinds_named_in
 
 ROOT = Path(__file__).resolve().parents[2]
 RBAC = ROOT / "deploy" / "rbac.yaml"
+REGISTRY = Registry.discover()
+WANTED = capture_kinds(REGISTRY)
+"""What `plumbob scan` and `plumbob snapshot` ask a live capture for."""
 NOT_GRANTED = {("", "Secret")}
 """Listed when allowed, deliberately not granted (RBAC cannot grant Secret metadata only)."""
 
@@ -45,7 +51,7 @@ def expected_rules() -> list[dict[str, Any]]:
     plurals = _plurals()
     by_group: dict[str, set[str]] = defaultdict(set)
     named: list[dict[str, Any]] = []
-    for group, kind in sorted(wanted_kinds()):
+    for group, kind in sorted(WANTED):
         if (group, kind) in NOT_GRANTED:
             continue
         resource = "*" if kind == ANY_KIND else plurals.get((group, kind)) or plural(kind)
@@ -63,7 +69,7 @@ def expected_rules() -> list[dict[str, Any]]:
             )
         else:
             by_group[group].add(resource)
-    builtin = [g for g in dict.fromkeys(g for g, _ in BUILTIN_KINDS) if g in by_group]
+    builtin = sorted({g for g, _ in builtin_kinds()} & set(by_group))
     groups = builtin + sorted(g for g in by_group if g not in builtin)
     rules = [
         {"apiGroups": [g], "resources": sorted(by_group[g]), "verbs": ["get", "list"]}
@@ -114,67 +120,25 @@ def test_cronjob_uses_the_service_account() -> None:
     assert "--in-cluster" in spec["containers"][0]["args"]
 
 
-# ---------------------------------------------------------------------- kinds the code reads
-
-_ACCESSORS = frozenset({"objects", "generic", "typed", "visible", "get"})
-
-
-def _kinds_named_in(path: Path) -> set[str]:
-    """Kind names the code asks a snapshot for: `snap.objects("Kind")` and friends, and the
-    tuples a loop feeds to them (`for kind in ("A", "B"): snap.objects(kind)`)."""
-    tree = ast.parse(path.read_text())
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in _ACCESSORS and node.args:
-                out.update(_strings(ast.Tuple(elts=node.args[:1])))
-            if node.func.attr == "_listed" and len(node.args) > 1:
-                out.update(_strings(node.args[1]))
-        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-            var = node.target.id
-            uses = any(
-                isinstance(n, ast.Call)
-                and isinstance(n.func, ast.Attribute)
-                and n.func.attr in _ACCESSORS
-                and n.args
-                and isinstance(n.args[0], ast.Name)
-                and n.args[0].id == var
-                for n in ast.walk(node)
-            )
-            if uses:
-                out.update(_strings(node.iter))
-    return out
-
-
-def _strings(node: ast.AST) -> set[str]:
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return {
-            e.value
-            for e in node.elts
-            if isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value[:1].isupper()
-        }
-    return set()
-
-
 GENERATED_KINDS = {"K8sAllowedRepos": "constraints.gatekeeper.sh"}
 """Kinds a cluster generates at run time (Gatekeeper constraints from ConstraintTemplates),
 listed as every kind of their group."""
 
 
 def test_every_kind_the_analyses_read_is_listed() -> None:
-    listed = {kind for _, kind in wanted_kinds()}
-    listed |= {f"{kind}.{group}" for group, kind in wanted_kinds()}
-    listed |= {k for k, group in GENERATED_KINDS.items() if (group, ANY_KIND) in wanted_kinds()}
+    listed = {kind for _, kind in WANTED}
+    listed |= {f"{kind}.{group}" for group, kind in WANTED}
+    listed |= {k for k, group in GENERATED_KINDS.items() if (group, ANY_KIND) in WANTED}
     read: dict[str, set[str]] = defaultdict(set)
-    for check in Registry.discover():
-        for kind in check.reads:
-            if kind not in (WORKLOADS, GPU_METRICS, COMPONENTS):
+    for check in REGISTRY:
+        for kind in (*check.reads, *check.consults):
+            if kind not in (WORKLOADS, GPU_METRICS, COMPONENTS, EVERY_KIND):
                 read[kind].add(f"check {check.id}")
     for kind in WORKLOAD_KINDS | set(CUSTOM_TEMPLATES) | set(KYVERNO_KINDS) | set(VAP_KINDS):
         read[kind].add("model")
-    for folder in ("checks", "model", "drift", "conformance"):
+    for folder in ("checks", "model", "drift", "knowledge", "conformance"):
         for path in (ROOT / "src" / "plumbob" / folder).rglob("*.py"):
-            for kind in _kinds_named_in(path):
+            for kind in kinds_named_in(path):
                 read[kind].add(str(path.relative_to(ROOT)))
     assert len(read) > 40  # the scan found the checks' kinds
     missing = {kind: sorted(where) for kind, where in read.items() if kind not in listed}

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from plumbob.checks.registry import (
     CATEGORIES,
     COMPONENTS,
+    EVERY_KIND,
     WORKLOADS,
     Check,
     Registry,
@@ -39,19 +40,23 @@ checks off with `disable:`, and exempt objects with the annotation
 `plumbob.dev/ignore: "<check-id>[,<check-id>...]"` on the object or its namespace. How findings
 turn into scores: [scoring.md](scoring.md).
 
-A check whose input the source could not see (API group absent, permission denied) is reported
-as *not visible* instead of passing.
+A check whose input the source could not see (API group absent, permission denied, a kind the
+files do not contain) is reported as *not visible* instead of passing. What a check *reads* is
+what its verdict stands on; what it *consults* is further evidence, whose absence does not make
+the check not visible.
 """
 
 
-def _reads(check: Check) -> str:
+def _reads(check: Check, kinds: tuple[str, ...] | None = None) -> str:
     names = []
-    for r in check.reads:
-        if r == WORKLOADS:
+    for r in check.reads if kinds is None else kinds:
+        if r == EVERY_KIND:
+            names.append("objects of every kind")
+        elif r == WORKLOADS:
             names.append("pod templates of all workload kinds")
         elif r == COMPONENTS:
             names.append("the cluster's add-ons")
-        elif r == "Node" and set(check.node_parts) != set(NODE_PARTS):
+        elif r == "Node" and kinds is None and set(check.node_parts) != set(NODE_PARTS):
             names.append(f"`Node` ({', '.join(check.node_parts)})")
         else:
             names.append(f"`{r}`")
@@ -83,6 +88,8 @@ def render(checks: Iterable[Check]) -> str:
         for c in by_category[cat]:
             out.append(f"### {c.id}\n")
             meta = f"**{c.title}** · severity `{c.severity.value}` · reads {_reads(c)}"
+            if c.consults:
+                meta += f" · consults {_reads(c, c.consults)}"
             if c.aliases:
                 meta += f" · formerly {', '.join(f'`{a}`' for a in c.aliases)}"
             out.append(meta + "\n")

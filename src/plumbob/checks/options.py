@@ -10,9 +10,11 @@ once per scan from plumbob.yaml and the `scan` flags, and handed to the check as
 
 Where a value comes from, first match wins: the `plumbob scan` flag of the option (`--prices`,
 `--target-version`: it sets that option of every check that takes it), then the check's entry
-under `options:` in plumbob.yaml, then the declared default. `resolve_options` applies that rule
-for every check at once, converting each distinct value once (a price file is read once per scan
-however many checks price GPUs), and collects every unusable value with where it came from.
+under `options:` in plumbob.yaml, then, for an option declared `from_baseline=`, that key of the
+baseline (`plumbob scan --baseline FILE`: its `cluster.approved-registries`), then the declared
+default. `resolve_options` applies that rule for every check at once, converting each distinct
+value once (a price file is read once per scan however many checks price GPUs), and collects
+every unusable value with where it came from.
 """
 
 from __future__ import annotations
@@ -205,6 +207,9 @@ class Option(Generic[T]):
     default_factory: Callable[[], T] | None = None
     default_text: str | None = None
     flag: str | None = None
+    from_baseline: str | None = None
+    """The baseline key (`cluster.approved-registries`, as drift/baseline.py `settings` spells
+    it) whose value the option takes when plumbob.yaml does not set it."""
 
     def __post_init__(self) -> None:
         where = f"option {self.name!r}"
@@ -255,6 +260,11 @@ class Option(Generic[T]):
             if self.flag
             else ""
         )
+        if self.from_baseline:
+            flag += (
+                f" When plumbob.yaml does not set it, the baseline's `{self.from_baseline}` does "
+                "(`plumbob scan --baseline FILE`)."
+            )
         return (
             f"`{self.name}` ({self.type.words}; default {self.shown_default}): "
             f"{self.help.strip()}{flag}"
@@ -271,6 +281,7 @@ class Option(Generic[T]):
             "defaultText": self.shown_default,
             "help": self.help.strip(),
             "flag": self.flag,
+            "fromBaseline": self.from_baseline,
         }
 
 
@@ -348,7 +359,8 @@ class CheckOptions:
     '--flag: what'): the check cannot run as configured."""
     problems: tuple[str, ...] = ()
     """plumbob.yaml `options:` entries that name no check or option, or hold a value the option
-    cannot use, each as 'options: <check>: <option>: what' with the closest names."""
+    cannot use, each as 'options: <check>: <option>: what' with the closest names; and baseline
+    values an option cannot use, as 'baseline: <key>: what'."""
     flag_problems: tuple[str, ...] = ()
     """Flags whose value is unusable: '--prices: what'."""
 
@@ -400,12 +412,16 @@ def resolve_options(
     configured: Mapping[str, Mapping[str, Any]],
     flags: Mapping[str, object] | None = None,
     checks: Iterable[Check] | None = None,
+    baseline: Mapping[str, object] | None = None,
 ) -> CheckOptions:
     """Every check's option values: flag, else plumbob.yaml (`configured`: check id or alias ->
-    option -> value), else default, each distinct value converted once. `flags`: flag name
-    ('--prices') -> value, for the flags given. `checks`: the checks to give values to (default:
-    all); `configured` is checked whole either way."""
+    option -> value), else the baseline's value for an option declared `from_baseline`, else
+    default, each distinct value converted once. `flags`: flag name ('--prices') -> value, for
+    the flags given. `checks`: the checks to give values to (default: all); `configured` is
+    checked whole either way. `baseline`: what the baseline sets, by key (drift/baseline.py
+    `settings`)."""
     flags = dict(flags or {})
+    baseline = baseline or {}
     convert_ = _Converter()
     problems: list[str] = []
     unusable: dict[str, str] = {}
@@ -457,9 +473,18 @@ def resolve_options(
                 out[name] = flag_values[option.flag]
             elif name in mine:
                 out[name] = mine[name]
+            elif option.from_baseline is not None and option.from_baseline in baseline:
+                try:
+                    out[name] = convert_.value(option, baseline[option.from_baseline])
+                except ValueError as exc:
+                    problem = f"baseline: {option.from_baseline}: {exc}"
+                    problems.append(problem)
+                    unusable.setdefault(check.id, problem)
+                    break
             else:
                 out[name] = convert_.default(option)
-        values[check.id] = MappingProxyType(out)
+        if check.id not in unusable:
+            values[check.id] = MappingProxyType(out)
     return CheckOptions(
         values=MappingProxyType(values),
         unusable=MappingProxyType(unusable),

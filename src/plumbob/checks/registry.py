@@ -6,6 +6,21 @@
 
 A check may take a second parameter, the CheckContext, for its option values (declared typed in
 `options=`, see checks/options.py) and the other snapshots of the run.
+
+What a check reads is declared in two lists of kind keys (`Node`, `Job.batch.volcano.sh`, or the
+pseudo-kinds WORKLOADS, COMPONENTS and GPU_METRICS):
+
+- `reads=`: the kinds its verdict stands on. When the input cannot show one of them (a 403, a
+  folder of manifests without Nodes: `Snapshot.unseen`), the check is reported "not visible"
+  and left out of the score instead of passing on what it did not see.
+- `consults=`: kinds it looks at as further evidence, whose absence does not make its verdict
+  wrong (a PodGroup that names a workload's gang, the Namespace labels that exempt one). They
+  never make a check not visible.
+
+Both lists together are what a live capture lists (checks/kinds.py `capture_kinds`, with the
+components table): a check that reads a new kind declares it here and nowhere else.
+tests/checks/test_reads.py runs every check with each kind it declares neither way removed
+from real and fixture snapshots, and fails when its findings change.
 """
 
 from __future__ import annotations
@@ -43,6 +58,11 @@ CATEGORIES = (
 )
 """Check categories, in report order."""
 
+EVERY_KIND = "*"
+"""In `consults=`: the check looks at objects of every kind in the input (an object of any kind
+may use a removed apiVersion). A live capture lists no kind for it: an API server serves objects
+only in the versions it has."""
+
 GPU_IDENTITY = ("labels", "capacity", "allocatable")
 """Node parts that tell whether a node has GPUs and which: a check about GPU nodes reads them."""
 
@@ -60,12 +80,12 @@ class Hit:
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     """What a check may read besides the snapshot: its option values (converted, defaults
-    filled in: `value`) and other snapshots of the same run (for cross-cluster checks)."""
+    filled in, the baseline's where an option takes one: `value`) and other snapshots of the
+    same run (for cross-cluster checks)."""
 
     options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     """Option name -> converted value, for every option the check declares."""
     snapshots: tuple[Snapshot, ...] = ()
-    baseline: Any = None
 
     def value(self, option: Option[T]) -> T:
         """The value of one of the check's declared options."""
@@ -91,6 +111,7 @@ class Check:
     fix: str
     references: tuple[str, ...]
     reads: tuple[str, ...]
+    """Kinds the verdict stands on: one the input cannot show makes the check not visible."""
     fn: CheckFn
     aliases: tuple[str, ...] = ()
     wants_context: bool = False
@@ -98,6 +119,9 @@ class Check:
     options: Mapping[str, Option[Any]] = field(default_factory=lambda: MappingProxyType({}))
     """Option name -> its declaration (type, default, help); plumbob.yaml `options:` and the
     scan flags are converted with it (checks/options.py)."""
+    consults: tuple[str, ...] = ()
+    """Kinds read as further evidence only: listed by a live capture, never a reason for "not
+    visible" (see the module docstring)."""
     node_parts: tuple[str, ...] = ()
     """The parts of a Node (NODE_PARTS) the check's verdict depends on, when it reads nodes: a
     node whose source did not show one of them (a node read from `kubectl get nodes -o wide`
@@ -111,14 +135,11 @@ class Check:
         options: Mapping[str, object] | None = None,
         *,
         snapshots: tuple[Snapshot, ...] = (),
-        baseline: Any = None,
     ) -> CheckContext:
         """A context for running this check alone: `options` (as plumbob.yaml would give them)
         converted, the defaults for the rest. Raises ValueError naming an unusable option."""
         values = convert_options(self.options, options or {})
-        return CheckContext(
-            options=MappingProxyType(values), snapshots=snapshots, baseline=baseline
-        )
+        return CheckContext(options=MappingProxyType(values), snapshots=snapshots)
 
 
 _ATTR = "__plumbob_check__"
@@ -141,11 +162,16 @@ def check(
     aliases: tuple[str, ...] = (),
     options: tuple[Option[Any], ...] = (),
     node_parts: tuple[str, ...] | None = None,
+    consults: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
-    """Attach check metadata to a function; `Registry.discover` files it. `node_parts`: the
-    Node parts the check depends on (default: every part, when it reads nodes)."""
+    """Attach check metadata to a function; `Registry.discover` files it. `reads`, `consults`:
+    see the module docstring. `node_parts`: the Node parts the check depends on (default: every
+    part, when it reads nodes)."""
     if category not in CATEGORIES:
         raise CheckDefinitionError(f"{id}: unknown category {category!r}; use one of {CATEGORIES}")
+    both = sorted(set(reads) & set(consults))
+    if both:
+        raise CheckDefinitionError(f"{id}: {', '.join(both)} both in reads= and consults=")
     if node_parts is None:
         node_parts = NODE_PARTS if "Node" in reads else ()
     elif "Node" not in reads:
@@ -166,6 +192,7 @@ def check(
             fix=inspect.cleandoc(fix),
             references=tuple(references),
             reads=tuple(reads),
+            consults=tuple(consults),
             fn=fn,
             aliases=tuple(aliases),
             wants_context=len(params) > 1,

@@ -12,6 +12,7 @@ from plumbob.cli import exit_codes
 from plumbob.cli.common import fail, print_diagnostics, read_inputs
 
 if TYPE_CHECKING:
+    from plumbob.drift import LoadedBaseline
     from plumbob.engine import Analysis
     from plumbob.model.snapshot import Snapshot
 
@@ -28,20 +29,28 @@ def _exit(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def drift_analysis(pool_label: str | None, baseline: Path | None) -> Analysis:
-    """The drift analysis for `scan`; a malformed baseline ends the command with a usage
+def read_baseline(path: Path | None) -> LoadedBaseline | None:
+    """The baseline `--baseline` names, if any; a malformed one ends the command with a usage
     error naming the key and line."""
-    from plumbob.drift import SECTION, BaselineError, DriftAnalysis, load_baseline
+    if path is None:
+        return None
+    from plumbob.drift import BaselineError, load_baseline
+
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+
+
+def drift_analysis(pool_label: str | None, baseline: LoadedBaseline | None) -> Analysis:
+    """The drift analysis for `scan`, against `baseline` when one is given."""
+    from plumbob.drift import SECTION, DriftAnalysis
     from plumbob.engine import Analysis
 
-    loaded = None
-    if baseline is not None:
-        try:
-            loaded = load_baseline(baseline)
-        except BaselineError as exc:
-            fail(str(exc))
-            _exit(exit_codes.USAGE)
-    return Analysis(SECTION, DriftAnalysis(pool_label=pool_label or None, baseline=loaded).analyse)
+    return Analysis(
+        SECTION, DriftAnalysis(pool_label=pool_label or None, baseline=baseline).analyse
+    )
 
 
 def load_snapshots(

@@ -30,6 +30,7 @@ def list_checks(
                         "severity": c.severity.value,
                         "title": c.title,
                         "reads": list(c.reads),
+                        "consults": list(c.consults),
                         "nodeParts": list(c.node_parts),
                         "references": list(c.references),
                         "options": {n: o.as_data() for n, o in c.options.items()},

@@ -167,9 +167,15 @@ def scan(
         except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
+    from plumbob.cli.baseline import drift_analysis, read_baseline
+
+    intent = read_baseline(baseline)  # a bad baseline fails before any reading
     flags: dict[str, object] = {"--prices": prices, "--target-version": target_version}
     options = configuration.check_options(
-        cfg, registry, {flag: value for flag, value in flags.items() if value is not None}
+        cfg,
+        registry,
+        {flag: value for flag, value in flags.items() if value is not None},
+        baseline=intent.baseline if intent is not None else None,
     )  # every value converted here, once: a price file is read once, before any input
     where = f"{config}: " if config is not None else ""
     problems = [where + p for p in configuration.config_problems(cfg, registry, options)]
@@ -178,9 +184,7 @@ def scan(
         fail(problem)
     if problems:
         _exit(exit_codes.USAGE)
-    from plumbob.cli.baseline import drift_analysis
-
-    drift = drift_analysis(pool_label, baseline)  # a bad baseline fails before any reading
+    drift = drift_analysis(pool_label, intent)
     recorder = None
     if store is not None:  # so does a bad store URL: open it before a long scan
         from plumbob.cli.history import open_or_exit

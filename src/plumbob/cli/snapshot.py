@@ -56,6 +56,8 @@ def load_live(
     line naming it, printed here and returned as a diagnostic for the report (not added to
     `loaded`, whose diagnostics the caller prints); nothing readable at all exits with the
     usage code."""
+    from plumbob.checks.kinds import capture_kinds
+    from plumbob.checks.registry import Registry
     from plumbob.sources.interface import SourceError
     from plumbob.sources.live import CaptureOptions, LiveSource
 
@@ -65,7 +67,7 @@ def load_live(
         kubeconfig=str(kubeconfig) if kubeconfig else None,
         in_cluster=True if in_cluster else None,
         cluster=cluster,
-        options=CaptureOptions(timeout=timeout),
+        options=CaptureOptions(kinds=capture_kinds(Registry.discover()), timeout=timeout),
     )
     try:
         with progress("reading cluster", quiet) as hook:
@@ -75,11 +77,9 @@ def load_live(
         if not loaded.snapshots:
             _exit(exit_codes.USAGE)
         return []
-    failed = [
-        d
-        for d in result.diagnostics
-        if d.level == "error" and d.message.startswith(f"context {d.cluster}:")
-    ]
+    from plumbob.report.model import DiagnosticCode
+
+    failed = [d for d in result.diagnostics if d.code == DiagnosticCode.CONTEXT_UNREACHABLE]
     for diag in failed:
         fail(diag.message)
     from plumbob.sources.interface import Loaded

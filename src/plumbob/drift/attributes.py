@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -491,11 +491,3 @@ def snapshot_attributes(snap: Snapshot, pool_label: str | None = None) -> dict[s
         n.name: node_attributes(n, pool_of(n, pool_label), dra.get(n.name), gpus.get(n.name))
         for n in snap.nodes
     }
-
-
-def encode_attributes(attrs: Iterable[NodeAttributes]) -> list[dict[str, Any]]:
-    return [msgspec.to_builtins(a) for a in attrs]
-
-
-def decode_attributes(data: Any) -> list[NodeAttributes]:
-    return msgspec.convert(data, list[NodeAttributes])

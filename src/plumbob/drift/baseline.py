@@ -75,6 +75,24 @@ class Baseline(msgspec.Struct, **_STRUCT):
     pools: dict[str, PoolIntent] = {}
 
 
+def settings(baseline: Baseline) -> dict[str, object]:
+    """What a baseline sets, by dotted key in its own spelling (`cluster.approved-registries`,
+    `pools.gpu.kernel`); a key left at its default (an empty list) is not set. Check options
+    declared `from_baseline=` a key take its value when plumbob.yaml does not set them
+    (checks/options.py)."""
+    out: dict[str, object] = {}
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        else:
+            out[prefix] = value
+
+    walk("", msgspec.to_builtins(baseline))  # omit_defaults: only what the file sets
+    return out
+
+
 class BaselineError(ValueError):
     """A baseline file that cannot be used; the message names the file, key and line."""
 

@@ -58,10 +58,6 @@ class ValueSpec:
             return cls(stripped, tuple(clauses))
         return cls(stripped)
 
-    @property
-    def is_range(self) -> bool:
-        return bool(self.clauses)
-
     def matches(self, value: str | None) -> bool:
         if value is None:
             return False

@@ -81,10 +81,6 @@ class Prices:
         price = self.lookup(product)
         return price.usd_per_gpu_hour if price else None
 
-    def per_gpu_month(self, product: str | None) -> float | None:
-        hourly = self.per_gpu_hour(product)
-        return None if hourly is None else hourly * HOURS_PER_MONTH
-
 
 def _rows(data: Any, where: str) -> Iterable[Price]:
     if isinstance(data, dict):

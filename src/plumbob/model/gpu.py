@@ -68,11 +68,6 @@ def is_mig_resource(name: str) -> bool:
     return name.startswith(MIG_PREFIX)
 
 
-def mig_profile(resource: str) -> str:
-    """'nvidia.com/mig-1g.10gb' -> '1g.10gb'."""
-    return resource.removeprefix(MIG_PREFIX)
-
-
 def gpu_amount(resources: ResourceList) -> float:
     """Total GPU devices (whole or MIG slices) named in a resource list."""
     total = 0.0  # a plain loop: this runs for every container of every check that asks
@@ -256,14 +251,6 @@ class NodeGpu:
             or (self.replicas or 0) > 1
             or "nvidia.com/gpu.shared" in self.offered
         )
-
-    @property
-    def physical_count(self) -> int | None:
-        """Physical GPUs from labels: GFD's nvidia.com/gpu.count counts MIG devices under the
-        single strategy, so it is only physical without MIG or with the mixed strategy."""
-        if self.mig_strategy == "single":
-            return None
-        return self.labelled_count
 
     @property
     def total_allocatable(self) -> float:

@@ -127,7 +127,6 @@ class Snapshot:
         self._by_kind: Mapping[str, tuple[Object, ...]] = MappingProxyType(
             {k: tuple(v) for k, v in grouped.items()}
         )
-        self.template_errors: list[tuple[Object, str]] = []
         self._roles: RoleIndex | None = None
 
     def with_gpu_metrics(self, metrics: GpuMetrics) -> Snapshot:
@@ -358,6 +357,14 @@ class Snapshot:
         bound to (`unbound_spec`); a group of pods has as many replicas as pods."""
         return self._workload_index[0]
 
+    @cached_property
+    def template_errors(self) -> tuple[tuple[Object, str], ...]:
+        """(object, what is wrong) for each workload whose pod template has the wrong shape (a
+        custom resource whose replica spec is not an object: `TemplateError`). Found when the
+        workload index is built, together with `pod_templates`, so every reader, whichever
+        checks run, sees the same errors; such a workload has no templates."""
+        return self._workload_index[2]
+
     def workload_of(self, obj: Object) -> Object:
         """The workload an object is counted in: its topmost controller in the snapshot, the
         controller a pod-template-hash or CronJob name resolves it to, the `AbsentController`
@@ -377,10 +384,13 @@ class Snapshot:
         return current
 
     @cached_property
-    def _workload_index(self) -> tuple[tuple[PodTemplate, ...], Mapping[int, Object]]:
-        """(pod templates, id(object) -> the workload it is counted in) for the objects that are
-        grouped or resolved by name; `pod_templates` says how."""
+    def _workload_index(
+        self,
+    ) -> tuple[tuple[PodTemplate, ...], Mapping[int, Object], tuple[tuple[Object, str], ...]]:
+        """(pod templates, id(object) -> the workload it is counted in for the objects that are
+        grouped or resolved by name, template errors); `pod_templates` says how."""
         out: list[PodTemplate | tuple[str | None, str, str]] = []
+        errors: list[tuple[Object, str]] = []
         attributed: dict[int, Object] = {}
         groups: dict[tuple[str | None, str, str], _Group] = {}
         owned_pods: dict[int, int] = defaultdict(int)
@@ -415,7 +425,7 @@ class Snapshot:
                 try:
                     out.extend(templates_of(obj))
                 except TemplateError as exc:
-                    self.template_errors.append((obj, str(exc)))
+                    errors.append((obj, str(exc)))
         templates: list[PodTemplate] = []
         for item in out:
             if isinstance(item, PodTemplate):
@@ -426,7 +436,7 @@ class Snapshot:
             templates.extend(made)
             for member in group.members:
                 attributed[id(member)] = stand_in
-        return tuple(templates), MappingProxyType(attributed)
+        return tuple(templates), MappingProxyType(attributed), tuple(errors)
 
     def _where(self, obj: Object, grouped: bool) -> _Where:
         """Where an object with owners belongs (see `pod_templates`)."""
@@ -497,13 +507,6 @@ class Snapshot:
     def role_of(self, workload: Object, facts: RoleFacts) -> Role:
         """The role of a workload of this snapshot (an object with pod templates)."""
         return self.roles(facts).of(workload)
-
-    @cached_property
-    def workloads_by_namespace(self) -> Mapping[str, tuple[Object, ...]]:
-        out: dict[str, list[Object]] = defaultdict(list)
-        for w in self.workloads:
-            out[w.namespace or ""].append(w)
-        return MappingProxyType({k: tuple(v) for k, v in out.items()})
 
     @cached_property
     def quotas_by_namespace(self) -> Mapping[str, tuple[ResourceQuota, ...]]:

@@ -4,6 +4,7 @@ docstrings (`python -m plumbob.report.docs > docs/report.md`)."""
 from __future__ import annotations
 
 import ast
+import enum
 import inspect
 import sys
 import typing
@@ -18,18 +19,41 @@ def _field_docs(cls: type) -> dict[str, str]:
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
     for node, nxt in zip(body, [*body[1:], None], strict=True):
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign):
+            target = node.target
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]  # an enum member
+        else:
+            continue
         if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
+            isinstance(target, ast.Name)
             and isinstance(nxt, ast.Expr)
             and isinstance(nxt.value, ast.Constant)
             and isinstance(nxt.value.value, str)
         ):
-            docs[node.target.id] = " ".join(nxt.value.value.split())
+            docs[target.id] = " ".join(nxt.value.value.split())
     return docs
 
 
+def _codes() -> list[str]:
+    """The diagnostic codes, each with its meaning."""
+    docs = _field_docs(model.DiagnosticCode)
+    lines = [
+        "### Diagnostic codes",
+        "",
+        inspect.getdoc(model.DiagnosticCode) or "",
+        "",
+        "| code | meaning |",
+        "|---|---|",
+    ]
+    lines += [f"| `{c.value}` | {docs.get(c.name, '')} |" for c in model.DiagnosticCode]
+    return [*lines, ""]
+
+
 def _type_name(tp: object) -> str:
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp.__name__
     text = str(tp).replace("plumbob.report.model.", "").replace("typing.", "")
     return text.replace("<class '", "").replace("'>", "")
 
@@ -67,6 +91,8 @@ def render() -> str:
                 f"| `{f.encode_name}` | `{_type_name(hints[f.name])}` | {docs.get(f.name, '')} |"
             )
         lines.append("")
+        if cls is model.Diagnostic:
+            lines += _codes()
     return "\n".join(lines)
 
 

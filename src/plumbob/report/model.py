@@ -51,10 +51,99 @@ class Level(enum.StrEnum):
     INFO = "info"
 
 
+class DiagnosticCode(enum.StrEnum):
+    """What kind of problem a diagnostic is: a stable kebab-case code to filter and count on,
+    where `message` is words for people and may change."""
+
+    FILE_NOT_FOUND = "file-not-found"
+    """A path given on the command line does not exist."""
+    FILE_UNREADABLE = "file-unreadable"
+    """A file or directory could not be read or listed (permissions, a broken symlink, a
+    corrupt gzip stream)."""
+    FILE_TOO_LARGE = "file-too-large"
+    """A file (or its gunzipped content) is larger than plumbob reads; not read."""
+    FILE_EMPTY = "file-empty"
+    """A file with nothing but whitespace."""
+    SYMLINK_LOOP = "symlink-loop"
+    """A directory reached again through a symlink; not walked twice."""
+    NOT_KUBERNETES_DATA = "not-kubernetes-data"
+    """A file that is neither Kubernetes objects nor a node listing plumbob reads (binary,
+    or text without apiVersion/kind)."""
+    NOT_UTF8 = "not-utf8"
+    """Text that is not UTF-8."""
+    JSON_INVALID = "json-invalid"
+    """Malformed JSON: a file, or one object of an API list page."""
+    YAML_INVALID = "yaml-invalid"
+    """A YAML document that cannot be read (syntax, a value that is not what its tag says, a
+    bad document separator, an alias bomb); only that document is lost."""
+    NESTED_TOO_DEEPLY = "nested-too-deeply"
+    """Data nested deeper than any Kubernetes object: that document or object is not read."""
+    UNRENDERED_TEMPLATE = "unrendered-template"
+    """A Helm/Go template left in the input (`{{ .Values.x }}`): a whole document not read, or
+    one value read as not set."""
+    NOT_AN_OBJECT = "not-an-object"
+    """Data without the shape of a Kubernetes object: no kind, apiVersion or metadata, not a
+    mapping, a list of something else."""
+    WRONG_FIELD_TYPE = "wrong-field-type"
+    """A field whose value has the wrong type: the field is ignored, or the object is kept as
+    a generic one or skipped, as the message says."""
+    NOT_A_QUANTITY = "not-a-quantity"
+    """A resource amount that is not a Kubernetes quantity (`"one"`): that amount is unknown."""
+    DUPLICATE_OBJECT = "duplicate-object"
+    """The same kind/namespace/name in two places: the later copy is used."""
+    NODE_CONFLICT = "node-conflict"
+    """One node described differently by two inputs (text beside JSON)."""
+    TEXT_NOT_INVENTORY = "text-not-inventory"
+    """Terminal text that looks like kubectl output but is not a node listing plumbob reads."""
+    INVENTORY_LINE_SKIPPED = "inventory-line-skipped"
+    """A line of a text inventory (`kubectl describe node`, ...) that could not be read."""
+    SNAPSHOT_INVALID = "snapshot-invalid"
+    """A plumbob snapshot file that cannot be read, or of an apiVersion this plumbob does not
+    read."""
+    CLUSTER_RENAMED = "cluster-renamed"
+    """Two snapshots with one cluster name: the second is reported under another name."""
+    CONTEXT_UNREACHABLE = "context-unreachable"
+    """A kube context that could not be read at all (server unreachable, credentials
+    rejected): that cluster is not in the report."""
+    TLS_UNVERIFIED = "tls-unverified"
+    """The kubeconfig turns TLS verification off for a cluster."""
+    DISCOVERY_FAILED = "discovery-failed"
+    """The server version or part of API discovery could not be read."""
+    KIND_FORBIDDEN = "kind-forbidden"
+    """A kind the API server refused to list (403): not visible, and the checks that read it
+    are not assessed."""
+    KIND_UNREADABLE = "kind-unreadable"
+    """A kind whose listing failed otherwise (gone, server error, unreadable page): not
+    visible."""
+    LIST_RESTARTED = "list-restarted"
+    """A paginated list started over after its continue token expired (410 Gone)."""
+    GPU_METRICS_UNAVAILABLE = "gpu-metrics-unavailable"
+    """Prometheus could not be queried, or holds no DCGM utilisation series."""
+    GPU_METRICS_VALUES_IGNORED = "gpu-metrics-values-ignored"
+    """DCGM series with blank or out-of-range values, left out."""
+    GPU_METRICS_WITHOUT_PODS = "gpu-metrics-without-pods"
+    """DCGM series without pod labels: per-pod GPU use is unknown."""
+    TEMPLATE_INVALID = "template-invalid"
+    """A workload whose pod template has the wrong shape (a custom resource's replica spec
+    that is not an object): it has no pod template for any check."""
+    CHECK_FAILED = "check-failed"
+    """A check raised an error: it is reported as `error`, the rest of the report stands."""
+    ANALYSIS_INCOMPLETE = "analysis-incomplete"
+    """An analysis beside the checks (drift) reported findings of an id it did not say it
+    assessed: a fault of plumbob, named so that it is never scored silently."""
+    OPTION_UNUSABLE = "option-unusable"
+    """A check option value (plumbob.yaml or a flag) the check cannot use: that check does not
+    run."""
+    OPTION_UNKNOWN = "option-unknown"
+    """An option entry naming no check or option: ignored."""
+
+
 class Diagnostic(msgspec.Struct, **_STRUCT):
     """A problem with the input, not with the cluster: unreadable file, bad object, 403."""
 
     level: Level
+    code: DiagnosticCode
+    """What kind of problem, one of the codes below: filter on it, never on `message`."""
     message: str
     """What is wrong, in one line."""
     path: str | None = None

@@ -42,6 +42,7 @@ from plumbob.model.objects import (
 from plumbob.model.quantity import is_quantity
 from plumbob.model.workloads import CUSTOM_TEMPLATES
 from plumbob.report.model import Diagnostic, Level
+from plumbob.report.model import DiagnosticCode as Code
 from plumbob.sources.compact import Compactor
 
 T = TypeVar("T")
@@ -143,11 +144,18 @@ class ObjectDecoder:
         self._known_quantities: set[str] = set()
 
     def problem(
-        self, level: Level, origin: Origin | None, message: str, obj: str | None = None
+        self,
+        level: Level,
+        origin: Origin | None,
+        message: str,
+        obj: str | None = None,
+        *,
+        code: Code,
     ) -> None:
         self.diagnostics.append(
             Diagnostic(
                 level=level,
+                code=code,
                 message=message,
                 path=origin.file if origin else None,
                 line=origin.line if origin else None,
@@ -177,7 +185,7 @@ class ObjectDecoder:
             # not an object, or apiVersion/kind of the wrong type: the dict path explains
             return self.from_data(self._decode_any(raw, origin), origin, hint, keep_origin)
         except msgspec.DecodeError as exc:
-            self.problem(Level.ERROR, origin, f"malformed JSON: {exc}")
+            self.problem(Level.ERROR, origin, f"malformed JSON: {exc}", code=Code.JSON_INVALID)
             return None
         if not meta.kind:
             self.kindless += 1
@@ -300,7 +308,7 @@ class ObjectDecoder:
         try:
             return msgspec.json.decode(raw)
         except (msgspec.DecodeError, RecursionError) as exc:
-            self.problem(Level.ERROR, origin, f"malformed JSON: {exc}")
+            self.problem(Level.ERROR, origin, f"malformed JSON: {exc}", code=Code.JSON_INVALID)
             return None
 
     # ------------------------------------------------------------------ loaded data
@@ -323,6 +331,7 @@ class ObjectDecoder:
                 Level.WARNING,
                 origin,
                 f"not a Kubernetes object: a {type(data).__name__}, not a mapping",
+                code=Code.NOT_AN_OBJECT,
             )
             return None
         if "metadata" not in data and "name" in data and ("Spec" in data or "Status" in data):
@@ -332,7 +341,7 @@ class ObjectDecoder:
         kind = data.get("kind") or hint
         api_version = data.get("apiVersion")
         if not isinstance(kind, str) or not kind:
-            self.problem(Level.WARNING, origin, _not_an_object(data))
+            self.problem(Level.WARNING, origin, _not_an_object(data), code=Code.NOT_AN_OBJECT)
             return None
         if kind in DROPPED_KINDS:
             self.dropped += 1
@@ -345,6 +354,7 @@ class ObjectDecoder:
                     origin,
                     f"{_where(kind, data)} has no apiVersion",
                     _where(kind, data),
+                    code=Code.NOT_AN_OBJECT,
                 )
                 return None
         if "metadata" not in data or not isinstance(data.get("metadata"), dict):
@@ -353,6 +363,7 @@ class ObjectDecoder:
                 origin,
                 f"{kind} has no metadata mapping: not a Kubernetes object",
                 _where(kind, data),
+                code=Code.NOT_AN_OBJECT,
             )
             return None
         meta = data["metadata"]
@@ -361,7 +372,13 @@ class ObjectDecoder:
         try:
             data = dict(data) if nulls_dropped else drop_nulls(data)
         except RecursionError:  # the one object is left out, not the rest of its file
-            self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
+            self.problem(
+                Level.ERROR,
+                origin,
+                "object nested too deeply",
+                _where(kind, data),
+                code=Code.NESTED_TOO_DEEPLY,
+            )
             return None
         data["apiVersion"] = api_version
         data["kind"] = kind
@@ -380,7 +397,13 @@ class ObjectDecoder:
                     data, cls, kind, origin, failed=f"kept as a generic {kind}"
                 )
             except RecursionError:
-                self.problem(Level.ERROR, origin, "object nested too deeply", _where(kind, data))
+                self.problem(
+                    Level.ERROR,
+                    origin,
+                    "object nested too deeply",
+                    _where(kind, data),
+                    code=Code.NESTED_TOO_DEEPLY,
+                )
                 return None
             if obj is not None:
                 obj = msgspec.structs.replace(obj, origin=origin)
@@ -414,24 +437,32 @@ class ObjectDecoder:
                     pruned = _without(data, path)
                 if pruned is None:
                     self.problem(
-                        level, origin, f"wrong field type, {failed}: {exc}", _where(kind, data)
+                        level,
+                        origin,
+                        f"wrong field type, {failed}: {exc}",
+                        _where(kind, data),
+                        code=Code.WRONG_FIELD_TYPE,
                     )
                     return None
                 value = _value_at(data, path) if path and what == "field ignored" else None
-                self.problem(
-                    Level.WARNING,
-                    origin,
-                    f"{path[2:]}: unrendered template value {_quoted(value)}; read as not set"
-                    if path and isinstance(value, str) and unrendered(value)
-                    else f"wrong field type at {path}, {what}: {message}",
-                    _where(kind, data),
-                )
+                if path and isinstance(value, str) and unrendered(value):
+                    said = (
+                        f"{path[2:]}: unrendered template value {_quoted(value)}; read as not set"
+                    )
+                    code = Code.UNRENDERED_TEMPLATE
+                else:
+                    said, code = (
+                        f"wrong field type at {path}, {what}: {message}",
+                        Code.WRONG_FIELD_TYPE,
+                    )
+                self.problem(Level.WARNING, origin, said, _where(kind, data), code=code)
                 data = pruned
         self.problem(
             level,
             origin,
             f"more than {MAX_DROPPED_FIELDS} fields of the wrong type, {failed}",
             _where(kind, data),
+            code=Code.WRONG_FIELD_TYPE,
         )
         return None
 
@@ -541,6 +572,7 @@ class ObjectDecoder:
             origin,
             f"{path}.image: unrendered template value {_quoted(image)}; image unknown",
             where,
+            code=Code.UNRENDERED_TEMPLATE,
         )
 
     def _quantities(self, path: str, resources: Any, origin: Origin, where: str) -> None:
@@ -551,16 +583,14 @@ class ObjectDecoder:
             if isinstance(value, dict | list) or is_quantity(value):
                 continue
             what = "GPU count" if isinstance(name, str) and is_gpu_resource(name) else "amount"
-            problem = (
-                "unrendered template value"
-                if isinstance(value, str) and unrendered(value)
-                else "not a Kubernetes quantity:"
-            )
+            template = isinstance(value, str) and unrendered(value)
+            problem = "unrendered template value" if template else "not a Kubernetes quantity:"
             self.problem(
                 Level.WARNING,
                 origin,
                 f"{path}.{name}: {problem} {_quoted(value)}; {what} unknown",
                 where,
+                code=Code.UNRENDERED_TEMPLATE if template else Code.NOT_A_QUANTITY,
             )
 
     def _generic(

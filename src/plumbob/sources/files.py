@@ -25,6 +25,7 @@ from plumbob.model.node_merge import merge_nodes
 from plumbob.model.objects import Node, Object, Origin, Pod
 from plumbob.model.snapshot import COMPONENTS, MANIFEST_COMPANIONS, ClusterInfo, Snapshot
 from plumbob.report.model import Diagnostic, FileRead, Inputs, Level
+from plumbob.report.model import DiagnosticCode as Code
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
@@ -252,10 +253,16 @@ class FileReader:
         """The form of the text inventory the last file read was (None: objects)."""
 
     def problem(
-        self, path: Path, message: str, line: int | None = None, level: Level = Level.ERROR
+        self,
+        path: Path,
+        message: str,
+        line: int | None = None,
+        level: Level = Level.ERROR,
+        *,
+        code: Code,
     ) -> None:
         self.decoder.diagnostics.append(
-            Diagnostic(level=level, message=message, path=str(path), line=line)
+            Diagnostic(level=level, code=code, message=message, path=str(path), line=line)
         )
 
     def account(
@@ -299,18 +306,19 @@ class FileReader:
             data = read_bytes(path)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             if path.is_symlink() and not path.exists():
-                self.problem(path, "broken symlink")
+                self.problem(path, "broken symlink", code=Code.FILE_UNREADABLE)
             else:
-                self.problem(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+                why = getattr(exc, "strerror", None) or exc
+                self.problem(path, f"cannot read: {why}", code=Code.FILE_UNREADABLE)
             return None
         except ValueError as exc:
-            self.problem(path, f"skipped: {exc}")
+            self.problem(path, f"skipped: {exc}", code=Code.FILE_TOO_LARGE)
             return None
         if not data or data.isspace():  # (strip() would copy the whole file)
-            self.problem(path, "empty file", level=Level.WARNING)
+            self.problem(path, "empty file", level=Level.WARNING, code=Code.FILE_EMPTY)
             return None
         if _looks_binary(data):
-            self.problem(path, "binary file, not JSON or YAML")
+            self.problem(path, "binary file, not JSON or YAML", code=Code.NOT_KUBERNETES_DATA)
             return None
         manifest = path.name.endswith(MANIFEST_SUFFIXES)
         if _maybe_text(data, manifest):
@@ -322,12 +330,15 @@ class FileReader:
                 path,
                 "not Kubernetes data: no apiVersion/kind, and not a node listing plumbob reads",
                 level=Level.WARNING,
+                code=Code.NOT_KUBERNETES_DATA,
             )
             return None
         try:
             return self._parse(path, data, _kind_hint(path, root))
         except RecursionError:
-            self.problem(path, "nested too deeply to be a Kubernetes object")
+            self.problem(
+                path, "nested too deeply to be a Kubernetes object", code=Code.NESTED_TOO_DEEPLY
+            )
             return None
 
     def _parse(
@@ -338,7 +349,7 @@ class FileReader:
                 return self._json(path, data, hint)
             except _NotJson as exc:
                 if path.name.endswith((".json", ".json.gz")):
-                    self.problem(path, str(exc))
+                    self.problem(path, str(exc), code=Code.JSON_INVALID)
                     return None
                 # YAML flow style can look like JSON: let the YAML parser decide
         return self._yaml(path, data, hint)
@@ -356,13 +367,13 @@ class FileReader:
         if found is None:
             return _NOT_TEXT
         if isinstance(found, NotInventory):
-            self.problem(path, found.reason, level=Level.WARNING)
+            self.problem(path, found.reason, level=Level.WARNING, code=Code.TEXT_NOT_INVENTORY)
             return None
         return self._inventory(path, found)
 
     def _inventory(self, path: Path, found: TextInventory) -> list[Object]:
         for line, message in found.problems:
-            self.problem(path, message, line, level=Level.WARNING)
+            self.problem(path, message, line, Level.WARNING, code=Code.INVENTORY_LINE_SKIPPED)
         out: list[Object] = []
         for text_node in found.nodes:
             obj = self.decoder.from_data(
@@ -450,7 +461,7 @@ class FileReader:
             try:
                 raws = _raw_list.decode(data)
             except msgspec.ValidationError:
-                self.problem(path, "JSON array is not a list of objects")
+                self.problem(path, "JSON array is not a list of objects", code=Code.NOT_AN_OBJECT)
                 return None
             except msgspec.DecodeError as exc:
                 raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
@@ -458,7 +469,7 @@ class FileReader:
         try:
             env = _envelope.decode(data)
         except msgspec.ValidationError as exc:
-            self.problem(path, f"not a Kubernetes object or list: {exc}")
+            self.problem(path, f"not a Kubernetes object or list: {exc}", code=Code.NOT_AN_OBJECT)
             return None
         except msgspec.DecodeError as exc:
             raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
@@ -468,6 +479,7 @@ class FileReader:
                     path,
                     f"unsupported snapshot apiVersion {env.api_version!r} "
                     f"(this plumbob reads {SNAPSHOT_API_VERSION})",
+                    code=Code.SNAPSHOT_INVALID,
                 )
                 return None
             return snapshot_from_file(data, origin, self.decoder)
@@ -525,10 +537,10 @@ class FileReader:
                 if obj is not None:
                     out.append(obj)
         except UnicodeDecodeError as exc:
-            self.problem(path, f"not UTF-8 text: {exc.reason}")
+            self.problem(path, f"not UTF-8 text: {exc.reason}", code=Code.NOT_UTF8)
             return None
         for broken in problems:
-            self.problem(path, str(broken), broken.line, broken.level)
+            self.problem(path, str(broken), broken.line, broken.level, code=broken.code)
         return None if not out and any(p.level == Level.ERROR for p in problems) else out
 
 
@@ -600,6 +612,7 @@ def walk_manifests(
             problems.append(
                 Diagnostic(
                     level=Level.ERROR,
+                    code=Code.FILE_UNREADABLE,
                     path=str(current),
                     message=f"cannot read: {exc.strerror or exc}",
                 )
@@ -610,6 +623,7 @@ def walk_manifests(
             problems.append(
                 Diagnostic(
                     level=Level.WARNING,
+                    code=Code.SYMLINK_LOOP,
                     path=str(current),
                     message="symlink loop: directory already visited, skipped",
                 )
@@ -622,6 +636,7 @@ def walk_manifests(
             problems.append(
                 Diagnostic(
                     level=Level.ERROR,
+                    code=Code.FILE_UNREADABLE,
                     path=str(current),
                     message=f"cannot list directory: {exc.strerror or exc}",
                 )
@@ -671,7 +686,10 @@ class FileSource:
             if not os.path.lexists(path):
                 decoder.diagnostics.append(
                     Diagnostic(
-                        level=Level.ERROR, path=str(path), message="no such file or directory"
+                        level=Level.ERROR,
+                        code=Code.FILE_NOT_FOUND,
+                        path=str(path),
+                        message="no such file or directory",
                     )
                 )
                 accounted.append(
@@ -683,7 +701,9 @@ class FileSource:
             except OSError as exc:
                 why = f"cannot read: {exc.strerror or exc}"
                 decoder.diagnostics.append(
-                    Diagnostic(level=Level.ERROR, path=str(path), message=why)
+                    Diagnostic(
+                        level=Level.ERROR, code=Code.FILE_UNREADABLE, path=str(path), message=why
+                    )
                 )
                 accounted.append(FileRead(path=str(path), outcome=UNREAD, reason=why))
                 continue
@@ -831,6 +851,7 @@ def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
         problems.append(
             Diagnostic(
                 level=Level.WARNING,
+                code=Code.DUPLICATE_OBJECT,
                 path=obj.origin.file if obj.origin else None,
                 line=obj.origin.line if obj.origin else None,
                 object=f"{obj.kind}/{obj.namespace + '/' if obj.namespace else ''}{obj.name}",
@@ -850,6 +871,7 @@ def _merged(old: Node, new: Node, problems: list[Diagnostic]) -> Node:
         problems.append(
             Diagnostic(
                 level=Level.WARNING,
+                code=Code.NODE_CONFLICT,
                 path=new.origin.file if new.origin else None,
                 line=new.origin.line if new.origin else None,
                 object=f"Node/{new.name}",
@@ -868,11 +890,3 @@ def _cluster_name(paths: Iterable[Path]) -> str:
     for suffix in (".gz", ".json", ".yaml", ".yml"):
         name = name.removesuffix(suffix)
     return name or "manifests"
-
-
-def load_data(data: Any, origin: Origin) -> list[Object]:
-    """Decode already-loaded data (tests, API pages): one object or a List."""
-    decoder = ObjectDecoder()
-    items = data["items"] if isinstance(data, dict) and "items" in data else [data]
-    out = [decoder.from_data(i, origin) for i in items]
-    return [o for o in out if o is not None]

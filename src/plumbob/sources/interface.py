@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from plumbob.model.snapshot import Snapshot
-from plumbob.report.model import Diagnostic, Inputs, Level
+from plumbob.report.model import Diagnostic, DiagnosticCode, Inputs, Level
 
 ProgressHook = Callable[[str], None]
 """Called with a short description each time a source finishes one unit of input (a file, a
@@ -48,6 +48,7 @@ class Loaded:
                 self.diagnostics.append(
                     Diagnostic(
                         level=Level.WARNING,
+                        code=DiagnosticCode.CLUSTER_RENAMED,
                         cluster=new,
                         message=f"two snapshots are both named {name!r} ({seen[name].source}; "
                         f"{snap.source}): the second is reported as {new!r} (name clusters "

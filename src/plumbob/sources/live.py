@@ -1,8 +1,9 @@
 """Live clusters: capture one Snapshot per kubeconfig context (or the pod's service account).
 
 Per context: server version, API discovery (groups, versions, resources, CRDs), then a paginated
-list (`limit`/`continue`) of every kind the analyses read plus the AI CRDs the cluster serves,
-several kinds at a time over a bounded connection pool. Each page is decoded as it arrives into
+list (`limit`/`continue`) of every kind the caller names that the cluster serves (the CLI names
+what the analyses read plus the AI CRDs: checks/kinds.py `capture_kinds`), several kinds at a
+time over a bounded connection pool. Each page is decoded as it arrives into
 plumbob's reduced objects (model/objects.py: only the fields analyses read) whose identical
 parts are then shared (compact.py), so a 150,000-pod cluster never holds its full pod JSON.
 A 403/404 for one kind becomes `not_visible[kind]`; an unreachable server or rejected
@@ -20,15 +21,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from plumbob.knowledge import load_table
+from plumbob.knowledge.kinds import ANY_KIND
 from plumbob.model.collector import gc_paused
 from plumbob.model.objects import (
+    BUILTIN_GROUPS,
     TYPED_KINDS,
     Object,
     Origin,
@@ -37,6 +38,7 @@ from plumbob.model.objects import (
 )
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
+from plumbob.report.model import DiagnosticCode as Code
 from plumbob.sources.compact import Compactor
 from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
@@ -52,68 +54,6 @@ from plumbob.sources.kube_client import (
 )
 from plumbob.sources.kube_redact import redact
 
-BUILTIN_KINDS: tuple[tuple[str, str], ...] = (
-    ("", "Node"),
-    ("", "Namespace"),
-    ("", "Pod"),
-    ("", "Service"),
-    ("", "ResourceQuota"),
-    ("", "LimitRange"),
-    ("", "PersistentVolumeClaim"),
-    ("", "PersistentVolume"),
-    ("", "Secret"),
-    ("", "ConfigMap"),
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("apps", "ReplicaSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
-    ("autoscaling", "HorizontalPodAutoscaler"),
-    ("policy", "PodDisruptionBudget"),
-    ("scheduling.k8s.io", "PriorityClass"),
-    ("node.k8s.io", "RuntimeClass"),
-    ("networking.k8s.io", "NetworkPolicy"),
-    ("networking.k8s.io", "Ingress"),
-    ("storage.k8s.io", "StorageClass"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("apiregistration.k8s.io", "APIService"),
-    ("snapshot.storage.k8s.io", "VolumeSnapshot"),
-    ("snapshot.storage.k8s.io", "VolumeSnapshotClass"),
-    ("resource.k8s.io", "ResourceClaim"),
-    ("resource.k8s.io", "ResourceClaimTemplate"),
-    ("resource.k8s.io", "DeviceClass"),
-    ("resource.k8s.io", "ResourceSlice"),
-)
-"""Built-in kinds plumbob lists when the server serves them. Events are never read; Secrets are
-read as metadata only (PartialObjectMetadataList), ConfigMaps only as the metadata of the one
-named in SELECTED."""
-
-CHECK_CRD_KINDS: tuple[tuple[str, str], ...] = (
-    # Gateway API: inference TLS (cert-manager-absent-for-inference-tls), conformance
-    ("gateway.networking.k8s.io", "Gateway"),
-    ("gateway.networking.k8s.io", "GatewayClass"),
-    ("gateway.networking.k8s.io", "HTTPRoute"),
-    # Kyverno's CEL policy kinds (model/policies.py KYVERNO_KINDS)
-    ("policies.kyverno.io", "ValidatingPolicy"),
-    ("policies.kyverno.io", "NamespacedValidatingPolicy"),
-    ("policies.kyverno.io", "ImageValidatingPolicy"),
-    ("policies.kyverno.io", "MutatingPolicy"),
-    # workloads with pod templates (model/workloads.py CUSTOM_TEMPLATES) and Kubeflow profiles
-    ("kubeflow.org", "MXJob"),
-    ("kubeflow.org", "Notebook"),
-    ("kubeflow.org", "Profile"),
-    ("serving.knative.dev", "Service"),
-    # node autoscalers (checks/scaling/autoscalers.py)
-    ("karpenter.sh", "Provisioner"),
-    ("autoscaling.openshift.io", "ClusterAutoscaler"),
-    ("autoscaling.openshift.io", "MachineAutoscaler"),
-)
-"""Custom resources the checks read that knowledge/ai_components.yaml does not list."""
-
 SELECTED: dict[tuple[str, str], str] = {
     ("", "ConfigMap"): "metadata.name=cluster-autoscaler-status",
 }
@@ -121,37 +61,10 @@ SELECTED: dict[tuple[str, str], str] = {
 status ConfigMap is the one sign of a managed autoscaler (GKE, AKS) that runs outside the
 cluster (checks/scaling/autoscalers.py). RBAC can grant exactly that name (`resourceNames`)."""
 
-_BUILTIN_GROUPS = frozenset(g for g, _ in BUILTIN_KINDS if g)
-
 METADATA_ONLY = frozenset({("", "Secret"), ("", "ConfigMap")})
 METADATA_ACCEPT = (
     "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
 )
-ANY_KIND = "*"
-
-
-def wanted_kinds(
-    extra: Iterable[tuple[str, str]] = (),
-) -> frozenset[tuple[str, str]]:
-    """(group, kind) of everything live capture lists when the server serves it; kind '*':
-    every kind of that group."""
-    return frozenset(BUILTIN_KINDS) | frozenset(CHECK_CRD_KINDS) | ai_crd_kinds() | set(extra)
-
-
-@cache
-def ai_crd_kinds() -> frozenset[tuple[str, str]]:
-    """(group, kind) of every CRD in knowledge/ai_components.yaml; kind '*' for groups whose
-    kinds are generated at runtime (Gatekeeper constraints)."""
-    out: set[tuple[str, str]] = set()
-    for comp in load_table("ai_components").get("components", []):
-        for key in ("crds", "crds_used"):
-            for crd in comp.get(key) or []:
-                group, kind = crd.get("group"), crd.get("kind")
-                if isinstance(group, str) and isinstance(kind, str):
-                    out.add((group, ANY_KIND if kind.startswith("<") else kind))
-    return frozenset(out)
-
-
 # ------------------------------------------------------------------------- API shapes
 
 
@@ -243,6 +156,9 @@ class _Kind:
 
 @dataclass(frozen=True, slots=True)
 class CaptureOptions:
+    kinds: frozenset[tuple[str, str]]
+    """(group, kind) to list when the server serves it, kind '*' for every kind of a group:
+    what the analyses read (checks/kinds.py `capture_kinds`, which the CLI passes)."""
     page_size: int = 500
     connections: int = 4
     """Kinds listed in parallel; also the connection pool size."""
@@ -255,7 +171,6 @@ class CaptureOptions:
     """How often one list starts over after `410 Gone` (its continue token expired)."""
     compress: bool = True
     """Ask the API server for gzip-compressed answers."""
-    extra_kinds: tuple[tuple[str, str], ...] = ()
 
 
 # ------------------------------------------------------------------------- capture
@@ -272,10 +187,17 @@ class _Capture:
     lock: threading.Lock = field(default_factory=threading.Lock)
     compactor: Compactor = field(default_factory=Compactor)
 
-    def warn(self, message: str, path: str | None = None, level: Level = Level.WARNING) -> None:
+    def warn(
+        self,
+        message: str,
+        path: str | None = None,
+        level: Level = Level.WARNING,
+        *,
+        code: Code,
+    ) -> None:
         with self.lock:
             self.diagnostics.append(
-                Diagnostic(level=level, message=message, path=path, cluster=self.context)
+                Diagnostic(level=level, code=code, message=message, path=path, cluster=self.context)
             )
 
     def fetch(
@@ -302,26 +224,28 @@ def capture(
     transport: Transport,
     context: str,
     *,
+    options: CaptureOptions,
     cluster_name: str | None = None,
-    options: CaptureOptions | None = None,
     progress: ProgressHook | None = None,
     now: datetime | None = None,
 ) -> tuple[Snapshot, list[Diagnostic]]:
-    """Read one cluster. Raises ContextError when it cannot be read at all."""
-    opts = options or CaptureOptions()
+    """Read one cluster: the kinds `options.kinds` names that it serves. Raises ContextError
+    when it cannot be read at all."""
+    opts = options
     cap = _Capture(transport, context, opts, progress)
     server = transport.server
     if not transport.verifies_tls:
         cap.warn(
             f"TLS certificate of {server} not verified: the kubeconfig sets "
-            "insecure-skip-tls-verify for this cluster"
+            "insecure-skip-tls-verify for this cluster",
+            code=Code.TLS_UNVERIFIED,
         )
     try:
         version = _version(cap)
     except _Unreachable as exc:
         raise ContextError(f"context {context}: cannot reach {server}: {exc}") from None
     try:
-        discovery, kinds = _discover(cap, wanted_kinds(opts.extra_kinds))
+        discovery, kinds = _discover(cap, opts.kinds)
     except _Unreachable as exc:
         raise ContextError(f"context {context}: lost {server} during discovery: {exc}") from None
     lists: list[list[Object]] = []
@@ -357,12 +281,14 @@ def _chain(lists: Iterable[list[Object]]) -> Iterator[Object]:
 def _version(cap: _Capture) -> _Version:
     resp = cap.fetch("/version")
     if resp.status != 200:
-        cap.warn(f"server version not readable: {resp.reason()}", "/version")
+        cap.warn(
+            f"server version not readable: {resp.reason()}", "/version", code=Code.DISCOVERY_FAILED
+        )
         return _Version()
     try:
         return msgspec.json.decode(resp.body, type=_Version)
     except msgspec.DecodeError as exc:
-        cap.warn(f"server version not readable: {exc}", "/version")
+        cap.warn(f"server version not readable: {exc}", "/version", code=Code.DISCOVERY_FAILED)
         return _Version()
 
 
@@ -388,15 +314,16 @@ def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discov
     group_versions: list[str] = []
     versions: dict[str, list[str]] = {}  # group -> versions, preferred first
     failed: dict[str, str] = {}  # group -> why its discovery failed
+    builtin_groups = {g for g, _ in wanted if g and g in BUILTIN_GROUPS}
     resp = cap.fetch("/api")
     core = ["v1"]
     if resp.status == 200:
         try:
             core = msgspec.json.decode(resp.body, type=_CoreVersions).versions or core
         except msgspec.DecodeError as exc:
-            cap.warn(f"core API discovery unreadable: {exc}", "/api")
+            cap.warn(f"core API discovery unreadable: {exc}", "/api", code=Code.DISCOVERY_FAILED)
     else:
-        cap.warn(f"core API discovery failed: {resp.reason()}", "/api")
+        cap.warn(f"core API discovery failed: {resp.reason()}", "/api", code=Code.DISCOVERY_FAILED)
     group_versions.extend(core)
     versions[""] = ["v1"] if "v1" in core else core[:1]
     resp = cap.fetch("/apis")
@@ -406,12 +333,12 @@ def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discov
             groups = msgspec.json.decode(resp.body, type=_GroupList).groups
         except msgspec.DecodeError as exc:
             why = f"API group discovery unreadable: {exc}"
-            failed.update(dict.fromkeys(_BUILTIN_GROUPS, why))
-            cap.warn(why, "/apis")
+            failed.update(dict.fromkeys(builtin_groups, why))
+            cap.warn(why, "/apis", code=Code.DISCOVERY_FAILED)
     else:
         why = f"API group discovery failed: {resp.reason()}"
-        failed.update(dict.fromkeys(_BUILTIN_GROUPS, why))  # CRD groups: unknown, not listed
-        cap.warn(why, "/apis")
+        failed.update(dict.fromkeys(builtin_groups, why))  # CRD groups: unknown, not listed
+        cap.warn(why, "/apis", code=Code.DISCOVERY_FAILED)
     wanted_groups = {g for g, _ in wanted}
     for g in groups:
         group_versions.extend(v.group_version for v in g.versions)
@@ -426,12 +353,20 @@ def _discover(cap: _Capture, wanted: frozenset[tuple[str, str]]) -> tuple[Discov
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
         r = cap.fetch(path)
         if r.status != 200:
-            cap.warn(f"discovery of {group or 'core'}/{version} failed: {r.reason()}", path)
+            cap.warn(
+                f"discovery of {group or 'core'}/{version} failed: {r.reason()}",
+                path,
+                code=Code.DISCOVERY_FAILED,
+            )
             return gv, r.reason()
         try:
             return gv, msgspec.json.decode(r.body, type=_ResourceList)
         except msgspec.DecodeError as exc:
-            cap.warn(f"discovery of {group or 'core'}/{version} unreadable: {exc}", path)
+            cap.warn(
+                f"discovery of {group or 'core'}/{version} unreadable: {exc}",
+                path,
+                code=Code.DISCOVERY_FAILED,
+            )
             return gv, f"unreadable discovery document: {exc}"
 
     every_kind = {g for g, k in wanted if k == ANY_KIND}
@@ -506,7 +441,9 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
         try:
             resp = cap.fetch(kind.path, query, accept)
         except _Unreachable as exc:
-            _invisible(cap, kind, f"API server unreachable: {exc}", Level.ERROR)
+            _invisible(
+                cap, kind, f"API server unreachable: {exc}", Level.ERROR, Code.KIND_UNREADABLE
+            )
             return None
         if resp.status == 410 and token and restarts < cap.options.gone_restarts:
             restarts += 1  # the continue token expired: a consistent list starts over
@@ -515,19 +452,21 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
                 f"({restarts}/{cap.options.gone_restarts})",
                 kind.path,
                 Level.INFO,
+                code=Code.LIST_RESTARTED,
             )
             out, token = [], ""
             continue
         if resp.status in (403, 404):
-            _invisible(cap, kind, resp.reason(), Level.INFO)
+            code = Code.KIND_FORBIDDEN if resp.status == 403 else Code.KIND_UNREADABLE
+            _invisible(cap, kind, resp.reason(), Level.INFO, code)
             return None
         if resp.status != 200:
-            _invisible(cap, kind, resp.reason(), Level.WARNING)
+            _invisible(cap, kind, resp.reason(), Level.WARNING, Code.KIND_UNREADABLE)
             return None
         try:
             token = decode(resp.body, out)
         except msgspec.DecodeError as exc:
-            _invisible(cap, kind, f"unreadable list page: {exc}", Level.ERROR)
+            _invisible(cap, kind, f"unreadable list page: {exc}", Level.ERROR, Code.KIND_UNREADABLE)
             return None
         if cap.progress:
             cap.progress(kind.key)
@@ -535,10 +474,10 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
             return out
 
 
-def _invisible(cap: _Capture, kind: _Kind, reason: str, level: Level) -> None:
+def _invisible(cap: _Capture, kind: _Kind, reason: str, level: Level, code: Code) -> None:
     with cap.lock:
         cap.not_visible[kind.key] = reason
-    cap.warn(f"{kind.key} not visible: {reason}", kind.path, level)
+    cap.warn(f"{kind.key} not visible: {reason}", kind.path, level, code=code)
 
 
 PageDecoder = Callable[[bytes, list[Object]], str]
@@ -569,7 +508,9 @@ def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
         try:
             data = _dict.decode(raw)
         except msgspec.DecodeError as exc:
-            objects.problem(Level.ERROR, origin, f"malformed {name} in list: {exc}")
+            objects.problem(
+                Level.ERROR, origin, f"malformed {name} in list: {exc}", code=Code.JSON_INVALID
+            )
             return
         if metadata_only:
             data = {"metadata": data.get("metadata")}
@@ -620,9 +561,10 @@ def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
 # ------------------------------------------------------------------------- the source
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LiveSource:
-    """Live clusters: the named contexts, every context, the current one, or in-cluster."""
+    """Live clusters: the named contexts, every context, the current one, or in-cluster; each
+    listing the kinds `options.kinds` names."""
 
     contexts: tuple[str, ...] = ()
     all_contexts: bool = False
@@ -632,7 +574,7 @@ class LiveSource:
     to use and the pod has one."""
     cluster: str | None = None
     """Cluster name for a single context (default: the context name)."""
-    options: CaptureOptions = CaptureOptions()
+    options: CaptureOptions
     service_account_dir: Path = SERVICE_ACCOUNT_DIR
     environ: dict[str, str] | None = None
 
@@ -692,7 +634,12 @@ class LiveSource:
             except ContextError as exc:
                 failures.append(str(exc))
                 loaded.diagnostics.append(
-                    Diagnostic(level=Level.ERROR, message=str(exc), cluster=target.context)
+                    Diagnostic(
+                        level=Level.ERROR,
+                        code=Code.CONTEXT_UNREACHABLE,
+                        message=str(exc),
+                        cluster=target.context,
+                    )
                 )
                 continue
             loaded.snapshots.append(snap)
@@ -726,11 +673,8 @@ class LiveSource:
 
 
 __all__ = [
-    "BUILTIN_KINDS",
-    "CHECK_CRD_KINDS",
+    "ANY_KIND",
     "CaptureOptions",
     "LiveSource",
-    "ai_crd_kinds",
     "capture",
-    "wanted_kinds",
 ]

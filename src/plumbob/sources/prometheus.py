@@ -28,7 +28,7 @@ import urllib3
 
 from plumbob.model.metrics import GpuMetrics, GpuUsage
 from plumbob.model.snapshot import Snapshot
-from plumbob.report.model import Diagnostic, Level
+from plumbob.report.model import Diagnostic, DiagnosticCode, Level
 
 UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL"
 MEMORY_METRIC = "DCGM_FI_DEV_FB_USED"
@@ -237,7 +237,12 @@ def fetch_gpu_metrics(
 
     def missing(why: str, level: Level = Level.WARNING) -> tuple[GpuMetrics, list[Diagnostic]]:
         diags.append(
-            Diagnostic(level=level, message=f"GPU metrics not visible: {why}", path=query.url)
+            Diagnostic(
+                level=level,
+                code=DiagnosticCode.GPU_METRICS_UNAVAILABLE,
+                message=f"GPU metrics not visible: {why}",
+                path=query.url,
+            )
         )
         return GpuMetrics(source=query.url, window=w, queried_at=stamp, missing=why), diags
 
@@ -265,6 +270,7 @@ def fetch_gpu_metrics(
         diags.append(
             Diagnostic(
                 level=Level.INFO,
+                code=DiagnosticCode.GPU_METRICS_VALUES_IGNORED,
                 path=query.url,
                 message=f"{dropped} DCGM series with blank or out-of-range values ignored",
             )
@@ -273,6 +279,7 @@ def fetch_gpu_metrics(
         diags.append(
             Diagnostic(
                 level=Level.WARNING,
+                code=DiagnosticCode.GPU_METRICS_WITHOUT_PODS,
                 path=query.url,
                 message="DCGM series carry no pod labels: per-pod GPU use is unknown "
                 "(dcgm-exporter maps GPUs to pods through the kubelet pod-resources "

@@ -25,6 +25,7 @@ import msgspec
 from plumbob.model.metrics import GpuMetrics
 from plumbob.model.objects import GenericObject, Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Discovery, Snapshot
+from plumbob.report.model import DiagnosticCode as Code
 from plumbob.report.model import Level
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
@@ -73,7 +74,9 @@ def snapshot_from_file(data: bytes, origin: Origin, decoder: ObjectDecoder) -> S
     try:
         doc = _doc_decoder.decode(data)
     except msgspec.DecodeError as exc:  # includes ValidationError
-        decoder.problem(Level.ERROR, origin, f"not a valid plumbob snapshot: {exc}")
+        decoder.problem(
+            Level.ERROR, origin, f"not a valid plumbob snapshot: {exc}", code=Code.SNAPSHOT_INVALID
+        )
         return None
     objects: list[Object] = []
     for raw in doc.objects:

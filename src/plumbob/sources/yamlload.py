@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import yaml
 
+from plumbob.report.model import DiagnosticCode as Code
 from plumbob.report.model import Level
 
 yaml_rs: ModuleType | None
@@ -74,11 +75,18 @@ MAX_DEPTH = 200
 class YamlError(ValueError):
     """A document that cannot be read (or, at WARNING level, text kubectl would not read)."""
 
-    def __init__(self, message: str, line: int | None = None, level: Level = Level.ERROR) -> None:
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        level: Level = Level.ERROR,
+        code: Code = Code.YAML_INVALID,
+    ) -> None:
         super().__init__(message)
         self.line = line
         """Line in the whole text, not in the document."""
         self.level = level
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +113,21 @@ def _items_lines(node: yaml.Node) -> tuple[int, ...]:
 def _has_alias(node: yaml.Node, depth: int = 0) -> bool:
     """Whether a composed tree shares nodes (aliases); also bounds depth."""
     if depth > MAX_DEPTH:
-        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+        raise YamlError(
+            f"nested deeper than {MAX_DEPTH} levels",
+            node.start_mark.line + 1,
+            code=Code.NESTED_TOO_DEEPLY,
+        )
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, int]] = [(node, depth)]
     while stack:
         current, d = stack.pop()
         if d > MAX_DEPTH:
-            raise YamlError(f"nested deeper than {MAX_DEPTH} levels", current.start_mark.line + 1)
+            raise YamlError(
+                f"nested deeper than {MAX_DEPTH} levels",
+                current.start_mark.line + 1,
+                code=Code.NESTED_TOO_DEEPLY,
+            )
         if id(current) in seen:
             return True
         seen.add(id(current))
@@ -187,7 +203,11 @@ class _Builder:
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
-            raise YamlError(f"nested deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+            raise YamlError(
+                f"nested deeper than {MAX_DEPTH} levels",
+                node.start_mark.line + 1,
+                code=Code.NESTED_TOO_DEEPLY,
+            )
         kind = node.__class__
         tag = node.tag
         if kind is yaml.ScalarNode:
@@ -273,6 +293,7 @@ def _unrendered(templates: list[tuple[int, str]]) -> YamlError:
         "unrendered Helm template: render it with `helm template` first "
         f"(template action {action!r}; {n} document{'s' if n > 1 else ''} not read)",
         line,
+        code=Code.UNRENDERED_TEMPLATE,
     )
 
 
@@ -409,6 +430,7 @@ def _chunk_document(
             raise YamlError(
                 f"not UTF-8 text: byte {ord(bad.group()) - 0xDC00:#04x}",
                 chunk.line + text.count("\n", 0, bad.start()),
+                code=Code.NOT_UTF8,
             )
     if stream.fast:
         try:
@@ -639,7 +661,7 @@ def _clean(value: Any, line: int, text: str, depth: int = 0) -> None:
     depth, and send scalars that YAML 1.1 would read differently back to PyYAML (_FallBack).
     One pass, no copies: this walk is most of what the fast path costs beyond parsing."""
     if depth > MAX_DEPTH:
-        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line)
+        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line, code=Code.NESTED_TOO_DEEPLY)
     if value.__class__ is dict:
         nulls = None
         for k, v in value.items():
@@ -719,7 +741,8 @@ def _pyyaml_chunk(text: str, line: int, index: int) -> tuple[Document | None, Ya
             # a problem found at the end of the chunk (an unclosed `[`) is on its last line,
             # not on the next separator's
             last = line + text.count("\n", 0, len(text) - 1)
-            raise YamlError(str(exc), min(exc.line + offset, last) if exc.line else line) from None
+            at = min(exc.line + offset, last) if exc.line else line
+            raise YamlError(str(exc), at, exc.level, exc.code) from None
         try:
             more = loader.check_node()
         except (yaml.YAMLError, RecursionError):
@@ -748,7 +771,9 @@ def _first_document(loader: _Loader, text: str, index: int, offset: int) -> Docu
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     except RecursionError:
-        raise YamlError(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise YamlError(
+            f"nested deeper than {MAX_DEPTH} levels", code=Code.NESTED_TOO_DEEPLY
+        ) from None
     if node is None:
         return None
     line = node.start_mark.line + 1
@@ -764,7 +789,9 @@ def _first_document(loader: _Loader, text: str, index: int, offset: int) -> Docu
             except _Slow:
                 data = loader.construct_document(node)
     except RecursionError:
-        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line) from None
+        raise YamlError(
+            f"nested deeper than {MAX_DEPTH} levels", line, code=Code.NESTED_TOO_DEEPLY
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}", line) from None
     except YamlError:

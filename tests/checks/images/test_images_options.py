@@ -1,4 +1,5 @@
-"""Options of the image checks: size threshold, approved registries from config or baseline."""
+"""Options of the image checks: size threshold, approved registries from plumbob.yaml, the
+baseline or the cluster's own policies."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 from tests.conftest import decode, make_container, make_deployment, make_node, snapshot_of
 
 from plumbob import engine
+from plumbob.checks.images.image_registry_not_approved import APPROVED_REGISTRIES
 from plumbob.checks.registry import Registry
-from plumbob.config import Config
+from plumbob.config import Config, check_options
+from plumbob.drift.baseline import parse_baseline
 from plumbob.model.image_sizes import ImageSizes, effective_pull_policy
 from plumbob.report.model import CheckStatus, Finding, Level
 from plumbob.sources.files import FileSource
@@ -60,19 +63,51 @@ def test_configured_registries_win_over_declared_ones() -> None:
     assert run("image-registry-not-approved", path, {"approved-registries": ["docker.io/vl"]})
 
 
-def test_baseline_registries_are_used_when_no_option() -> None:
+BASELINE = """\
+apiVersion: plumbob.dev/v1
+kind: Baseline
+cluster:
+  approved-registries: [registry.example.com, docker.io/vllm]
+"""
+
+
+def test_baseline_registries_are_used_when_plumbob_yaml_sets_none() -> None:
+    """Precedence of the list: plumbob.yaml option > baseline > the cluster's own policies."""
+    snap = snapshot_of(
+        make_deployment(containers=[make_container(image="quay.io/x/y:1")]),
+        make_deployment("llm", containers=[make_container(image="vllm/vllm-openai:v0.6")]),
+    )
+    check = "image-registry-not-approved"
+    baseline = parse_baseline(BASELINE).baseline
+
+    def found(config: Config, **kw: Any) -> list[str]:
+        report = engine.run([snap], REGISTRY, config, **kw)
+        return sorted(f.evidence["image"] for f in report.findings if f.check == check)
+
+    only = Config(only=[check])
+    assert found(only) == []  # no list anywhere: nothing to judge against
+    assert found(only, baseline=baseline) == ["quay.io/x/y:1"]
+    yaml_list = Config(only=[check], options={check: {"approved-registries": ["quay.io"]}})
+    assert found(yaml_list, baseline=baseline) == ["vllm/vllm-openai:v0.6"]
+    # the same values reach a scan that resolved its options first, as the CLI does
+    options = check_options(only, REGISTRY, baseline=baseline)
+    assert found(only, options=options) == ["quay.io/x/y:1"]
+    assert options.value(check, APPROVED_REGISTRIES) == ("registry.example.com", "docker.io/vllm")
+
+
+def test_an_empty_baseline_list_sets_nothing() -> None:
+    empty = parse_baseline("cluster: {approved-registries: []}\n").baseline
+    options = check_options(Config(), REGISTRY, baseline=empty)
+    assert options.value("image-registry-not-approved", APPROVED_REGISTRIES) is None
+
+
+def test_the_option_says_where_its_value_comes_from() -> None:
     check = REGISTRY.get("image-registry-not-approved")
     assert check is not None
-    snap = snapshot_of(make_deployment(containers=[make_container(image="quay.io/x/y:1")]))
-
-    class Baseline:
-        approved_registries = ("registry.example.com",)
-
-    hits = list(check.run(snap, check.context(baseline=Baseline())))
-    assert len(hits) == 1 and "quay.io" in hits[0].message
-    ok = check.context({"approved-registries": ["quay.io"]}, baseline=Baseline())
-    assert not list(check.run(snap, ok))
-    assert not list(check.run(snap, check.context(baseline={"approved-registries": ["quay.io"]})))
+    option = check.options["approved-registries"]
+    assert option.from_baseline == "cluster.approved-registries"
+    assert "baseline's `cluster.approved-registries`" in option.describe()
+    assert "plumbob scan --baseline FILE" in check.fix
 
 
 def test_image_sizes_match_tags_and_digests() -> None:

@@ -16,7 +16,7 @@ def test_version_key() -> None:
 
 def test_ranges_globs_and_exact() -> None:
     driver = ValueSpec.parse(">=550.54, <560")
-    assert driver.is_range
+    assert driver.clauses
     assert driver.matches("550.54.15") and driver.matches("555.42.2")
     assert not driver.matches("535.104.05") and not driver.matches("560.28.3")
     assert not driver.matches(None)

@@ -84,17 +84,6 @@ def test_mig_mixed_labels_and_resources() -> None:
     assert gpu.mig_allocatable == {"1g.10gb": 2, "3g.40gb": 1}
     assert gpu.mig_labelled == {"1g.10gb": 2, "3g.40gb": 1}
     assert gpu.total_allocatable == 3 and gpu.allocatable == 0
-    assert gpu.physical_count == 1
-
-
-def test_single_strategy_count_is_not_physical() -> None:
-    gpu = node_gpu(
-        labelled(
-            {"nvidia.com/mig.strategy": "single", "nvidia.com/gpu.count": "7"},
-            {"nvidia.com/gpu": "7"},
-        )
-    )
-    assert gpu.labelled_count == 7 and gpu.physical_count is None
 
 
 def test_time_slicing_is_shared() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from plumbob.report.model import Diagnostic, Level
+from plumbob.report.model import Diagnostic, DiagnosticCode, Level
 from plumbob.sources import parallel
 from plumbob.sources.files import FileSource
 
@@ -41,7 +41,11 @@ def _reader(diagnostics: list[Diagnostic], fail_in_helpers: bool = False):  # ty
             raise RuntimeError("helper fails")
         n = int(path.read_text())
         if n % 7 == 0:
-            diagnostics.append(Diagnostic(level=Level.WARNING, message=f"seven {n}"))
+            diagnostics.append(
+                Diagnostic(
+                    level=Level.WARNING, code=DiagnosticCode.FILE_EMPTY, message=f"seven {n}"
+                )
+            )
         return n, os.getpid()
 
     return read

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import control_plane
 from plumbob.checks.options import TARGET_VERSION, TODAY
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import EVERY_KIND, WORKLOADS, CheckContext, Hit, check
 from plumbob.knowledge.kubernetes import (
     Minor,
     RemovedApi,
@@ -41,6 +41,7 @@ and check rendered charts before upgrading: `plumbob scan manifests/ --target-ve
     category="compat",
     severity="high",
     reads=(WORKLOADS,),
+    consults=(EVERY_KIND, "Node"),
     title="Object uses an API version removed in the cluster's or target Kubernetes release",
     why=WHY,
     fix=FIX,

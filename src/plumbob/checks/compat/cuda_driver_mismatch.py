@@ -84,6 +84,7 @@ def _gpu_claims(snap: Snapshot, template: PodTemplate) -> set[str | None]:
     severity="high",
     reads=(WORKLOADS, "Node"),
     node_parts=GPU_IDENTITY,
+    consults=("ResourceClaim", "ResourceClaimTemplate"),
     title="Image CUDA version needs a newer NVIDIA driver than nodes it can run on",
     why=WHY,
     fix=FIX,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, check
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
@@ -49,6 +49,7 @@ def _value(obj: object) -> int | None:
     category="gpu",
     severity="medium",
     reads=("PriorityClass",),
+    consults=("Node", WORKLOADS, "WorkloadPriorityClass"),
     title="No priority classes separate GPU inference from training",
     why=WHY,
     fix=FIX,

@@ -61,6 +61,7 @@ def _version(snap: Snapshot) -> tuple[int, int] | None:
     category="gpu",
     severity="info",
     reads=(WORKLOADS,),
+    consults=("Node", "DeviceClass", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice"),
     title="DRA is available but GPU workloads use device-plugin counts only",
     why=WHY,
     fix=FIX,

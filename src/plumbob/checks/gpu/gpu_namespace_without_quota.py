@@ -99,6 +99,7 @@ def _describe(label: str, adm: Admission) -> str:
     category="gpu",
     severity="medium",
     reads=(WORKLOADS, "ResourceQuota"),
+    consults=("ClusterQueue", "LocalQueue", "Queue", "PodGroup", "Profile"),
     title="GPU workloads in a namespace without a GPU ResourceQuota",
     why=WHY,
     fix=FIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
 from plumbob.knowledge.components import installed
 from plumbob.model.gpu import LEGACY_GPU_RESOURCES, container_gpu_resources, is_mig_resource
 from plumbob.model.snapshot import Snapshot
@@ -36,6 +36,7 @@ If the workload needs shared GPUs, configure the device plugin's sharing with
     severity="high",
     reads=("Node", WORKLOADS),
     node_parts=GPU_IDENTITY,
+    consults=(COMPONENTS,),
     title="GPU resource name requested that no node offers",
     why=WHY,
     fix=FIX,

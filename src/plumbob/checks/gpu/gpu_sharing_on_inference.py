@@ -56,6 +56,7 @@ def _serving(snap: Snapshot, obj: Object) -> bool:
     category="gpu",
     severity="info",
     reads=(WORKLOADS,),
+    consults=("Node", "Service"),
     title="Inference runs on time-sliced or MPS-shared GPUs",
     why=WHY,
     fix=FIX,

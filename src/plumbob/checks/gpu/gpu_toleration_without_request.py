@@ -71,6 +71,7 @@ def _static(template: PodTemplate) -> bool:
     category="gpu",
     severity="medium",
     reads=(WORKLOADS,),
+    consults=("Node",),
     title="Workload tolerates the GPU taint but requests no GPU",
     why=WHY,
     fix=FIX,

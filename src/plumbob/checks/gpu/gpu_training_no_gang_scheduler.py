@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
 from plumbob.knowledge.components import (
     GANG_SCHEDULERS,
     gang_targets,
@@ -90,6 +90,7 @@ def _message(
     category="gpu",
     severity="high",
     reads=(WORKLOADS,),
+    consults=(COMPONENTS, "LocalQueue"),
     title="Multi-pod GPU training without gang scheduling",
     why=WHY,
     fix=FIX,

@@ -38,6 +38,7 @@ The finding's `roleEvidence` lists what was seen.
     category="gpu",
     severity="info",
     reads=(WORKLOADS,),
+    consults=("Service",),
     title="GPU workload whose role (serving, training, ...) nothing names",
     why=WHY,
     fix=FIX,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from plumbob.checks.gpu.queues import KUEUE_QUEUE_LABEL
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
 from plumbob.knowledge.components import installed
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Job, Object
@@ -69,6 +69,7 @@ def _suspended(workload: Object) -> bool:
     category="gpu",
     severity="high",
     reads=(WORKLOADS,),
+    consults=(COMPONENTS,),
     title="Workload names its Kueue queue in an annotation that Kueue ignores",
     why=WHY,
     fix=FIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
 from plumbob.knowledge.components import installed
 from plumbob.model.gpu import container_gpu_resources, is_mig_resource
 from plumbob.model.snapshot import Snapshot
@@ -36,6 +36,7 @@ repartition a pool with the GPU operator's MIG manager and the mixed strategy:
     severity="high",
     reads=("Node", WORKLOADS),
     node_parts=GPU_IDENTITY,
+    consults=(COMPONENTS,),
     title="MIG profile requested that no node offers",
     why=WHY,
     fix=FIX,

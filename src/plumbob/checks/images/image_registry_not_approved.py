@@ -1,14 +1,14 @@
-"""Images pulled from registries outside the approved list (check option or baseline)."""
+"""Images pulled from registries outside the approved list (plumbob.yaml, the baseline, or the
+cluster's own admission policies)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from plumbob.checks.options import Option, TextList
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
 from plumbob.model.images import parse_image
-from plumbob.model.policies import RegistryRule, declared_registry_rules
+from plumbob.model.policies import KYVERNO_KINDS, RegistryRule, declared_registry_rules
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -28,10 +28,15 @@ the approved list in plumbob.yaml:
         approved-registries: ["123456789012.dkr.ecr.us-west-2.amazonaws.com", "nvcr.io",
                               "registry.k8s.io"]
 
+or in the baseline given to `plumbob scan --baseline FILE` (docs/baseline.md):
+
+    cluster:
+      approved-registries: [nvcr.io, registry.k8s.io]
+
 An entry is a registry host (`nvcr.io`) or a registry and repository prefix
 (`docker.io/vllm`). Enforce the same list in the cluster with Kyverno `restrict-image-registries`
 or Gatekeeper `K8sAllowedRepos` (in Enforce/deny mode, matching every namespace that runs GPU
-workloads). The list comes from the option, else from the baseline, else from the allowed
+workloads). The list comes from plumbob.yaml, else from the baseline, else from the allowed
 registries the cluster's own Kyverno and Gatekeeper policies declare; with none of them this
 check reports nothing.
 """
@@ -41,7 +46,9 @@ APPROVED_REGISTRIES: Option[tuple[str, ...] | None] = Option(
     TextList(),
     default=None,
     help="Registry hosts (`nvcr.io`) or registry/repository prefixes (`docker.io/vllm`) images "
-    "may come from; when not set, the baseline's list, else the cluster's own policies.",
+    "may come from; when neither plumbob.yaml nor the baseline sets it, the cluster's own "
+    "policies.",
+    from_baseline="cluster.approved-registries",
 )
 
 _DOCKER_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
@@ -55,23 +62,12 @@ def _normalise(entry: str) -> str:
 
 
 def approved_registries(ctx: CheckContext) -> tuple[str, ...] | None:
-    """The configured list: the check option, else the baseline's approved registries; None
-    when neither is set."""
-    value: Any = ctx.value(APPROVED_REGISTRIES)
-    if value is None and ctx.baseline is not None:
-        baseline = ctx.baseline
-        if isinstance(baseline, Mapping):
-            value = baseline.get("approved-registries", baseline.get("approved_registries"))
-        else:
-            value = getattr(baseline, "approved_registries", None)
-            if value is None:
-                images = getattr(baseline, "images", None)
-                value = getattr(images, "approved_registries", None)
+    """The configured list (plumbob.yaml, else the baseline: the option's precedence),
+    normalised; None when neither sets one."""
+    value = ctx.value(APPROVED_REGISTRIES)
     if value is None:
         return None
-    if isinstance(value, str):
-        value = [value]
-    return tuple(_normalise(v) for v in value if isinstance(v, str) and v.strip())
+    return tuple(_normalise(v) for v in value if v.strip())
 
 
 def _approved(name: str, approved: tuple[str, ...]) -> bool:
@@ -83,6 +79,7 @@ def _approved(name: str, approved: tuple[str, ...]) -> bool:
     category="images",
     severity="medium",
     reads=(WORKLOADS,),
+    consults=(*KYVERNO_KINDS, "K8sAllowedRepos"),
     title="Workload image comes from a registry outside the approved list",
     why=WHY,
     fix=FIX,

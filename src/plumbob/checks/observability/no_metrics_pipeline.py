@@ -59,6 +59,7 @@ Azure Monitor managed Prometheus, Google Cloud Managed Service for Prometheus.
     category="observability",
     severity="medium",
     reads=("Deployment", COMPONENTS),
+    consults=("Node",),
     title="No metrics pipeline (metrics-server or Prometheus) visible",
     why=WHY,
     fix=FIX,

@@ -61,6 +61,7 @@ def _tls_endpoints(snap: Snapshot, namespaces: set[str]) -> Iterator[tuple[Gener
     category="policy",
     severity="info",
     reads=("Ingress", COMPONENTS),
+    consults=("Service", "Gateway"),
     title="Inference exposes TLS endpoints but cert-manager is absent",
     why=WHY,
     fix=FIX,

@@ -53,6 +53,7 @@ install Kyverno or OPA Gatekeeper, and start with policies in audit mode:
     category="policy",
     severity="medium",
     reads=("Deployment", "ValidatingAdmissionPolicyBinding", COMPONENTS),
+    consults=("ValidatingAdmissionPolicy",),
     title="No admission policy engine (Gatekeeper, Kyverno or ValidatingAdmissionPolicy)",
     why=WHY,
     fix=FIX,

@@ -42,6 +42,7 @@ K8sDisallowedTags and K8sContainerLimits from the gatekeeper-library.
         "ValidatingAdmissionPolicy",
         "ConstraintTemplate",
     ),
+    consults=("ValidatingAdmissionPolicyBinding",),
     title="Policy engine present but no policy constrains images or GPU requests",
     why=WHY,
     fix=FIX,

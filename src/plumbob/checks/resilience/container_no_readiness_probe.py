@@ -43,6 +43,7 @@ KServe/Ray Serve: `/v2/health/ready` or `/-/healthz`):
     category="resilience",
     severity="medium",
     reads=(WORKLOADS,),
+    consults=("Service",),
     title="GPU inference container has no readiness probe",
     why=WHY,
     fix=FIX,

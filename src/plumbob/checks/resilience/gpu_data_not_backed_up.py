@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
 from plumbob.knowledge.components import installed
 from plumbob.model.objects import GenericObject
 from plumbob.model.selectors import selector_matches
@@ -104,6 +104,7 @@ def claims_of(template: PodTemplate) -> list[str]:
     category="resilience",
     severity="medium",
     reads=(WORKLOADS, "Schedule"),
+    consults=(COMPONENTS, "PersistentVolumeClaim"),
     title="GPU workload volumes are in a namespace no Velero Schedule backs up",
     why=WHY,
     fix=FIX,

@@ -94,6 +94,7 @@ class _PdbIndex:
     category="resilience",
     severity="medium",
     reads=(WORKLOADS, "PodDisruptionBudget"),
+    consults=("Service",),
     title="GPU inference with several replicas has no PodDisruptionBudget",
     why=WHY,
     fix=FIX,

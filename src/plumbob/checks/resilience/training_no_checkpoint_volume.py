@@ -90,6 +90,7 @@ def writes_remote(container: Container) -> bool:
     category="resilience",
     severity="medium",
     reads=(WORKLOADS,),
+    consults=("Service",),
     title="GPU training has no persistent volume for checkpoints",
     why=WHY,
     fix=FIX,

@@ -57,6 +57,7 @@ def has_memory_shm(template: PodTemplate) -> bool:
     category="resilience",
     severity="medium",
     reads=(WORKLOADS,),
+    consults=("Service",),
     title="PyTorch-style GPU training has no memory-backed /dev/shm",
     why=WHY,
     fix=FIX,

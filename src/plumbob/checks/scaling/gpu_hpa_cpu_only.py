@@ -46,6 +46,7 @@ Knative default (concurrency).
     category="scaling",
     severity="high",
     reads=(WORKLOADS, "HorizontalPodAutoscaler"),
+    consults=("Service", "ScaledObject"),
     title="Autoscaler on a GPU workload scales only on CPU or memory",
     why=WHY,
     fix=FIX,

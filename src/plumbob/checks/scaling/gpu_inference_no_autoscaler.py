@@ -49,6 +49,7 @@ an autoscaler class (kpa, hpa with a custom metric, or keda) and minReplicas < m
     category="scaling",
     severity="medium",
     reads=(WORKLOADS, "HorizontalPodAutoscaler"),
+    consults=("Service", "ScaledObject"),
     title="GPU inference workload has no autoscaler",
     why=WHY,
     fix=FIX,

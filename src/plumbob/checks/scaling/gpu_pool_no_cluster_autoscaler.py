@@ -38,6 +38,7 @@ ConfigMap in kube-system; include it in the snapshot so plumbob can see them.
     severity="info",
     reads=("Node", "Deployment", COMPONENTS),
     node_parts=(*GPU_IDENTITY, "annotations"),
+    consults=("ConfigMap", "Provisioner", "ClusterAutoscaler", "MachineAutoscaler"),
     title="GPU node pool without a cluster autoscaler or Karpenter",
     why=WHY,
     fix=FIX,

@@ -37,6 +37,7 @@ If another external-metrics provider already owns `external.metrics.k8s.io`
     category="scaling",
     severity="info",
     reads=(WORKLOADS, COMPONENTS),
+    consults=("Service", "ScaledObject", "ScaledJob"),
     title="GPU inference runs but KEDA is not installed",
     why=WHY,
     fix=FIX,

@@ -81,11 +81,6 @@ def thaw(blob: bytes) -> Any:
     return marshal.loads(blob)
 
 
-def gib_to_ki(gib: float) -> str:
-    """A memory quantity in Ki as kubelets report it."""
-    return f"{int(gib * 1024 * 1024)}Ki"
-
-
 def fields_v1(value: Any) -> Obj:
     """Approximate server-side-apply FieldsV1 of a JSON value (keys as `f:`/`k:` entries)."""
     if isinstance(value, dict):

@@ -290,7 +290,6 @@ def daemonsets() -> list[Workload]:
             account="nvidia-" + operand if not name.startswith("nvidia") else name,
         )
         workload.labels |= gpu_operator
-        workload.ds_gpu_only = True
         if port:
             workload.pod_annotations = {
                 "prometheus.io/port": "9400",

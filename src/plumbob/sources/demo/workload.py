@@ -83,7 +83,6 @@ class Workload:
     workers: int = 0
     queue: str | None = None
     ds_pools: tuple[Pool, ...] = ()
-    ds_gpu_only: bool = False
     crashloop: bool = False
     rejected: str | None = None
     owner_kind: str | None = None
