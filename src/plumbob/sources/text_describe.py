@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from plumbob.model.quantity import is_quantity
 from plumbob.sources.text_command import Command
 from plumbob.sources.text_node import (
     NODE_INFO_KEYS,
@@ -297,6 +298,11 @@ def _resource(block: _Block, number: int, section: str, text: str) -> bool:
         return False
     target = block.node.capacity if section == "Capacity" else block.node.allocatable
     value, _, comment = value.partition(" ")
+    if not is_quantity(value):
+        block.problems.append(
+            (number, f"{key} under {section}: {value[:40]!r} is not a quantity; skipped")
+        )
+        return True
     if comment.strip():
         block.problems.append(
             (number, f"text after {key}'s quantity ignored: {comment.strip()[:60]!r}")

@@ -979,3 +979,23 @@ def test_hostile_lines_are_read_in_bounded_time(text: str) -> None:
     start = time.perf_counter()
     read_text(text, "big.txt")
     assert time.perf_counter() - start < 10
+
+
+def test_a_resource_row_that_is_no_quantity_is_skipped_not_decoded() -> None:
+    """Found by the fuzz: a toleration pasted under Allocatable became a 'not a quantity'
+    warning at decode time; the reader names the row and leaves it out."""
+    text = (
+        "Name:               gpu-1\n"
+        "Allocatable:\n"
+        "  cpu:                8\n"
+        "  node.kubernetes.io/disk-pressure:NoSchedule op=Exists\n"
+        "  nvidia.com/gpu:     1\n"
+    )
+    found = read_text(text, "gpu-1.txt")
+    assert isinstance(found, TextInventory)
+    (node,) = found.nodes
+    assert node.data["status"]["allocatable"] == {"cpu": "8", "nvidia.com/gpu": "1"}
+    assert any("not a quantity" in message for _, message in found.problems)
+    decoder = ObjectDecoder()
+    decoder.from_data(node.data, Origin(file="gpu-1.txt", line=node.line))
+    assert decoder.diagnostics == []
