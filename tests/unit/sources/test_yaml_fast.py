@@ -416,7 +416,7 @@ def test_mutated_manifests_read_alike() -> None:
 def _reference_stream(text: str) -> tuple[list[tuple[int, int, str, tuple[int, ...]]], list[int]]:
     """What `load_documents` must give: the stream cut as kubectl cuts it and every document
     read by PyYAML alone; (documents, lines of the broken ones)."""
-    stream = yamlload._decoded(text)
+    stream = yamlload._decoded(text, False)
     docs: list[yamlload.Document] = []
     broken: list[int] = []
     for chunk in yamlload.split_documents(stream.text):
