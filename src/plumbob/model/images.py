@@ -24,6 +24,14 @@ class ImageRef:
         return self.digest is None and (self.tag is None or self.tag == "latest")
 
     @property
+    def unpinned(self) -> str | None:
+        """How a mutable reference names its image ("the :latest tag", "no tag (pulls
+        :latest)"); None when it is pinned."""
+        if not self.mutable:
+            return None
+        return "the :latest tag" if self.tag == "latest" else "no tag (pulls :latest)"
+
+    @property
     def name(self) -> str:
         """registry/repository, the part policies match on."""
         return f"{self.registry}/{self.repository}"

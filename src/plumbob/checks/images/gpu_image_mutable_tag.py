@@ -41,12 +41,9 @@ Enforce it with an admission policy (Kyverno `disallow-latest-tag`, Gatekeeper
 def gpu_image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
     for template in snap.gpu_templates:
         for path, container in template.containers():
-            if not container.image:
+            how = parse_image(container.image).unpinned if container.image else None
+            if how is None:
                 continue
-            image = parse_image(container.image)
-            if not image.mutable:
-                continue
-            how = "the :latest tag" if image.tag == "latest" else "no tag (pulls :latest)"
             yield Hit(
                 template.workload,
                 f"container {container.name!r} of a GPU workload runs {container.image} with {how}",

@@ -46,12 +46,9 @@ def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
         if uses_gpu(template):
             continue  # gpu-image-mutable-tag reports these
         for path, container in template.containers():
-            if not container.image:
+            how = parse_image(container.image).unpinned if container.image else None
+            if how is None:
                 continue
-            image = parse_image(container.image)
-            if not image.mutable:
-                continue
-            how = "the :latest tag" if image.tag == "latest" else "no tag (pulls :latest)"
             yield Hit(
                 template.workload,
                 f"container {container.name!r} of {template.kind} {template.workload.name} runs "
