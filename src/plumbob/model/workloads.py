@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from plumbob.model.gpu import container_gpu_resources
+from plumbob.model.images import parse_image
 from plumbob.model.objects import (
     Container,
     CronJob,
@@ -85,6 +86,14 @@ class PodTemplate:
             yield f"{self.path}.initContainers[{i}]", c
         for i, c in enumerate(self.spec.containers):
             yield f"{self.path}.containers[{i}]", c
+
+    def unpinned_images(self) -> Iterator[tuple[str, Container, str]]:
+        """(field path, container, how) for each container whose image is not pinned: `:latest`
+        or no tag, and no digest (`ImageRef.unpinned` says how)."""
+        for path, container in self.containers():
+            how = parse_image(container.image).unpinned if container.image else None
+            if how is not None:
+                yield path, container, how
 
     def gpu_resources(self) -> Iterator[tuple[str, Container, str, float]]:
         """(field path, container, resource, amount) for each GPU resource (`is_gpu_resource`:
