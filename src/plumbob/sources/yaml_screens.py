@@ -33,13 +33,18 @@ What each screen is for:
   - a word with an underscore that yaml-rs reads as a number (`1_000`, `_1`, `0o1_7`: YAML 1.1
     reads some of them as numbers too, 1.2 none), asked of yaml-rs itself once per word
     (`_underscored_number`); names such as `llama3_405b` stay text to both;
-  - an empty block scalar (`key: |` with nothing below it: yaml-rs gives "\n", PyYAML "").
+  - an empty block scalar (`key: |` with nothing below it: yaml-rs gives "\n", PyYAML "");
+  - a double-quoted scalar continued by an escaped line break (a backslash last on its line):
+    as a flow mapping's key yaml-rs reads `"ab` and `cd"` on the next line as `abcd`, where YAML
+    1.1 refuses a key over two lines.
 - The decoded values (`clean`, one walk over what yaml-rs built, which also leaves out null
   values as the PyYAML path does): the YAML 1.1 booleans `yes`/`no`/`on`/`off` in any of
   their spellings, `=` and `<<` (text to yaml-rs, which may also mean they were quoted: either
   way PyYAML decides), binary and sexagesimal numbers (`1:30` is 90 to YAML 1.1), floats only
-  YAML 1.2 reads (`1e3` without a dot, `-.5`, `.iNf` in mixed case, underscores), and keys
-  yaml-rs made hashable out of lists or mappings.
+  YAML 1.2 reads (`1e3` without a dot, `-.5`, `.iNf` in mixed case, underscores), keys
+  yaml-rs made hashable out of lists or mappings, and keys with a space or a line break: yaml-rs
+  folds a flow mapping's key written over two lines (`{n` then `ame: gpu}` is `n ame`), which
+  YAML 1.1 refuses (a key must fit on one line), and kubectl with it.
 
 Not screened here, because the fast path in sources/yamlload.py handles them itself: a key
 given twice (yaml-rs would keep the last value and drop the first unread; it is told to refuse
@@ -96,6 +101,8 @@ _SCREENS = tuple(
         (("[", "{", ","), r"[\[\{,][ \t]*:"),  # a colon first in a flow entry
         # 0755, 0o17, 0X1F: other numbers (also right after a JSON-like key: {"mode":0755})
         (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]|0(?<=\":0)[0-9oOxXbB_]"),
+        # a double-quoted scalar continued by an escaped line break (a key that spans lines)
+        (("\\\n",), r'"[^"\n]*\\\n'),
     )
 )
 """Text that yaml-rs would read differently from PyYAML's YAML 1.1 safe loader, or that needs
@@ -244,6 +251,8 @@ def clean(value: Any, text: str, max_depth: int, depth: int = 0) -> None:
             if k.__class__ is str:
                 if k in _YAML11_WORDS or (k[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(k)):
                     raise FallBack
+                if " " in k or "\n" in k:
+                    raise FallBack  # maybe a key folded from several lines, which YAML refuses
             elif k.__class__ is float:
                 _check_float(text)
             elif k.__class__ is not int and k.__class__ is not bool and k is not None:
