@@ -55,6 +55,23 @@ def test_fixture_folder(check) -> None:  # type: ignore[no-untyped-def]
     assert [n for n in pinned if not n.endswith(".real")], f"{expected_file}: pins no own trigger"
 
 
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_mutation_for_the_well_configured_cluster(check) -> None:  # type: ignore[no-untyped-def]
+    """Every check says, in its fixture folder, which one defect planted into the
+    well-configured cluster makes it fire (tests/e2e/test_well_configured.py plants each), so
+    that a clean scan of that cluster means the check looked; the file is read here, so that a
+    malformed one fails at once."""
+    from tests.e2e.mutations import load
+
+    path = HERE / check.category / check.id / "mutation.yaml"
+    assert path.is_file(), (
+        f"{path}: no mutation.yaml; write the defect that makes {check.id} fire on "
+        "tests/fixtures/well-configured (see CONTRIBUTING.md)"
+    )
+    mutation = load(path, check.id)
+    assert set(mutation.options) <= set(check.options), f"{path}: options the check lacks"
+
+
 class _Asked(dict[str, object]):
     """Option values that remember which names a check asked for."""
 

@@ -12,7 +12,7 @@ from plumbob.drift.findings import cluster_subject, drift_finding, node_subject,
 from plumbob.drift.pools import Pool, pools_of
 from plumbob.drift.versions import ValueSpec, kubelet_outside_skew
 from plumbob.findings import FindingPolicy
-from plumbob.model.images import parse_image
+from plumbob.model.images import registry_approved
 from plumbob.model.snapshot import Snapshot, parse_minor
 from plumbob.report.model import Finding, Subject
 
@@ -50,24 +50,6 @@ def _component_ok(spec: ValueSpec, version: str) -> bool:
     compares the tag's first dotted number). A version plumbob cannot read (the component shows
     only through its API group) cannot be checked and counts as a deviation, "version unknown"."""
     return spec.text == "*" or (bool(version) and spec.matches(version))
-
-
-_DOCKER_HUB_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
-
-
-def _registry_entry(entry: str) -> str:
-    """`https://Nvcr.io/nvidia/*` -> `nvcr.io/nvidia`; Docker Hub's other host names are
-    docker.io (as the image-registry-not-approved check reads its list)."""
-    text = entry.strip().removeprefix("https://").removeprefix("http://").rstrip("/*").rstrip("/")
-    host, sep, rest = text.partition("/")
-    host = _DOCKER_HUB_ALIASES.get(host.lower(), host.lower())
-    return f"{host}{sep}{rest}"
-
-
-def _registry_ok(image: str, approved: Sequence[str]) -> bool:
-    ref = parse_image(image)
-    full = _registry_entry(f"{ref.registry}/{ref.repository}")
-    return any(full == a or full.startswith(a + "/") for a in map(_registry_entry, approved))
 
 
 def evaluate(
@@ -235,7 +217,7 @@ def _cluster_deviations(
         for template in snap.pod_templates:
             for container in template.spec.all_containers:
                 image = container.image
-                if not image or _registry_ok(image, intent.approved_registries):
+                if not image or registry_approved(image, intent.approved_registries):
                     continue
                 key = (id(template.workload), image)
                 if key in seen:

@@ -13,7 +13,6 @@ and workload names that do not depend on a Helm release name.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -172,16 +171,16 @@ def _signatures_by_image() -> Mapping[str, tuple[Signature, ...]]:
     return MappingProxyType({path: tuple(sigs) for path, sigs in index.items()})
 
 
-_CACHE: weakref.WeakKeyDictionary[Snapshot, Mapping[str, Installed]] = weakref.WeakKeyDictionary()
-
-
 def installed(snap: Snapshot) -> Mapping[str, Installed]:
     """Components present in the snapshot, by component id (computed once per snapshot)."""
-    cached = _CACHE.get(snap)
-    if cached is None:
-        cached = _detect(snap)
-        _CACHE[snap] = cached
-    return cached
+    return snap.derived(_detect)
+
+
+def node_autoscaler_installed(snap: Snapshot) -> bool:
+    """Whether Karpenter or the cluster autoscaler runs: GPU pools may then be scaled to zero,
+    so that no node shows the resources they offer."""
+    found = installed(snap)
+    return "karpenter" in found or "cluster-autoscaler" in found
 
 
 def _detect(snap: Snapshot) -> Mapping[str, Installed]:

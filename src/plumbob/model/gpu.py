@@ -64,6 +64,16 @@ def is_gpu_resource(name: str) -> bool:
     return name in _WHOLE or name.startswith(MIG_PREFIX)
 
 
+def quota_caps_gpus(key: str) -> bool:
+    """Whether a ResourceQuota `hard` key caps a GPU resource: `requests.nvidia.com/gpu`,
+    `limits.nvidia.com/mig-1g.10gb` (quotas name extended resources with a `requests.` prefix;
+    https://kubernetes.io/docs/concepts/policy/resource-quotas/#resource-quota-for-extended-resources)."""
+    for prefix in ("requests.", "limits."):
+        if key.startswith(prefix) and is_gpu_resource(key.removeprefix(prefix)):
+            return True
+    return False
+
+
 def is_mig_resource(name: str) -> bool:
     return name.startswith(MIG_PREFIX)
 

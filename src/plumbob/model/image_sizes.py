@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from weakref import WeakKeyDictionary
 
-from plumbob.model.images import parse_image
+from plumbob.model.images import DOCKER_HUB_ALIASES, parse_image
 from plumbob.model.objects import Node
-
-_DOCKER_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
 
 
 def _name(registry: str, repository: str) -> str:
-    return f"{_DOCKER_ALIASES.get(registry, registry)}/{repository}"
+    return f"{DOCKER_HUB_ALIASES.get(registry, registry)}/{repository}"
 
 
 class ImageSizes:
@@ -54,17 +51,6 @@ class ImageSizes:
             if found:
                 return found
         return self._sizes.get(f"{base}:{ref.tag or 'latest'}")
-
-
-_CACHE: WeakKeyDictionary[object, ImageSizes] = WeakKeyDictionary()
-
-
-def image_sizes(owner: object, nodes: Iterable[Node]) -> ImageSizes:
-    """The ImageSizes of a snapshot's nodes, built once per snapshot (`owner`)."""
-    found = _CACHE.get(owner)
-    if found is None:
-        found = _CACHE[owner] = ImageSizes(nodes)
-    return found
 
 
 def effective_pull_policy(image: str, policy: str | None) -> str:

@@ -424,6 +424,17 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def dig(data: Any, *keys: str) -> Any:
+    """The value at a path of keys in plain data (`dig(spec, "runPolicy", "schedulingPolicy")`),
+    or None where a key is missing or a step is not a mapping (as a malformed object may
+    have)."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
 def api_group(api_version: str) -> str:
     """'apps/v1' -> 'apps', 'v1' -> ''."""
     group, sep, _ = api_version.rpartition("/")

@@ -41,6 +41,7 @@ from plumbob.model.objects import (
     Job,
     Object,
     Pod,
+    dig,
     kind_key,
 )
 from plumbob.model.workloads import AbsentController, PodTemplate
@@ -487,14 +488,6 @@ class RoleIndex:
 # ------------------------------------------------------------------ run time
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 def _seconds(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
@@ -511,12 +504,12 @@ def deadline_seconds(workload: Object, templates: Sequence[PodTemplate]) -> int 
     else:
         spec = getattr(workload, "spec", None)
         found += [
-            _seconds(_dig(spec, *path)) or 0
+            _seconds(dig(spec, *path)) or 0
             for path in (("activeDeadlineSeconds",), ("runPolicy", "activeDeadlineSeconds"))
         ]
-        jobs = _dig(spec, "replicatedJobs")
+        jobs = dig(spec, "replicatedJobs")
         if isinstance(jobs, list) and jobs:
-            limits = [_seconds(_dig(j, "template", "spec", "activeDeadlineSeconds")) for j in jobs]
+            limits = [_seconds(dig(j, "template", "spec", "activeDeadlineSeconds")) for j in jobs]
             if all(limits):
                 found.append(max(x for x in limits if x))
     found += [t.spec.active_deadline_seconds or 0 for t in templates]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -18,6 +18,7 @@ from plumbob.model.gpu import (
     dra_gpu_devices,
     node_gpu,
 )
+from plumbob.model.image_sizes import ImageSizes
 from plumbob.model.metrics import GpuMetrics
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import (
@@ -47,6 +48,7 @@ from plumbob.model.workloads import (
 )
 
 T = TypeVar("T", bound=Object)
+V = TypeVar("V")
 
 WORKLOADS = "workloads"
 """Pseudo-kind for what a check reads: the pod templates of every workload kind."""
@@ -128,6 +130,7 @@ class Snapshot:
             {k: tuple(v) for k, v in grouped.items()}
         )
         self._roles: RoleIndex | None = None
+        self._derived: dict[Callable[[Snapshot], Any], Any] = {}
 
     def with_gpu_metrics(self, metrics: GpuMetrics) -> Snapshot:
         """The same cluster and objects, carrying GPU utilisation metrics."""
@@ -257,6 +260,12 @@ class Snapshot:
         """Node name -> what it says about its GPUs."""
         dra = dra_gpu_devices(self.generic("ResourceSlice"))
         return MappingProxyType({n.name: node_gpu(n, dra.get(n.name, 0)) for n in self.nodes})
+
+    @cached_property
+    def offered_gpu_resources(self) -> frozenset[str]:
+        """GPU resource names some node offers (`NodeGpu.offered`: `nvidia.com/gpu`,
+        `nvidia.com/mig-1g.10gb`, ...)."""
+        return frozenset(name for g in self.node_gpus.values() for name in g.offered)
 
     @cached_property
     def gpu_nodes(self) -> tuple[Node, ...]:
@@ -527,6 +536,22 @@ class Snapshot:
 
     def generic(self, kind: str) -> tuple[GenericObject, ...]:
         return self.typed(kind, GenericObject)
+
+    @cached_property
+    def image_sizes(self) -> ImageSizes:
+        """Image sizes as the nodes report them (`node.status.images`)."""
+        return ImageSizes(self.nodes)
+
+    def derived(self, build: Callable[[Snapshot], V]) -> V:
+        """What `build` makes of this snapshot, made once and kept with it: an index that a
+        layer above the model builds from its own facts (the components installed, what
+        autoscales what, which queue admits a workload), shared by every check that asks.
+        `build` must be a module-level function of the snapshot alone: it is the key."""
+        try:
+            found: V = self._derived[build]
+        except KeyError:
+            found = self._derived[build] = build(self)
+        return found
 
 
 def _static(obj: Object) -> bool:

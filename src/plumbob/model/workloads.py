@@ -17,6 +17,8 @@ from typing import Any
 
 import msgspec
 
+from plumbob.model.gpu import container_gpu_resources
+from plumbob.model.images import parse_image
 from plumbob.model.objects import (
     Container,
     CronJob,
@@ -33,6 +35,7 @@ from plumbob.model.objects import (
     ReplicaSet,
     StatefulSet,
     as_list,
+    dig,
     kind_key,
 )
 
@@ -84,6 +87,21 @@ class PodTemplate:
         for i, c in enumerate(self.spec.containers):
             yield f"{self.path}.containers[{i}]", c
 
+    def unpinned_images(self) -> Iterator[tuple[str, Container, str]]:
+        """(field path, container, how) for each container whose image is not pinned: `:latest`
+        or no tag, and no digest (`ImageRef.unpinned` says how)."""
+        for path, container in self.containers():
+            how = parse_image(container.image).unpinned if container.image else None
+            if how is not None:
+                yield path, container, how
+
+    def gpu_resources(self) -> Iterator[tuple[str, Container, str, float]]:
+        """(field path, container, resource, amount) for each GPU resource (`is_gpu_resource`:
+        whole GPUs, MIG slices, renamed shared GPUs) an init or regular container asks for."""
+        for path, container in self.containers():
+            for resource, amount in container_gpu_resources(container).items():
+                yield path, container, resource, amount
+
 
 class TemplateError(ValueError):
     """A pod template inside a custom resource that does not have the shape of one."""
@@ -102,21 +120,13 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 Extractor = Callable[[GenericObject], Iterator[tuple[str, str | None, int, Any]]]
 """Yields (path of the template, role, replicas, raw template) for one custom resource."""
 
 
 def _replica_specs(field: str) -> Extractor:
     def extract(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
-        specs = _dig(obj.spec, field)
+        specs = dig(obj.spec, field)
         if isinstance(specs, dict):
             for role, rspec in specs.items():
                 if isinstance(rspec, dict):
@@ -131,24 +141,24 @@ def _replica_specs(field: str) -> Extractor:
 
 
 def _jobset(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
-    jobs = _dig(obj.spec, "replicatedJobs")
+    jobs = dig(obj.spec, "replicatedJobs")
     for i, rj in enumerate(as_list(jobs)):
         if isinstance(rj, dict):
-            job_spec = _dig(rj, "template", "spec") or {}
-            pods = _int(rj.get("replicas"), 1) * _int(_dig(job_spec, "parallelism"), 1)
+            job_spec = dig(rj, "template", "spec") or {}
+            pods = _int(rj.get("replicas"), 1) * _int(dig(job_spec, "parallelism"), 1)
             yield (
                 f"spec.replicatedJobs[{i}].template.spec.template",
                 rj.get("name"),
                 pods,
-                _dig(job_spec, "template"),
+                dig(job_spec, "template"),
             )
 
 
 def _ray_cluster_spec(prefix: str, spec: Any) -> Iterator[tuple[str, str | None, int, Any]]:
-    head = _dig(spec, "headGroupSpec")
+    head = dig(spec, "headGroupSpec")
     if isinstance(head, dict):
         yield f"{prefix}.headGroupSpec.template", "head", 1, head.get("template")
-    workers = _dig(spec, "workerGroupSpecs")
+    workers = dig(spec, "workerGroupSpecs")
     for i, group in enumerate(as_list(workers)):
         if isinstance(group, dict):
             n = _int(group.get("replicas"), _int(group.get("minReplicas"), 1))
@@ -165,7 +175,7 @@ def _ray(field: str | None) -> Extractor:
         if field is None:
             yield from _ray_cluster_spec("spec", obj.spec)
         else:
-            yield from _ray_cluster_spec(f"spec.{field}", _dig(obj.spec, field))
+            yield from _ray_cluster_spec(f"spec.{field}", dig(obj.spec, field))
 
     return extract
 
@@ -187,7 +197,7 @@ _KSERVE_CONTAINER_KEYS = (
 
 def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     for component in ("predictor", "transformer", "explainer"):
-        comp = _dig(obj.spec, component)
+        comp = dig(obj.spec, component)
         if not isinstance(comp, dict):
             continue
         pod: dict[str, Any] = {k: v for k, v in comp.items() if k not in _KSERVE_CONTAINER_KEYS}
@@ -202,15 +212,15 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
             f"spec.{component}",
             component,
             _int(comp.get("minReplicas"), 1),
-            {"metadata": {"labels": _dig(obj.metadata, "labels") or {}}, "spec": pod},
+            {"metadata": {"labels": dig(obj.metadata, "labels") or {}}, "spec": pod},
         )
 
 
 def _lws(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
-    lwt = _dig(obj.spec, "leaderWorkerTemplate")
+    lwt = dig(obj.spec, "leaderWorkerTemplate")
     if not isinstance(lwt, dict):
         return
-    groups = _int(_dig(obj.spec, "replicas"), 1)
+    groups = _int(dig(obj.spec, "replicas"), 1)
     size = _int(lwt.get("size"), 1)
     if isinstance(lwt.get("leaderTemplate"), dict):
         yield "spec.leaderWorkerTemplate.leaderTemplate", "leader", groups, lwt["leaderTemplate"]
@@ -224,7 +234,7 @@ def _lws(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
 
 
 def _volcano_job(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
-    tasks = _dig(obj.spec, "tasks")
+    tasks = dig(obj.spec, "tasks")
     for i, task in enumerate(as_list(tasks)):
         if isinstance(task, dict):
             yield (
@@ -237,7 +247,7 @@ def _volcano_job(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any
 
 def _single(path: str, *keys: str) -> Extractor:
     def extract(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
-        yield path, None, _int(_dig(obj.spec, "replicas"), 1), _dig(obj.spec, *keys)
+        yield path, None, _int(dig(obj.spec, "replicas"), 1), dig(obj.spec, *keys)
 
     return extract
 
@@ -419,9 +429,9 @@ def _unpinned_affinity(affinity: dict[str, Any] | None) -> dict[str, Any] | None
     with (`matchFields: metadata.name In [node]`, replacing the required node affinity; kubernetes
     pkg/controller/daemon/util ReplaceDaemonSetPodNodeNameNodeAffinity). The DaemonSet's own
     required node affinity, which that term replaced, cannot be read back from its pods."""
-    node_affinity = _dig(affinity, "nodeAffinity")
-    required = _dig(node_affinity, "requiredDuringSchedulingIgnoredDuringExecution")
-    terms = _dig(required, "nodeSelectorTerms")
+    node_affinity = dig(affinity, "nodeAffinity")
+    required = dig(node_affinity, "requiredDuringSchedulingIgnoredDuringExecution")
+    terms = dig(required, "nodeSelectorTerms")
     if not isinstance(terms, list) or affinity is None:
         return affinity
     kept = [

@@ -666,14 +666,6 @@ def _named(obj: Object) -> str:
     return f"{obj.kind}/{obj.namespace}/{name}" if obj.namespace else f"{obj.kind}/{name}"
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 def _custom_containers(
     key: str, spec: dict[str, Any]
 ) -> Iterable[tuple[str, int | None, dict[str, Any]]]:

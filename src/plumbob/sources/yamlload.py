@@ -11,12 +11,14 @@ constructor. Everything else goes to libyaml's C parser with the safe constructo
 YAML 1.1 as Kubernetes does (`yes` is true, `0755` is octal), checks aliases so a few bytes of
 anchors cannot expand into gigabytes ("billion laughs"), and gives the error messages. Both give
 the same documents, lines and data (tests/unit/sources/test_yaml_builder.py and
-test_yaml_fast.py compare them).
+test_yaml_fast.py compare them). Which texts yaml-rs may read is decided by the screens in
+sources/yaml_screens.py; `PLUMBOB_YAML_FAST=0` turns the fast path off (`FAST_SWITCH`).
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,12 +29,26 @@ import yaml
 
 from plumbob.report.model import DiagnosticCode as Code
 from plumbob.report.model import Level
+from plumbob.sources.yaml_screens import FallBack, TooDeep, clean, printable_alike, screened
 
 yaml_rs: ModuleType | None
 try:
     import yaml_rs
 except ImportError:  # no wheel for this platform: PyYAML reads everything
     yaml_rs = None
+
+FAST_SWITCH = "PLUMBOB_YAML_FAST"
+"""Environment variable that turns the yaml-rs fast path off: `0`, `false`, `no` or `off` (in any
+case) send every text to PyYAML; unset or any other value leaves the fast path on where yaml-rs
+is installed. Both paths give the same documents; the switch is for measuring one against the
+other and for ruling the fast path out when a manifest reads strangely."""
+FAST = yaml_rs is not None and os.environ.get(FAST_SWITCH, "").strip().lower() not in (
+    "0",
+    "false",
+    "no",
+    "off",
+)
+"""Whether texts may go to yaml-rs in this process (see FAST_SWITCH)."""
 
 try:
     _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -248,7 +264,7 @@ class _Builder:
 
 
 def load_documents(
-    text: str | bytes, problems: list[YamlError] | None = None
+    text: str | bytes, problems: list[YamlError] | None = None, *, fast: bool | None = None
 ) -> Iterator[Document]:
     """Yield each document with its first line, the stream cut into documents as kubectl cuts
     it (`split_documents`) and each document read on its own: yaml-rs where it reads the text
@@ -258,8 +274,11 @@ def load_documents(
 
     Documents that do not parse because they hold Go template actions (`{{- if .Values.x }}`,
     a chart's `templates/*.yaml`) are one problem for the whole text: it is an unrendered Helm
-    template."""
-    stream = _decoded(text)
+    template.
+
+    `fast=False` reads every document with PyYAML, `True` lets yaml-rs read what it reads alike
+    (where it is installed); by default, `FAST` (the PLUMBOB_YAML_FAST switch) decides."""
+    stream = _decoded(text, FAST if fast is None else fast and yaml_rs is not None)
     templates: list[tuple[int, str]] = []
     index = 0
     for chunk in split_documents(stream.text):
@@ -380,16 +399,17 @@ class _Stream:
     """The bytes were not all UTF-8: the bad ones are in `text` as surrogate escapes."""
 
 
-def _decoded(text: str | bytes) -> _Stream:
+def _decoded(text: str | bytes, fast: bool) -> _Stream:
     """The text of a stream, without its byte order mark (kubectl's FileVisitor reads files
-    through unicode.BOMOverride: UTF-8, or UTF-16 with its mark)."""
+    through unicode.BOMOverride: UTF-8, or UTF-16 with its mark); with `fast`, marked for
+    yaml-rs when its characters are ones both parsers read alike."""
     if isinstance(text, str):
         try:
             data = text.encode("utf-8")
         except UnicodeError:  # lone surrogates: PyYAML says what is wrong
             return _Stream(text.removeprefix("\ufeff"), fast=False)
         bom = text.startswith("\ufeff")
-        return _Stream(text[1:] if bom else text, fast=_may_be_fast(data, bom))
+        return _Stream(text[1:] if bom else text, fast=fast and printable_alike(data, bom))
     if text.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return _Stream(text.decode("utf-16"), fast=False)
@@ -400,7 +420,7 @@ def _decoded(text: str | bytes) -> _Stream:
         decoded = text.decode("utf-8-sig")
     except UnicodeDecodeError:
         return _Stream(text.decode("utf-8-sig", "surrogateescape"), False, undecodable=True)
-    return _Stream(decoded, fast=_may_be_fast(text, bom))
+    return _Stream(decoded, fast=fast and printable_alike(text, bom))
 
 
 def _separator_error(chunk: Chunk) -> YamlError:
@@ -435,184 +455,21 @@ def _chunk_document(
     if stream.fast:
         try:
             return _fast_chunk(text, chunk.line, index), None
-        except _FallBack:
+        except FallBack:
             pass
     return _pyyaml_chunk(text, chunk.line, index)
 
 
 # ---------------------------------------------------------------------- yaml-rs
 
-_SCREENS = tuple(
-    (triggers, re.compile(pattern, re.MULTILINE))
-    for triggers, pattern in (
-        (("%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
-        (("?",), r"\?(?<=[\s\[\{,-]\?)(?=[ \t])"),  # complex keys
-        # colons YAML 1.1 reads apart; colons it refuses in flow collections; an empty key
-        ((":",), r":(?:(?=[,\]\}])|(?=[ \t]+:)|(?<=\"::)|(?<=[\s\[\{,]:)(?=\s|$))"),
-        (("[", "{", ","), r"[\[\{,][ \t]*:"),  # a colon first in a flow entry
-        # 0755, 0o17, 0X1F: other numbers (also right after a JSON-like key: {"mode":0755})
-        (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]|0(?<=\":0)[0-9oOxXbB_]"),
-    )
-)
-"""Text that yaml-rs would read differently from PyYAML's YAML 1.1 safe loader, or that needs
-PyYAML's checks and messages. Each pattern starts with a literal, which keeps the scan fast,
-and comes with the strings it cannot match without: a text that holds none of them is not
-scanned at all (an `in` test of one character runs at memchr speed, many times faster than the
-pattern's scan). A false alarm only costs speed."""
-
-_BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}[ \t]*(?:#[^\n]*)?\n")
-_INDENT = re.compile(r"[ \t]*")
-_FLOAT_TEXT = re.compile(
-    r"""(?:^|(?<=[\s\[\{,])|(?<=":))
-    (?: [-+]?[0-9_.]*[eE][-+]?[0-9_]+        # exponents (1.1 wants a dot and a sign)
-      | [-+]\.[0-9_]+                        # -.5 (1.1: text)
-      | [-+]?[0-9.]*_[-+0-9_.eE]*             # underscores, read apart
-      | [-+]?\.(?:[iI][nN][fF]|[nN][aA][nN])  # infinity, not a number in any case
-    )(?=[ \t]*(?:[,\]\}#:\r\n]|$))""",
-    re.VERBOSE | re.MULTILINE,
-)
-"""Floats YAML 1.2 reads that 1.1 does not; checked only in text where yaml-rs found a float."""
-
-_YAML11_WORDS = frozenset(
-    ("yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "=", "<<")
-)
-_YAML11_NUMBER = re.compile(r"[-+]?(?:0b[0-1_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)")
-"""Plain scalars YAML 1.1 reads as booleans or numbers (binary, sexagesimal) and 1.2 as text:
-yaml-rs gives them as strings, which may also mean they were quoted; either way PyYAML reads
-the file."""
-_NUMBER_START = frozenset("+-0123456789")
-
-
-_INDICATOR = re.compile(r"[*&!?|>](?<=[\s\[\{,:][*&!?|>])")
-"""A `*`, `&`, `!`, `?`, `|` or `>` that starts a word (or follows a colon: `{"a":!t 1}`): an
-indicator if it also starts a node (`_node_indicator`)."""
-_NODE_START = frozenset(":-?,[{\n")
-_UNDERSCORE = re.compile(r"_(?<=[\s\[\{,:+\-0-9.]_)")
-"""An underscore at the start of a word or after a digit, sign or dot: maybe in a number."""
-_WORD_END = frozenset(" \n,[]{}#:")
-
-
-def _node_indicator(probe: str) -> bool:
-    """Whether the text has an alias, an anchor or an explicit tag, or a `?`, `|` or `>` that
-    YAML 1.1 reads as an indicator where yaml-rs reads text: one of these characters where a
-    node starts (after `key:`, `- `, `? `, a flow `[`, `{` or `,`, or first on its line).
-    yaml-rs reads properties without PyYAML's checks (an unknown tag such as `!Ref` is dropped,
-    not refused), takes `[?x]` for text where PyYAML makes a key of it, and accepts `[>x]`,
-    which PyYAML refuses. Block scalar headers (`key: |-`) are left to the block checks. The
-    same characters inside words and quoted text (`a && b`, `/dev/nvidia*`, cron's `* * *`,
-    `2>&1`, `a | b`) are text and no reason to leave the fast path."""
-    for match in _INDICATOR.finditer(probe):
-        start = match.start()
-        if probe[start] in "|>" and _BLOCK_HEADER.match(probe, start):
-            continue
-        at = start - 1
-        while probe[at] in " \t":  # (the probe starts with a line break: this stops)
-            at -= 1
-        if probe[at] not in _NODE_START:
-            continue
-        if (
-            at == start - 1
-            and probe[at] == ":"
-            and probe[at - 1] not in "\"'"
-            and probe[start] != "?"
-        ):
-            continue  # `*:*`, `a:&b`: one word; only a JSON-like key's colon takes a value close
-        return True
-    return False
-
-
-def _underscored_number(probe: str) -> bool:
-    """Whether yaml-rs would read a word with an underscore as a number: it takes `1_000`,
-    `_1`, `0o1_7` and `1_0e+3` as numbers, of which YAML 1.1 reads only some (and 1.2 none).
-    Names such as `llama3_405b` or `A100_v4` are text for both and need no second look; a word
-    that starts like a number is asked of yaml-rs itself, once per word (a word of a million
-    underscores is walked once, not once per underscore)."""
-    done = 0
-    for match in _UNDERSCORE.finditer(probe):
-        if match.start() < done:
-            continue  # in a word already looked at
-        start = match.start()
-        while probe[start - 1] not in _WORD_END:  # (the probe starts with a line break)
-            start -= 1
-        end = match.end()
-        while end < len(probe) and probe[end] not in _WORD_END:
-            end += 1
-        done = end
-        if probe[start] not in _NUMBER_START and probe[start] not in "._":
-            continue
-        try:
-            value = yaml_rs.loads(f"x: {probe[start:end]}\n", parse_datetime=False)["x"]  # type: ignore[union-attr]
-        except Exception:
-            return True  # (PyYAML will say what is wrong)
-        if not isinstance(value, str):
-            return True
-    return False
-
-
-def _screened(text: str) -> bool:
-    """Whether the text may go to yaml-rs."""
-    if "<<" in text or "\t" in text or "\r" in text:
-        return False  # merge keys; tabs, which YAML 1.1 refuses in indentation; CR line ends
-    probe = "\n" + text  # (so that a pattern's look-behind also sees the text's start)
-    for triggers, screen in _SCREENS:
-        if any(trigger in probe for trigger in triggers) and screen.search(probe):
-            return False
-    if any(char in text for char in "*&!?|>") and _node_indicator(probe):
-        return False
-    if "_" in text and _underscored_number(probe):
-        return False
-    if "|" not in text and ">" not in text:
-        return True
-    for header in _BLOCK_HEADER.finditer(text):  # an empty block scalar: yaml-rs gives "\n"
-        line_start = text.rfind("\n", 0, header.start()) + 1
-        own = _INDENT.match(text, line_start).end() - line_start  # type: ignore[union-attr]
-        after = header.end()
-        while after < len(text) and text[after] == "\n":
-            after += 1
-        if after >= len(text):
-            return False
-        nxt = text.find("\n", after)
-        line = text[after : nxt if nxt >= 0 else len(text)]
-        if not line.strip():
-            return False
-        if len(line) - len(line.lstrip(" ")) <= own:
-            return False
-    return True
-
-
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
 """A line with content: YAML's white space is spaces and tabs (U+00A0 is text to it)."""
 
 
-_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-_NOT_PRINTABLE = re.compile("[\x00-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-"""Characters other than printable ASCII that YAML 1.1 refuses in a stream (control characters,
-U+FFFE), the line breaks only YAML 1.1 knows: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR (PyYAML,
-libyaml and go-yaml end a line, or a comment, there; yaml-rs reads on), and a byte order mark
-anywhere but first. (Surrogates, which YAML refuses too, never come out of decoding UTF-8.)"""
-
-
-def _may_be_fast(data: bytes, bom: bool) -> bool:
-    """Whether yaml-rs is there and the UTF-8 text (after a byte order mark, when `bom`) has only
-    characters both parsers read alike. Printable ASCII is deleted at memory speed first; what
-    is left (usually nothing) is looked at character by character. (Deleting ASCII bytes leaves
-    whole UTF-8 sequences, the mark's first.)"""
-    if yaml_rs is None:
-        return False
-    rest = data.translate(None, _PRINTABLE_ASCII)
-    if bom:
-        rest = rest[len(codecs.BOM_UTF8) :]
-    return not rest or _NOT_PRINTABLE.search(rest.decode("utf-8")) is None
-
-
-class _FallBack(Exception):
-    """The fast path cannot read this text exactly as PyYAML would."""
-
-
 def _fast_documents(text: str | bytes) -> list[Document] | None:
     """The documents of a whole stream as yaml-rs reads them, or None when PyYAML must read one
-    of them (tests compare this with `_pyyaml_documents`)."""
-    stream = _decoded(text)
+    of them (tests compare this with `_pyyaml_documents`), whatever the switch says."""
+    stream = _decoded(text, yaml_rs is not None)
     if not stream.fast:
         return None
     out: list[Document] = []
@@ -621,7 +478,7 @@ def _fast_documents(text: str | bytes) -> list[Document] | None:
             raise _separator_error(chunk)
         try:
             doc = _fast_chunk(stream.text[chunk.start : chunk.end], chunk.line, len(out))
-        except _FallBack:
+        except FallBack:
             return None
         if doc is not None:
             out.append(doc)
@@ -629,17 +486,17 @@ def _fast_documents(text: str | bytes) -> list[Document] | None:
 
 
 def _fast_chunk(text: str, line: int, index: int) -> Document | None:
-    """The chunk's document as yaml-rs reads it (None for blank lines and comments); _FallBack
+    """The chunk's document as yaml-rs reads it (None for blank lines and comments); FallBack
     when PyYAML must read it."""
     content = _CONTENT.search(text)
     if content is None:
         return None
     if not text.endswith("\n"):
         if "|" in text or ">" in text:
-            raise _FallBack  # yaml-rs ends a block scalar at the end of such a text with a break
+            raise FallBack  # yaml-rs ends a block scalar at the end of such a text with a break
         text += "\n"  # (which changes nothing else: lines are counted from the start)
-    if not _screened(text):
-        raise _FallBack
+    if not screened(text):
+        raise FallBack
     first = line + text.count("\n", 0, content.start())
     try:
         data = yaml_rs.loads(  # type: ignore[union-attr]
@@ -649,64 +506,16 @@ def _fast_chunk(text: str, line: int, index: int) -> Document | None:
             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,  # type: ignore[union-attr]
         )
     except Exception:
-        raise _FallBack from None
-    _clean(data, first, text)
+        raise FallBack from None
+    try:
+        clean(data, text, MAX_DEPTH)
+    except TooDeep:
+        raise YamlError(
+            f"nested deeper than {MAX_DEPTH} levels", first, code=Code.NESTED_TOO_DEEPLY
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("items"), list):
-        raise _FallBack  # List items need their lines: PyYAML's nodes have them
+        raise FallBack  # List items need their lines: PyYAML's nodes have them
     return Document(index=index, line=first, data=data)
-
-
-def _clean(value: Any, line: int, text: str, depth: int = 0) -> None:
-    """Leave out null-valued keys in place (as the PyYAML path does while it builds), bound the
-    depth, and send scalars that YAML 1.1 would read differently back to PyYAML (_FallBack).
-    One pass, no copies: this walk is most of what the fast path costs beyond parsing."""
-    if depth > MAX_DEPTH:
-        raise YamlError(f"nested deeper than {MAX_DEPTH} levels", line, code=Code.NESTED_TOO_DEEPLY)
-    if value.__class__ is dict:
-        nulls = None
-        for k, v in value.items():
-            if k.__class__ is str:
-                if k in _YAML11_WORDS or (k[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(k)):
-                    raise _FallBack
-            elif k.__class__ is float:
-                _check_float(text)
-            elif k.__class__ is not int and k.__class__ is not bool and k is not None:
-                raise _FallBack  # a complex key, which yaml-rs made hashable (tuple, frozenset)
-            cls = v.__class__
-            if cls is str:
-                if v in _YAML11_WORDS or (v[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(v)):
-                    raise _FallBack
-            elif cls is dict or cls is list:
-                _clean(v, line, text, depth + 1)
-            elif v is None:
-                nulls = [k] if nulls is None else [*nulls, k]
-            elif cls is float:
-                _check_float(text)
-        if nulls:
-            for k in nulls:
-                del value[k]
-    elif value.__class__ is list:
-        for v in value:
-            cls = v.__class__
-            if cls is str:
-                if v in _YAML11_WORDS or (v[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(v)):
-                    raise _FallBack
-            elif cls is dict or cls is list:
-                _clean(v, line, text, depth + 1)
-            elif cls is float:
-                _check_float(text)
-    elif value.__class__ is str:
-        if value in _YAML11_WORDS or (
-            value[:1] in _NUMBER_START and _YAML11_NUMBER.fullmatch(value)
-        ):
-            raise _FallBack
-    elif value.__class__ is float:
-        _check_float(text)
-
-
-def _check_float(text: str) -> None:
-    if _FLOAT_TEXT.search(text):
-        raise _FallBack
 
 
 # ---------------------------------------------------------------------- PyYAML
@@ -715,10 +524,10 @@ def _check_float(text: str) -> None:
 def _pyyaml_documents(text: str | bytes) -> Iterator[Document]:
     """The documents of a whole stream as PyYAML reads them; raises YamlError at the first
     broken one (tests compare this with `_fast_documents`)."""
-    stream = _decoded(text)
+    stream = _decoded(text, False)
     index = 0
     for chunk in split_documents(stream.text):
-        doc, _ = _chunk_document(_Stream(stream.text, False, stream.undecodable), chunk, index)
+        doc, _ = _chunk_document(stream, chunk, index)
         if doc is not None:
             yield doc
             index += 1

@@ -358,6 +358,12 @@ def _assert_planted(item: Planted, objects: list[Obj], spec: DemoSpec) -> None:
     elif check == "training-no-checkpoint-volume":
         for spec in _templates(obj):
             assert all("emptyDir" in v for v in spec["volumes"])
+    elif check == "training-job-no-backoff-limit":
+        assert "backoffLimit" not in obj["spec"]["runPolicy"]
+        specs = obj["spec"]["pytorchReplicaSpecs"].values()
+        assert {s["restartPolicy"] for s in specs} == {"OnFailure"}
+        other = index[("PyTorchJob", "team-research-training", "llama3-70b-sft")]
+        assert other["spec"]["runPolicy"]["backoffLimit"] > 0
     elif check == "gpu-inference-no-pdb":
         assert obj["spec"]["replicas"] > 1
         selector = obj["spec"]["selector"]["matchLabels"]

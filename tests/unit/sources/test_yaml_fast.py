@@ -120,6 +120,10 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("key indicator in a flow sequence", "[?x, y]\n"),
         ("folded indicator in a flow sequence", "[>x]\n"),
         ("colon first in a flow entry", "[  :x, y]\n"),
+        ("flow key over two lines", "metadata: {n\name: gpu}\n"),
+        ("quoted flow key over two lines", "m: {'ab\ncd': 1}\n"),
+        ("flow key over a blank line", "m: {n\n\n ame: gpu}\n"),
+        ("flow key joined by an escaped line break", 'm: {"ab\\\ncd": 1}\n'),
         ("not UTF-8", b"a: \xff\n"),
         ("NUL", "a: x\x00\nb: y\n"),
         ("control character", "a: \x1b[0m\n"),
@@ -158,6 +162,11 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
             # kubectl cuts `%YAML 1.1` off from the document after `---`, and go-yaml refuses
             # a directive without a document (split_documents)
             "directive",
+            # a key must fit on one line: yaml-rs folds it, YAML 1.1 refuses it
+            "flow key over two lines",
+            "quoted flow key over two lines",
+            "flow key over a blank line",
+            "flow key joined by an escaped line break",
         )
 
 
@@ -416,7 +425,7 @@ def test_mutated_manifests_read_alike() -> None:
 def _reference_stream(text: str) -> tuple[list[tuple[int, int, str, tuple[int, ...]]], list[int]]:
     """What `load_documents` must give: the stream cut as kubectl cuts it and every document
     read by PyYAML alone; (documents, lines of the broken ones)."""
-    stream = yamlload._decoded(text)
+    stream = yamlload._decoded(text, False)
     docs: list[yamlload.Document] = []
     broken: list[int] = []
     for chunk in yamlload.split_documents(stream.text):

@@ -48,7 +48,7 @@ def gpu_allocated_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         return
     idle = ctx.value(IDLE_PERCENT)
     prices = ctx.value(PRICES)
-    for use in gpu_workload_use(snap, metrics):
+    for use in gpu_workload_use(snap):
         if use.util_percent >= idle:
             continue
         text, evidence = describe(use, metrics, use.monthly_cost(prices), 1.0, "idle ")

@@ -65,8 +65,13 @@ class NodeUse:
         return self.physical * max(0.0, self.units - self.requested) / self.units
 
 
-def gpu_use(snap: Snapshot) -> list[NodeUse]:
-    """Every node that offers GPUs, with what running pods request on it."""
+def gpu_use(snap: Snapshot) -> tuple[NodeUse, ...]:
+    """Every node that offers GPUs, with what running pods request on it (worked out once per
+    snapshot: the cost checks and the cost summary all ask)."""
+    return snap.derived(_node_use)
+
+
+def _node_use(snap: Snapshot) -> tuple[NodeUse, ...]:
     out = []
     requested = snap.gpu_requested_by_node
     for node in snap.gpu_nodes:
@@ -89,7 +94,7 @@ def gpu_use(snap: Snapshot) -> list[NodeUse]:
                 requested=requested.get(node.name, 0.0),
             )
         )
-    return out
+    return tuple(out)
 
 
 def money(amount: float) -> str:

@@ -87,9 +87,17 @@ def top_owner(snap: Snapshot, obj: Object) -> Object:
     return snap.workload_of(obj)
 
 
-def gpu_workload_use(snap: Snapshot, metrics: GpuMetrics) -> list[WorkloadGpuUse]:
-    """Running GPU pods joined with their measured use, grouped by workload. Pods with neither
-    a per-pod series nor a measured node are left out (their use is unknown)."""
+def gpu_workload_use(snap: Snapshot) -> tuple[WorkloadGpuUse, ...]:
+    """Running GPU pods joined with their measured use (`snap.gpu_metrics`), grouped by
+    workload, worked out once per snapshot. Pods with neither a per-pod series nor a measured
+    node are left out (their use is unknown)."""
+    return snap.derived(_workload_use)
+
+
+def _workload_use(snap: Snapshot) -> tuple[WorkloadGpuUse, ...]:
+    metrics = snap.gpu_metrics
+    if metrics is None:
+        return ()
     out: dict[int, WorkloadGpuUse] = {}
     for pod in snap.pods:
         node = pod.spec.node_name
@@ -112,7 +120,7 @@ def gpu_workload_use(snap: Snapshot, metrics: GpuMetrics) -> list[WorkloadGpuUse
         product = snap.node_gpus[node].product if node in snap.node_gpus else None
         use.products[product or "unknown"] = use.products.get(product or "unknown", 0.0) + gpus
         use.whole_node = use.whole_node or whole_node
-    return list(out.values())
+    return tuple(out.values())
 
 
 def _measured(
@@ -188,7 +196,7 @@ def gpu_low_utilization(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     threshold = ctx.value(THRESHOLD_PERCENT)
     idle = ctx.value(IDLE_PERCENT)
     prices = ctx.value(PRICES)
-    for use in gpu_workload_use(snap, metrics):
+    for use in gpu_workload_use(snap):
         util = use.util_percent
         if not idle <= util < threshold:
             continue

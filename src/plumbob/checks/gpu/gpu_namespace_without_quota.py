@@ -12,7 +12,7 @@ from plumbob.model.gpu import (
     containers_gpu_request,
     gpu_count_unknown,
     gpus_text,
-    is_gpu_resource,
+    quota_caps_gpus,
 )
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
@@ -55,13 +55,6 @@ For fair sharing with borrowing between teams use Kueue ClusterQueues with GPU n
 or a Volcano Queue with `capability: {nvidia.com/gpu: 16}`, or a KAI Queue with
 `resources.gpu.quota`.
 """
-
-
-def _caps_gpus(hard_key: str) -> bool:
-    for prefix in ("requests.", "limits."):
-        if hard_key.startswith(prefix) and is_gpu_resource(hard_key.removeprefix(prefix)):
-            return True
-    return False
 
 
 def _profile_quotas(snap: Snapshot) -> dict[str, list[str]]:
@@ -127,9 +120,9 @@ def gpu_namespace_without_quota(snap: Snapshot) -> Iterator[Hit]:
     for name in sorted(by_ns):
         ns = by_ns[name]
         quotas = snap.quotas_by_namespace.get(name, ())
-        if any(_caps_gpus(key) for q in quotas for key in q.spec.hard):
+        if any(quota_caps_gpus(key) for q in quotas for key in q.spec.hard):
             continue
-        if any(_caps_gpus(key) for key in profiles.get(name, ())):
+        if any(quota_caps_gpus(key) for key in profiles.get(name, ())):
             continue
         plain = [w for w, adm in ns.admissions.items() if adm is None]
         no_gpu = [(w, a) for w, a in ns.admissions.items() if a is not None and not a.gpu_quota]

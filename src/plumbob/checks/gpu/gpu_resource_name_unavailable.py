@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
-from plumbob.knowledge.components import installed
-from plumbob.model.gpu import LEGACY_GPU_RESOURCES, container_gpu_resources, is_mig_resource
+from plumbob.knowledge.components import node_autoscaler_installed
+from plumbob.model.gpu import LEGACY_GPU_RESOURCES, is_mig_resource
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -49,30 +49,29 @@ If the workload needs shared GPUs, configure the device plugin's sharing with
 def gpu_resource_name_unavailable(snap: Snapshot) -> Iterator[Hit]:
     if not snap.nodes:
         return  # manifests only: which names nodes offer is unknown
-    offered = sorted({name for g in snap.node_gpus.values() for name in g.offered})
-    if not offered and {"karpenter", "cluster-autoscaler"} & set(installed(snap)):
+    offered = sorted(snap.offered_gpu_resources)
+    if not offered and node_autoscaler_installed(snap):
         return  # GPU pools scaled to zero: the autoscaler knows their resources
     for template in snap.pod_templates:
-        for path, container in template.containers():
-            for resource, amount in container_gpu_resources(container).items():
-                if resource in offered or is_mig_resource(resource):
-                    continue  # MIG profiles: mig-resource-unavailable
-                replaced = LEGACY_GPU_RESOURCES.get(resource)
-                hint = (
-                    f"; nodes offer {', '.join(offered)}"
-                    if offered
-                    else "; no node offers any GPU resource"
-                )
-                if replaced:
-                    hint = f" ({resource} was removed; use {replaced}){hint}"
-                yield Hit(
-                    template.workload,
-                    f"container {container.name!r} of {template.kind} {template.workload.name} "
-                    f"requests {resource}: {amount:g}, which no node offers{hint}",
-                    evidence={
-                        "container": container.name,
-                        "resource": resource,
-                        "offered": offered,
-                    },
-                    path=f"{path}.resources",
-                )
+        for path, container, resource, amount in template.gpu_resources():
+            if resource in offered or is_mig_resource(resource):
+                continue  # MIG profiles: mig-resource-unavailable
+            replaced = LEGACY_GPU_RESOURCES.get(resource)
+            hint = (
+                f"; nodes offer {', '.join(offered)}"
+                if offered
+                else "; no node offers any GPU resource"
+            )
+            if replaced:
+                hint = f" ({resource} was removed; use {replaced}){hint}"
+            yield Hit(
+                template.workload,
+                f"container {container.name!r} of {template.kind} {template.workload.name} "
+                f"requests {resource}: {amount:g}, which no node offers{hint}",
+                evidence={
+                    "container": container.name,
+                    "resource": resource,
+                    "offered": offered,
+                },
+                path=f"{path}.resources",
+            )

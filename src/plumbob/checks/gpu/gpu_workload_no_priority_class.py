@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
 from plumbob.knowledge.components import gang_targets
 from plumbob.model.gpu import pod_uses_gpu
-from plumbob.model.objects import Object
+from plumbob.model.objects import Object, dig
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
 
@@ -48,14 +47,6 @@ the classes train, build-preemptible, build and inference).
 """
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 def _kai_priority(template: PodTemplate) -> str | None:
     """KAI Scheduler's priority label, on a workload that KAI schedules (its queue label or
     schedulerName): the default scheduler ignores the label."""
@@ -75,7 +66,7 @@ def _workload_priority(workload: Object) -> str | None:
         return label
     spec = getattr(workload, "spec", None)
     for path in (("priorityClassName",), ("runPolicy", "schedulingPolicy", "priorityClass")):
-        value = _dig(spec, *path)
+        value = dig(spec, *path)
         if isinstance(value, str) and value:
             return value
     return None

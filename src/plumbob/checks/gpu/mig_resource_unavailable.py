@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
-from plumbob.knowledge.components import installed
-from plumbob.model.gpu import container_gpu_resources, is_mig_resource
+from plumbob.knowledge.components import node_autoscaler_installed
+from plumbob.model.gpu import is_mig_resource
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -48,38 +48,36 @@ repartition a pool with the GPU operator's MIG manager and the mixed strategy:
 def mig_resource_unavailable(snap: Snapshot) -> Iterator[Hit]:
     if not snap.nodes:
         return  # manifests only: which profiles nodes offer is unknown
-    offered = {name for g in snap.node_gpus.values() for name in g.offered}
+    offered = snap.offered_gpu_resources
     mig_offered = sorted(n for n in offered if is_mig_resource(n))
-    autoscaled = bool({"karpenter", "cluster-autoscaler"} & set(installed(snap)))
-    if not offered and autoscaled:
+    if not offered and node_autoscaler_installed(snap):
         return  # GPU pools scaled to zero: their shape is in the autoscaler, not on nodes
     single = sorted(
         {n.name for n in snap.gpu_nodes if snap.node_gpus[n.name].mig_strategy == "single"}
     )
     for template in snap.pod_templates:
-        for path, container in template.containers():
-            for resource, amount in container_gpu_resources(container).items():
-                if not is_mig_resource(resource) or resource in offered:
-                    continue
-                hint = (
-                    f"; nodes offer {', '.join(mig_offered)}"
-                    if mig_offered
-                    else "; no node offers MIG slices"
+        for path, container, resource, amount in template.gpu_resources():
+            if not is_mig_resource(resource) or resource in offered:
+                continue
+            hint = (
+                f"; nodes offer {', '.join(mig_offered)}"
+                if mig_offered
+                else "; no node offers MIG slices"
+            )
+            if single:
+                hint += (
+                    f" ({len(single)} node(s) use the single MIG strategy and offer "
+                    f"their slices as nvidia.com/gpu)"
                 )
-                if single:
-                    hint += (
-                        f" ({len(single)} node(s) use the single MIG strategy and offer "
-                        f"their slices as nvidia.com/gpu)"
-                    )
-                yield Hit(
-                    template.workload,
-                    f"container {container.name!r} of {template.kind} {template.workload.name} "
-                    f"requests {resource}: {amount:g}, which no node offers{hint}",
-                    evidence={
-                        "container": container.name,
-                        "resource": resource,
-                        "mig_offered": mig_offered,
-                        "single_strategy_nodes": single[:20],
-                    },
-                    path=f"{path}.resources",
-                )
+            yield Hit(
+                template.workload,
+                f"container {container.name!r} of {template.kind} {template.workload.name} "
+                f"requests {resource}: {amount:g}, which no node offers{hint}",
+                evidence={
+                    "container": container.name,
+                    "resource": resource,
+                    "mig_offered": mig_offered,
+                    "single_strategy_nodes": single[:20],
+                },
+                path=f"{path}.resources",
+            )

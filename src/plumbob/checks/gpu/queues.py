@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from plumbob.model.gpu import container_gpu_resources, is_gpu_resource
-from plumbob.model.objects import GenericObject, Object, as_list
+from plumbob.model.gpu import is_gpu_resource
+from plumbob.model.objects import GenericObject, Object, as_list, dig
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
 
@@ -48,14 +47,6 @@ class Admission:
     detail: str
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 @dataclass(frozen=True, slots=True)
 class _Queues:
     local: Mapping[tuple[str, str], GenericObject]
@@ -66,47 +57,36 @@ class _Queues:
     kai_groups: Mapping[tuple[str, str], GenericObject]
 
 
-_CACHE: WeakKeyDictionary[Snapshot, _Queues] = WeakKeyDictionary()
-
-
 def _of(objs: Iterable[GenericObject], group: str) -> list[GenericObject]:
     return [o for o in objs if o.group == group]
 
 
+def _index(snap: Snapshot) -> _Queues:
+    kueue, volcano, kai = "kueue.x-k8s.io", "scheduling.volcano.sh", "scheduling.run.ai"
+    return _Queues(
+        local={
+            (q.namespace or "default", q.name): q for q in _of(snap.generic("LocalQueue"), kueue)
+        },
+        cluster={q.name: q for q in _of(snap.generic("ClusterQueue"), kueue)},
+        volcano={q.name: q for q in _of(snap.generic("Queue"), volcano)},
+        volcano_groups={
+            (g.namespace or "default", g.name): g for g in _of(snap.generic("PodGroup"), volcano)
+        },
+        kai={q.name: q for q in _of(snap.generic("Queue"), kai)},
+        kai_groups={
+            (g.namespace or "default", g.name): g for g in _of(snap.generic("PodGroup"), kai)
+        },
+    )
+
+
 def _queues(snap: Snapshot) -> _Queues:
-    cached = _CACHE.get(snap)
-    if cached is None:
-        kueue, volcano, kai = "kueue.x-k8s.io", "scheduling.volcano.sh", "scheduling.run.ai"
-        cached = _Queues(
-            local={
-                (q.namespace or "default", q.name): q
-                for q in _of(snap.generic("LocalQueue"), kueue)
-            },
-            cluster={q.name: q for q in _of(snap.generic("ClusterQueue"), kueue)},
-            volcano={q.name: q for q in _of(snap.generic("Queue"), volcano)},
-            volcano_groups={
-                (g.namespace or "default", g.name): g
-                for g in _of(snap.generic("PodGroup"), volcano)
-            },
-            kai={q.name: q for q in _of(snap.generic("Queue"), kai)},
-            kai_groups={
-                (g.namespace or "default", g.name): g for g in _of(snap.generic("PodGroup"), kai)
-            },
-        )
-        _CACHE[snap] = cached
-    return cached
+    """The queues of the snapshot by name, indexed once per snapshot."""
+    return snap.derived(_index)
 
 
 def requested_gpu_resources(templates: Sequence[PodTemplate]) -> list[str]:
     """GPU resource names the workload's containers ask for."""
-    names = {
-        name
-        for t in templates
-        for c in t.spec.all_containers
-        for name, amount in container_gpu_resources(c).items()
-        if amount > 0
-    }
-    return sorted(names)
+    return sorted({name for t in templates for *_, name, amount in t.gpu_resources() if amount})
 
 
 def _label(workload: Object, templates: Sequence[PodTemplate], *keys: str) -> str | None:
@@ -150,7 +130,7 @@ def _kueue(snap: Snapshot, workload: Object, templates: Sequence[PodTemplate]) -
     if local is None:
         queue = f"LocalQueue {namespace}/{name}"
         return Admission("Kueue", queue, how, None, f"{queue} is not in the input")
-    cq_name = str(_dig(local.spec, "clusterQueue") or "")
+    cq_name = str(dig(local.spec, "clusterQueue") or "")
     route = f"LocalQueue {namespace}/{name} -> ClusterQueue {cq_name or '?'}"
     cluster = queues.cluster.get(cq_name)
     if cluster is None:
@@ -158,7 +138,7 @@ def _kueue(snap: Snapshot, workload: Object, templates: Sequence[PodTemplate]) -
             "Kueue", route, how, None, f"ClusterQueue {cq_name or '?'} is not in the input"
         )
     covered: dict[str, str] = {}
-    for group in as_list(_dig(cluster.spec, "resourceGroups")):
+    for group in as_list(dig(cluster.spec, "resourceGroups")):
         if not isinstance(group, dict):
             continue
         quotas = {
@@ -203,7 +183,7 @@ def _kai(snap: Snapshot, workload: Object, templates: Sequence[PodTemplate]) -> 
     if not name:
         group = _label(workload, templates, KAI_POD_GROUP_LABEL)
         pod_group = queues.kai_groups.get((workload.namespace or "default", group or ""))
-        queue = _dig(pod_group.spec, "queue") if pod_group is not None else None
+        queue = dig(pod_group.spec, "queue") if pod_group is not None else None
         if not isinstance(queue, str) or not queue:
             return None
         name, how = queue, f"PodGroup {pod_group.name if pod_group else '?'}"
@@ -211,9 +191,9 @@ def _kai(snap: Snapshot, workload: Object, templates: Sequence[PodTemplate]) -> 
     queue_obj = queues.kai.get(name)
     if queue_obj is None:
         return Admission("KAI Scheduler", route, how, None, f"{route} is not in the input")
-    gpu = _dig(queue_obj.spec, "resources", "gpu")
-    quota = _number(_dig(gpu, "quota"))
-    limit = _number(_dig(gpu, "limit"))
+    gpu = dig(queue_obj.spec, "resources", "gpu")
+    quota = _number(dig(gpu, "quota"))
+    limit = _number(dig(gpu, "limit"))
     if (quota is not None and quota > 0) or (limit is not None and limit >= 0):
         return Admission(
             "KAI Scheduler", route, how, True, f"gpu quota {_show(quota)}, limit {_show(limit)}"
@@ -254,7 +234,7 @@ def _volcano(
     name: str | None = None
     how = ""
     if workload.group == "batch.volcano.sh":
-        queue = _dig(getattr(workload, "spec", None), "queue")
+        queue = dig(getattr(workload, "spec", None), "queue")
         name = queue if isinstance(queue, str) and queue else "default"
         how = "Volcano Job spec.queue" if queue else "a Volcano Job without spec.queue"
     if name is None:
@@ -276,7 +256,7 @@ def _volcano(
         )
         pod_group = queues.volcano_groups.get((namespace, group or ""))
         if pod_group is not None:
-            queue = _dig(pod_group.spec, "queue")
+            queue = dig(pod_group.spec, "queue")
             name = queue if isinstance(queue, str) and queue else "default"
             how = f"PodGroup {pod_group.name}"
     if name is None and any(t.spec.scheduler_name == "volcano" for t in templates):
@@ -294,7 +274,7 @@ def _volcano(
         ("deserved", ("deserved",)),
         ("guarantee", ("guarantee", "resource")),
     ):
-        resources = _dig(spec, *path)
+        resources = dig(spec, *path)
         if isinstance(resources, dict):
             limits += [f"{field} {k}: {v}" for k, v in resources.items() if is_gpu_resource(str(k))]
     if limits:
@@ -303,8 +283,8 @@ def _volcano(
         {
             str(k)
             for path in (("capability",), ("deserved",), ("guarantee", "resource"))
-            if isinstance(_dig(spec, *path), dict)
-            for k in _dig(spec, *path)
+            if isinstance(dig(spec, *path), dict)
+            for k in dig(spec, *path)
         }
     )
     what = f"caps only {', '.join(caps)}" if caps else "sets no capability, deserved or guarantee"

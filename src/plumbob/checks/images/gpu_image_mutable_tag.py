@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.model.images import parse_image
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -40,13 +39,7 @@ Enforce it with an admission policy (Kyverno `disallow-latest-tag`, Gatekeeper
 )
 def gpu_image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
     for template in snap.gpu_templates:
-        for path, container in template.containers():
-            if not container.image:
-                continue
-            image = parse_image(container.image)
-            if not image.mutable:
-                continue
-            how = "the :latest tag" if image.tag == "latest" else "no tag (pulls :latest)"
+        for path, container, how in template.unpinned_images():
             yield Hit(
                 template.workload,
                 f"container {container.name!r} of a GPU workload runs {container.image} with {how}",

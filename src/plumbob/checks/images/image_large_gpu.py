@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.options import Number, Option
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
-from plumbob.model.image_sizes import effective_pull_policy, image_sizes
+from plumbob.model.image_sizes import effective_pull_policy
 from plumbob.model.snapshot import Snapshot
 
 THRESHOLD_GB = Option(
@@ -58,7 +58,7 @@ def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) ->
     effective pull policy is Always (the others when False)."""
     threshold_gb = ctx.value(THRESHOLD_GB)
     threshold = threshold_gb * 1e9
-    sizes = image_sizes(snap, snap.nodes)
+    sizes = snap.image_sizes
     if not len(sizes):
         return
     for template in snap.gpu_templates:

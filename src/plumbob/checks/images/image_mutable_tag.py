@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
-from plumbob.model.images import parse_image
 from plumbob.model.roles import uses_gpu
 from plumbob.model.snapshot import Snapshot
 
@@ -45,13 +44,7 @@ def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
     for template in snap.pod_templates:
         if uses_gpu(template):
             continue  # gpu-image-mutable-tag reports these
-        for path, container in template.containers():
-            if not container.image:
-                continue
-            image = parse_image(container.image)
-            if not image.mutable:
-                continue
-            how = "the :latest tag" if image.tag == "latest" else "no tag (pulls :latest)"
+        for path, container, how in template.unpinned_images():
             yield Hit(
                 template.workload,
                 f"container {container.name!r} of {template.kind} {template.workload.name} runs "

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 
 from plumbob.checks.options import Option, TextList
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
-from plumbob.model.images import parse_image
+from plumbob.model.images import parse_image, registry_entry, under_registry
 from plumbob.model.policies import KYVERNO_KINDS, RegistryRule, declared_registry_rules
 from plumbob.model.snapshot import Snapshot
 
@@ -51,15 +51,6 @@ APPROVED_REGISTRIES: Option[tuple[str, ...] | None] = Option(
     from_baseline="cluster.approved-registries",
 )
 
-_DOCKER_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
-
-
-def _normalise(entry: str) -> str:
-    text = entry.strip().removeprefix("https://").removeprefix("http://").rstrip("/*").rstrip("/")
-    host, sep, rest = text.partition("/")
-    host = _DOCKER_ALIASES.get(host.lower(), host.lower())
-    return f"{host}{sep}{rest}"
-
 
 def approved_registries(ctx: CheckContext) -> tuple[str, ...] | None:
     """The configured list (plumbob.yaml, else the baseline: the option's precedence),
@@ -67,11 +58,9 @@ def approved_registries(ctx: CheckContext) -> tuple[str, ...] | None:
     value = ctx.value(APPROVED_REGISTRIES)
     if value is None:
         return None
-    return tuple(_normalise(v) for v in value if v.strip())
-
-
-def _approved(name: str, approved: tuple[str, ...]) -> bool:
-    return any(name == entry or name.startswith(entry + "/") for entry in approved)
+    if isinstance(value, str):
+        value = [value]
+    return tuple(registry_entry(v) for v in value if isinstance(v, str) and v.strip())
 
 
 @check(
@@ -104,9 +93,9 @@ def image_registry_not_approved(snap: Snapshot, ctx: CheckContext) -> Iterator[H
             if not container.image:
                 continue
             ref = parse_image(container.image)
-            name = _normalise(ref.name)
+            name = registry_entry(ref.name)
             if approved is not None:
-                if _approved(name, approved):
+                if under_registry(name, approved):
                     continue
                 origin, listed = "configured", list(approved)
             else:

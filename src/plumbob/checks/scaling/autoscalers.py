@@ -9,11 +9,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.images import parse_image
-from plumbob.model.objects import Deployment, GenericObject, Object, as_list
+from plumbob.model.objects import Deployment, GenericObject, Object, as_list, dig
 from plumbob.model.roles import WorkloadRole, kind_of
 from plumbob.model.snapshot import Snapshot
 
@@ -63,14 +62,6 @@ class Scaler:
         return bool(self.metrics) and all(m.resource_only for m in self.metrics)
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 def hpa_metrics(hpa: GenericObject) -> tuple[Metric, ...]:
     """Metrics of an HPA of any version; autoscaling/v1 and a v2 HPA without metrics scale on
     CPU (80% by default)."""
@@ -88,7 +79,7 @@ def hpa_metrics(hpa: GenericObject) -> tuple[Metric, ...]:
         key = mtype[:1].lower() + mtype[1:]
         body = m.get(key) if isinstance(m.get(key), dict) else {}
         name = (
-            (body.get("name") or _dig(body, "metric", "name") or body.get("metricName") or "")
+            (body.get("name") or dig(body, "metric", "name") or body.get("metricName") or "")
             if isinstance(body, dict)
             else ""
         )
@@ -97,14 +88,14 @@ def hpa_metrics(hpa: GenericObject) -> tuple[Metric, ...]:
 
 
 def _target(obj: GenericObject, default_kind: str) -> Key | None:
-    ref = _dig(obj.spec, "scaleTargetRef")
+    ref = dig(obj.spec, "scaleTargetRef")
     if not isinstance(ref, dict) or not ref.get("name"):
         return None
     return (str(ref.get("kind") or default_kind), obj.namespace, str(ref["name"]))
 
 
 def keda_metrics(so: GenericObject) -> tuple[Metric, ...]:
-    triggers = _dig(so.spec, "triggers")
+    triggers = dig(so.spec, "triggers")
     out: list[Metric] = []
     for t in as_list(triggers):
         if not isinstance(t, dict):
@@ -113,7 +104,7 @@ def keda_metrics(so: GenericObject) -> tuple[Metric, ...]:
         if ttype in RESOURCE_METRICS:
             out.append(Metric("Resource", ttype))
         else:
-            name = _dig(t, "metadata", "metricName") or _dig(t, "metadata", "query") or ""
+            name = dig(t, "metadata", "metricName") or dig(t, "metadata", "query") or ""
             out.append(Metric(ttype, str(name)))
     return tuple(out)
 
@@ -125,14 +116,12 @@ class ScaleIndex:
     scaled_objects: int
 
 
-_INDEXES: WeakKeyDictionary[Snapshot, ScaleIndex] = WeakKeyDictionary()
-
-
 def scale_index(snap: Snapshot) -> ScaleIndex:
     """HPAs and ScaledObjects by the workload they scale (built once per snapshot)."""
-    cached = _INDEXES.get(snap)
-    if cached is not None:
-        return cached
+    return snap.derived(_scale_index)
+
+
+def _scale_index(snap: Snapshot) -> ScaleIndex:
     out: dict[Key, list[Scaler]] = defaultdict(list)
     hpas = snap.generic("HorizontalPodAutoscaler")
     for hpa in hpas:
@@ -144,9 +133,7 @@ def scale_index(snap: Snapshot) -> ScaleIndex:
         key = _target(so, "Deployment")
         if key is not None:
             out[key].append(Scaler(so, "KEDA", keda_metrics(so)))
-    index = ScaleIndex({k: tuple(v) for k, v in out.items()}, len(hpas), len(scaled))
-    _INDEXES[snap] = index
-    return index
+    return ScaleIndex({k: tuple(v) for k, v in out.items()}, len(hpas), len(scaled))
 
 
 def _lookup(index: ScaleIndex, kind: str, namespace: str | None, name: str) -> list[Scaler]:
@@ -178,14 +165,14 @@ def kserve_scaler(isvc: Object) -> Scaler | None:
         return None
     metric_name = predictor.get("scaleMetric") or ann.get(KSERVE_METRIC)
     metrics: list[Metric] = []
-    auto = _dig(predictor, "autoScaling", "metrics")
+    auto = dig(predictor, "autoScaling", "metrics")
     for m in as_list(auto):
         if isinstance(m, dict):
             mtype = str(m.get("type") or "")
             name = (
-                _dig(m, "resource", "name")
-                or _dig(m, "external", "metric", "query")
-                or _dig(m, "podmetric", "metric", "metricName")
+                dig(m, "resource", "name")
+                or dig(m, "external", "metric", "query")
+                or dig(m, "podmetric", "metric", "metricName")
                 or ""
             )
             metrics.append(Metric(mtype, str(name)))

@@ -44,7 +44,11 @@ def pytorch_job(ctx: Context, w: Workload) -> Obj:
             "spec": {
                 "nprocPerNode": "8",
                 "pytorchReplicaSpecs": specs,
-                "runPolicy": {"cleanPodPolicy": "None", "suspend": False},
+                "runPolicy": {
+                    "cleanPodPolicy": "None",
+                    "suspend": False,
+                    **({} if w.backoff_limit is None else {"backoffLimit": w.backoff_limit}),
+                },
             },
             "status": {
                 "conditions": [

@@ -339,7 +339,14 @@ def inference() -> list[Workload]:
 
 
 def _pytorch_job(
-    namespace: str, name: str, workers: int, *, queue: str | None, checkpoints: bool, model: str
+    namespace: str,
+    name: str,
+    workers: int,
+    *,
+    queue: str | None,
+    checkpoints: bool,
+    model: str,
+    backoff_limit: int | None = 3,
 ) -> Workload:
     mounts = [("dshm", "/dev/shm"), ("scratch", "/scratch")]
     volumes: list[Obj] = [dshm("256Gi"), {"emptyDir": {"sizeLimit": "500Gi"}, "name": "scratch"}]
@@ -382,6 +389,7 @@ def _pytorch_job(
         queue=queue,
         age=3 * DAY,
         labels={"app.kubernetes.io/part-of": "research-training"},
+        backoff_limit=backoff_limit,
     )
 
 
@@ -456,6 +464,7 @@ def training(nodes: int, rng: random.Random) -> list[Workload]:
             queue="vision-training",
             checkpoints=False,
             model="google/vit-huge-patch14-224-in21k",
+            backoff_limit=None,
         ),
     ]
     left, round_ = rest - big - mid, 1

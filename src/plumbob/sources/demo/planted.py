@@ -86,6 +86,14 @@ def _workload_defects() -> list[Planted]:
             "The ViT fine-tuning job writes checkpoints only to emptyDir volumes.",
         ),
         Planted(
+            "training-job-no-backoff-limit",
+            "PyTorchJob",
+            VISION_NS,
+            "vit-finetune",
+            "The ViT fine-tuning job restarts its OnFailure pod in place and sets no "
+            "runPolicy.backoffLimit: a crash loop would hold its 8 GPUs forever.",
+        ),
+        Planted(
             "gpu-inference-no-pdb",
             "Deployment",
             LLM_NS,

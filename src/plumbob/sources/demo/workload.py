@@ -90,6 +90,8 @@ class Workload:
     claim: tuple[str, str, str] | None = None
     """StatefulSet volumeClaimTemplate: (name, storage class, size)."""
     service_name: str | None = None
+    backoff_limit: int | None = None
+    """PyTorchJob runPolicy.backoffLimit: pod restarts before the job is marked Failed."""
     nodes: list[int] = field(default_factory=list)
 
     @property
