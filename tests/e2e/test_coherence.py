@@ -1,0 +1,152 @@
+"""What a report shows can be asked about, and comparisons are of like with like: `explain` and
+`checks` for drift ids, `diff` across clusters and `--since` per cluster, `--cluster` naming
+snapshot files, the CUDA floors shown, and `--help`."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from plumbob.cli import app
+from plumbob.sources.snapshot_file import write_snapshot
+from tests.conftest import snapshot_of
+from tests.unit.drift.helpers import pool_node
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def plumbob(*args: str, cwd: Path) -> Result:
+    """Run the CLI in-process in `cwd`, with its own data directory."""
+    runner = CliRunner()
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = runner.invoke(
+            app,
+            list(args),
+            env={
+                "CI": "1",
+                "COLUMNS": "140",
+                "PLUMBOB_STORE": None,
+                "XDG_DATA_HOME": str(cwd / "xdg"),
+                "KUBECONFIG": None,
+            },
+        )
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def fleet(
+    tmp_path: Path, file: str, cluster: str, driver: str = "550.90.07", base: str = "550.90.07"
+) -> Path:
+    nodes = [pool_node(f"g{i}", "gpu", gpus=8, driver=base) for i in range(3)]
+    nodes.append(pool_node("g3", "gpu", gpus=8, driver=driver))
+    path = tmp_path / file
+    write_snapshot(snapshot_of(*nodes, cluster=cluster), path)
+    return path
+
+
+# ------------------------------------------------------------------ explain and checks
+
+
+def test_every_id_in_a_report_can_be_explained(tmp_path: Path) -> None:
+    """Every finding id of a scan with fleet, baseline and cross-cluster drift: `explain`
+    answers with why and how, exit 0."""
+    east = fleet(tmp_path, "east.json", "east", driver="535.104.05")
+    west = fleet(tmp_path, "west.json", "west", driver="570.86.15", base="570.86.15")
+    (tmp_path / "b.yaml").write_text("pools:\n  gpu:\n    nvidia-driver: '>=550'\n")
+    scan = plumbob("scan", str(east), str(west), "--baseline", "b.yaml", "-f", "json", cwd=tmp_path)
+    ids = {f["check"] for f in json.loads(scan.stdout)["findings"]}
+    assert {"drift:nvidia_driver", "baseline:nvidia_driver"} <= ids
+    assert any(i.startswith("cross-cluster:") for i in ids)
+    for check in sorted(ids):
+        explained = plumbob("explain", check, cwd=tmp_path)
+        assert explained.returncode == 0, (check, explained.stderr)
+        assert "Why it matters" in explained.stdout and "How to fix" in explained.stdout
+
+
+def test_explain_a_drift_id(tmp_path: Path) -> None:
+    result = plumbob("explain", "drift:nvidia_driver", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "NVIDIA driver" in result.stdout and "ClusterPolicy" in result.stdout
+    assert "high in GPU pools, else medium" in result.stdout
+    typo = plumbob("explain", "drift:nvidia_drivr", cwd=tmp_path)
+    assert typo.returncode == 2 and "did you mean drift:nvidia_driver" in typo.stderr
+
+
+def test_checks_lists_drift_ids_and_refuses_unknown_categories(tmp_path: Path) -> None:
+    drift = plumbob("checks", "--category", "drift", "--json", cwd=tmp_path)
+    assert drift.returncode == 0
+    listed = {d["id"] for d in json.loads(drift.stdout)}
+    assert {"drift:kernel", "baseline:registry", "cross-cluster:policy-mode"} <= listed
+    assert all(i.partition(":")[0] in ("drift", "baseline", "cross-cluster") for i in listed)
+    table = plumbob("checks", "--category", "drift", cwd=tmp_path)
+    assert "drift ids" in table.stdout and "drift:nvidia_driver" in table.stdout
+    unknown = plumbob("checks", "--category", "gpus", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "no such category" in unknown.stderr and "gpu, compat" in unknown.stderr
+    everything = json.loads(plumbob("checks", "--json", cwd=tmp_path).stdout)
+    assert {"gpu-node-untainted", "drift:kernel"} <= {d["id"] for d in everything}
+
+
+# ------------------------------------------------------------------ diff
+
+
+def test_diff_of_two_clusters_refuses_unless_forced(tmp_path: Path) -> None:
+    east = fleet(tmp_path, "east.json", "east")
+    west = fleet(tmp_path, "west.json", "west", driver="535.104.05")
+    refused = plumbob("diff", str(east), str(west), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "cluster 'east'" in refused.stderr and "cluster 'west'" in refused.stderr
+    assert "--force" in refused.stderr
+    forced = plumbob("diff", str(east), str(west), "--force", "-f", "json", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert "compared as asked (--force)" in forced.stderr
+    (d,) = json.loads(forced.stdout)["items"]
+    # findings are matched by check and subject, not taken as all resolved and all appeared
+    assert [f["check"] for f in d["findingsAppeared"]] == ["drift:nvidia_driver"]
+    assert d.get("findingsResolved", []) == []
+
+
+def test_diff_of_one_cluster_over_time(tmp_path: Path) -> None:
+    before = fleet(tmp_path, "before.json", "prod", driver="535.104.05")
+    after = fleet(tmp_path, "after.json", "prod")
+    result = plumbob("diff", str(before), str(after), "-f", "json", cwd=tmp_path)
+    assert result.returncode == 0 and not result.stderr
+    (d,) = json.loads(result.stdout)["items"]
+    assert [f["check"] for f in d["findingsResolved"]] == ["drift:nvidia_driver"]
+
+
+def test_diff_since_takes_each_cluster_in_turn(tmp_path: Path) -> None:
+    db = str(tmp_path / "h.sqlite")
+    for path in (fleet(tmp_path, "east.json", "east"), fleet(tmp_path, "west.json", "west")):
+        assert plumbob("scan", str(path), "--store", db, "-q", cwd=tmp_path).returncode == 0
+    one_each = plumbob("diff", "--since", "7d", "--store", db, cwd=tmp_path)
+    assert one_each.returncode == 2
+    assert "fewer than two" not in one_each.stderr
+    assert "east (scan 1)" in one_each.stderr and "west (scan 2)" in one_each.stderr
+    again = fleet(tmp_path, "east2.json", "east", driver="535.104.05")
+    assert plumbob("scan", str(again), "--store", db, "-q", cwd=tmp_path).returncode == 0
+    since = plumbob("diff", "--since", "7d", "--store", db, "-f", "json", cwd=tmp_path)
+    assert since.returncode == 0, since.stderr
+    (d,) = json.loads(since.stdout)["items"]
+    assert (d["before"]["cluster"], d["after"]["cluster"]) == ("east", "east")
+    assert (d["before"]["scanId"], d["after"]["scanId"]) == (1, 3)
+    assert "one stored scan only, nothing to compare: west (scan 2)" in since.stderr
+    west = plumbob("diff", "--since", "7d", "--cluster", "west", "--store", db, cwd=tmp_path)
+    assert west.returncode == 2 and "west (scan 2)" in west.stderr
+    nowhere = plumbob("diff", "--since", "7d", "--cluster", "north", "--store", db, cwd=tmp_path)
+    assert nowhere.returncode == 2
+    assert "no stored scan of it" in nowhere.stderr and "east, west" in nowhere.stderr
