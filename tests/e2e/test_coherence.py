@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from plumbob.cli import app
@@ -150,3 +151,45 @@ def test_diff_since_takes_each_cluster_in_turn(tmp_path: Path) -> None:
     nowhere = plumbob("diff", "--since", "7d", "--cluster", "north", "--store", db, cwd=tmp_path)
     assert nowhere.returncode == 2
     assert "no stored scan of it" in nowhere.stderr and "east, west" in nowhere.stderr
+
+
+# ------------------------------------------------------------------ names and advice
+
+
+def test_cluster_option_renames_a_snapshot_file(tmp_path: Path) -> None:
+    prod = fleet(tmp_path, "prod.json", "prod")
+    renamed = plumbob("scan", str(prod), "--cluster", "staging", "-f", "json", cwd=tmp_path)
+    assert [c["cluster"] for c in json.loads(renamed.stdout)["clusters"]] == ["staging"]
+    # the advice of the duplicate-name warning works: the second file, scanned with the
+    # first under its own name, no longer clashes
+    again = fleet(tmp_path, "prod-again.json", "prod")
+    clash = plumbob("scan", str(prod), str(again), "-f", "json", cwd=tmp_path)
+    assert "reported as 'prod (2)'" in clash.stderr and "--cluster NAME" in clash.stderr
+    several = plumbob("scan", str(prod), str(again), "--cluster", "x", "-f", "json", cwd=tmp_path)
+    assert "--cluster x names one cluster, and these paths hold 2 (prod, prod)" in several.stderr
+
+
+def test_a_missing_kubeconfig_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-kubeconfig"
+    for args in (("scan", "--context", "prod"), ("snapshot", "-o", "x.json")):
+        result = plumbob(*args, "--kubeconfig", str(missing), cwd=tmp_path)
+        assert result.returncode == 2, args
+        assert f"kubeconfig not found: {missing}" in result.stderr
+        assert "Invalid kube-config" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_kubeconfig_lists_are_missing_only_when_every_file_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plumbob.sources.kube_client import kubeconfig_missing
+
+    present = tmp_path / "kc"
+    present.write_text("apiVersion: v1\nkind: Config\n")
+    gone = tmp_path / "gone"
+    monkeypatch.setenv("KUBECONFIG", f"{gone}{os.pathsep}{present}")
+    assert kubeconfig_missing(None) is None
+    monkeypatch.setenv("KUBECONFIG", str(gone))
+    assert kubeconfig_missing(None) == (
+        f"kubeconfig not found: {gone} (give --kubeconfig FILE, or --in-cluster inside a pod)"
+    )
+    assert kubeconfig_missing(str(present)) is None
