@@ -193,3 +193,44 @@ def test_kubeconfig_lists_are_missing_only_when_every_file_is(
         f"kubeconfig not found: {gone} (give --kubeconfig FILE, or --in-cluster inside a pod)"
     )
     assert kubeconfig_missing(str(present)) is None
+
+
+# ------------------------------------------------------------------ help
+
+
+def test_top_level_help_orders_commands_names_exit_codes_and_shows_examples(
+    tmp_path: Path,
+) -> None:
+    from plumbob.cli.help import COMMAND_ORDER
+
+    shown = plumbob("--help", cwd=tmp_path).stdout
+    commands = shown.split("Commands:")[1].split("Exit codes:")[0]
+    listed = [
+        line.split()[0]
+        for line in commands.splitlines()
+        if line.strip() and line.startswith("  ") and not line.startswith("   ")
+    ]
+    assert listed == list(COMMAND_ORDER)
+    assert "..." not in commands, "descriptions are whole"
+    assert "Write and check" not in commands  # baseline says what it does
+    assert all(code in shown for code in ("  0  ", "  1  ", "  2  "))
+    examples = [
+        line.split("#")[0].split()
+        for line in shown.split("Examples:")[1].splitlines()
+        if line.strip().startswith("plumbob ")
+    ]
+    assert len(examples) == 3
+    for example in examples:  # every example is a command line plumbob takes
+        checked = plumbob(*example[1:], "--help", cwd=tmp_path)
+        assert checked.returncode == 0, (example, checked.stderr)
+
+
+def test_scan_help_groups_every_option(tmp_path: Path) -> None:
+    shown = plumbob("scan", "--help", cwd=tmp_path).stdout
+    sections = ["Arguments:", "Input:", "Live clusters:", "Output:", "Store:", "Checks:"]
+    where = [shown.index(f"\n{s}\n") for s in sections]
+    assert where == sorted(where)
+    other = shown.split("\nOther options:\n")[1]
+    assert other.split() == ["--help", "Show", "this", "message", "and", "exit."]
+    for option in ("--demo", "--context", "--format", "--store", "--config", "--baseline"):
+        assert option in shown

@@ -257,7 +257,8 @@ def diff(
         bool, typer.Option("--exit-code", help="Exit 1 when anything changed.")
     ] = False,
 ) -> None:
-    """Nodes added and removed, attribute changes (old → new), findings appeared/resolved."""
+    """Compare two scans of one cluster: nodes added and removed, attribute changes (old →
+    new), findings appeared and resolved."""
     import msgspec
 
     from plumbob.drift.compare import DIFF_API_VERSION
