@@ -53,3 +53,17 @@ def test_lookups() -> None:
     assert drift_entry("drift:nope") is None
     assert "cross-cluster:policy-mode" in family_ids("cross-cluster")
     assert all(i.startswith("baseline:") for i in family_ids("baseline"))
+
+
+def test_configuration_names_drift_ids_from_the_catalog() -> None:
+    """A misspelt drift id in plumbob.yaml is named, as a misspelt check id is: it would
+    otherwise change nothing, silently."""
+    from plumbob.checks.registry import Registry
+    from plumbob.config import Config, config_problems
+    from plumbob.report.model import Severity
+
+    good = Config(severity={"drift:nvidia_driver": Severity.CRITICAL, "baseline": Severity.LOW})
+    assert config_problems(good, Registry.discover()) == []
+    bad = Config(disable=["drift:kernal", "cross-cluster:kubelet"])
+    (problem,) = config_problems(bad, Registry.discover())
+    assert problem.startswith("disable: drift:kernal: no such check; did you mean drift:kernel")
