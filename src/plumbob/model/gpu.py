@@ -261,9 +261,14 @@ class NodeGpu:
 
     @property
     def present(self) -> bool:
-        """The node has GPUs, by resources, labels or DRA ResourceSlices."""
+        """The node has GPUs, by resources, labels (GFD's MIG device counts among them) or DRA
+        ResourceSlices."""
         return (
-            self.hardware or self.capacity > 0 or bool(self.mig_allocatable) or self.dra_devices > 0
+            self.hardware
+            or self.capacity > 0
+            or bool(self.mig_allocatable)
+            or bool(self.mig_labelled)
+            or self.dra_devices > 0
         )
 
     @property

@@ -218,3 +218,17 @@ def test_idle_share_of_a_mig_gpu(real: Path) -> None:
     (use,) = gpu_use(mixed_snapshot(real, pod))
     assert use.physical == 1 and use.units == 4 and use.requested == 1
     assert use.idle == pytest.approx(4 / 7)
+
+
+def test_untainted_mig_node_is_reported_with_its_physical_gpus(real: Path) -> None:
+    from plumbob import engine
+    from plumbob.checks.registry import Registry
+    from plumbob.config import Config
+
+    report = engine.run([mixed_snapshot(real)], Registry.discover(), Config(only=["gpu"]))
+    (untainted,) = [f for f in report.findings if f.check == "gpu-node-untainted"]
+    assert untainted.message == (
+        "s4124-0073 has 1 GPU (4 MIG slices) and no NoSchedule/NoExecute taint"
+    )
+    assert untainted.evidence["gpus"] == 1
+    assert untainted.evidence["mig_slices"] == {"1g.10gb": 2, "2g.20gb": 1, "3g.40gb": 1}
