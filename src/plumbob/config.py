@@ -95,7 +95,8 @@ def config_problems(
     closest names): a misspelt id or option would otherwise change nothing, silently.
     `options`: the configuration's option values when already resolved (`check_options`), so
     that no value is converted twice."""
-    from plumbob.drift.findings import TITLES  # the drift families: drift, drift:kernel, ...
+    from plumbob.drift.catalog import drift_entries  # every drift id: drift:kernel, ...
+    from plumbob.drift.findings import TITLES  # the drift families: drift, baseline, ...
 
     def hint(name: str, candidates: Iterable[str], otherwise: str) -> str:
         close = difflib.get_close_matches(name, sorted(candidates), n=3)
@@ -103,6 +104,7 @@ def config_problems(
 
     known = {name for c in registry for name in (c.id, *c.aliases, c.category)}
     known.update(TITLES)
+    known.update(drift_entries())
     out: list[str] = []
     named: list[tuple[str, str]] = [
         *((f"severity: {name}", name) for name in config.severity),
@@ -115,7 +117,7 @@ def config_problems(
         ),
     ]
     for where, name in named:
-        if name not in known and name.partition(":")[0] not in TITLES:
+        if name not in known:
             out.append(f"{where}: no such check{hint(name, known, '; see plumbob checks')}")
     if options is None:
         options = check_options(config, registry)

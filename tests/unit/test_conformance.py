@@ -70,6 +70,8 @@ def test_ready_from_objects_and_images() -> None:
         "gpu-operator",
         containers=[make_container(image="nvcr.io/nvidia/k8s/dcgm-exporter:4.1.1")],
     )
+    dcgm["kind"] = "DaemonSet"  # the exporter runs per node
+    del dcgm["spec"]["replicas"]
     kueue = {
         "apiVersion": "kueue.x-k8s.io/v1beta1",
         "kind": "ClusterQueue",

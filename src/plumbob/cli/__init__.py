@@ -13,16 +13,19 @@ import typer
 from plumbob import __version__
 from plumbob.cli import baseline, checks, conformance, demo, diff, history, scan
 from plumbob.cli import snapshot as snapshot_cmd
+from plumbob.cli.help import EPILOG, PlumbobGroup, ScanCommand
 
 app = typer.Typer(
     name="plumbob",
+    cls=PlumbobGroup,
     help="Audit Kubernetes clusters for AI-workload readiness and infrastructure drift.",
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.command("scan")(scan.scan)
+app.command("scan", cls=ScanCommand)(scan.scan)
 app.command("checks")(checks.list_checks)
 app.command("explain")(checks.explain)
 app.command("demo")(demo.demo)

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="baseline",
-    help="Write and check baseline (intent) files.",
+    help="Write a baseline (intent) file from a cluster's current values; "
+    "plumbob scan --baseline FILE checks a cluster against it.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

@@ -59,7 +59,12 @@ def conformance(
         ),
     ] = None,
     cluster: Annotated[
-        str | None, typer.Option("--cluster", help="Cluster name for manifests read from files.")
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Cluster name for what the paths hold: manifests and kubectl output, or "
+            "the one snapshot file or dump given.",
+        ),
     ] = None,
     quiet: Quiet = False,
 ) -> None:

@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeAlias
 
 import typer
 
@@ -41,7 +41,13 @@ def parse_duration(text: str) -> timedelta | None:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def _file_states(path: Path, pool_label: str | None) -> list[State]:
+Sided: TypeAlias = tuple["State", bool]
+"""A side of a diff, and whether its cluster name is the cluster's own (a stored scan, a
+plumbob snapshot file) rather than one made up from a file name (kubectl output, manifests,
+a cluster-info dump folder)."""
+
+
+def _file_states(path: Path, pool_label: str | None) -> list[Sided]:
     from plumbob import engine
     from plumbob.checks.registry import Registry
     from plumbob.cli.baseline import drift_analysis, load_snapshots
@@ -51,22 +57,21 @@ def _file_states(path: Path, pool_label: str | None) -> list[State]:
 
     snapshots = load_snapshots([path], False, None, True)
     report = engine.run(snapshots, Registry.discover(), analyses=[drift_analysis(pool_label, None)])
-    states = []
+    states: list[Sided] = []
     for snap in snapshots:
         name = snap.cluster.name
         attrs = snapshot_attributes(snap, pool_label)
-        states.append(
-            State(
-                side=Side(
-                    label=str(path),
-                    cluster=name,
-                    time=snap.captured_at,
-                    digest=snapshot_digest(snap),
-                ),
-                nodes=[attrs[n] for n in sorted(attrs)],
-                findings=[f for f in report.findings if f.cluster == name],
-            )
+        state = State(
+            side=Side(
+                label=str(path),
+                cluster=name,
+                time=snap.captured_at,
+                digest=snapshot_digest(snap),
+            ),
+            nodes=[attrs[n] for n in sorted(attrs)],
+            findings=[f for f in report.findings if f.cluster == name],
         )
+        states.append((state, snap.source.startswith("snapshot ")))
     return states
 
 
@@ -95,33 +100,65 @@ def _stored_state(store: SqlStore, scan_id: int) -> State:
 
 def _side(
     ref: str, store_url: str, pool_label: str | None, stores: dict[str, SqlStore]
-) -> list[State]:
+) -> list[Sided]:
     path = Path(ref)
     if path.exists():
         return _file_states(path, pool_label)
     if ref.isdigit():
         if "db" not in stores:
             stores["db"] = open_or_exit(store_url, create=False)
-        return [_stored_state(stores["db"], int(ref))]
+        return [(_stored_state(stores["db"], int(ref)), True)]
     fail(f"{ref}: neither a snapshot file nor a stored scan id (see plumbob history)")
     _exit(exit_codes.USAGE)
 
 
-def _pairs(before: list[State], after: list[State]) -> list[tuple[State, State]]:
+def _pairs(before: list[Sided], after: list[Sided], force: bool) -> list[tuple[State, State]]:
+    """Which cluster of A to compare with which of B: the one with the one, else by name. Two
+    clusters of different names are not compared unless `force`: every finding would read as
+    both resolved and appeared."""
     if len(before) == 1 and len(after) == 1:
-        return [(before[0], after[0])]
-    by_name = {s.side.cluster: s for s in after}
-    pairs = [(b, by_name[b.side.cluster]) for b in before if b.side.cluster in by_name]
+        (a, a_named), (b, b_named) = before[0], after[0]
+        name_a, name_b = a.side.cluster, b.side.cluster
+        if name_a != name_b:
+            if a_named and b_named and not force:
+                fail(
+                    f"{a.side.label} is cluster {name_a!r} and {b.side.label} is cluster "
+                    f"{name_b!r}: a diff compares one cluster over time, and across two "
+                    "clusters every node and finding would read as removed and added. Scan "
+                    "them together for cross-cluster drift (plumbob scan A B), or pass --force "
+                    "to compare them anyway"
+                )
+                _exit(exit_codes.USAGE)
+            why = (
+                "compared as asked (--force)"
+                if a_named and b_named
+                else "compared as captures of one cluster, since "
+                + ("neither names its cluster" if not (a_named or b_named) else "one names none")
+            )
+            _note(f"note: {name_a!r} and {name_b!r} differ in name; {why}")
+        return [(a, b)]
+    by_name = {s.side.cluster: s for s, _ in after}
+    pairs = [(b, by_name[b.side.cluster]) for b, _ in before if b.side.cluster in by_name]
     if not pairs:
         fail(
             "the two sides share no cluster name: "
-            f"{sorted(s.side.cluster for s in before)} vs {sorted(by_name)}"
+            f"{sorted(s.side.cluster for s, _ in before)} vs {sorted(by_name)}"
         )
         _exit(exit_codes.USAGE)
+    paired = {b.side.cluster for b, _ in pairs}
+    alone = sorted({s.side.cluster for s, _ in (*before, *after)} - paired)
+    if alone:
+        _note(f"note: on one side only, not compared: {', '.join(alone)}")
     return pairs
 
 
+def _note(text: str) -> None:
+    stderr_console().print(text, style="dim", soft_wrap=True, markup=False)
+
+
 def _since(store: SqlStore, since: str, cluster: str | None) -> list[tuple[State, State]]:
+    """For each cluster (or the one `cluster`), its latest scan against its scan `since` ago
+    (its oldest, when none is that old): scans of one cluster only."""
     from plumbob.store import StoreError
 
     window = parse_duration(since)
@@ -129,35 +166,55 @@ def _since(store: SqlStore, since: str, cluster: str | None) -> list[tuple[State
         fail(f"--since {since!r}: expected a duration such as 7d, 12h, 2w")
         _exit(exit_codes.USAGE)
     cutoff = (datetime.now(UTC) - window).strftime("%Y-%m-%dT%H:%M:%SZ")
+    alone: list[str] = []
+    stale: list[str] = []
     try:
-        clusters = [cluster] if cluster else store.clusters()
+        stored = store.clusters()
+        if cluster is not None and cluster not in stored:
+            fail(
+                f"--cluster {cluster}: no stored scan of it in {store.where}"
+                + (f"; stored clusters: {', '.join(stored)}" if stored else "")
+            )
+            _exit(exit_codes.USAGE)
         pairs = []
-        for name in clusters:
+        for name in [cluster] if cluster else stored:
             latest = store.scans(cluster=name, limit=1)
             older = store.scans(cluster=name, limit=1, before=cutoff)
+            if older and older[0].id == latest[0].id:
+                stale.append(f"{name} (latest: scan {latest[0].id}, {latest[0].scanned_at})")
+                continue
             if not older:
                 # Nothing that old yet: compare against the oldest scan there is, and say so.
                 all_scans = store.scans(cluster=name, limit=1_000_000)
-                older = all_scans[-1:] if len(all_scans) > 1 else []
-                if older:
-                    stderr_console().print(
-                        f"note: no scan of {name} is {since} old yet; comparing with its oldest "
-                        f"(scan {older[0].id}, {older[0].scanned_at})",
-                        style="dim",
-                        soft_wrap=True,
-                    )
-            if not latest or not older or latest[0].id == older[0].id:
-                continue
+                if len(all_scans) < 2:
+                    alone.append(f"{name} (scan {latest[0].id})")
+                    continue
+                older = all_scans[-1:]
+                _note(
+                    f"note: no scan of {name} is {since} old yet; comparing with its oldest "
+                    f"(scan {older[0].id}, {older[0].scanned_at})"
+                )
             pairs.append((_stored_state(store, older[0].id), _stored_state(store, latest[0].id)))
     except StoreError as exc:
         fail(str(exc))
         _exit(exit_codes.USAGE)
+    if stale:
+        _note(f"note: no scan newer than {since}, nothing changed since: {', '.join(stale)}")
+    if not pairs and not alone:
+        fail(f"nothing to compare in {store.where}: no scan newer than {since}")
+        _exit(exit_codes.USAGE)
     if not pairs:
         fail(
-            f"fewer than two stored scans{' of ' + cluster if cluster else ''} in "
-            f"{store.where} to compare"
+            f"nothing to compare in {store.where}: a diff compares two scans of one cluster, "
+            f"and {'it has' if cluster else 'each cluster has'} one stored scan only: "
+            f"{', '.join(alone)}. Store another scan (plumbob scan ... --store; files that "
+            "name no cluster, such as kubectl output, are stored under their file name unless "
+            "scanned with --cluster NAME), or compare two scans by id (plumbob diff ID ID; "
+            "--force for two clusters)"
         )
         _exit(exit_codes.USAGE)
+    if alone:
+        _note(f"note: one stored scan only, nothing to compare: {', '.join(alone)}")
     return pairs
 
 
@@ -181,8 +238,13 @@ def diff(
         ),
     ] = None,
     cluster: Annotated[
-        str | None, typer.Option("--cluster", help="With --since: one cluster.")
+        str | None,
+        typer.Option("--cluster", help="With --since: this cluster only (default: each in turn)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Compare A and B even when they are different clusters."),
+    ] = False,
     store: Annotated[
         str, typer.Option("--store", envvar=STORE_ENV, help=STORE_HELP)
     ] = DEFAULT_STORE,
@@ -195,7 +257,8 @@ def diff(
         bool, typer.Option("--exit-code", help="Exit 1 when anything changed.")
     ] = False,
 ) -> None:
-    """Nodes added and removed, attribute changes (old → new), findings appeared/resolved."""
+    """Compare two scans of one cluster: nodes added and removed, attribute changes (old →
+    new), findings appeared and resolved."""
     import msgspec
 
     from plumbob.drift.compare import DIFF_API_VERSION
@@ -215,12 +278,14 @@ def diff(
                 fail("give two snapshot files or scan ids (A B), or --since 7d")
                 _exit(exit_codes.USAGE)
             pairs = _pairs(
-                _side(before, store, pool_label, stores), _side(after, store, pool_label, stores)
+                _side(before, store, pool_label, stores),
+                _side(after, store, pool_label, stores),
+                force,
             )
     finally:
         for db in stores.values():
             db.close()
-    results: list[Diff] = [compare(a, b) for a, b in pairs]
+    results: list[Diff] = [compare(a, b, across=a.side.cluster != b.side.cluster) for a, b in pairs]
     if output_format is OutputFormat.JSON:
         doc = {"apiVersion": DIFF_API_VERSION, "kind": "DiffList", "items": results}
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n")

@@ -66,7 +66,12 @@ def scan(
         ),
     ] = None,
     cluster: Annotated[
-        str | None, typer.Option("--cluster", help="Cluster name for manifests read from files.")
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Cluster name for what the paths hold: manifests and kubectl output, or "
+            "the one snapshot file or dump given.",
+        ),
     ] = None,
     complete: Annotated[
         bool,

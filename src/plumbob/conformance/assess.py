@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from plumbob.checks.observability.gpu_node_no_dcgm_exporter import DCGM, dcgm_coverage
 from plumbob.checks.scaling.autoscalers import (
     cluster_autoscaler_evidence,
     iter_scalers,
@@ -26,6 +27,7 @@ from plumbob.checks.scaling.autoscalers import (
 from plumbob.knowledge.components import installed
 from plumbob.knowledge.loader import KnowledgeError, load_table
 from plumbob.model.gpu import is_gpu_resource
+from plumbob.model.objects import DaemonSet
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Finding
 
@@ -372,16 +374,42 @@ def _pod_autoscaling(c: _Context) -> Result:
 
 
 def _accelerator_metrics(c: _Context) -> Result:
+    """From the detection gpu-node-no-dcgm-exporter makes (`dcgm_coverage`): the two never
+    disagree on whether a cluster runs the DCGM exporter, or where."""
     if not c.gpu_nodes:
         return _NO_GPU
-    ev = c.have("nvidia-dcgm-exporter")
-    uncovered = c.cited("gpu-node-no-dcgm-exporter")
-    if ev and not uncovered:
+    coverage = dcgm_coverage(c.snap)
+    ev = [
+        c.components.get(DCGM) or f"NVIDIA DCGM Exporter: DaemonSet {ds.namespace}/{ds.name}"
+        for ds in coverage.exporters[:1]
+    ]
+    ev += _scraped_by(c, coverage.exporters)
+    uncovered = sorted(coverage.uncovered)
+    if coverage.exporters and not uncovered:
         return Status.READY, ev, ""
-    if ev:
-        return Status.READY, [*ev, *uncovered], "not every GPU node is covered"
+    if coverage.exporters:
+        shown = ", ".join(uncovered[:3]) + (
+            f" and {len(uncovered) - 3} more" if len(uncovered) > 3 else ""
+        )
+        return (
+            Status.READY,
+            [*ev, f"{len(uncovered)}/{c.gpu_nodes} GPU nodes not covered: {shown}"],
+            "not every GPU node is covered",
+        )
     status, _, notes = c.absent("DCGM exporter")
-    return status, uncovered, notes
+    return status, c.cited("gpu-node-no-dcgm-exporter"), notes
+
+
+def _scraped_by(c: _Context, exporters: Sequence[DaemonSet]) -> list[str]:
+    """ServiceMonitors/PodMonitors in an exporter's namespace: how Prometheus gets its metrics."""
+    namespaces = {ds.namespace for ds in exporters}
+    monitors = [
+        f"{o.kind} {o.namespace}/{o.name}"
+        for kind in ("ServiceMonitor", "PodMonitor")
+        for o in c.snap.objects(kind)
+        if o.namespace in namespaces
+    ]
+    return [f"scraped by {', '.join(monitors[:3])}"] if monitors else []
 
 
 def _service_metrics(c: _Context) -> Result:

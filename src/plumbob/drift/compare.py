@@ -72,7 +72,20 @@ class State:
     findings: Sequence[Finding]
 
 
-def diff(before: State, after: State) -> Diff:
+def _finding_key(finding: Finding, across: bool) -> str:
+    """Findings are the same on both sides by fingerprint, which names the cluster; across two
+    clusters (`diff --force`) by check and subject alone, a finding about the cluster itself
+    being the same finding in both."""
+    if not across:
+        return finding.fingerprint
+    s = finding.subject
+    name = "" if s.name == finding.cluster else s.name  # the cluster itself
+    return "\x1f".join((finding.check, s.kind, s.namespace or "", name, s.path or ""))
+
+
+def diff(before: State, after: State, *, across: bool = False) -> Diff:
+    """What changed from `before` to `after`; `across`: they are two clusters, whose findings
+    are matched by check and subject."""
     old = {n.node: n for n in before.nodes}
     new = {n.node: n for n in after.nodes}
     changes: list[Change] = []
@@ -88,8 +101,8 @@ def diff(before: State, after: State) -> Diff:
             for key in [*va, *(k for k in vb if k not in va)]
             if va.get(key) != vb.get(key)
         )
-    before_f = {f.fingerprint: f for f in before.findings}
-    after_f = {f.fingerprint: f for f in after.findings}
+    before_f = {_finding_key(f, across): f for f in before.findings}
+    after_f = {_finding_key(f, across): f for f in after.findings}
     added = sorted(new.keys() - old.keys())
     removed = sorted(old.keys() - new.keys())
     return Diff(

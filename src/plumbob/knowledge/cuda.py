@@ -120,9 +120,11 @@ def known_releases() -> tuple[Version, ...]:
 def requirement(cuda: str) -> DriverRequirement | None:
     """The driver a CUDA version needs, or None when the table does not cover it.
 
-    The CUDA minor decides (the driver reports 'CUDA x.y'); the lowest row of that minor, its GA
-    toolkit driver, is the start-time minimum. A minor missing from the table (12.7) takes the
-    next lower published minor of the same major, which is the lower bound NVIDIA documents."""
+    A release the table lists takes its own row (12.4.1: "CUDA 12.4 Update 1", 550.54.15), so
+    the minimum shown is the table's for that exact release; a release between rows takes the
+    nearest lower one of its minor, and a minor alone (12.4) its GA row. A minor missing from
+    the table (12.7) takes the GA row of the next lower published minor of the same major,
+    which is the lower bound NVIDIA documents."""
     minor = cuda_minor(cuda)
     if minor is None:
         return None
@@ -136,7 +138,10 @@ def requirement(cuda: str) -> DriverRequirement | None:
             return None
         best = max(r.version[:2] for r in lower)
         candidates = [r for r in lower if r.version[:2] == best]
-    row = min(candidates, key=lambda r: r.version)
+        release: Version = best
+    else:
+        release = version_tuple(cuda) or minor
+    row = _row_for(release, candidates)
     floor = tables.floors.get(minor[0])
     sources = (row.source,) if floor is None else (row.source, floor[1])
     return DriverRequirement(
@@ -146,6 +151,17 @@ def requirement(cuda: str) -> DriverRequirement | None:
         compat_floor=floor[0] if floor else None,
         sources=sources,
     )
+
+
+def _row_for(release: Version, rows: list[ToolkitRow]) -> ToolkitRow:
+    """The row of `release` among the rows of its minor: its own, else the nearest lower
+    release, else the minor's first (GA) row; a release given as major.minor is its GA."""
+    if len(release) < 3:
+        return min(rows, key=lambda r: r.version)
+    at_or_below = [r for r in rows if r.version[:3] <= release[:3]]
+    if not at_or_below:
+        return min(rows, key=lambda r: r.version)
+    return max(at_or_below, key=lambda r: r.version)
 
 
 def max_cuda_of_driver(driver: str) -> str | None:

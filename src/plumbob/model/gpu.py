@@ -188,6 +188,17 @@ def container_gpu_resources(container: Container) -> dict[str, float]:
     return out
 
 
+def containers_mig_request(containers: Sequence[Container]) -> dict[str, float]:
+    """MIG profile -> slices a list of containers asks for (nvidia.com/mig-<profile>)."""
+    out: dict[str, float] = {}
+    for c in containers:
+        for key, amount in container_gpu_resources(c).items():
+            if key.startswith(MIG_PREFIX) and amount > 0:
+                profile = key.removeprefix(MIG_PREFIX)
+                out[profile] = out.get(profile, 0.0) + amount
+    return out
+
+
 def pod_uses_gpu(spec: PodSpec, annotations: dict[str, str] | None = None) -> bool:
     """A pod that gets a GPU one way or another: a GPU resource request, a DRA resource claim,
     or a KAI Scheduler GPU-share annotation."""
@@ -245,12 +256,24 @@ class NodeGpu:
     """nvidia.com/gpu.workload.config: container (default), vm-passthrough or vm-vgpu."""
     status_known: bool = False
     """The node object carries status.capacity or status.allocatable (not a bare manifest)."""
+    single_mig_slices: int | None = None
+    """Under the single MIG strategy with MIG devices in use, the compute slices of each device
+    the node offers as nvidia.com/gpu (from the `-MIG-<profile>` suffix of gpu.product or the
+    gpu.slices.* labels); None otherwise."""
+    cloud_count: int | None = None
+    """Physical GPUs of the instance type as the cloud labels it
+    (karpenter.k8s.aws/instance-gpu-count): physical under every MIG strategy."""
 
     @property
     def present(self) -> bool:
-        """The node has GPUs, by resources, labels or DRA ResourceSlices."""
+        """The node has GPUs, by resources, labels (GFD's MIG device counts among them) or DRA
+        ResourceSlices."""
         return (
-            self.hardware or self.capacity > 0 or bool(self.mig_allocatable) or self.dra_devices > 0
+            self.hardware
+            or self.capacity > 0
+            or bool(self.mig_allocatable)
+            or bool(self.mig_labelled)
+            or self.dra_devices > 0
         )
 
     @property
@@ -263,8 +286,125 @@ class NodeGpu:
         )
 
     @property
+    def physical_count(self) -> int | None:
+        """Physical GPUs from labels: GFD's nvidia.com/gpu.count counts MIG devices under the
+        single strategy while MIG devices are in use, so it is physical otherwise only."""
+        if self.mig_strategy == "single" and not self.single_mig_off:
+            return self.cloud_count
+        return self.labelled_count
+
+    @property
+    def single_mig_off(self) -> bool:
+        """The single strategy's labels show no MIG device: a product without the `-MIG-`
+        suffix GFD gives MIG devices, and no gpu.slices.* label."""
+        return (
+            self.single_mig_slices is None
+            and self.product is not None
+            and "-MIG-" not in self.product
+        )
+
+    @property
     def total_allocatable(self) -> float:
         return self.allocatable + sum(self.mig_allocatable.values())
+
+
+MIG_COMPUTE_SLICES = 7
+"""Compute slices of one MIG-capable GPU when its model does not say: 7 on A100, H100, H200,
+B200 and GB200 (NVIDIA MIG User Guide, Supported GPUs: "7 instances"); A30 and RTX PRO 6000
+Blackwell have 4 (knowledge/nvidia_gpus.yaml `mig.max_instances`, looked up by product)."""
+
+_PROFILE_SLICES = re.compile(r"^(\d+)g(?:\.|$)")
+
+
+def profile_slices(profile: str) -> int:
+    """Compute slices of a MIG profile: '3g.40gb' -> 3, '1g.10gb.me' -> 1 (1 when unreadable,
+    the fewest a device can take)."""
+    match = _PROFILE_SLICES.match(profile)
+    return max(1, int(match.group(1))) if match else 1
+
+
+def mig_gpus(slices: dict[str, float], per_gpu: int) -> int:
+    """The fewest physical GPUs that hold these MIG devices (profile -> count): enough compute
+    slices in all, and enough GPUs for each profile's count (a GPU of `per_gpu` slices holds
+    `per_gpu // n` devices of n slices: two 3g, three 2g on a 7-slice GPU). A lower bound: a
+    layout may leave slices of several GPUs empty."""
+    if not slices:
+        return 0
+    total = sum(profile_slices(p) * n for p, n in slices.items())
+    need = math.ceil(total / per_gpu)
+    for profile, count in slices.items():
+        fit = max(1, per_gpu // profile_slices(profile))
+        need = max(need, math.ceil(count / fit))
+    return need
+
+
+@dataclass(frozen=True, slots=True)
+class GpuCount:
+    """A node's GPUs counted as physical devices, with the MIG slices they are cut into listed
+    apart: a node offering one whole GPU and three MIG slices has two GPUs, not four."""
+
+    physical: int | None
+    """Physical GPUs; None when only labels say the node has GPU hardware."""
+    basis: str
+    """What the count comes from: `label nvidia.com/gpu.count`, `cloud label`, `resources`,
+    `resources and MIG layout`, `MIG layout`, or `none`."""
+    at_least: bool = False
+    """A lower bound: the GPUs holding MIG slices were inferred from the slices (see
+    `mig_gpus`), no label counting them."""
+    whole: float = 0.0
+    """Whole GPUs (or time-sliced replicas) the node offers."""
+    slices: dict[str, float] = field(default_factory=dict)
+    """MIG profile -> slices offered (nvidia.com/mig-<profile>, or MIG devices the single
+    strategy offers as nvidia.com/gpu, under `<n>g` when only their slice count is known)."""
+
+    @property
+    def slice_total(self) -> float:
+        return sum(self.slices.values())
+
+    def text(self) -> str:
+        """'8 GPUs', 'at least 2 GPUs (1 whole, 3 MIG slices)', 'GPU hardware'."""
+        if self.physical is None:
+            return "GPU hardware"
+        count = f"{'at least ' if self.at_least else ''}{self.physical} GPU" + (
+            "" if self.physical == 1 else "s"
+        )
+        if not self.slices:
+            return count
+        parts = [f"{self.whole:g} whole"] if self.whole else []
+        parts.append(f"{self.slice_total:g} MIG slices")
+        return f"{count} ({', '.join(parts)})"
+
+
+def gpu_count(gpu: NodeGpu, per_gpu: int | None = None) -> GpuCount:
+    """Physical GPUs of a node: GFD's nvidia.com/gpu.count where it counts physical GPUs (see
+    `NodeGpu.physical_count`), else whole GPUs offered (time-sliced replicas divided back)
+    plus the GPUs the MIG slices take. `per_gpu`: compute slices of one of its GPUs, from the
+    GPU model (default MIG_COMPUTE_SLICES)."""
+    slices_per_gpu = per_gpu or MIG_COMPUTE_SLICES
+    single = gpu.single_mig_slices if gpu.mig_strategy == "single" else None
+    whole_units = gpu.allocatable or gpu.capacity
+    slices: dict[str, float] = {p: n for p, n in gpu.mig_allocatable.items() if n > 0} or {
+        p: float(n) for p, n in gpu.mig_labelled.items()
+    }
+    if single is not None:
+        devices = whole_units or float(gpu.labelled_count or 0)
+        profile = single_mig_profile(gpu.product, gpu.mig_config) or f"{single}g"
+        if devices:
+            slices = {profile: devices, **slices}
+        whole_units = 0.0
+    physical = gpu.physical_count
+    if physical is not None:
+        basis = "label nvidia.com/gpu.count"
+        if gpu.mig_strategy == "single" and not gpu.single_mig_off:
+            basis = "cloud label karpenter.k8s.aws/instance-gpu-count"
+        return GpuCount(physical, basis, whole=whole_units, slices=slices)
+    replicas = gpu.replicas if gpu.replicas and gpu.replicas > 1 else 1
+    whole = math.ceil(whole_units / replicas) if whole_units else 0
+    in_mig = mig_gpus(slices, slices_per_gpu)
+    if not whole and not in_mig:
+        return GpuCount(None, "none")
+    basis = "MIG layout" if not whole else "resources and MIG layout" if in_mig else "resources"
+    return GpuCount(whole + in_mig, basis, at_least=in_mig > 0, whole=whole_units, slices=slices)
 
 
 def _int(value: str | None) -> int | None:
@@ -364,7 +504,60 @@ def node_gpu(node: Node, dra_devices: int = 0) -> NodeGpu:
         dra_devices=dra_devices,
         workload_config=labels.get("nvidia.com/gpu.workload.config"),
         status_known=bool(node.status.capacity or node.status.allocatable),
+        single_mig_slices=_single_mig_slices(labels, product),
+        cloud_count=_int(labels.get("karpenter.k8s.aws/instance-gpu-count")),
     )
+
+
+_MIG_SUFFIX = re.compile(r"-MIG-(\d+)g\.")
+_MIG_PROFILE_SUFFIX = re.compile(r"-MIG-(\d+g\.[0-9a-z.+-]+)$")
+
+
+_SINGLE_MIG_LABELS = (
+    "nvidia.com/gpu.slices.ci",
+    "nvidia.com/gpu.slices.gi",
+    "nvidia.com/gpu.multiprocessors",
+    "nvidia.com/gpu.engines.copy",
+    "nvidia.com/gpu.engines.decoder",
+    "nvidia.com/gpu.engines.encoder",
+    "nvidia.com/gpu.engines.jpeg",
+    "nvidia.com/gpu.engines.ofa",
+)
+"""Labels GFD writes only for MIG devices under the single strategy (knowledge/gfd_labels.yaml,
+"MIG: strategy=single overrides")."""
+
+
+def _single_mig_slices(labels: dict[str, str], product: str | None) -> int | None:
+    """Compute slices of each MIG device the single strategy offers as nvidia.com/gpu: GFD
+    names the device's profile in gpu.product (`NVIDIA-A100-SXM4-40GB-MIG-1g.5gb`) and its
+    slices in gpu.slices.ci/gi (knowledge/gfd_labels.yaml). None without the single strategy or
+    without MIG devices; 1, the fewest, when MIG devices show but not their size."""
+    if labels.get("nvidia.com/mig.strategy") != "single":
+        return None
+    match = _MIG_SUFFIX.search(product or "")
+    if match:
+        return int(match.group(1))
+    for key in ("nvidia.com/gpu.slices.ci", "nvidia.com/gpu.slices.gi"):
+        slices = _int(labels.get(key))
+        if slices:
+            return slices
+    if any(key in labels for key in _SINGLE_MIG_LABELS):
+        return profile_slices(single_mig_profile(product, labels.get("nvidia.com/mig.config")))
+    return None
+
+
+_ALL_ONE_PROFILE = re.compile(r"^all-(\d+g\.[0-9a-z.+-]+)$")
+
+
+def single_mig_profile(product: str | None, mig_config: str | None) -> str:
+    """The profile of the MIG devices the single strategy offers: the `-MIG-<profile>` suffix
+    of gpu.product, else mig-parted's `all-<profile>` config name (nvidia.com/mig.config),
+    else '' (unknown)."""
+    named = _MIG_PROFILE_SUFFIX.search(product or "")
+    if named:
+        return named.group(1)
+    config = _ALL_ONE_PROFILE.match(mig_config or "")
+    return config.group(1) if config else ""
 
 
 def mig_profile_of_label(label: str) -> str | None:

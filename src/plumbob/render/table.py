@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from plumbob.report.model import Finding, Level, Report, Severity
+from plumbob.report.model import Finding, Inventory, Level, Report, Severity
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -62,8 +62,8 @@ def _inventory(report: Report) -> Table:
             _version(inv.kubernetes_version, inv.kubernetes_version_source),
             Text("not seen", style="yellow") if no_nodes else str(inv.nodes),
             "-" if no_nodes else str(inv.gpu_nodes),
-            "-" if no_nodes else f"{inv.gpus_allocatable:g}",
-            "-" if no_pods else f"{inv.gpus_requested:g}",
+            "-" if no_nodes else _gpus(inv),
+            "-" if no_pods else _requested(inv),
             models,
             f"{inv.workloads} ({inv.gpu_workloads} GPU"
             + (
@@ -73,6 +73,22 @@ def _inventory(report: Report) -> Table:
             ),
         )
     return t
+
+
+def _gpus(inv: Inventory) -> str:
+    """Physical GPUs, MIG slices listed apart: '2 (4 MIG slices)', '≥2 ...' for a lower
+    bound."""
+    count = f"{'≥' if inv.gpus_at_least else ''}{inv.gpus}"
+    slices = sum(inv.mig_slices.values())
+    return f"{count} ({slices:g} MIG slices)" if slices else count
+
+
+def _requested(inv: Inventory) -> str:
+    """GPU units requested: whole GPUs, and MIG slices apart ('1 + 2 MIG slices')."""
+    if not inv.mig_slices_requested:
+        return f"{inv.gpus_requested:g}"
+    whole = inv.gpus_requested - inv.mig_slices_requested
+    return f"{whole:g} + {inv.mig_slices_requested:g} MIG slices"
 
 
 MAX_LISTED = 8

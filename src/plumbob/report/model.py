@@ -230,7 +230,13 @@ class PoolFact(msgspec.Struct, **_STRUCT):
     nodes: int
     gpu_product: str | None = None
     gpus_allocatable: float = 0.0
+    """Whole GPUs (or time-sliced replicas) plus MIG slices the pool's nodes offer."""
     gpus_requested: float = 0.0
+    gpus: int = 0
+    """Physical GPUs, MIG slices not counted as GPUs (see `Inventory.gpus`)."""
+    gpus_at_least: bool = False
+    mig_slices: dict[str, float] = {}
+    """MIG profile -> slices offered."""
 
 
 class Inventory(msgspec.Struct, **_STRUCT):
@@ -250,11 +256,23 @@ class Inventory(msgspec.Struct, **_STRUCT):
     gpu_nodes: int = 0
     """Nodes with GPUs by resources or by labels."""
     gpus_allocatable: float = 0.0
-    """Whole GPUs plus MIG slices the nodes offer."""
+    """Schedulable GPU units: whole GPUs (or time-sliced replicas) plus MIG slices the nodes
+    offer."""
     gpus_requested: float = 0.0
-    """GPUs requested by running pods."""
+    """GPU units requested by running pods (a MIG slice counts one)."""
+    gpus: int = 0
+    """Physical GPUs: GFD's nvidia.com/gpu.count where it counts physical GPUs, else whole GPUs
+    offered plus the GPUs their MIG slices take (the fewest that hold that layout). A node
+    offering one whole GPU and three MIG slices has two GPUs, not four."""
+    gpus_at_least: bool = False
+    """`gpus` is a lower bound: some GPUs were inferred from a MIG layout, no label counting
+    them."""
+    mig_slices: dict[str, float] = {}
+    """MIG profile -> slices offered (listed apart from `gpus`)."""
+    mig_slices_requested: float = 0.0
+    """MIG slices requested by running pods (part of `gpusRequested`)."""
     gpu_models: dict[str, int] = {}
-    """GPU product label -> number of GPUs."""
+    """GPU product label -> number of physical GPUs."""
     pools: list[PoolFact] = []
     workloads: int = 0
     """Topmost controllers read (Deployments, CronJobs, training and serving resources...),

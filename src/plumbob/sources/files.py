@@ -667,7 +667,8 @@ class FileSource:
 
     paths: tuple[Path, ...]
     cluster: str | None = None
-    """Name for the snapshot built from manifests (default: the first path's name)."""
+    """Name for the cluster the paths hold: the one built from manifests (default: the first
+    path's name), or, without manifests, the one snapshot file or dump."""
     complete: bool = False
     """The files hold the whole cluster (a GitOps repository of everything it runs, a full
     capture): a kind they do not contain has no objects. Otherwise such a kind is unseen."""
@@ -729,6 +730,8 @@ class FileSource:
             loaded.snapshots.extend(
                 self._dump(d, reader, progress, accounted, manifests) for d in dumps
             )
+        if self.cluster is not None and not manifests.objects:
+            loaded.snapshots[:] = self._named(loaded.snapshots, decoder.diagnostics)
         if manifests.objects:
             name = self.cluster or _cluster_name(self.paths)
             objects = dedupe(manifests.objects, decoder.diagnostics)
@@ -746,6 +749,24 @@ class FileSource:
             reasons = "; ".join(str(d) for d in decoder.diagnostics[:3]) or "no objects found"
             raise SourceError(f"nothing readable in {', '.join(map(str, self.paths))}: {reasons}")
         return loaded
+
+    def _named(self, snapshots: list[Snapshot], diagnostics: list[Diagnostic]) -> list[Snapshot]:
+        """`--cluster NAME` with snapshot files or dumps only: the one cluster they hold takes
+        the name; several keep theirs, and a warning says so."""
+        if len(snapshots) == 1:
+            return [snapshots[0].renamed(str(self.cluster))]
+        if snapshots:
+            names = ", ".join(s.cluster.name for s in snapshots)
+            diagnostics.append(
+                Diagnostic(
+                    level=Level.WARNING,
+                    code=Code.CLUSTER_RENAMED,
+                    message=f"--cluster {self.cluster} names one cluster, and these paths hold "
+                    f"{len(snapshots)} ({names}): each keeps its own name (scan a snapshot file "
+                    "alone to rename it)",
+                )
+            )
+        return snapshots
 
     def _dump(
         self,

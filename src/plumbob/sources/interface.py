@@ -51,8 +51,9 @@ class Loaded:
                         code=DiagnosticCode.CLUSTER_RENAMED,
                         cluster=new,
                         message=f"two snapshots are both named {name!r} ({seen[name].source}; "
-                        f"{snap.source}): the second is reported as {new!r} (name clusters "
-                        "with --cluster, or capture them under distinct names)",
+                        f"{snap.source}): the second is reported as {new!r} (--cluster NAME "
+                        "renames the one snapshot file or manifest set a scan reads; capture "
+                        "clusters under distinct names with plumbob snapshot --cluster NAME)",
                     )
                 )
                 snap = snap.renamed(new)

@@ -94,10 +94,25 @@ class Target:
     """Environment for in-cluster config (KUBERNETES_SERVICE_HOST/PORT); None: os.environ."""
 
 
+def kubeconfig_missing(kubeconfig: str | None) -> str | None:
+    """'kubeconfig not found: PATH' when no file of the kubeconfig exists (`kubeconfig`, else
+    $KUBECONFIG, a list as kubectl reads it, else ~/.kube/config); None when one does. The
+    client library says only "Invalid kube-config file. No configuration found." for it."""
+    given = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    paths = [os.path.expanduser(p) for p in given.split(os.pathsep) if p]
+    if any(os.path.isfile(p) for p in paths):
+        return None
+    hint = "" if kubeconfig else " (give --kubeconfig FILE, or --in-cluster inside a pod)"
+    return f"kubeconfig not found: {', '.join(paths) or given}{hint}"
+
+
 def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None]:
     """Context names in a kubeconfig and the current one. Raises ContextError."""
     from kubernetes.config import list_kube_config_contexts
 
+    missing = kubeconfig_missing(kubeconfig)
+    if missing is not None:
+        raise ContextError(missing)
     try:
         contexts, current = list_kube_config_contexts(  # type: ignore[no-untyped-call]
             config_file=kubeconfig
@@ -167,6 +182,9 @@ class Transport:
 
         cfg = client.Configuration()
         t = self.target
+        missing = None if t.in_cluster else kubeconfig_missing(t.kubeconfig)
+        if missing is not None:
+            raise ContextError(f"context {t.context}: {missing}")
         try:
             if t.in_cluster:
                 loader = config.incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]

@@ -26,7 +26,10 @@ def test_version_tuple(text: str, expected: tuple[int, ...] | None) -> None:
     ("cuda", "driver", "floor"),
     [
         ("12.9.0", "575.51.03", "525.60.13"),  # Table 3 "CUDA 12.9 GA"
-        ("12.9.1", "575.51.03", "525.60.13"),  # the driver reports 12.9 from the GA driver on
+        ("12.9.1", "575.57.08", "525.60.13"),  # Table 3 "CUDA 12.9 Update 1", its own row
+        ("12.4.1", "550.54.15", "525.60.13"),  # not 550.54.14, the 12.4.0 row
+        ("12.4", "550.54.14", "525.60.13"),  # a minor alone: its GA
+        ("12.4.9", "550.54.15", "525.60.13"),  # not in the table: the nearest lower release
         ("12.8", "570.26", "525.60.13"),
         ("11.6.0", "510.39.01", "450.80.02"),
         ("12.4.0.41", "550.54.14", "525.60.13"),  # NGC build numbers
@@ -39,6 +42,19 @@ def test_requirement(cuda: str, driver: str, floor: str) -> None:
     assert req.toolkit_driver == driver
     assert req.compat_floor == floor
     assert all(s for s in req.sources)
+
+
+def test_every_release_in_the_table_shows_its_own_row() -> None:
+    """The minimum shown for a CUDA release is the shipped table's row for that release."""
+    from plumbob.knowledge.loader import load_table
+
+    for row in load_table("cuda_driver_compat")["toolkit_driver_versions"]:
+        req = requirement(str(row["version"]))
+        assert req is not None, row
+        assert (req.toolkit_driver, req.toolkit_label) == (
+            str(row["linux_x86_64_min"]),
+            str(row.get("label", "")),
+        ), row
 
 
 def test_missing_minor_falls_back_to_lower_published_minor() -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from plumbob.checks.options import PRICES, Number, Option
 from plumbob.checks.registry import GPU_IDENTITY, CheckContext, Hit, check
+from plumbob.knowledge.gpus import mig_slices_per_gpu, node_gpu_count
 from plumbob.knowledge.prices import HOURS_PER_MONTH
+from plumbob.model.gpu import (
+    MIG_COMPUTE_SLICES,
+    GpuCount,
+    containers_gpu_request,
+    containers_mig_request,
+    profile_slices,
+)
 from plumbob.model.nodes import pool_of
 from plumbob.model.objects import Node
 from plumbob.model.snapshot import Snapshot
@@ -37,6 +45,8 @@ usd_per_gpu_hour: 4.10}` for your negotiated prices.
 """
 
 
+_FINISHED = ("Succeeded", "Failed")
+
 MIN_IDLE_GPUS = Option(
     "min-idle-gpus",
     Number(),
@@ -53,16 +63,52 @@ class NodeUse:
     pool: str
     product: str | None
     physical: float
+    """Physical GPUs (knowledge.gpus.node_gpu_count): MIG slices are not GPUs."""
     units: float
     """Allocatable GPU units (whole GPUs, MIG slices or time-sliced replicas)."""
     requested: float
     """Units requested by running pods."""
+    idle: float
+    """Physical GPUs no running pod uses: idle whole GPUs, and each idle MIG slice as its
+    share of a GPU (a 3g slice is 3/7 of an H100)."""
+    mig_slices: Mapping[str, float] = field(default_factory=dict)
+    """MIG profile -> slices offered."""
 
-    @property
-    def idle(self) -> float:
-        if self.units <= 0:
-            return 0.0
-        return self.physical * max(0.0, self.units - self.requested) / self.units
+
+def _mig_requests(snap: Snapshot, node: Node, single: str | None) -> dict[str, float]:
+    """MIG profile -> slices requested by the node's running pods; under the single MIG strategy
+    (`single`: its one profile) slices are asked for as nvidia.com/gpu."""
+    out: dict[str, float] = {}
+    for pod in snap.pods_by_node.get(node.name, ()):
+        if pod.status.phase in _FINISHED:
+            continue
+        if single is not None:
+            out[single] = out.get(single, 0.0) + containers_gpu_request(pod.spec.containers)
+            continue
+        for profile, amount in containers_mig_request(pod.spec.containers).items():
+            out[profile] = out.get(profile, 0.0) + amount
+    return out
+
+
+def _idle(
+    snap: Snapshot, node: Node, count: GpuCount, physical: float, units: float, requested: float
+) -> float:
+    gpu = snap.node_gpus[node.name]
+    if not count.slices:
+        return physical * max(0.0, units - requested) / units
+    single = next(iter(count.slices)) if gpu.single_mig_slices is not None else None
+    asked = _mig_requests(snap, node, single)
+    per_gpu = mig_slices_per_gpu(gpu.product) or MIG_COMPUTE_SLICES
+    idle_mig = sum(
+        max(0.0, offered - asked.get(profile, 0.0)) * profile_slices(profile) / per_gpu
+        for profile, offered in count.slices.items()
+    )
+    idle_whole = 0.0
+    if count.whole:
+        whole_asked = max(0.0, requested - sum(asked.values()))
+        replicas = gpu.replicas if gpu.replicas and gpu.replicas > 1 else 1
+        idle_whole = max(0.0, count.whole - whole_asked) / replicas
+    return min(physical, idle_whole + idle_mig)
 
 
 def gpu_use(snap: Snapshot) -> tuple[NodeUse, ...]:
@@ -79,11 +125,9 @@ def _node_use(snap: Snapshot) -> tuple[NodeUse, ...]:
         units = gpu.total_allocatable
         if units <= 0:
             continue
-        physical = float(gpu.labelled_count or 0)
-        if not physical:
-            physical = units / gpu.replicas if gpu.replicas and gpu.replicas > 1 else units
-            if gpu.mig_allocatable and not gpu.allocatable:
-                physical = 1.0  # MIG slices without a count label: at least one GPU
+        count = node_gpu_count(gpu)
+        physical = float(count.physical or 0) or 1.0  # offers GPU units: at least one GPU
+        asked = requested.get(node.name, 0.0)
         out.append(
             NodeUse(
                 node=node,
@@ -91,7 +135,9 @@ def _node_use(snap: Snapshot) -> tuple[NodeUse, ...]:
                 product=gpu.product,
                 physical=physical,
                 units=units,
-                requested=requested.get(node.name, 0.0),
+                requested=asked,
+                idle=_idle(snap, node, count, physical, units, asked),
+                mig_slices=count.slices,
             )
         )
     return tuple(out)
@@ -147,18 +193,21 @@ def gpu_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         pool_money = f", ≈ {money(pool_cost)}/month" if pool_cost is not None else ""
         loud = (
             f"; the whole pool {use.pool} requests no GPU ({len(members)} nodes, "
-            f"{pool_gpus:g} GPUs idle{pool_money})"
+            f"{round(pool_gpus, 2):g} GPUs idle{pool_money})"
             if pool_idle and len(members) > 1
             else ""
         )
+        slices = sum(use.mig_slices.values())
+        cut = f" (cut into {slices:g} MIG slices)" if slices else ""
         yield Hit(
             use.node,
-            f"{use.node.name} (pool {use.pool}): {idle:g} of {use.physical:g} {product}GPUs "
-            f"idle{cost}{loud}",
+            f"{use.node.name} (pool {use.pool}): {round(idle, 2):g} of {use.physical:g} "
+            f"{product}GPUs{cut} idle{cost}{loud}",
             evidence={
                 "pool": use.pool,
                 "product": use.product,
                 "gpus": use.physical,
+                "mig_slices": dict(use.mig_slices),
                 "allocatable": use.units,
                 "requested": use.requested,
                 "idle_gpus": round(idle, 2),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.registry import GPU_IDENTITY, Hit, check
 from plumbob.knowledge.components import is_gpu_stack
+from plumbob.knowledge.gpus import node_gpu_count
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Pod
 from plumbob.model.snapshot import Snapshot
@@ -65,18 +66,18 @@ def gpu_node_runs_cpu_pods(snap: Snapshot) -> Iterator[Hit]:
         if not cpu_pods:
             continue
         gpu = snap.node_gpus[node.name]
-        count = int(gpu.total_allocatable or gpu.capacity or gpu.labelled_count or 0)
+        count = node_gpu_count(gpu)
         shown = ", ".join(cpu_pods[:5]) + (
             f" and {len(cpu_pods) - 5} more" if len(cpu_pods) > 5 else ""
         )
         yield Hit(
             node,
-            f"GPU node {node.name} ({count} GPUs) runs {len(cpu_pods)} pod(s) that request no "
+            f"GPU node {node.name} ({count.text()}) runs {len(cpu_pods)} pod(s) that request no "
             f"GPU: {shown}",
             evidence={
                 "pods": cpu_pods[:50],
                 "count": len(cpu_pods),
-                "gpus": count,
+                "gpus": count.physical or 0,
                 "taints": [f"{t.key}:{t.effect}" for t in node.spec.taints],
             },
         )

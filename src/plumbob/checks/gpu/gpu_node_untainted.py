@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.knowledge.gpus import node_gpu_count
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -44,13 +45,14 @@ def gpu_node_untainted(snap: Snapshot) -> Iterator[Hit]:
         if node.has_taint_effect("NoSchedule", "NoExecute"):
             continue
         gpu = snap.node_gpus[node.name]
-        count = int(gpu.total_allocatable or gpu.capacity or gpu.labelled_count or 0)
-        what = f"{count} GPUs" if count else "GPU hardware"
+        count = node_gpu_count(gpu)
         yield Hit(
             node,
-            f"{node.name} has {what} and no NoSchedule/NoExecute taint",
+            f"{node.name} has {count.text()} and no NoSchedule/NoExecute taint",
             evidence={
-                "gpus": count,
+                "gpus": count.physical or 0,
+                "gpus_at_least": count.at_least,
+                "mig_slices": count.slices,
                 "product": gpu.product,
                 "taints": [f"{t.key}:{t.effect}" for t in node.spec.taints],
             },

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import msgspec
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
-from plumbob.knowledge.components import (
-    DAEMONSET_TOLERATIONS,
-    covering,
-    image_component,
-)
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, Hit, check
+from plumbob.knowledge.components import DAEMONSET_TOLERATIONS, covering, installed
 from plumbob.model.objects import DaemonSet, Node
 from plumbob.model.scheduling import placement
 from plumbob.model.snapshot import Snapshot
@@ -42,14 +39,38 @@ Scrape it with a ServiceMonitor (port 9400) so Prometheus and the HPA adapter se
 
 
 def dcgm_daemonsets(snap: Snapshot) -> list[DaemonSet]:
-    return [
-        ds
-        for ds in snap.typed("DaemonSet", DaemonSet)
-        if any(
-            image_component(c.image or "", ds.kind, ds.name) == DCGM
-            for c in ds.spec.template.spec.containers
-        )
-    ]
+    """The DCGM exporter DaemonSets, as the component detector finds them (its image on any
+    registry or mirror, or its well-known name): the one detection `plumbob conformance`
+    (accelerator_metrics) and this check share."""
+    found = installed(snap).get(DCGM)
+    if found is None:
+        return []
+    return [obj for obj in found.objects if isinstance(obj, DaemonSet)]
+
+
+@dataclass(frozen=True, slots=True)
+class DcgmCoverage:
+    """Which GPU nodes the cluster's DCGM exporter DaemonSets cover."""
+
+    exporters: tuple[DaemonSet, ...]
+    uncovered: Mapping[str, str]
+    """GPU node name -> why no exporter runs there."""
+
+
+def dcgm_coverage(snap: Snapshot) -> DcgmCoverage:
+    exporters = tuple(dcgm_daemonsets(snap))
+    uncovered: dict[str, str] = {}
+    for node in snap.gpu_nodes:
+        if covering(snap, exporters, node):
+            continue
+        if exporters:
+            reasons = "; ".join(
+                f"{ds.namespace}/{ds.name} {skipped_because(ds, node)}" for ds in exporters
+            )
+            uncovered[node.name] = f"DCGM exporter DaemonSet {reasons}"
+        else:
+            uncovered[node.name] = "the cluster runs no DCGM exporter DaemonSet"
+    return DcgmCoverage(exporters, uncovered)
 
 
 def skipped_because(ds: DaemonSet, node: Node) -> str:
@@ -68,6 +89,7 @@ def skipped_because(ds: DaemonSet, node: Node) -> str:
     category="observability",
     severity="medium",
     reads=("Node", "DaemonSet"),
+    consults=(COMPONENTS,),
     node_parts=(*GPU_IDENTITY, "taints", "unschedulable"),
     title="GPU node is not covered by a DCGM exporter DaemonSet",
     why=WHY,
@@ -81,18 +103,12 @@ def skipped_because(ds: DaemonSet, node: Node) -> str:
 def gpu_node_no_dcgm_exporter(snap: Snapshot) -> Iterator[Hit]:
     if not snap.gpu_nodes:
         return
-    exporters = dcgm_daemonsets(snap)
-    names = [f"{ds.namespace}/{ds.name}" for ds in exporters]
+    coverage = dcgm_coverage(snap)
+    names = [f"{ds.namespace}/{ds.name}" for ds in coverage.exporters]
     for node in snap.gpu_nodes:
-        if covering(snap, exporters, node):
+        why = coverage.uncovered.get(node.name)
+        if why is None:
             continue
-        if exporters:
-            reasons = "; ".join(
-                f"{ds.namespace}/{ds.name} {skipped_because(ds, node)}" for ds in exporters
-            )
-            why = f"DCGM exporter DaemonSet {reasons}"
-        else:
-            why = "the cluster runs no DCGM exporter DaemonSet"
         yield Hit(
             node,
             f"GPU node {node.name}: {why}",
