@@ -107,7 +107,8 @@ def plugin_configs(snap: Snapshot) -> list[PluginConfig]:
 
 def _problems(body: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
-    flags = body.get("flags") if isinstance(body.get("flags"), dict) else {}
+    raw_flags = body.get("flags")
+    flags: Mapping[str, Any] = raw_flags if isinstance(raw_flags, dict) else {}
     misplaced = [k for k in _SHARING_KEYS if k in flags or k in body]
     if misplaced:
         where = "flags" if any(k in flags for k in misplaced) else "the top level"

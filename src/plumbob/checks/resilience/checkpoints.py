@@ -140,7 +140,7 @@ def _named(container: Container) -> Iterator[tuple[str, str]]:
         found = _flag(word)
         if found is None:
             continue
-        key, value = found
+        value = found[1]
         if value is None:
             if i + 1 >= len(words) or words[i + 1].startswith("-"):
                 continue
