@@ -6,10 +6,13 @@ import math
 import re
 from collections.abc import Iterator
 
+import msgspec
+
 from plumbob.checks.registry import WORKLOADS, Hit, check
 from plumbob.checks.resilience.training_no_shm_volume import has_memory_shm
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import container_gpu_request
+from plumbob.model.images import parse_image
 from plumbob.model.objects import Container, GenericObject, as_list, dig
 from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
@@ -25,10 +28,12 @@ Container runtimes give a pod 64 MiB there. The server then fails while it start
 Deployment crash-loops holding every GPU it asked for; or it starts, and fails later when a
 larger batch needs larger buffers. A single-GPU server does not need it.
 
-It applies to workloads whose role is serving, in a pod that requests more than one GPU or
-whose server is told to shard (`--tensor-parallel-size`/`-tp`, `--tp`, `--num-shard`,
-`NUM_SHARD`, `--pipeline-parallel-size` above 1). An InferenceService whose ServingRuntime is
-not in the input is not judged: the runtime holds the volumes.
+It applies to workloads whose role is serving and whose server is told to shard
+(`--tensor-parallel-size`/`-tp`, `--tp`, `--num-shard`, `NUM_SHARD`, `--pipeline-parallel-size`
+above 1), or is TGI on more than one GPU (it shards over every GPU it sees by default). An
+InferenceService whose ServingRuntime is not in the input is not judged: the runtime holds the
+server's arguments and volumes. A multi-GPU pod whose server is told nothing uses one GPU and
+is not judged either.
 """
 
 FIX = """
@@ -57,6 +62,10 @@ _SHARD_FLAGS = {
 `--tensor-parallel-size`/`-tp`, `--pipeline-parallel-size`/`-pp`; SGLang `--tp`/`--tp-size`;
 TGI `--num-shard`."""
 _SHARD_ENV = ("NUM_SHARD", "TENSOR_PARALLEL_SIZE")
+SHARDS_BY_DEFAULT = ("text-generation-inference",)
+"""Servers that shard a model over every GPU they see unless told otherwise: TGI's launcher
+defaults `--num-shard` to the visible GPUs. Other servers use one GPU unless a flag says more,
+so a multi-GPU pod without one is not judged."""
 _NUMBER = re.compile(r"^\d+$")
 
 
@@ -87,9 +96,9 @@ def shards(container: Container) -> tuple[str, int] | None:
     return best
 
 
-def _runtime_shm(snap: Snapshot, template: PodTemplate) -> bool | None:
-    """For a KServe predictor served by a ServingRuntime: whether the runtime gives its server
-    a memory-backed /dev/shm; None when the runtime is not in the input."""
+def _runtime(snap: Snapshot, template: PodTemplate) -> GenericObject | bool | None:
+    """For a KServe predictor served by a ServingRuntime: the runtime, or None when it is not in
+    the input; False when the template is not such a predictor."""
     workload = template.workload
     if workload.kind != "InferenceService" or not isinstance(workload, GenericObject):
         return False
@@ -106,8 +115,21 @@ def _runtime_shm(snap: Snapshot, template: PodTemplate) -> bool | None:
                 break
         if runtime is not None:
             break
-    if runtime is None:
-        return None
+    return runtime
+
+
+def _runtime_containers(runtime: GenericObject) -> list[Container]:
+    out: list[Container] = []
+    for raw in as_list(dig(runtime.spec, "containers")):
+        try:
+            out.append(msgspec.convert(raw, Container))
+        except msgspec.ValidationError:
+            continue
+    return out
+
+
+def _runtime_shm(runtime: GenericObject) -> bool:
+    """Whether a ServingRuntime gives its server a memory-backed /dev/shm."""
     spec = runtime.spec if isinstance(runtime.spec, dict) else {}
     if spec.get("hostIPC") is True:
         return True
@@ -159,11 +181,18 @@ def gpu_serving_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:
             continue
         if role_of(snap, workload).role != WorkloadRole.SERVING:
             continue
-        reason = _multi_gpu(template)
+        runtime = _runtime(snap, template)
+        if runtime is None:
+            continue  # the ServingRuntime, which holds the server and its volumes, is elsewhere
+        containers = list(template.spec.containers)
+        if isinstance(runtime, GenericObject):
+            containers += _runtime_containers(runtime)
+        reason = _multi_gpu(template, containers)
         if reason is None:
             continue
-        from_runtime = _runtime_shm(snap, template)
-        if from_runtime is None or from_runtime or has_memory_shm(template):
+        if has_memory_shm(template) or (
+            isinstance(runtime, GenericObject) and _runtime_shm(runtime)
+        ):
             continue
         reported.add(id(workload))
         role = f" ({template.role})" if template.role else ""
@@ -176,14 +205,18 @@ def gpu_serving_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:
         )
 
 
-def _multi_gpu(template: PodTemplate) -> str | None:
+def _multi_gpu(template: PodTemplate, containers: list[Container]) -> str | None:
     """Why the pod runs one model over several GPUs, or None."""
-    for container in template.spec.containers:
+    for container in containers:
         sharded = shards(container)
         if sharded is not None:
             return f"shards its model over {sharded[1]} processes ({sharded[0]})"
     for container in template.spec.containers:
         gpus = container_gpu_request(container)
-        if not math.isnan(gpus) and gpus > 1:
-            return f"serves from {gpus:g} GPUs in container {container.name!r}"
+        image = parse_image(container.image).repository if container.image else ""
+        if not math.isnan(gpus) and gpus > 1 and any(s in image for s in SHARDS_BY_DEFAULT):
+            return (
+                f"shards its model over the {gpus:g} GPUs of container {container.name!r} "
+                "(the server's default)"
+            )
     return None
