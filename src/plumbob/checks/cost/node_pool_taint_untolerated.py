@@ -140,7 +140,7 @@ def _running_there(snap: Snapshot, nodes: Sequence[Node]) -> list[Pod]:
         "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/",
         "https://kueue.sigs.k8s.io/docs/concepts/resource_flavor/#resourceflavor-tolerations-for-automatic-scheduling",
         "https://cloud.google.com/kubernetes-engine/docs/how-to/gpus",
-        "https://github.com/kubeflow/kubeflow/issues/5275",
+        "https://learn.microsoft.com/en-us/azure/aks/gpu-cluster",
     ),
 )
 def node_pool_taint_untolerated(snap: Snapshot) -> Iterator[Hit]:

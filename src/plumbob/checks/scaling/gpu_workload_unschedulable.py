@@ -14,13 +14,13 @@ from plumbob.model.snapshot import Snapshot
 
 WHY = """
 A GPU pod that fits no node stays Pending until a node autoscaler adds one it fits. When no
-node can take it (the GPU nodes carry a taint it does not tolerate, such as
-`nvidia.com/gpu:NoSchedule` on every EKS or AKS GPU pool; they are full of another shape; the
-pod selects a pool whose nodes lack the GPUs) and nothing can create one, it waits forever:
+node can ever take it (the GPU nodes carry a taint it does not tolerate, such as
+`nvidia.com/gpu:NoSchedule` or AKS's `sku=gpu:NoSchedule`; the pod selects a pool whose nodes
+lack the GPUs) and nothing can create one, it waits forever:
 the training run never starts, the inference Deployment never becomes ready, and the only
 sign is a FailedScheduling event nobody reads (vanvalenlab/kiosk-console PR 81, where
-cluster-autoscaler would not scale GPU nodes for a training Deployment without the toleration;
-kubeflow/kubeflow issue 5275).
+cluster-autoscaler would not scale GPU nodes for a training Deployment without the
+toleration).
 
 With Karpenter, capacity is not assumed: each NodePool is checked as Karpenter's provisioner
 checks it. A NodePool whose taints the pod does not tolerate, whose requirements leave no GPU
@@ -100,7 +100,6 @@ def _resource_missing(snap: Snapshot, verdict: Verdict) -> bool:
         "https://karpenter.sh/docs/concepts/scheduling/",
         "https://github.com/aws/karpenter-provider-aws/issues/3372",
         "https://github.com/vanvalenlab/kiosk-console/pull/81",
-        "https://github.com/kubeflow/kubeflow/issues/5275",
     ),
 )
 def gpu_workload_unschedulable(snap: Snapshot) -> Iterator[Hit]:
