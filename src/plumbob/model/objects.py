@@ -238,6 +238,7 @@ class JobSpec(msgspec.Struct, **_STRUCT):
     completions: int | None = None
     suspend: bool | None = None
     active_deadline_seconds: int | None = None
+    backoff_limit: int | None = None
     template: PodTemplateSpec = PodTemplateSpec()
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.options import Option, WholeNumber
 from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.resilience.checkpoints import checkpoint_paths, restarts_on_failure
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import Container, Volume
 from plumbob.model.roles import WorkloadRole, deadline_seconds
@@ -128,15 +129,34 @@ def training_no_checkpoint_volume(snap: Snapshot, ctx: CheckContext) -> Iterator
         )
         kept = f" (only {', '.join(scratch)}: emptyDir/hostPath)" if scratch else ""
         gpus = sum(t.replicas for t in templates)
+        named = _named_paths(all_templates)
         yield Hit(
             workload,
             f"{workload.kind} {workload.namespace or 'default'}/{workload.name} trains on "
-            f"{gpus} GPU pod(s) with no persistent volume for checkpoints{kept}",
+            f"{gpus} GPU pod(s) with no persistent volume for checkpoints{kept}"
+            + (f"; {named[0]}" if named else ""),
             evidence={
                 "gpu_pods": gpus,
                 "scratch_volumes": scratch,
                 "roles": [t.role for t in templates if t.role],
                 "deadline_seconds": deadline,
+                "checkpoint_paths": named,
             },
             path=f"{templates[0].path}.volumes",
         )
+
+
+def _named_paths(templates: tuple[PodTemplate, ...]) -> list[str]:
+    """What the containers say of their checkpoint directories ('--checkpoint_dir /root/x is in
+    the container filesystem, gone at every container restart'), with how the workload
+    restarts after a failure when it does."""
+    out: list[str] = []
+    for t in templates:
+        restarts = restarts_on_failure(t.workload, t)
+        for p in checkpoint_paths(t):
+            if p.ephemeral:
+                again = f", and it restarts on failure ({restarts})" if restarts else ""
+                text = f"{p.describe()}{again}"
+                if text not in out:
+                    out.append(text)
+    return out

@@ -266,13 +266,14 @@ EKS_AUTO_LABEL = ("eks.amazonaws.com/compute-type", "auto")
 GKE_NAP_PREFIX = "nap-"
 
 
-def cluster_autoscaler_evidence(snap: Snapshot) -> str | None:
-    """Why plumbob thinks a cluster-wide node autoscaler runs, or None."""
-    for kind in ("NodePool", "Provisioner", "NodeClaim"):
+def cluster_autoscaler_evidence(snap: Snapshot, *, karpenter: bool = True) -> str | None:
+    """Why plumbob thinks a cluster-wide node autoscaler runs, or None. `karpenter=False`: only
+    an autoscaler other than Karpenter (whose NodePools say what it can create)."""
+    for kind in ("NodePool", "Provisioner", "NodeClaim") if karpenter else ():
         objs = [o for o in snap.objects(kind) if o.group == "karpenter.sh"]
         if objs:
             return f"Karpenter {kind} {objs[0].name}"
-    if snap.discovery is not None and snap.has_group("karpenter.sh"):
+    if karpenter and snap.discovery is not None and snap.has_group("karpenter.sh"):
         return "API group karpenter.sh is served (Karpenter)"
     for kind in ("ClusterAutoscaler", "MachineAutoscaler"):
         found_objs = snap.objects(kind)
@@ -284,9 +285,8 @@ def cluster_autoscaler_evidence(snap: Snapshot) -> str | None:
     for dep in snap.objects("Deployment"):
         if "cluster-autoscaler" in dep.name:
             return f"Deployment {dep.namespace}/{dep.name}"
-    found = _image_has(
-        snap, ("autoscaling/cluster-autoscaler", "karpenter/controller"), ("Deployment",)
-    )
+    images = ("autoscaling/cluster-autoscaler", "karpenter/controller")
+    found = _image_has(snap, images if karpenter else images[:1], ("Deployment",))
     if found is not None:
         return f"Deployment {found.namespace}/{found.name} runs a node autoscaler"
     return None
