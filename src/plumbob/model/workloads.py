@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from plumbob.model.gpu import container_gpu_resources
-from plumbob.model.images import parse_image
+from plumbob.model.images import parse_image, unrendered_image
 from plumbob.model.objects import (
     Container,
     CronJob,
@@ -88,10 +88,15 @@ class PodTemplate:
             yield f"{self.path}.containers[{i}]", c
 
     def unpinned_images(self) -> Iterator[tuple[str, Container, str]]:
-        """(field path, container, how) for each container whose image is not pinned: `:latest`
-        or no tag, and no digest (`ImageRef.unpinned` says how)."""
+        """(field path, container, how) for each container whose image does not name one build:
+        no digest, and no tag, `:latest`, a floating tag (`main`, `nightly`, `stable`) or a
+        pre-release (`ImageRef.unpinned` says how). An image that is template text is unknown,
+        not unpinned (the decoder names it in manifests), and is left out."""
         for path, container in self.containers():
-            how = parse_image(container.image).unpinned if container.image else None
+            image = container.image
+            if not image or unrendered_image(image):
+                continue
+            how = parse_image(image).unpinned
             if how is not None:
                 yield path, container, how
 
