@@ -30,6 +30,11 @@ _PINNING_TOKEN = re.compile(
 )
 """A tag part that names one build: a version, a date or build number, or a commit."""
 
+_BUILD_TOKEN = re.compile(
+    r"^(?:\d{6,}|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}|g[0-9a-f]{7,40}|sha[0-9a-f]{7,64})$"
+)
+"""A tag part that names one build whatever the rest says: a date (20240501) or a commit."""
+
 _PRERELEASE = re.compile(
     r"(?:^|[-_.+])v?\d+(?:\.\d+)*(?:[-_.]?(?P<word>rc|alpha|beta|pre|preview|dev)|[ab](?=\d))"
     r"(?:[-_.]?\d+)?(?=$|[-_.+])"
@@ -109,6 +114,8 @@ def _tag_kind(tag: str) -> str | None:
     if text == "latest":
         return "latest"
     parts = [p for p in re.split(r"[-_+]", text) if p]
+    if any(_BUILD_TOKEN.match(p) for p in parts):
+        return None  # a commit or a date names one build: main-3f2c1e9, v1beta1-21320b6
     if not any(_PINNING_TOKEN.match(p) for p in parts):
         for part in parts:
             if part == "latest":
