@@ -141,8 +141,32 @@ def _replica_specs(field: str) -> Extractor:
                         _int(rspec.get("replicas"), 1),
                         rspec.get("template"),
                     )
+        elif specs is None:
+            yield from _v1alpha1_replica_specs(obj)
 
     return extract
+
+
+_V1ALPHA1_ROLE_KEYS = ("tfReplicaType", "replicaType", "pytorchReplicaType")
+
+
+def _v1alpha1_replica_specs(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
+    """The first Kubeflow training API (kubeflow.org/v1alpha1, 2017-2018) listed replicas in
+    `spec.replicaSpecs`, each with its type (`tfReplicaType: MASTER`); the MPIJob's first API
+    had one worker `spec.template`. Objects of those versions are still read for their pods
+    (knowledge/custom_api_versions.yaml says no controller serves them any more)."""
+    listed = dig(obj.spec, "replicaSpecs")
+    for i, rspec in enumerate(as_list(listed)):
+        if isinstance(rspec, dict):
+            role = next((rspec[k] for k in _V1ALPHA1_ROLE_KEYS if isinstance(rspec.get(k), str)), None)
+            yield (
+                f"spec.replicaSpecs[{i}].template",
+                role,
+                _int(rspec.get("replicas"), 1),
+                rspec.get("template"),
+            )
+    if obj.kind == "MPIJob" and isinstance(dig(obj.spec, "template"), dict):
+        yield "spec.template", "Worker", _int(dig(obj.spec, "replicas"), 1), obj.spec["template"]
 
 
 def _jobset(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
@@ -201,8 +225,14 @@ _KSERVE_CONTAINER_KEYS = (
 
 
 def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
+    spec, prefix = obj.spec, "spec"
+    if not any(isinstance(dig(spec, c), dict) for c in ("predictor", "transformer", "explainer")):
+        # KFServing's serving.kubeflow.org/v1alpha2 nested the components in `spec.default`
+        # (and `spec.canary`), and a custom container in `custom.container`
+        if isinstance(dig(spec, "default"), dict):
+            spec, prefix = spec["default"], "spec.default"
     for component in ("predictor", "transformer", "explainer"):
-        comp = dig(obj.spec, component)
+        comp = dig(spec, component)
         if not isinstance(comp, dict):
             continue
         pod: dict[str, Any] = {k: v for k, v in comp.items() if k not in _KSERVE_CONTAINER_KEYS}
@@ -211,10 +241,13 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
             model = comp.get(key)
             if isinstance(model, dict):
                 containers.insert(0, {"name": "kserve-container", **model})
+        custom = dig(comp, "custom", "container")
+        if isinstance(custom, dict):
+            containers.insert(0, {"name": "kserve-container", **custom})
         pod["containers"] = containers
         pod = {k: v for k, v in pod.items() if k in _POD_SPEC_KEYS}
         yield (
-            f"spec.{component}",
+            f"{prefix}.{component}",
             component,
             _int(comp.get("minReplicas"), 1),
             {"metadata": {"labels": dig(obj.metadata, "labels") or {}}, "spec": pod},
