@@ -133,8 +133,10 @@ def credential_name(name: str) -> Credential | None:
         if word in facts.words:
             if word == "TOKEN" and before in facts.not_before_token:
                 continue
-            return Credential("name-word", f"a secret, by the {word} in its name", facts.words_source)
-        last_key = word == "KEY" and (i == len(words) - 1 or words[i + 1:] == ["ID"])
+            return Credential(
+                "name-word", f"a secret, by the {word} in its name", facts.words_source
+            )
+        last_key = word == "KEY" and (i == len(words) - 1 or words[i + 1 :] == ["ID"])
         if last_key and i and before not in facts.not_before_key:
             return Credential("name-word", "a key, by the KEY its name ends in", facts.words_source)
     return None

@@ -33,9 +33,7 @@ def _index() -> Mapping[tuple[str, str], RemovedVersion]:
     for i, row in enumerate(as_list(load_table("custom_api_versions").get("removed"))):
         fields = ("group_version", "kinds", "controller", "removed_in", "replacement", "source")
         if not isinstance(row, dict) or any(not row.get(f) for f in fields):
-            raise KnowledgeError(
-                f"custom_api_versions: removed[{i}]: needs {', '.join(fields)}"
-            )
+            raise KnowledgeError(f"custom_api_versions: removed[{i}]: needs {', '.join(fields)}")
         for kind in as_list(row["kinds"]):
             key = (str(row["group_version"]), str(kind))
             if key in out:

@@ -1,8 +1,8 @@
 """Host paths that reach GPUs or their driver (gpu_host_paths.yaml), loaded once.
 
-    gpu_host_path("/dev/nvidia0") -> HostPath(entry="/dev/nvidia", what="NVIDIA GPU device ...")
-    gpu_host_path("/run") -> HostPath(entry="/run/nvidia", ..., above=True)
-    gpu_host_path("/data/models") -> None
+gpu_host_path("/dev/nvidia0") -> HostPath(entry="/dev/nvidia", what="NVIDIA GPU device ...")
+gpu_host_path("/run") -> HostPath(entry="/run/nvidia", ..., above=True)
+gpu_host_path("/data/models") -> None
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-import re
 from functools import lru_cache
 
 DEFAULT_REGISTRY = "docker.io"
@@ -98,7 +98,9 @@ class ImageRef:
             case "pre-release-channel":
                 return f"the floating tag :{tag}, moved to each new pre-release"
             case "release-candidate":
-                return f"the release-candidate tag :{tag}, a test build published before its release"
+                return (
+                    f"the release-candidate tag :{tag}, a test build published before its release"
+                )
             case _:
                 return f"the pre-release tag :{tag}, a test build published before its release"
 

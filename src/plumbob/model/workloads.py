@@ -158,7 +158,9 @@ def _v1alpha1_replica_specs(obj: GenericObject) -> Iterator[tuple[str, str | Non
     listed = dig(obj.spec, "replicaSpecs")
     for i, rspec in enumerate(as_list(listed)):
         if isinstance(rspec, dict):
-            role = next((rspec[k] for k in _V1ALPHA1_ROLE_KEYS if isinstance(rspec.get(k), str)), None)
+            role = next(
+                (rspec[k] for k in _V1ALPHA1_ROLE_KEYS if isinstance(rspec.get(k), str)), None
+            )
             yield (
                 f"spec.replicaSpecs[{i}].template",
                 role,
@@ -226,11 +228,13 @@ _KSERVE_CONTAINER_KEYS = (
 
 def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     spec, prefix = obj.spec, "spec"
-    if not any(isinstance(dig(spec, c), dict) for c in ("predictor", "transformer", "explainer")):
-        # KFServing's serving.kubeflow.org/v1alpha2 nested the components in `spec.default`
-        # (and `spec.canary`), and a custom container in `custom.container`
-        if isinstance(dig(spec, "default"), dict):
-            spec, prefix = spec["default"], "spec.default"
+    # KFServing's serving.kubeflow.org/v1alpha2 nested the components in `spec.default` (and
+    # `spec.canary`), and a custom container in `custom.container`
+    components = ("predictor", "transformer", "explainer")
+    if not any(isinstance(dig(spec, c), dict) for c in components) and isinstance(
+        dig(spec, "default"), dict
+    ):
+        spec, prefix = spec["default"], "spec.default"
     for component in ("predictor", "transformer", "explainer"):
         comp = dig(spec, component)
         if not isinstance(comp, dict):

@@ -109,10 +109,13 @@ def _secret_values() -> list[str]:
         if isinstance(node, dict):
             env = node.get("env")
             if isinstance(env, list):
-                for var in env:
-                    if isinstance(var, dict) and isinstance(var.get("value"), str):
-                        if literal_credential(str(var.get("name")), var["value"]) is not None:
-                            values.append(var["value"])
+                values.extend(
+                    var["value"]
+                    for var in env
+                    if isinstance(var, dict)
+                    and isinstance(var.get("value"), str)
+                    and literal_credential(str(var.get("name")), var["value"]) is not None
+                )
             for child in node.values():
                 walk(child)
         elif isinstance(node, list):

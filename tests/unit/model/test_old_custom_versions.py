@@ -27,7 +27,9 @@ def test_tfjob_v1alpha1_replica_spec_list() -> None:
                         "replicas": 2,
                         "tfReplicaType": "WORKER",
                         "template": {
-                            "spec": {"containers": [{"name": "tf", "image": "a:1", "resources": GPU}]}
+                            "spec": {
+                                "containers": [{"name": "tf", "image": "a:1", "resources": GPU}]
+                            }
                         },
                     },
                     "not a replica spec",
@@ -51,7 +53,9 @@ def test_mpijob_v1alpha1_single_worker_template() -> None:
             "metadata": {"name": "horovod"},
             "spec": {
                 "replicas": 2,
-                "template": {"spec": {"containers": [{"name": "w", "image": "b:1", "resources": GPU}]}},
+                "template": {
+                    "spec": {"containers": [{"name": "w", "image": "b:1", "resources": GPU}]}
+                },
             },
         }
     )

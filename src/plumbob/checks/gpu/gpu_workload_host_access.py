@@ -62,11 +62,11 @@ def _capabilities(container: Container) -> list[str]:
     context = container.security_context if isinstance(container.security_context, dict) else {}
     caps = context.get("capabilities")
     added = as_list(caps.get("add")) if isinstance(caps, dict) else []
-    out = []
-    for cap in added:
-        if isinstance(cap, str) and cap.upper().removeprefix("CAP_") in _DANGEROUS_CAPABILITIES:
-            out.append(cap)
-    return out
+    return [
+        cap
+        for cap in added
+        if isinstance(cap, str) and cap.upper().removeprefix("CAP_") in _DANGEROUS_CAPABILITIES
+    ]
 
 
 def _access(template: PodTemplate) -> tuple[list[str], list[dict[str, Any]], str]:
