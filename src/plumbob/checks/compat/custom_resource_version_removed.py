@@ -69,8 +69,8 @@ def custom_resource_version_removed(snap: Snapshot) -> Iterator[Hit]:
                 continue
             yield Hit(
                 obj,
-                f"{obj.kind} {obj.name} uses {obj.api_version}, which {row.controller} no longer "
-                f"serves (removed in {row.removed_in}); use {row.replacement}",
+                f"{obj.kind} {obj.name} uses {obj.api_version} ({row.controller}), removed in "
+                f"{row.removed_in}; no current release serves it: use {row.replacement}",
                 evidence={
                     "api_version": obj.api_version,
                     "controller": row.controller,
