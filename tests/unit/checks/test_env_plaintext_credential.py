@@ -79,6 +79,9 @@ def test_credentials(name: str, value: str, basis: str) -> None:
         ("DATABASE_URL", "postgresql://$(DB_USER):$(DB_PASSWORD)@db:5432/app"),
         ("DATABASE_URL", "postgresql://db:5432/app"),
         ("MODEL_ID", "meta-llama/Meta-Llama-3-8B-Instruct"),
+        # from the shared real openshift-insights-archive-sample dump
+        ("CONFIG_KEY", "REMOTE"),
+        ("HANA_VFLOW_USER_PASSWORD_SECRET_FILENAME", "password"),
     ],
 )
 def test_not_credentials(name: str, value: str) -> None:
