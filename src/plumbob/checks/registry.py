@@ -38,6 +38,7 @@ from plumbob.checks.options import convert as convert_options
 from plumbob.model.objects import NODE_PARTS, Object
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import COMPONENTS as COMPONENTS
+from plumbob.model.snapshot import EVERY_KIND as EVERY_KIND
 from plumbob.model.snapshot import WORKLOADS as WORKLOADS
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Severity
@@ -58,10 +59,6 @@ CATEGORIES = (
 )
 """Check categories, in report order."""
 
-EVERY_KIND = "*"
-"""In `consults=`: the check looks at objects of every kind in the input (an object of any kind
-may use a removed apiVersion). A live capture lists no kind for it: an API server serves objects
-only in the versions it has."""
 
 GPU_IDENTITY = ("labels", "capacity", "allocatable")
 """Node parts that tell whether a node has GPUs and which: a check about GPU nodes reads them."""

@@ -207,6 +207,45 @@ def removed_api(api_version: str, kind: str) -> RemovedApi | None:
     return _removed_index().get((api_version, kind))
 
 
+@dataclass(frozen=True, slots=True)
+class RemovedRuntime:
+    """A container runtime integration the kubelet dropped (dockershim in 1.24)."""
+
+    prefix: str
+    runtime: str
+    integration: str
+    removed_in: Minor
+    after: str
+    """What runs the runtime for kubelets past the removal, if anything."""
+    source: str
+
+
+@cache
+def removed_runtimes() -> tuple[RemovedRuntime, ...]:
+    out = []
+    for row in load_table("k8s_versions").get("removed_runtime_integrations", []):
+        minor = parse_minor_text(str(row.get("removed_in")))
+        if minor is None or not row.get("prefix") or not row.get("source"):
+            raise KnowledgeError(f"k8s_versions: bad removed_runtime_integrations row {row!r}")
+        out.append(
+            RemovedRuntime(
+                prefix=str(row["prefix"]),
+                runtime=str(row.get("runtime")),
+                integration=str(row.get("integration")),
+                removed_in=minor,
+                after=str(row.get("after", "")),
+                source=str(row["source"]),
+            )
+        )
+    return tuple(out)
+
+
+def removed_runtime(container_runtime_version: str) -> RemovedRuntime | None:
+    """The removed integration a node's `containerRuntimeVersion` (docker://24.0.5) names."""
+    text = container_runtime_version.strip().lower()
+    return next((r for r in removed_runtimes() if text.startswith(r.prefix)), None)
+
+
 def oldest_supported(today: date) -> Minor | None:
     """The oldest minor not past end of life on `today`."""
     for row in releases():
@@ -218,6 +257,7 @@ def oldest_supported(today: date) -> Minor | None:
 __all__ = [
     "Release",
     "RemovedApi",
+    "RemovedRuntime",
     "SkewPolicy",
     "Support",
     "kubelet_skew",
@@ -227,5 +267,7 @@ __all__ = [
     "releases",
     "removed_api",
     "removed_apis",
+    "removed_runtime",
+    "removed_runtimes",
     "support",
 ]

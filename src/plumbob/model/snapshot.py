@@ -57,6 +57,12 @@ COMPONENTS = "cluster components"
 schedulers, operators), which only a view of the whole cluster shows: a live capture (API
 discovery), or workloads of its system namespaces; never an application's manifests."""
 
+EVERY_KIND = "*"
+"""Pseudo-kind for what a check reads or consults: objects of every kind in the input (an object
+of any kind may use a removed apiVersion). Never unseen: whatever the input holds is what such
+a check judges. A live capture lists no kind for it: an API server serves objects only in the
+versions it has."""
+
 MANIFEST_COMPANIONS = frozenset(
     {
         "Service",
@@ -181,6 +187,8 @@ class Snapshot:
         and so is one a file input does not contain: no Node objects in a folder of manifests
         says nothing about the cluster's nodes. A kind listed in full and found empty is seen:
         there, none is a fact."""
+        if kind == EVERY_KIND:
+            return None
         reason = self.not_visible.get(kind)
         if reason is not None:
             return f"{kind}: {reason}"

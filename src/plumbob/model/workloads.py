@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from plumbob.model.gpu import container_gpu_resources
-from plumbob.model.images import parse_image
+from plumbob.model.images import parse_image, unrendered_image
 from plumbob.model.objects import (
     Container,
     CronJob,
@@ -88,10 +88,15 @@ class PodTemplate:
             yield f"{self.path}.containers[{i}]", c
 
     def unpinned_images(self) -> Iterator[tuple[str, Container, str]]:
-        """(field path, container, how) for each container whose image is not pinned: `:latest`
-        or no tag, and no digest (`ImageRef.unpinned` says how)."""
+        """(field path, container, how) for each container whose image does not name one build:
+        no digest, and no tag, `:latest`, a floating tag (`main`, `nightly`, `stable`) or a
+        pre-release (`ImageRef.unpinned` says how). An image that is template text is unknown,
+        not unpinned (the decoder names it in manifests), and is left out."""
         for path, container in self.containers():
-            how = parse_image(container.image).unpinned if container.image else None
+            image = container.image
+            if not image or unrendered_image(image):
+                continue
+            how = parse_image(image).unpinned
             if how is not None:
                 yield path, container, how
 
@@ -136,8 +141,34 @@ def _replica_specs(field: str) -> Extractor:
                         _int(rspec.get("replicas"), 1),
                         rspec.get("template"),
                     )
+        elif specs is None:
+            yield from _v1alpha1_replica_specs(obj)
 
     return extract
+
+
+_V1ALPHA1_ROLE_KEYS = ("tfReplicaType", "replicaType", "pytorchReplicaType")
+
+
+def _v1alpha1_replica_specs(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
+    """The first Kubeflow training API (kubeflow.org/v1alpha1, 2017-2018) listed replicas in
+    `spec.replicaSpecs`, each with its type (`tfReplicaType: MASTER`); the MPIJob's first API
+    had one worker `spec.template`. Objects of those versions are still read for their pods
+    (knowledge/custom_api_versions.yaml says no controller serves them any more)."""
+    listed = dig(obj.spec, "replicaSpecs")
+    for i, rspec in enumerate(as_list(listed)):
+        if isinstance(rspec, dict):
+            role = next(
+                (rspec[k] for k in _V1ALPHA1_ROLE_KEYS if isinstance(rspec.get(k), str)), None
+            )
+            yield (
+                f"spec.replicaSpecs[{i}].template",
+                role,
+                _int(rspec.get("replicas"), 1),
+                rspec.get("template"),
+            )
+    if obj.kind == "MPIJob" and isinstance(dig(obj.spec, "template"), dict):
+        yield "spec.template", "Worker", _int(dig(obj.spec, "replicas"), 1), obj.spec["template"]
 
 
 def _jobset(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
@@ -196,8 +227,16 @@ _KSERVE_CONTAINER_KEYS = (
 
 
 def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
+    spec, prefix = obj.spec, "spec"
+    # KFServing's serving.kubeflow.org/v1alpha2 nested the components in `spec.default` (and
+    # `spec.canary`), and a custom container in `custom.container`
+    components = ("predictor", "transformer", "explainer")
+    if not any(isinstance(dig(spec, c), dict) for c in components) and isinstance(
+        dig(spec, "default"), dict
+    ):
+        spec, prefix = spec["default"], "spec.default"
     for component in ("predictor", "transformer", "explainer"):
-        comp = dig(obj.spec, component)
+        comp = dig(spec, component)
         if not isinstance(comp, dict):
             continue
         pod: dict[str, Any] = {k: v for k, v in comp.items() if k not in _KSERVE_CONTAINER_KEYS}
@@ -206,10 +245,13 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
             model = comp.get(key)
             if isinstance(model, dict):
                 containers.insert(0, {"name": "kserve-container", **model})
+        custom = dig(comp, "custom", "container")
+        if isinstance(custom, dict):
+            containers.insert(0, {"name": "kserve-container", **custom})
         pod["containers"] = containers
         pod = {k: v for k, v in pod.items() if k in _POD_SPEC_KEYS}
         yield (
-            f"spec.{component}",
+            f"{prefix}.{component}",
             component,
             _int(comp.get("minReplicas"), 1),
             {"metadata": {"labels": dig(obj.metadata, "labels") or {}}, "spec": pod},

@@ -12,6 +12,7 @@ from plumbob.knowledge.kubernetes import (
     parse_minor_text,
     removed_api,
     removed_apis,
+    removed_runtime,
     support,
 )
 
@@ -80,3 +81,12 @@ def test_removed_apis() -> None:
     assert psp is not None and psp.replacement is None
     assert removed_api("apps/v1", "Deployment") is None
     assert removed_api("extensions/v1beta1", "Deployment") is not None
+
+
+def test_removed_runtime_integrations() -> None:
+    docker = removed_runtime("docker://24.0.7")
+    assert docker is not None and docker.removed_in == (1, 24) and docker.source
+    assert removed_runtime(" Docker://19.3.14") is docker
+    assert removed_runtime("containerd://1.7.22") is None
+    assert removed_runtime("cri-o://1.29.1") is None
+    assert removed_runtime("") is None

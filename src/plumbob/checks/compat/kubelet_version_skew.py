@@ -10,11 +10,15 @@ from plumbob.knowledge.kubernetes import kubelet_skew, minor_text, parse_minor_t
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
-A kubelet more than three minors behind the API server (two for kubelets older than 1.25), or
-newer than it, is unsupported: API fields the control plane relies on are missing or unknown,
-and features GPU workloads use (DRA, sidecar containers, pod resize, device-plugin changes)
-behave differently on those nodes. Such nodes also block the next control-plane upgrade, so a
-GPU pool left behind holds the whole cluster on an old release.
+A kubelet newer than the API server is never supported, and one too far behind is not either:
+since Kubernetes 1.28 a kubelet may be up to three minors older than the API server, where the
+policy allowed two before (KEP 3935), and kubelets older than 1.25 still get only two. Outside
+that range API fields the control plane relies on are missing or unknown on the node, and
+features GPU workloads use (DRA, sidecar containers, pod resize, device-plugin changes) behave
+differently there. Such nodes also block the next control-plane upgrade, so a GPU pool left
+behind holds the whole cluster on an old release; a GPU pool upgraded ahead of its control
+plane (a new node image rolled out first) runs a kubelet nobody tested against that API server.
+High.
 """
 
 FIX = """
@@ -39,6 +43,8 @@ plane's version:
     fix=FIX,
     references=(
         "https://kubernetes.io/releases/version-skew-policy/#kubelet",
+        "https://kubernetes.io/blog/2023/08/15/kubernetes-v1-28-release/#changes-to-supported-skew-between-control-plane-and-node-versions",
+        "https://github.com/kubernetes/enhancements/tree/master/keps/sig-architecture/3935-oldest-node-newest-control-plane",
         "https://kubernetes.io/docs/tasks/administer-cluster/cluster-upgrade/",
     ),
 )
@@ -56,9 +62,16 @@ def kubelet_version_skew(snap: Snapshot) -> Iterator[Hit]:
         if kubelet > cp.minor:
             problem = f"is newer than {where}; kubelets may not be newer"
         else:
-            limit = policy.max_older_below_1_25 if kubelet < (1, 25) else policy.max_older
+            below = kubelet < (1, 25)
+            limit = policy.max_older_below_1_25 if below else policy.max_older
+            why = (
+                " for kubelets older than 1.25 (the three-minor skew allowed since Kubernetes "
+                "1.28 starts at kubelet 1.25)"
+                if below
+                else ""
+            )
             problem = (
-                f"is {cp.minor[1] - kubelet[1]} minors behind {where}; at most {limit} allowed"
+                f"is {cp.minor[1] - kubelet[1]} minors behind {where}; at most {limit} allowed{why}"
             )
         yield Hit(
             node,

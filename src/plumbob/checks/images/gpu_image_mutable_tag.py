@@ -1,21 +1,28 @@
-"""Images of GPU workloads referenced by a mutable tag."""
+"""Images of GPU workloads referenced by a mutable tag (no tag, `:latest`, a branch, nightly or
+channel tag) or a pre-release tag."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.model.images import unpinned_tag
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
-A GPU image bundles a CUDA runtime that must match the node's driver. With `:latest` or no tag,
-every node pull can bring a different build: one replica gets CUDA 12.4, the next CUDA 12.8 and
-fails on nodes whose driver is too old, and a rollback cannot bring the old image back. At 10 GB
-or more per image, a re-pull also costs minutes of idle GPU time.
+A GPU image bundles a CUDA runtime that must match the node's driver. With `:latest`, no tag, or a
+tag that moves (`:main`, `:nightly`, `:edge`, a date-less `:stable`), every node pull can bring a
+different build: one replica gets CUDA 12.4, the next CUDA 12.8 and fails on nodes whose driver
+is too old, and a rollback cannot bring the old image back. Branch and nightly tags move daily,
+so replicas started a day apart run different code. A release candidate or beta (`2.4.0rc0`,
+`v0.7.0-beta.1`) names one build, but a test build: the fixes that went into the release are
+missing and nothing tells the next reader that production runs a pre-release. At 10 GB or more
+per image, a re-pull also costs minutes of idle GPU time. Medium: the job or service usually
+runs, until a node replacement or a rollout pulls a different build.
 """
 
 FIX = """
-Pin GPU images to a version tag, better to a digest, and update them deliberately:
+Pin GPU images to a released version tag, better to a digest, and update them deliberately:
 
     image: vllm/vllm-openai:v0.6.4.post1@sha256:<digest>
 
@@ -29,12 +36,13 @@ Enforce it with an admission policy (Kyverno `disallow-latest-tag`, Gatekeeper
     category="images",
     severity="medium",
     reads=(WORKLOADS,),
-    title="GPU workload image uses a mutable tag",
+    title="GPU workload image uses a mutable or pre-release tag",
     why=WHY,
     fix=FIX,
     references=(
         "https://kubernetes.io/docs/concepts/containers/images/#image-names",
         "https://kyverno.io/policies/best-practices/disallow-latest-tag/disallow-latest-tag/",
+        "https://semver.org/#spec-item-9",
     ),
 )
 def gpu_image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
@@ -43,6 +51,10 @@ def gpu_image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
             yield Hit(
                 template.workload,
                 f"container {container.name!r} of a GPU workload runs {container.image} with {how}",
-                evidence={"container": container.name, "image": container.image},
+                evidence={
+                    "container": container.name,
+                    "image": container.image,
+                    "tag_kind": unpinned_tag(container.image),
+                },
                 path=f"{path}.image",
             )

@@ -1,23 +1,29 @@
-"""Images of any workload referenced by a mutable tag (GPU workloads: gpu-image-mutable-tag)."""
+"""Images of any workload referenced by a mutable or pre-release tag (GPU workloads:
+gpu-image-mutable-tag)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.model.images import unpinned_tag
 from plumbob.model.roles import uses_gpu
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
-With `:latest` or no tag, two pods of the same workload can run different code, a rollback cannot
-bring the old image back, and the kubelet re-pulls on every start (the default pull policy for
-such images is Always). For the services around an AI platform (model gateways, feature stores,
-vector databases, queue workers) that means untraceable behaviour changes and slower restarts.
-GPU workloads are reported separately, at a higher severity, by gpu-image-mutable-tag.
+With `:latest`, no tag, or a tag that moves (`:main`, `:master`, `:nightly`, `:edge`, a date-less
+`:stable`), two pods of the same workload can run different code, a rollback cannot bring the
+old image back, and for `:latest` and untagged images the kubelet re-pulls on every start (their
+default pull policy is Always). A release candidate or beta tag (`1.4.0-rc.1`) pins one build,
+but a test build the project does not support once the release is out. For the services around
+an AI platform (model gateways, feature stores, vector databases, queue workers) that means
+untraceable behaviour changes and slower restarts. Low: nothing breaks until a pull brings a
+different build. GPU workloads are reported separately, at a higher severity, by
+gpu-image-mutable-tag.
 """
 
 FIX = """
-Pin every image to a version tag, better to a digest:
+Pin every image to a released version tag, better to a digest:
 
     image: redis:7.4.1@sha256:<digest>
 
@@ -31,13 +37,14 @@ Renovate or Dependabot keep pinned tags current; enforce pinning with an admissi
     category="images",
     severity="low",
     reads=(WORKLOADS,),
-    title="Workload image uses a mutable tag",
+    title="Workload image uses a mutable or pre-release tag",
     why=WHY,
     fix=FIX,
     references=(
         "https://kubernetes.io/docs/concepts/containers/images/#image-names",
         "https://kubernetes.io/docs/concepts/configuration/overview/#container-images",
         "https://kyverno.io/policies/best-practices/disallow-latest-tag/disallow-latest-tag/",
+        "https://semver.org/#spec-item-9",
     ),
 )
 def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
@@ -49,6 +56,10 @@ def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
                 template.workload,
                 f"container {container.name!r} of {template.kind} {template.workload.name} runs "
                 f"{container.image} with {how}",
-                evidence={"container": container.name, "image": container.image},
+                evidence={
+                    "container": container.name,
+                    "image": container.image,
+                    "tag_kind": unpinned_tag(container.image),
+                },
                 path=f"{path}.image",
             )
