@@ -48,6 +48,24 @@ def service_url(name: str) -> str:
     pytest.skip(reason)
 
 
+def service_dir(name: str, ready: str) -> Path:
+    """The folder of a test service that tests/services/start.sh started (`ready` names the
+    file it writes last). Without it a local run skips with the reason start.sh recorded
+    (`unavailable`: a missing tool, a failed build); under CI (`CI` set) the test fails."""
+    folder = ROOT / ".services" / name
+    if (folder / ready).is_file():
+        return folder
+    why = folder / "unavailable"
+    reason = (
+        f"no test {name} service: {why.read_text().strip()}"
+        if why.is_file()
+        else f"no test {name} service: {folder / ready} is absent (run tests/services/start.sh)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def decode(data: dict[str, Any]) -> Object:
     decoder = ObjectDecoder()
     obj = decoder.from_data(data, Origin(file="test"))
