@@ -42,7 +42,7 @@ _PYTHONPATH = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
 @pytest.fixture(scope="module")
 def kube() -> Path:
     """.services/kube of the running server (skips or, under CI, fails when there is none)."""
-    return service_dir("kube", "plumbob.kubeconfig")
+    return service_dir("kube", "plumbob.kubeconfig", tools=("go", "openssl"))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/tests/services"
-KUBE="$ROOT/.services/kube"
+KUBE="${PLUMBOB_KUBE_DIR:-$ROOT/.services/kube}"  # the benchmark runs one of its own
 CACHE="${PLUMBOB_SERVICES_CACHE:-$HOME/.cache/plumbob-services}"
 PY="${PLUMBOB_PYTHON:-$ROOT/.venv/bin/python}"
 [[ -x "$PY" ]] || PY=python3
