@@ -21,7 +21,7 @@ import pytest
 
 from plumbob.sources.kube_client import status_message, summarise
 from tests.integration import test_live
-from tests.integration.fake_apiserver import kubeconfig
+from tests.integration.fake_apiserver import FakeApiServer, Faults, Pki, Store, kubeconfig
 
 pki, store, api, kc = test_live.pki, test_live.store, test_live.api, test_live.kc
 
@@ -249,3 +249,59 @@ def test_bare_scan_without_a_kubeconfig_says_what_to_give(tmp_path: Path) -> Non
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: nothing to scan: give PATH..., --context NAME or --demo")
     assert "Traceback" not in result.stderr
+
+
+def test_a_list_that_outlasts_the_timeout_is_not_visible(
+    store: Store, pki: Pki, tmp_path: Path
+) -> None:
+    """Discovery answers, the pod list never does in time: pods are not visible with the
+    reason, the other kinds are read, and the scan ends within the limit."""
+    faults = Faults(slow={"pods": 1000}, slow_seconds=30)
+    with FakeApiServer(store, pki, faults=faults) as server:
+        kcfg = kubeconfig(
+            tmp_path / "kc",
+            {"slowpods": {"server": server.url, "ca": pki.ca, "user": {"token": "good-token"}}},
+        )
+        report = tmp_path / "r.json"
+        started = time.monotonic()
+        result = plumbob(
+            "scan", "--kubeconfig", str(kcfg), "--timeout", "5", "--request-timeout", "1",
+            "-f", "json", "-o", str(report),
+        )  # fmt: skip
+        took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert took < 5 + 10, took
+    (cluster,) = json.loads(report.read_text())["clusters"]
+    assert set(cluster["notVisible"]) == {"Pod"}
+    assert "time limit for the capture passed" in cluster["notVisible"]["Pod"]
+    assert cluster["nodes"] > 0
+    assert "retry 1/5 of GET /api/v1/pods" in result.stderr
+
+
+def test_retries_show_in_the_progress_line_on_a_terminal(silent_port: int, tmp_path: Path) -> None:
+    import pty
+
+    kcfg = _kc_for(f"http://127.0.0.1:{silent_port}", tmp_path / "kc", "stalled")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plumbob", "scan", "--kubeconfig", str(kcfg), "--timeout", "4",
+         "--request-timeout", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={"PATH": "/usr/bin:/bin", "TERM": "xterm", "COLUMNS": "200", **_PYTHONPATH},
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=60) == 2
+    text = b"".join(chunks).decode(errors="replace")
+    assert "reading cluster" in text and "retry 1/5 of GET /version" in text
+    assert "context stalled: cannot reach" in text
