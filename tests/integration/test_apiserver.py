@@ -395,3 +395,25 @@ def test_in_cluster_with_the_service_account_files(
     assert snap.cluster.context == "in-cluster" and snap.cluster.server_version == "v1.37.2"
     assert set(snap.not_visible) == {"Secret"}
     assert len(snap.nodes) == 48
+
+
+def test_metrics_of_other_nodes_are_stated_in_the_report(
+    kube: Path, demo: kube_fleet.Loaded, tmp_path: Path
+) -> None:
+    """The test Prometheus holds DCGM series of other nodes than the demo fleet's: GPU
+    utilisation is reported not assessed, with why, in the report itself."""
+    from tests.conftest import service_url
+
+    prometheus = service_url("prometheus")
+    report = tmp_path / "r.json"
+    result = plumbob(
+        "scan", "--kubeconfig", str(kube / "admin.kubeconfig"), "--prometheus", prometheus,
+        "-f", "json", "-o", str(report),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (blind,) = json.loads(report.read_text())["notVisible"]
+    assert blind["checks"] == ["gpu-allocated-idle", "gpu-low-utilization"]
+    assert (
+        f"Prometheus at {prometheus} has DCGM series, but none for the GPU nodes"
+        in (blind["reason"])
+    )
