@@ -73,7 +73,7 @@ build() {
     tmp="$(mktemp "$out.XXXXXX")"
     started=$(date +%s)
     say "building $name $version (first time only; several minutes on 2 cores)" >&2
-    if ! (cd "$dir" && go build -trimpath -ldflags="-s -w $ldflags" -o "$tmp" "$pkg") \
+    if ! (cd "$dir" && go build -trimpath -buildvcs=false -ldflags="-s -w $ldflags" -o "$tmp" "$pkg") \
         >"$CACHE/$name-$version-$key.log" 2>&1; then
         rm -f "$tmp"
         say "build of $name failed; see $CACHE/$name-$version-$key.log" >&2
