@@ -102,6 +102,26 @@ def test_a_404_on_version_is_not_an_api_server(
     assert "answered /version with 404 Not Found: HTML page: 404 Not Found nginx" in result.stderr
 
 
+def test_a_proxy_error_page_is_retried_then_summarised(
+    web: ThreadingHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 502 page (a proxy in front of an API server that is down) is retried as a transient
+    error, each retry and the end said in one line, the page by its title."""
+    monkeypatch.setattr(_Web, "status", 502)
+    monkeypatch.setattr(_Web, "body", b"<html><head><title>502 Bad Gateway</title></head></html>")
+    url = f"http://127.0.0.1:{web.server_address[1]}"
+    result = plumbob("scan", "--kubeconfig", str(_kc_for(url, tmp_path / "kc")), "--timeout", "3")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == (
+        "retry 1/5 of GET /version: 502 Bad Gateway: HTML page: 502 Bad Gateway (context portal)"
+    )
+    assert lines[-1].startswith("error: context portal: cannot reach")
+    assert lines[-1].endswith("(last try: 502 Bad Gateway: HTML page: 502 Bad Gateway); the "
+                              "limit of 3 s is --timeout")  # fmt: skip
+    assert "<" not in result.stderr
+
+
 def test_error_bodies_are_one_line() -> None:
     assert summarise(HTML) == "HTML page: Sign in - Corporate Portal"
     assert summarise(b"<html><body><p>a\n\n b</p></body></html>") == "HTML page: a b"

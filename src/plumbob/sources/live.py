@@ -382,7 +382,8 @@ def _version(cap: _Capture) -> _Version:
             return version
         raise _not_api_server(cap, resp, "answered /version without a Kubernetes version")
     if status_text is None:  # an error that did not come from an API server
-        raise _not_api_server(cap, resp, f"answered /version with {resp.reason()}")
+        proxy = " (a proxy in front of an API server that is down?)" if resp.status >= 500 else ""
+        raise _not_api_server(cap, resp, f"answered /version with {resp.reason()}{proxy}")
     cap.warn(f"server version not readable: {resp.reason()}", "/version")
     return _Version()
 
