@@ -287,11 +287,11 @@ def test_secrets_are_never_fetched_with_data(
         assert "Secret" not in snap.not_visible
         assert [o.metadata.name for o in snap.objects("Secret")] == ["model-hub-token"]
         user = f"system:serviceaccount:plumbob:{name}"
+        everything = [e for e in audit(kube) if e["user"]["username"] == user]
         events = [
             e
-            for e in audit(kube)
-            if e["user"]["username"] == user
-            and e.get("objectRef", {}).get("resource") == "secrets"
+            for e in everything
+            if e.get("objectRef", {}).get("resource") == "secrets"
             and e["stage"] == "ResponseComplete"
         ]
         assert events, "the audit log has no Secret request of plumbob"
@@ -300,7 +300,7 @@ def test_secrets_are_never_fetched_with_data(
             body = event["responseObject"]
             assert body["kind"] == "PartialObjectMetadataList", event["requestURI"]
             assert all("data" not in item for item in body["items"])
-        assert secret not in (kube / "audit.log").read_text().split(user, 1)[1]
+        assert secret not in json.dumps(everything)  # in no answer to plumbob at all
     finally:
         kube_fleet.delete_namespace(admin, namespace, kinds=("secrets",))
 
@@ -352,7 +352,7 @@ def many_pods(admin: Api) -> Iterator[int]:
 
 def test_pagination_over_20000_pods(kube: Path, many_pods: int) -> None:
     started = time.monotonic()
-    snap = capture(kube / "plumbob.kubeconfig", page_size=250)
+    snap = capture(kube / "plumbob.kubeconfig", page_size=100)
     took = time.monotonic() - started
     ours = [p for p in snap.pods if p.namespace == PAGES_NAMESPACE]
     assert len(ours) == many_pods
@@ -365,7 +365,7 @@ def test_pagination_over_20000_pods(kube: Path, many_pods: int) -> None:
         and e["stageTimestamp"] >= _stamp(started)
     ]
     total = len(snap.pods)
-    assert len(pod_lists) == -(-total // 250)  # one request per page of 250
+    assert len(pod_lists) == -(-total // 100)  # one request per page of 100
     assert sum("continue=" in uri for uri in pod_lists) == len(pod_lists) - 1
     assert took < 120
 
