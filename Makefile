@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench services clean
+.PHONY: demo test lint bench services stop-services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/plumbob scan --demo --report-json plumbob-report.json
 
-services:
+services: $(STAMP)
 	bash tests/services/start.sh
 
+stop-services:
+	bash tests/services/stop.sh
+
+# the services start.sh started are stopped again whatever pytest's outcome
 test: $(STAMP) services
-	$(PY) -m pytest
+	$(PY) -m pytest; status=$$?; bash tests/services/stop.sh; exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -12,7 +12,10 @@ in the same run as the baselines it is compared with:
 - owners: pods listed without their controllers (ReplicaSets left out; bare pods) at 1x, 2x
   and 4x: time per object and findings per workload must stay flat, and so must each check's
   share (bench/owners.py);
-- start-up of `plumbob --help` and `plumbob checks`.
+- start-up of `plumbob --help` and `plumbob checks`;
+- live capture: a demo fleet loaded into a real kube-apiserver (built by tests/services/kube.sh),
+  `plumbob snapshot` and `plumbob scan` from it beside `kubectl get pods,nodes -A -o json`
+  (bench/live.py).
 
 Inputs are generated into .bench/ once and reused. Checkov is installed into its own virtual
 environment there on first use (pip install checkov).
@@ -33,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import clusters, manifests, owners
+from bench import clusters, live, manifests, owners
 from bench.measure import ROOT, Sample, best, plumbob, probe, run
 
 WORK = ROOT / ".bench"
@@ -45,6 +48,10 @@ QUICK_CLUSTERS = ((500, 15_000),)
 FULL_OWNERS = (("without-replicasets", 1_000, 30_000), ("bare-pods", 1_000, 50_000))
 """Shapes at 1x (nodes, pods): Deployments present and ReplicaSets absent; pods without owners
 (100,000 at 2x; 4x of 100,000 would be a List above plumbob's 2 GiB file limit)."""
+FULL_LIVE = ((500, 15_000), (1_000, 30_000))
+QUICK_LIVE = ((500, 15_000),)
+"""Demo fleets loaded into the API server (live section): 15,000 pods took 270 s to load on the
+2-core machine in a busy hour, 30,000 about twice that."""
 QUICK_OWNERS = (("without-replicasets", 250, 7_500), ("bare-pods", 250, 12_500))
 """A quarter of the full sizes: their 4x is the full 1x."""
 GROWTH_LIMIT = 8.0
@@ -498,12 +505,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="rewrite the generated inputs")
     parser.add_argument(
         "--only",
-        choices=("startup", "clusters", "manifests", "scaling", "owners"),
+        choices=("startup", "clusters", "manifests", "scaling", "owners", "live"),
         action="append",
         help="run only these sections",
     )
     args = parser.parse_args(argv)
-    sections = set(args.only or ("startup", "clusters", "manifests", "scaling", "owners"))
+    sections = set(args.only or ("startup", "clusters", "manifests", "scaling", "owners", "live"))
     WORK.mkdir(exist_ok=True)
     compile_sources()
     started = time.perf_counter()
@@ -531,6 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             scaling(500, 15_000, 1_250, repeat=3, fresh=args.fresh)
     if "owners" in sections:
         owners_scaling(QUICK_OWNERS if args.quick else FULL_OWNERS, repeat=3, fresh=args.fresh)
+    if "live" in sections:
+        live.live_capture(QUICK_LIVE if args.quick else FULL_LIVE, 3, table, say)
     print(
         f"\nbenchmarks took {time.perf_counter() - started:.0f} s; "
         f"machine pace at the end {machine_pace():.2f} s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,28 @@ def service_url(name: str) -> str:
     if url_file.is_file():
         return url_file.read_text().strip()
     reason = f"no test {name}: {url_file} is absent (run tests/services/start.sh)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def service_dir(name: str, ready: str, tools: tuple[str, ...] = (), root: Path = ROOT) -> Path:
+    """The folder of a test service that tests/services/start.sh started (`ready` names the
+    file it writes last). Without it a local run skips with the reason start.sh recorded
+    (`unavailable`: a missing tool, a failed build), or naming the first of `tools` (commands
+    the service is built or run with) that is not installed; under CI (`CI` set) the test
+    fails instead, so a broken service cannot pass as skipped tests."""
+    folder = root / ".services" / name
+    if (folder / ready).is_file():
+        return folder
+    why = folder / "unavailable"
+    missing = [t for t in tools if shutil.which(t) is None]
+    if why.is_file():
+        reason = f"no test {name} service: {why.read_text().strip()}"
+    elif missing:
+        reason = f"no test {name} service: {missing[0]} is not installed"
+    else:
+        reason = f"no test {name} service: {folder / ready} is absent (run tests/services/start.sh)"
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)

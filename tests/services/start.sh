@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs and starts, on loopback, the services the test suite uses. Idempotent.
-# Nothing is needed yet beyond Python packages; later services (PostgreSQL, Prometheus,
-# Chromium) are added here so `make test` stays the one command.
+# Installs and starts, on loopback, the services the test suite uses. Idempotent: a service
+# already running is left as it is. Each records what it started under .services/ (a data
+# folder holding its pid files); tests/services/stop.sh stops exactly those, nothing else.
 set -euo pipefail
 # ---------------------------------------------------------------- PostgreSQL (store tests)
 # A throw-away cluster on 127.0.0.1 (free port, trust auth, data under /tmp), run as the
@@ -115,5 +115,11 @@ PY
     echo "prometheus: did not become ready; see $data/prometheus.log" >&2
 }
 start_prometheus
+
+# ---------------------------------------------------------------- Kubernetes API server
+# kube-apiserver and etcd built from source with Go (tests/services/kube.sh), started on
+# 127.0.0.1 with their own CA, RBAC and an audit log. Tests read .services/kube/ and skip,
+# naming the missing tool, when it could not be built (fail under CI).
+bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" start
 
 exit 0

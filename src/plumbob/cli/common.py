@@ -13,6 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress, TaskID
 
     from plumbob.report.model import Diagnostic
     from plumbob.sources.interface import Loaded, ProgressHook
@@ -36,6 +37,48 @@ def progress(
     if not interactive(quiet):
         yield None
         return
+    with _bar(description, total) as (bar, task):
+
+        def hook(_: str) -> None:
+            bar.advance(task)
+
+        yield hook
+
+
+@contextmanager
+def live_progress(description: str, quiet: bool) -> Iterator[ProgressHook | None]:
+    """Progress of a live capture: on a terminal a bar whose line also shows the latest retry;
+    elsewhere, unless quiet, each retry as a line on stderr. A wait is never silent."""
+    from plumbob.sources.live import RETRY
+
+    if quiet:
+        yield None
+    elif not interactive(quiet):
+        console = stderr_console()
+
+        def print_retries(message: str) -> None:
+            if message.startswith(RETRY):
+                console.print(
+                    message, style="yellow", markup=False, highlight=False, soft_wrap=True
+                )
+
+        yield print_retries
+    else:
+        from rich.markup import escape
+
+        with _bar(description, None) as (bar, task):
+
+            def hook(message: str) -> None:
+                if message.startswith(RETRY):
+                    bar.update(task, description=f"{description} [yellow]({escape(message)})[/]")
+                else:
+                    bar.advance(task)
+
+            yield hook
+
+
+@contextmanager
+def _bar(description: str, total: int | None) -> Iterator[tuple[Progress, TaskID]]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -53,12 +96,7 @@ def progress(
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-
-        def hook(_: str) -> None:
-            bar.advance(task)
-
-        yield hook
+        yield bar, bar.add_task(description, total=total)
 
 
 def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 20) -> None:
@@ -129,7 +167,29 @@ Window = Annotated[
 ]
 RequestTimeout = Annotated[
     float,
-    typer.Option("--request-timeout", min=0.1, help="Seconds per API request to a live cluster."),
+    typer.Option(
+        "--request-timeout",
+        min=0.1,
+        help="Seconds one API request may wait for a live cluster (to connect, or between bytes "
+        "of an answer) before it is retried.",
+    ),
+]
+CaptureTimeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1.0,
+        help="Seconds for the whole capture of each live context (discovery and every list, "
+        "retries included); what is not read by then is reported not visible, and a server "
+        "that never answers is given up on.",
+    ),
+]
+Contexts = Annotated[
+    list[str] | None,
+    typer.Option("--context", help="Read this kubeconfig context (repeatable)."),
+]
+AllContexts = Annotated[
+    bool, typer.Option("--all-contexts", help="Read every context in the kubeconfig.")
 ]
 
 

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import Quiet, fail, print_diagnostics, read_inputs
+from plumbob.cli.common import (
+    AllContexts,
+    CaptureTimeout,
+    Contexts,
+    InCluster,
+    Kubeconfig,
+    Quiet,
+    RequestTimeout,
+    fail,
+    print_diagnostics,
+    read_inputs,
+)
 
 if TYPE_CHECKING:
     from plumbob.conformance import Assessment
@@ -62,20 +73,35 @@ def conformance(
         str | None,
         typer.Option(
             "--cluster",
-            help="Cluster name for what the paths hold: manifests and kubectl output, or "
-            "the one snapshot file or dump given.",
+            help="Cluster name for what the paths hold (manifests and kubectl output, or the one "
+            "snapshot file or dump given), or for one context.",
         ),
     ] = None,
+    fail_on_not_ready: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-not-ready",
+            help=f"Exit {exit_codes.FINDINGS} when a MUST requirement is not ready.",
+        ),
+    ] = False,
+    context: Contexts = None,
+    all_contexts: AllContexts = False,
+    kubeconfig: Kubeconfig = None,
+    in_cluster: InCluster = False,
+    request_timeout: RequestTimeout = 20.0,
+    timeout: CaptureTimeout = 60.0,
     quiet: Quiet = False,
 ) -> None:
-    """Pre-check the CNCF Kubernetes AI Conformance requirements (read-only: creates nothing)."""
+    """Pre-check the CNCF Kubernetes AI Conformance requirements (read-only: creates nothing).
+    With no PATH, --context or --demo: the kubeconfig's current context, as kubectl does."""
     from plumbob import conformance as cc
     from plumbob import engine
     from plumbob.checks.registry import Registry
+    from plumbob.cli.snapshot import current_context, live_requested, load_live
 
-    if not paths and not demo:
-        fail("nothing to check: give PATH... or --demo (see plumbob conformance --help)")
-        _exit(exit_codes.USAGE)
+    live = live_requested(context, all_contexts, kubeconfig, in_cluster)
+    if not paths and not demo and not live:
+        live = current_context("check", quiet)
     if version is not None:
         version = version.removeprefix("v")
         if version not in cc.versions():
@@ -87,10 +113,24 @@ def conformance(
     loaded, unreadable = read_inputs(paths, demo, cluster, quiet)
     if unreadable and not loaded.snapshots:
         _exit(exit_codes.USAGE)
+    failed_contexts = []
+    if live:
+        failed_contexts = load_live(
+            loaded,
+            contexts=context,
+            all_contexts=all_contexts,
+            kubeconfig=kubeconfig,
+            in_cluster=in_cluster,
+            cluster=cluster,
+            quiet=quiet,
+            timeout=request_timeout,
+            deadline=timeout,
+        )
     if not loaded.snapshots:
         fail("nothing readable to check")
         _exit(exit_codes.USAGE)
     print_diagnostics(loaded.diagnostics, quiet)
+    loaded.diagnostics.extend(failed_contexts)  # printed when they happened
     report = engine.run(loaded.snapshots, Registry.discover(), diagnostics=loaded.diagnostics)
     results: list[tuple[Snapshot, str, list[Assessment]]] = []
     for snap in loaded.snapshots:
@@ -103,6 +143,12 @@ def conformance(
         _table(results)
     if product_yaml is not None:
         _write_product(product_yaml, results)
+    if fail_on_not_ready and any(
+        a.requirement.level == "MUST" and a.status.value == "not ready"
+        for _, _, assessments in results
+        for a in assessments
+    ):
+        _exit(exit_codes.FINDINGS)
 
 
 def _as_json(snap: Snapshot, version: str, assessments: list[Assessment]) -> dict[str, Any]:

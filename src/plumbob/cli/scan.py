@@ -12,6 +12,9 @@ import typer
 
 from plumbob.cli import exit_codes
 from plumbob.cli.common import (
+    AllContexts,
+    CaptureTimeout,
+    Contexts,
     InCluster,
     Kubeconfig,
     Prometheus,
@@ -123,20 +126,16 @@ def scan(
             "then instance type + GPU).",
         ),
     ] = None,
-    context: Annotated[
-        list[str] | None,
-        typer.Option("--context", help="Scan this kubeconfig context (repeatable)."),
-    ] = None,
-    all_contexts: Annotated[
-        bool, typer.Option("--all-contexts", help="Scan every context in the kubeconfig.")
-    ] = False,
+    context: Contexts = None,
+    all_contexts: AllContexts = False,
     kubeconfig: Kubeconfig = None,
     in_cluster: InCluster = False,
     prometheus: Prometheus = None,
     prometheus_token: PrometheusToken = None,
     prometheus_ca: PrometheusCa = None,
     window: Window = "24h",
-    request_timeout: RequestTimeout = 60.0,
+    request_timeout: RequestTimeout = 20.0,
+    timeout: CaptureTimeout = 60.0,
     prices: Annotated[
         Path | None,
         typer.Option(
@@ -154,16 +153,16 @@ def scan(
         ),
     ] = False,
 ) -> None:
-    """Scan clusters for AI-readiness gaps and drift."""
+    """Scan clusters for AI-readiness gaps and drift (with no PATH, --context or --demo: the
+    kubeconfig's current context, as kubectl does)."""
     from plumbob import config as configuration
     from plumbob import engine
     from plumbob.checks.registry import Registry
-    from plumbob.cli.snapshot import live_requested, load_live, with_gpu_metrics
+    from plumbob.cli.snapshot import current_context, live_requested, load_live, with_gpu_metrics
 
     live = live_requested(context, all_contexts, kubeconfig, in_cluster)
     if not paths and not demo and not live:
-        fail("nothing to scan: give PATH..., --context NAME or --demo (see plumbob scan --help)")
-        _exit(exit_codes.USAGE)
+        live = current_context("scan", quiet)
     registry = Registry.discover()
     cfg = configuration.Config()
     if config is not None:
@@ -215,6 +214,7 @@ def scan(
             cluster=cluster,
             quiet=quiet,
             timeout=request_timeout,
+            deadline=timeout,
         )
         phases["reading live clusters"] = time.perf_counter() - started
     if prometheus and loaded.snapshots:

@@ -3,6 +3,7 @@ also the live-cluster and Prometheus plumbing `scan` shares."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,8 @@ import typer
 
 from plumbob.cli import exit_codes
 from plumbob.cli.common import (
+    AllContexts,
+    CaptureTimeout,
     InCluster,
     Kubeconfig,
     Prometheus,
@@ -21,6 +24,7 @@ from plumbob.cli.common import (
     RequestTimeout,
     Window,
     fail,
+    live_progress,
     print_diagnostics,
     progress,
 )
@@ -41,6 +45,40 @@ def live_requested(
     return bool(contexts) or all_contexts or kubeconfig is not None or in_cluster
 
 
+def current_context(command: str, quiet: bool) -> bool:
+    """With nothing named to read, the kubeconfig's current context (or, in a pod without a
+    kubeconfig, its service account), as kubectl does, said on stderr. Exits with the usage
+    code when there is none. Returns True (read live)."""
+    from plumbob.sources.kube_client import ContextError, in_cluster_available, list_contexts
+
+    try:
+        _, current = list_contexts(None)
+    except ContextError as exc:
+        if in_cluster_available():
+            if not quiet:
+                typer.echo(f"{command}: reading this pod's cluster (its service account)", err=True)
+            return True
+        fail(
+            f"nothing to {command}: give PATH..., --context NAME or --demo; there is no "
+            f"current context to use ({exc})"
+        )
+        _exit(exit_codes.USAGE)
+    if current is None:
+        fail(
+            f"nothing to {command}: give PATH..., --context NAME or --demo; the kubeconfig "
+            "has no current-context"
+        )
+        _exit(exit_codes.USAGE)
+    if not quiet:
+        where = os.environ.get("KUBECONFIG") or "~/.kube/config"
+        typer.echo(
+            f"{command}: reading context {current}, the current context of {where} "
+            "(give PATH..., --context or --demo for something else)",
+            err=True,
+        )
+    return True
+
+
 def load_live(
     loaded: Loaded,
     *,
@@ -50,7 +88,8 @@ def load_live(
     in_cluster: bool,
     cluster: str | None,
     quiet: bool,
-    timeout: float = 60.0,
+    timeout: float = 20.0,
+    deadline: float = 60.0,
 ) -> list[Diagnostic]:
     """Capture the asked-for contexts into `loaded`. A context that cannot be read is one error
     line naming it, printed here and returned as a diagnostic for the report (not added to
@@ -67,10 +106,12 @@ def load_live(
         kubeconfig=str(kubeconfig) if kubeconfig else None,
         in_cluster=True if in_cluster else None,
         cluster=cluster,
-        options=CaptureOptions(kinds=capture_kinds(Registry.discover()), timeout=timeout),
+        options=CaptureOptions(
+            kinds=capture_kinds(Registry.discover()), timeout=timeout, deadline=deadline
+        ),
     )
     try:
-        with progress("reading cluster", quiet) as hook:
+        with live_progress("reading cluster", quiet) as hook:
             result = source.load(hook)
     except SourceError as exc:
         fail(str(exc))
@@ -117,12 +158,14 @@ def with_gpu_metrics(
 
 def snapshot(
     output: Annotated[
-        Path,
+        str,
         typer.Option(
             "--output",
             "-o",
-            help="Snapshot file (.json or .json.gz); with several contexts, a "
-            "directory that gets CONTEXT.json.gz per context.",
+            metavar="PATH",
+            help="Snapshot file (.json or .json.gz); a folder, which gets CONTEXT.json.gz per "
+            "context captured, when PATH ends with '/', is an existing folder, or several "
+            "contexts are asked for.",
         ),
     ],
     context: Annotated[
@@ -132,9 +175,7 @@ def snapshot(
             help="Kubeconfig context to capture (repeatable; default: the current context).",
         ),
     ] = None,
-    all_contexts: Annotated[
-        bool, typer.Option("--all-contexts", help="Capture every context in the kubeconfig.")
-    ] = False,
+    all_contexts: AllContexts = False,
     kubeconfig: Kubeconfig = None,
     in_cluster: InCluster = False,
     cluster: Annotated[
@@ -145,7 +186,8 @@ def snapshot(
     prometheus_token: PrometheusToken = None,
     prometheus_ca: PrometheusCa = None,
     window: Window = "24h",
-    request_timeout: RequestTimeout = 60.0,
+    request_timeout: RequestTimeout = 20.0,
+    timeout: CaptureTimeout = 60.0,
     quiet: Quiet = False,
 ) -> None:
     """Capture live clusters to snapshot files for offline `plumbob scan FILE`."""
@@ -162,11 +204,13 @@ def snapshot(
         cluster=cluster,
         quiet=quiet,
         timeout=request_timeout,
+        deadline=timeout,
     )
     if prometheus:
         with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
     print_diagnostics(loaded.diagnostics, quiet)
-    targets = _outputs(output, loaded.snapshots)
+    several = all_contexts or len(set(context or ())) > 1
+    targets = _outputs(output, loaded.snapshots, several)
     for snap, path in targets:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,15 +226,19 @@ def snapshot(
             )
 
 
-def _outputs(output: Path, snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Path]]:
-    if len(snapshots) == 1 and not output.is_dir():
-        return [(snapshots[0], output)]
-    if output.exists() and not output.is_dir():
-        fail(f"{output}: several contexts were captured; give a directory for --output")
+def _outputs(
+    output: str, snapshots: Sequence[Snapshot], several: bool
+) -> list[tuple[Snapshot, Path]]:
+    """Where each snapshot goes: `output` itself, or CONTEXT.json.gz in the folder `output`
+    when it ends with '/', is a folder, or several contexts were asked for (whichever of them
+    could be read: what a caller finds there does not depend on which ones failed)."""
+    path = Path(output)
+    if not (several or output.endswith(("/", os.sep)) or path.is_dir()):
+        return [(s, path) for s in snapshots[:1]]
+    if path.exists() and not path.is_dir():
+        fail(f"{output}: is a file; several contexts go to a folder: give one for --output")
         _exit(exit_codes.USAGE)
-    return [
-        (s, output / f"{_safe(s.cluster.context or s.cluster.name)}.json.gz") for s in snapshots
-    ]
+    return [(s, path / f"{_safe(s.cluster.context or s.cluster.name)}.json.gz") for s in snapshots]
 
 
 def _safe(name: str) -> str:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 IN_CLUSTER = "in-cluster"
 """Context name used for the pod's own service account."""
+
+
+class DeadlinePassed(ConnectionError):
+    """The time limit of a whole capture passed before an answer came."""
 
 
 class ContextError(Exception):
@@ -49,6 +54,7 @@ class Response:
 
 
 class _Status(msgspec.Struct):
+    kind: str = ""
     message: str = ""
     reason: str = ""
 
@@ -71,11 +77,41 @@ _PHRASES = {
 
 def status_message(status: int, body: bytes) -> str:
     head = f"{status} {_PHRASES.get(status, 'HTTP error')}"
-    try:
-        msg = _status_decoder.decode(body).message
-    except msgspec.DecodeError:
-        msg = body[:200].decode("utf-8", "replace").strip()
+    msg = kube_status(body)
+    if msg is None:
+        msg = summarise(body)
     return f"{head}: {msg}" if msg else head
+
+
+def kube_status(body: bytes) -> str | None:
+    """The message of a Kubernetes `Status` object, or None when the body is not one (the
+    answer did not come from an API server)."""
+    try:
+        status = _status_decoder.decode(body)
+    except msgspec.DecodeError:
+        return None
+    return status.message if status.kind == "Status" else None
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>|<!--.*?-->", re.DOTALL)
+_SUMMARY_CHARS = 160
+
+
+def summarise(body: bytes) -> str:
+    """A response body as one short line: an HTML page by its title (or its text without
+    markup), anything else by its first characters, whitespace collapsed; control characters
+    shown escaped."""
+    head = body[:8192]
+    text = ""
+    if head.lstrip()[:1] == b"<":
+        title = _TITLE.search(head)
+        text = (title.group(1) if title else head).decode("utf-8", "replace")
+        text = "HTML page: " + " ".join(_TAG.sub(" ", text).split())
+    else:
+        text = " ".join(head[:1024].decode("utf-8", "replace").split())
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 3] + "..."
 
 
 # ------------------------------------------------------------------------- contexts
@@ -157,8 +193,15 @@ class Transport:
         backoff: float = 0.5,
         max_backoff: float = 10.0,
         compress: bool = True,
+        deadline: float | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self.target = target
+        self.deadline = deadline
+        """`time.monotonic()` past which no request is made or waited for: one limit for a
+        whole capture, however many requests and retries it takes."""
+        self.on_retry = on_retry
+        """Told each retry in one line (what, why, which try), so a wait is never silent."""
         self.timeout = timeout
         self.compress = compress
         """Ask for gzip: the API server compresses answers over 128 KiB, list pages a tenth
@@ -224,21 +267,42 @@ class Transport:
         once more only (a server that is down stays down; kubectl does not retry at all), an
         untrusted certificate not at all."""
         attempt = 0
+        last = ""
         while True:
+            wait = self._time_left(path, last)
             try:
-                resp = self._once(path, query, accept, timeout)
+                resp = self._once(path, query, accept, min(timeout or self.timeout, wait))
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 limit = 0 if _untrusted(exc) else 1 if _refused(exc) else self.retries
+                last = _transport_error(exc)
                 if attempt >= min(limit, self.retries):
-                    raise ConnectionError(_transport_error(exc)) from None
-                self._sleep(attempt, None)
+                    raise ConnectionError(last) from None
+                self._retry(attempt, path, last, None)
                 attempt += 1
                 continue
             if resp.status in RETRY_STATUSES and attempt < self.retries:
-                self._sleep(attempt, resp.headers.get("retry-after"))
+                last = resp.reason()
+                self._retry(attempt, path, last, resp.headers.get("retry-after"))
                 attempt += 1
                 continue
             return resp
+
+    def _time_left(self, path: str, last: str) -> float:
+        """Seconds left before the deadline; raises ConnectionError when none are."""
+        if self.deadline is None:
+            return float("inf")
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed(
+                f"gave up on GET {path}: the time limit for the capture passed"
+                + (f" (last try: {last})" if last else "")
+            )
+        return left
+
+    def _retry(self, attempt: int, path: str, why: str, retry_after: str | None) -> None:
+        if self.on_retry is not None:
+            self.on_retry(f"retry {attempt + 1}/{self.retries} of GET {path}: {why}")
+        self._sleep(attempt, retry_after)
 
     def _once(
         self, path: str, query: Sequence[tuple[str, str]], accept: str, timeout: float | None
@@ -275,9 +339,12 @@ class Transport:
         if retry_after:
             with contextlib.suppress(ValueError):
                 delay = min(self.max_backoff, max(delay, float(retry_after)))
+        if self.deadline is not None:
+            delay = max(0.0, min(delay, self.deadline - time.monotonic()))
         time.sleep(delay)
 
 
+_POOL = re.compile(r"^\w*ConnectionPool\([^)]*\): ")
 _GZIP = {"Accept-Encoding": "gzip"}
 """urllib3 inflates a gzip answer as it is read (decode_content)."""
 _UNTRUSTED = ("CERTIFICATE_VERIFY_FAILED", "doesn't match", "Hostname mismatch")
@@ -309,17 +376,21 @@ def _transport_error(exc: BaseException) -> str:
     if isinstance(reason, urllib3.exceptions.NewConnectionError) or "Connection refused" in text:
         return "connection refused"
     if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
-        return f"timed out ({text})"
+        # "HTTPSConnectionPool(host=..., port=...): Read timed out. (read timeout=20)"
+        return f"timed out ({_POOL.sub('', text).rstrip('.')})"
     return text
 
 
 __all__ = [
     "IN_CLUSTER",
     "ContextError",
+    "DeadlinePassed",
     "Response",
     "Target",
     "Transport",
     "in_cluster_available",
+    "kube_status",
     "list_contexts",
     "status_message",
+    "summarise",
 ]

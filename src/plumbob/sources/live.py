@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,11 +47,14 @@ from plumbob.sources.kube_client import (
     IN_CLUSTER,
     SERVICE_ACCOUNT_DIR,
     ContextError,
+    DeadlinePassed,
     Response,
     Target,
     Transport,
     in_cluster_available,
+    kube_status,
     list_contexts,
+    summarise,
 )
 from plumbob.sources.kube_redact import redact
 
@@ -162,8 +166,12 @@ class CaptureOptions:
     page_size: int = 500
     connections: int = 4
     """Kinds listed in parallel; also the connection pool size."""
-    timeout: float = 60.0
-    """Seconds per request (connect + read)."""
+    timeout: float = 20.0
+    """Seconds per request (connect, and between bytes of an answer)."""
+    deadline: float | None = 60.0
+    """Seconds for the whole capture of one context (`--timeout`): discovery and every list,
+    retries included. Kinds not read by then are not visible, with that reason; a server that
+    never answers is given up on in this time, not after every retry of every request."""
     retries: int = 5
     backoff: float = 0.5
     max_backoff: float = 10.0
@@ -205,6 +213,9 @@ class _Capture:
     ) -> Response:
         try:
             resp = self.transport.get(path, tuple(query), accept)
+        except DeadlinePassed as exc:
+            limit = f" of {self.options.deadline:g} s" if self.options.deadline else ""
+            raise _Unreachable(f"{exc}; the limit{limit} is --timeout", timed_out=True) from None
         except ConnectionError as exc:
             raise _Unreachable(str(exc)) from None
         if resp.status == 401:
@@ -217,7 +228,9 @@ class _Capture:
 
 
 class _Unreachable(Exception):
-    pass
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 def capture(
@@ -279,17 +292,34 @@ def _chain(lists: Iterable[list[Object]]) -> Iterator[Object]:
 
 
 def _version(cap: _Capture) -> _Version:
+    """The server's version. An answer that no Kubernetes API server gives (an HTML page, a
+    404 that is not a Kubernetes Status, JSON without a gitVersion) means the kubeconfig points
+    at something else: a ContextError, not an empty cluster."""
     resp = cap.fetch("/version")
-    if resp.status != 200:
-        cap.warn(
-            f"server version not readable: {resp.reason()}", "/version", code=Code.DISCOVERY_FAILED
-        )
-        return _Version()
-    try:
-        return msgspec.json.decode(resp.body, type=_Version)
-    except msgspec.DecodeError as exc:
-        cap.warn(f"server version not readable: {exc}", "/version", code=Code.DISCOVERY_FAILED)
-        return _Version()
+    status_text = kube_status(resp.body)
+    if resp.status == 200:
+        try:
+            version = msgspec.json.decode(resp.body, type=_Version)
+        except msgspec.DecodeError:
+            version = _Version()
+        if version.git_version:
+            return version
+        raise _not_api_server(cap, resp, "answered /version without a Kubernetes version")
+    if status_text is None:  # an error that did not come from an API server
+        proxy = " (a proxy in front of an API server that is down?)" if resp.status >= 500 else ""
+        raise _not_api_server(cap, resp, f"answered /version with {resp.reason()}{proxy}")
+    cap.warn(
+        f"server version not readable: {resp.reason()}", "/version", code=Code.DISCOVERY_FAILED
+    )
+    return _Version()
+
+
+def _not_api_server(cap: _Capture, resp: Response, what: str) -> ContextError:
+    shown = what if resp.status != 200 else f"{what}: {summarise(resp.body) or 'empty body'}"
+    return ContextError(
+        f"context {cap.context}: not a Kubernetes API server: {cap.transport.server} {shown}; "
+        "check the server URL of this context in the kubeconfig"
+    )
 
 
 def _platform(git_version: str, discovery: Discovery) -> str | None:
@@ -441,9 +471,8 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
         try:
             resp = cap.fetch(kind.path, query, accept)
         except _Unreachable as exc:
-            _invisible(
-                cap, kind, f"API server unreachable: {exc}", Level.ERROR, Code.KIND_UNREADABLE
-            )
+            why = str(exc) if exc.timed_out else f"API server unreachable: {exc}"
+            _invisible(cap, kind, why, Level.ERROR, Code.KIND_UNREADABLE)
             return None
         if resp.status == 410 and token and restarts < cap.options.gone_restarts:
             restarts += 1  # the continue token expired: a consistent list starts over
@@ -660,6 +689,8 @@ class LiveSource:
             backoff=o.backoff,
             max_backoff=o.max_backoff,
             compress=o.compress,
+            deadline=time.monotonic() + o.deadline if o.deadline else None,
+            on_retry=_retry_notice(target.context, progress),
         )
         try:
             if target.in_cluster:
@@ -672,8 +703,24 @@ class LiveSource:
             transport.close()
 
 
+RETRY = "retry"
+"""A progress description starting with this reports a retry (a wait), not a finished unit."""
+
+
+def _retry_notice(context: str, progress: ProgressHook | None) -> Callable[[str], None] | None:
+    if progress is None:
+        return None
+
+    def notice(message: str) -> None:
+        # the transport's notices read "retry 2/5 of GET /path: why"
+        progress(f"{message} (context {context})")
+
+    return notice
+
+
 __all__ = [
     "ANY_KIND",
+    "RETRY",
     "CaptureOptions",
     "LiveSource",
     "capture",
