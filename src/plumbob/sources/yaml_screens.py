@@ -97,7 +97,7 @@ _SCREENS = tuple(
         (("%", "\n..."), r"\n(?:%|\.\.\.)"),  # directives, document end markers
         (("?",), r"\?(?<=[\s\[\{,-]\?)(?=[ \t])"),  # complex keys
         # colons YAML 1.1 reads apart; colons it refuses in flow collections; an empty key
-        ((":",), r":(?:(?=[,\]\}])|(?=[ \t]+:)|(?<=\"::)|(?<=[\s\[\{,]:)(?=\s|$))"),
+        ((":",), r":(?:(?=[,\]\}])|(?=[ \t]+:)|(?<=[\"' ]::)|(?<=[\s\[\{,]:)(?=\s|$))"),
         (("[", "{", ","), r"[\[\{,][ \t]*:"),  # a colon first in a flow entry
         # 0755, 0o17, 0X1F: other numbers (also right after a JSON-like key: {"mode":0755})
         (("0",), r"0(?<![\w.:/@%]0)(?<![\w][-+]0)[0-9oOxXbB_]|0(?<=\":0)[0-9oOxXbB_]"),
@@ -292,3 +292,61 @@ def clean(value: Any, text: str, max_depth: int, depth: int = 0) -> None:
 def _check_float(text: str) -> None:
     if _FLOAT_TEXT.search(text):
         raise FallBack
+
+
+_FLOW_ITEM = (
+    r"""[^\n\[\]{}"'#]++"""  # text, commas, colons
+    r"""|(?<=[^\s\[\]{},"':])\#"""  # `#` inside a word (after a blank or an indicator: a comment)
+    r"""|["'](?<![\s\[{,]["'])(?<!["']:["'])"""  # a quote inside a word (`it's`)
+    r"""|(?:(?<=[\s\[{,])|(?<=["']:))(?:"(?:[^"\\\n]|\\.)*+"|'(?:[^'\n]|'')*+')"""  # quoted
+)
+_FLOW_CLOSED = r"(?!)"
+for _ in range(16):
+    _FLOW_CLOSED = rf"[\[{{](?:{_FLOW_ITEM}|{_FLOW_CLOSED})*+[\]}}]"
+_FLOW_CLOSED_ONLY = re.compile(rf"(?:[^\[{{]++|{_FLOW_CLOSED})*+")
+"""Text up to the first `[` or `{` whose collection is not shown closed on its line: read
+possessively over text, quoted scalars and collections nested up to 16 deep, a collection
+stops before something other than a closing bracket (the line's end, a comment, an unclosed
+quote, deeper nesting). Quotes count only where a scalar can start, as in YAML, so a quote
+inside a word never hides a bracket. (A bracket closed by the other kind is refused by both
+parsers.) Every flow collection that goes on past its line stops it; a bracket in a block
+scalar or a comment may too (a false alarm costs one walk over the document). One pass: a
+closed collection is not read again from each bracket inside it."""
+_COLON_FIRST = re.compile(r"\n[ \t]*:")
+_HEADER_START = frozenset("|>")
+
+
+def flow_over_lines(data: Any, text: str) -> bool:
+    """Whether a flow collection that goes on past its line holds what yaml-rs reads and YAML
+    1.1 does not allow there (PyYAML, libyaml and go-yaml, which kubectl reads with, refuse
+    both); looked at only where a `[` or `{` is not closed on its own line:
+
+    - a `:` first on its line: the `:` of a key on an earlier line (`{"a"\n:b}`: a key must
+      fit on one line), or a plain scalar that starts with `:` (`[\n:x]`, yaml-rs: [":x"]);
+    - a block scalar header (`[x: |`, yaml-rs: {"x": "|"}): no block scalar in a flow
+      collection; yaml-rs reads the header as the start of a plain scalar.
+
+    (A key folded over lines is caught by `clean`, and one joined by an escaped line break by
+    the screens.)"""
+    if "{" not in text and "[" not in text:
+        return False
+    closed = _FLOW_CLOSED_ONLY.match(text)
+    if closed is not None and closed.end() == len(text):
+        return False
+    if _COLON_FIRST.search(text):
+        return True
+    if "|" not in text and ">" not in text:
+        return False
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        for v in value.values() if value.__class__ is dict else value:
+            if v.__class__ is dict or v.__class__ is list:
+                stack.append(v)
+            elif v.__class__ is str and v[:1] in _HEADER_START:
+                return True
+        if value.__class__ is dict:
+            for k in value:
+                if k.__class__ is str and k[:1] in _HEADER_START:
+                    return True
+    return False

@@ -29,7 +29,14 @@ import yaml
 
 from plumbob.report.model import DiagnosticCode as Code
 from plumbob.report.model import Level
-from plumbob.sources.yaml_screens import FallBack, TooDeep, clean, printable_alike, screened
+from plumbob.sources.yaml_screens import (
+    FallBack,
+    TooDeep,
+    clean,
+    flow_over_lines,
+    printable_alike,
+    screened,
+)
 
 yaml_rs: ModuleType | None
 try:
@@ -462,8 +469,10 @@ def _chunk_document(
 
 # ---------------------------------------------------------------------- yaml-rs
 
-_CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
-"""A line with content: YAML's white space is spaces and tabs (U+00A0 is text to it)."""
+_CONTENT = re.compile(r"^[ \r]*[^ \r\n#]", re.MULTILINE)
+"""A line with content. Where a line starts, YAML 1.1 skips spaces only: a tab there, also on a
+line of nothing else, is refused by PyYAML, libyaml and go-yaml (kubectl's), so it counts as
+content, and PyYAML says where (tabs send a text to it). U+00A0 is text to YAML."""
 
 
 def _fast_documents(text: str | bytes) -> list[Document] | None:
@@ -507,6 +516,8 @@ def _fast_chunk(text: str, line: int, index: int) -> Document | None:
         )
     except Exception:
         raise FallBack from None
+    if flow_over_lines(data, text):
+        raise FallBack
     try:
         clean(data, text, MAX_DEPTH)
     except TooDeep:

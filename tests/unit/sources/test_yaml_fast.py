@@ -135,6 +135,9 @@ def test_a_plain_manifest_takes_the_fast_path_and_reads_the_same() -> None:
         ("paragraph separator in a block scalar", "a: |\n  x\u2029y\n"),
         ("byte order mark inside", "a: b\n\ufeff: c\n"),
         ("invalid", "a: [1, 2\n"),
+        ("colon after a single-quoted JSON-like key's colon", "{'a'::b}\n"),
+        ("colon after a quoted key's colon after a blank", '- {"a"  ::b}\n'),
+        ("tab on a line of its own", "a: 1\n---\n\t\n"),
     ],
 )
 def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str | bytes) -> None:
@@ -167,6 +170,10 @@ def test_what_yaml_rs_would_read_differently_goes_to_pyyaml(name: str, text: str
             "quoted flow key over two lines",
             "flow key over a blank line",
             "flow key joined by an escaped line break",
+            "colon after a single-quoted JSON-like key's colon",
+            "colon after a quoted key's colon after a blank",
+            # PyYAML, libyaml and go-yaml skip only spaces where a line starts
+            "tab on a line of its own",
         )
 
 
@@ -220,6 +227,62 @@ def test_a_line_separator_ends_a_comment_on_both_paths() -> None:
     assert yamlload._fast_documents(text) is None
     docs = list(yamlload.load_documents(text))
     assert docs[0].data == {"securityContext": {"runAsNonRoot": True, "privileged": True}}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("{n\ne: }", 2),  # the shortest text found: a key over two lines, its value null
+        ("metadata: {n\name: gpu}\n", 2),
+        ("{a: b,\n c\n d: e}\n", 3),
+        ("- {a\n  b: c}\n", 2),
+        ("{a: [x, {b\n c: d}]}\n", 2),
+        ('{"a\n b": c}\n', 2),
+        ("{'a\n\n b': c}\n", 3),
+        ('{"a\\\n b": c}\n', 2),  # an escaped line break: yaml-rs reads the key `ab`
+        ('{"a"\n  :b}\n', 2),  # the key on one line, its `:` on the next
+        # no block scalar in a flow collection: yaml-rs reads [{"x": "|"}], ["a", {"b": "| c"}]
+        ("[x: |\n  ]\n", 1),
+        ("[a,\n b: |\n  c]\n", 2),
+        ("{a: >\n  b}\n", 1),
+        # no plain scalar starts with `:` in a flow collection: yaml-rs reads [":x"]
+        ("[\n:x]\n", 2),
+        ("k: [a: # c\n  :x]\n", 2),
+    ],
+)
+def test_what_a_flow_collection_over_lines_may_not_hold_is_refused_as_kubectl_does(
+    text: str, line: int
+) -> None:
+    """YAML restricts an implicit key to one line: PyYAML, libyaml and go-yaml, which kubectl
+    reads with, refuse the `:` after a key that began on an earlier line (scannerc.go
+    `yaml_parser_stale_simple_keys`); yaml-rs reads `{a\nb: c}` as {"a b": "c"}. Nor do they
+    read a block scalar header or a `:` starting a scalar in a flow collection, which yaml-rs
+    takes for text. The fast path leaves such text to PyYAML, which names the line."""
+    assert yamlload._fast_documents(text) is None
+    with pytest.raises(yamlload.YamlError) as caught:
+        list(yamlload.load_documents(text))
+    assert caught.value.line == line
+    stream = f"{MANIFEST}---\n{text}\n---\n{MANIFEST}"
+    docs, broken = _streamed(stream)
+    assert (docs, broken) == _reference_stream(stream)
+    assert len(docs) == 4 and broken == [MANIFEST.count("\n") + 1 + line]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "metadata: {name: a,\n  namespace: b}\n",
+        "k: {a: x\n  y}\n",  # a value over two lines is allowed
+        "{a: [x,\n y: z]}\n",
+        "a: {b: c,  # note\n  d: e}\n",
+        '{"a": 1,\n "b": {"c": "d e"}}\n',
+        "data:\n  policy.rego: |\n    deny[msg] {\n      input.kind == 'Pod'\n    }\n",
+    ],
+)
+def test_a_flow_mapping_over_lines_with_one_line_keys_takes_the_fast_path(text: str) -> None:
+    """Flow mappings may go on over lines, and braces in a block scalar are text: only a key
+    over two lines sends a document to PyYAML."""
+    assert _same_or_declined(text), text
 
 
 @pytest.mark.parametrize(
@@ -329,21 +392,37 @@ def test_scalars_read_alike_or_go_to_pyyaml() -> None:
     assert fast > 1000  # most of them are read fast; the rest were compared with PyYAML
 
 
-def _corpus() -> list[Path]:
-    roots = [ROOT / "tests" / "fixtures"]
-    if REAL.is_dir():
-        roots.append(REAL)
-    return sorted(
-        p
-        for root in roots
-        for p in root.rglob("*")
-        if p.suffix in (".yaml", ".yml") and p.is_file()
-    )
+CORPORA = ("project", "real")
+"""The tests over fixture files (and the fuzz tests seeded from them) run over the project's own
+fixtures, the same on every checkout, and apart from them over the shared real fixtures where
+present (skipped where not): a checkout without the shared files runs the project's cases
+exactly as one with them does, with the same random edits."""
 
 
-def test_fixture_files_read_alike() -> None:
+def _corpus(corpus: str) -> list[Path]:
+    if corpus == "real" and not REAL.is_dir():
+        pytest.skip(f"real fixtures not found at {REAL} (set PLUMBOB_REAL_FIXTURES)")
+    root = REAL if corpus == "real" else ROOT / "tests" / "fixtures"
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _fast_seeds(corpus: str, limit: int) -> list[str]:
+    """MANIFEST and the corpus' files under `limit` characters that the fast path reads whole."""
+    seeds = [MANIFEST]
+    for path in _corpus(corpus):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(text) < limit and yamlload._fast_documents(text) is not None:
+            seeds.append(text)
+    return seeds
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_fixture_files_read_alike(corpus: str) -> None:
     fast = 0
-    for path in _corpus():
+    for path in _corpus(corpus):
         text = path.read_bytes()
         try:
             fast += _same_or_declined(text.decode())
@@ -406,18 +485,12 @@ def _mutated(text: str, rng: random.Random) -> str:
     return text
 
 
-def test_mutated_manifests_read_alike() -> None:
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_mutated_manifests_read_alike(corpus: str) -> None:
     """Manifests the fast path reads, edited at random (seeded): every text it still takes
     reads exactly as on the PyYAML path. (Each difference this found is a case above.)"""
     rng = random.Random(2026)
-    seeds = [MANIFEST]
-    for path in _corpus():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue
-        if len(text) < 20_000 and yamlload._fast_documents(text) is not None:
-            seeds.append(text)
+    seeds = _fast_seeds(corpus, 20_000)
     fast = sum(_same_or_declined(_mutated(rng.choice(seeds), rng)) for _ in range(6000))
     assert fast > 1000  # (the rest went to PyYAML: nothing to compare)
 
@@ -459,6 +532,7 @@ def _streamed(text: str) -> tuple[list[tuple[int, int, str, tuple[int, ...]]], l
         "a: b: c\n",
         "\tkey: tab\n",
         "kind: List\nitems:\n- 1\n- [\n",
+        " \t# a tab where the line starts: not a blank line to YAML 1.1\n",
     ],
 )
 def test_a_broken_middle_document_reads_alike_on_both_paths(middle: str) -> None:
@@ -472,19 +546,19 @@ def test_a_broken_middle_document_reads_alike_on_both_paths(middle: str) -> None
     assert first <= broken[0] < first + middle.count("\n")
 
 
-def test_mutated_middle_documents_read_alike() -> None:
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_mutated_middle_documents_read_alike(corpus: str) -> None:
     """Three documents, the middle one edited at random (seeded): whatever the middle turns
     into (broken, several documents, a separator of its own), the stream reads as kubectl's
     cut read by PyYAML, and the first and last documents are always read."""
     rng = random.Random(2027)
-    seeds = [MANIFEST, "apiVersion: v1\nkind: Namespace\nmetadata: {name: gpu}\n"]
-    for path in _corpus():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue
-        if len(text) < 5_000 and yamlload._fast_documents(text) is not None:
-            seeds.append(text if text.endswith("\n") else text + "\n")
+    seeds = [
+        text if text.endswith("\n") else text + "\n"
+        for text in (
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: gpu}\n",
+            *_fast_seeds(corpus, 5_000),
+        )
+    ]
     broken_seen = 0
     for _ in range(1500):
         first, last = rng.choice(seeds), rng.choice(seeds)
