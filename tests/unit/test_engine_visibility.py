@@ -142,3 +142,20 @@ def test_every_node_part_maps_to_what_drift_reads() -> None:
     from plumbob.drift.attributes import UNKNOWN_BY_PART
 
     assert set(UNKNOWN_BY_PART) <= set(NODE_PARTS)
+
+
+def test_a_kind_listed_in_part_is_not_visible_to_checks_reading_it(tmp_path: Any) -> None:
+    """A live capture lists ConfigMaps by name and metadata only: a check reading what they hold
+    (a device plugin's sharing config) is not visible, and a snapshot file keeps saying so."""
+    from plumbob.sources.files import FileSource
+    from plumbob.sources.snapshot_file import write_snapshot
+
+    why = "listed in part by design"
+    snap = snapshot_of(make_node("g", gpus=1), partly_listed={"ConfigMap": why})
+    report = engine.run([snap], REGISTRY, engine.Config(only=["gpu-sharing-config-unsafe"]))
+    (r,) = runs_of(report, "gpu-sharing-config-unsafe")
+    assert r.status == CheckStatus.NOT_VISIBLE and r.reason == f"ConfigMap: {why}"
+    assert "ConfigMap" not in report.clusters[0].not_visible  # not a gap in the inventory
+    write_snapshot(snap, tmp_path / "s.json")
+    (back,) = FileSource((tmp_path / "s.json",)).load().snapshots
+    assert dict(back.partly_listed) == {"ConfigMap": why}

@@ -117,6 +117,7 @@ class ScanCommand(PanelCommand):
                     "kubeconfig",
                     "in_cluster",
                     "request_timeout",
+                    "timeout",
                     "prometheus",
                     "prometheus_token",
                     "prometheus_ca",

@@ -116,6 +116,7 @@ class Snapshot:
         source: str = "",
         gpu_metrics: GpuMetrics | None = None,
         captured: Iterable[str] | None = None,
+        partly_listed: Mapping[str, str] | None = None,
     ) -> None:
         grouped: dict[str, list[Object]] = defaultdict(list)
         for obj in objects:
@@ -125,6 +126,10 @@ class Snapshot:
         self.discovery = discovery
         self.source = source
         self.not_visible: Mapping[str, str] = MappingProxyType(dict(not_visible or {}))
+        self.partly_listed: Mapping[str, str] = MappingProxyType(dict(partly_listed or {}))
+        """Kinds the source listed in part by design (metadata only, or only objects named by
+        a field selector), with why: seen for what they show, not for what they hold, so a
+        check that reads them (a device plugin's config in a ConfigMap) is not visible."""
         self.captured: frozenset[str] | None = None if captured is None else frozenset(captured)
         """Kinds (and pseudo-kinds) the source listed in full, so that finding none of them is
         a fact. None: every kind not in `not_visible` (a live capture lists them all, and so
@@ -156,6 +161,7 @@ class Snapshot:
             source=self.source,
             gpu_metrics=metrics,
             captured=self.captured,
+            partly_listed=self.partly_listed,
         )
 
     # ------------------------------------------------------------ plain access
@@ -189,7 +195,7 @@ class Snapshot:
         there, none is a fact."""
         if kind == EVERY_KIND:
             return None
-        reason = self.not_visible.get(kind)
+        reason = self.not_visible.get(kind) or self.partly_listed.get(kind)
         if reason is not None:
             return f"{kind}: {reason}"
         if kind == WORKLOADS:
@@ -231,6 +237,7 @@ class Snapshot:
             source=self.source,
             gpu_metrics=self.gpu_metrics,
             captured=self.captured,
+            partly_listed=self.partly_listed,
         )
 
     def has_group(self, group: str) -> bool:

@@ -66,6 +66,14 @@ status ConfigMap is the one sign of a managed autoscaler (GKE, AKS) that runs ou
 cluster (checks/scaling/autoscalers.py). RBAC can grant exactly that name (`resourceNames`)."""
 
 METADATA_ONLY = frozenset({("", "Secret"), ("", "ConfigMap")})
+"""Kinds listed without their contents (PartialObjectMetadata): values are never read."""
+_PARTLY_LISTED = (
+    "listed in part by design (names only, or only the objects a check asks for by name): "
+    "what these objects hold is not read from a live cluster"
+)
+"""Why a kind listed metadata-only or by a field selector is not visible to a check that reads
+its contents (a device plugin's sharing config in a ConfigMap): it was not seen whole. Checks
+that only consult such a kind (the cluster-autoscaler status ConfigMap) are unaffected."""
 METADATA_ACCEPT = (
     "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
 )
@@ -270,6 +278,7 @@ def capture(
         ) as pool,
     ):
         lists.extend(objs for objs in pool.map(lambda k: _list_kind(cap, k), kinds) if objs)
+    partly = {k.key: _PARTLY_LISTED for k in kinds if k.metadata_only or k.selector}
     snap = Snapshot(
         cluster=ClusterInfo(
             name=cluster_name or context,
@@ -282,6 +291,7 @@ def capture(
         discovery=discovery,
         not_visible=cap.not_visible,
         source=f"live {context} ({server})",
+        partly_listed=partly,
     )
     return snap, cap.diagnostics
 

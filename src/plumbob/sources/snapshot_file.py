@@ -6,6 +6,7 @@
      "discovery": {"groupVersions": [...], "resources": [...]},   # optional
      "notVisible": {"Secret": "403 Forbidden", ...},              # optional
      "captured": ["Deployment", "Node", ...],                     # optional: made from files
+     "partlyListed": {"ConfigMap": "listed in part ..."},         # optional: live, by design
      "gpuMetrics": {"source": ..., "window": "24h", "byPod": {...}}, # optional (Prometheus)
      "objects": [ <Kubernetes objects, reduced to the fields plumbob reads> ]}
 
@@ -43,6 +44,7 @@ class _SnapshotDoc(msgspec.Struct, rename="camel"):
     not_visible: dict[str, str] = {}
     gpu_metrics: GpuMetrics | None = None
     captured: list[str] | None = None
+    partly_listed: dict[str, str] = {}
 
 
 _doc_decoder = msgspec.json.Decoder(_SnapshotDoc)
@@ -60,6 +62,7 @@ class _SnapshotParts(msgspec.Struct, rename="camel"):
     not_visible: dict[str, str] = {}
     gpu_metrics: GpuMetrics | None = None
     captured: list[str] | None = None
+    partly_listed: dict[str, str] = {}
 
 
 _parts_decoder = msgspec.json.Decoder(_SnapshotParts)
@@ -93,6 +96,7 @@ def snapshot_from_file(data: bytes, origin: Origin, decoder: ObjectDecoder) -> S
             source=f"snapshot {origin.file}",
             gpu_metrics=doc.gpu_metrics,
             captured=doc.captured,
+            partly_listed=doc.partly_listed,
         )
     )
 
@@ -132,6 +136,7 @@ def stream_snapshot(
             source=f"snapshot {origin.file}",
             gpu_metrics=head.gpu_metrics or tail.gpu_metrics,
             captured=head.captured if head.captured is not None else tail.captured,
+            partly_listed=head.partly_listed or tail.partly_listed,
         )
     )
 
@@ -171,6 +176,8 @@ def encode_snapshot(snapshot: Snapshot, objects: Iterable[Object] | None = None)
         doc["gpuMetrics"] = snapshot.gpu_metrics
     if snapshot.captured is not None:  # made from files: only these kinds were seen
         doc["captured"] = sorted(snapshot.captured)
+    if snapshot.partly_listed:  # live: kinds listed metadata-only or by name
+        doc["partlyListed"] = dict(snapshot.partly_listed)
     return msgspec.json.encode(doc)
 
 
