@@ -19,6 +19,39 @@ TITLES = {
 }
 """Drift families (the part of an id before `:`) and their finding titles."""
 
+GUIDANCE = {
+    "drift": (
+        "Nodes of one pool are meant to be interchangeable: the scheduler places a training rank "
+        "or an inference replica on any of them. A node whose kernel, NVIDIA driver, CUDA, "
+        "container runtime, taints or labels differ from the rest of its pool behaves "
+        "differently: a driver older than its neighbours fails CUDA images that run elsewhere, a "
+        "missing taint lets ordinary pods onto a GPU node, and the failure shows on some "
+        "replicas only, which makes it slow to diagnose.",
+        "Bring the node back to its pool's majority: replace it from the pool's current "
+        "template (cordon, drain and delete it; the node group or autoscaler starts a fresh "
+        "one), or roll the whole pool to one version. A pool reported split has no majority: "
+        "decide which value is intended and roll every node to it. `plumbob diff` shows when "
+        "a node diverged.",
+    ),
+    "baseline": (
+        "The baseline is the platform team's declared intent (driver and CUDA ranges, required "
+        "taints and labels, components, approved registries). A deviation means the cluster "
+        "no longer is what workloads were tested and approved against.",
+        "Bring the cluster back to the baseline (upgrade or replace the deviating nodes, "
+        "install the missing component, move the image to an approved registry), or, when the "
+        "change is intended, update the baseline file and review it like code.",
+    ),
+    "cross-cluster": (
+        "Clusters meant to be alike (staging and production, regions, a fleet) that run another "
+        "driver, CUDA, kubelet, component version or admission policy make a workload tested "
+        "in one fail or behave differently in the other.",
+        "Roll the same versions and policies to every cluster of the group (one node image, "
+        "one GPU Operator release, one policy bundle applied by GitOps), starting with the "
+        "clusters in the minority.",
+    ),
+}
+"""Drift families -> (why it matters, how to fix it), for reports that explain findings."""
+
 
 def drift_finding(
     policy: FindingPolicy,
