@@ -33,8 +33,10 @@ class Position:
 
     line: int
     column: int
-    end_line: int
-    end_column: int
+    end_line: int | None
+    """Where the key (or the object's first key) ends; None when the position is a list item
+    or an object, whose extent is not a useful highlight."""
+    end_column: int | None
     found: str
     """The part of the field path that exists in the file ("" for the object itself)."""
     exact: bool
@@ -191,11 +193,12 @@ def _walk(obj: yaml.MappingNode, offset: int, path: list[str | int]) -> Position
         anchor, node = pair
         found.append(f".{step}" if found else str(step))
     start, end = anchor.start_mark, anchor.end_mark
+    scalar = isinstance(anchor, yaml.ScalarNode)
     return Position(
         line=start.line + 1 + offset,
         column=start.column + 1,
-        end_line=end.line + 1 + offset,
-        end_column=end.column + 1,
+        end_line=end.line + 1 + offset if scalar else None,
+        end_column=end.column + 1 if scalar else None,
         found="".join(found),
         exact=exact,
     )
