@@ -60,8 +60,8 @@ def _case(name: str, classname: str) -> TestCase:
 def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> JUnitXml:
     files = input_files(report)
     threshold = fail_on or Severity.INFO
-    by_run: dict[tuple[str, str], dict[tuple[str, str | None, str], list[Finding]]] = (
-        defaultdict(lambda: defaultdict(list))
+    by_run: dict[tuple[str, str], dict[tuple[str, str | None, str], list[Finding]]] = defaultdict(
+        lambda: defaultdict(list)
     )
     for f in report.findings:
         s = f.subject
@@ -85,10 +85,10 @@ def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> J
             suite.add_property("score-capped-by", scores.capped_by.value)
         xml.add_testsuite(suite)
     for run in report.checks:
-        suite = suites.get(run.cluster)
-        if suite is None:
-            suite = suites[run.cluster] = TestSuite(_text(f"plumbob {run.cluster}"))
-            xml.add_testsuite(suite)
+        if run.cluster not in suites:
+            suites[run.cluster] = TestSuite(_text(f"plumbob {run.cluster}"))
+            xml.add_testsuite(suites[run.cluster])
+        suite = suites[run.cluster]
         rule = rules.get(run.check)
         category = rule.category if rule else "other"
         classname = f"plumbob.{category}.{run.check}"
@@ -120,7 +120,7 @@ def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> J
             else:
                 case.system_out = _body(found, rules, files)
             suite.add_testcase(case)
-    xml.update_statistics()
+    xml.update_statistics()  # type: ignore[no-untyped-call]
     return xml
 
 

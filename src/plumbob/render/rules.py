@@ -32,13 +32,16 @@ class Rule:
 
     @property
     def fix_line(self) -> str:
-        """The fix's first sentence or line, for one-line hints."""
-        first = self.fix.strip().split("\n\n", 1)[0].replace("\n", " ")
-        for end in (". ", ": "):
-            at = first.find(end)
-            if 0 < at < 160:
-                return first[: at + 1].rstrip(":") + ("." if end == ": " else "")
-        return first if len(first) <= 160 else first[:157].rstrip() + "..."
+        """The fix's first sentence, for one-line hints (a sentence that introduces a command
+        or an example with a colon ends there)."""
+        first = " ".join(self.fix.strip().split("\n\n", 1)[0].split())
+        at = first.find(". ")
+        if at > 0:
+            first = first[: at + 1]
+        first = first.rstrip(":").rstrip()
+        if len(first) > 200:
+            first = first[:200].rsplit(" ", 1)[0] + "…"
+        return first if first.endswith((".", "…", ")")) or not first else first + "."
 
     @property
     def help_uri(self) -> str | None:

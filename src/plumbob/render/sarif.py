@@ -98,7 +98,9 @@ def _artifact_uri(file: str) -> tuple[str, str | None]:
     return Path(file).resolve().as_uri(), None
 
 
-def _location(f: Finding, files: frozenset[str], locator: FieldLocator) -> tuple[dict[str, Any], str]:
+def _location(
+    f: Finding, files: frozenset[str], locator: FieldLocator
+) -> tuple[dict[str, Any], str]:
     """A result's location and a note on how exact it is (empty when exact)."""
     s = f.subject
     logical = {
@@ -171,24 +173,24 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
                     "descriptor": {"id": "input-not-read"},
                 }
             )
-    for nv in report.not_visible:
-        out.append(
-            {
-                "level": "warning",
-                "message": {
-                    "text": f"not assessed on {nv.cluster}: {nv.reason} ({', '.join(nv.checks)})"
-                },
-                "descriptor": {"id": "checks-not-assessed"},
-            }
-        )
-    for d in report.diagnostics:
-        out.append(
-            {
-                "level": _NOTIFICATION_LEVEL.get(d.level, "note"),
-                "message": {"text": str(d)},
-                "descriptor": {"id": d.code.value},
-            }
-        )
+    out.extend(
+        {
+            "level": "warning",
+            "message": {
+                "text": f"not assessed on {nv.cluster}: {nv.reason} ({', '.join(nv.checks)})"
+            },
+            "descriptor": {"id": "checks-not-assessed"},
+        }
+        for nv in report.not_visible
+    )
+    out.extend(
+        {
+            "level": _NOTIFICATION_LEVEL.get(d.level, "note"),
+            "message": {"text": str(d)},
+            "descriptor": {"id": d.code.value},
+        }
+        for d in report.diagnostics
+    )
     return out
 
 
@@ -257,7 +259,9 @@ def document(
 
 
 def encode(report: Report, rules: Rules, *, locator: FieldLocator | None = None) -> bytes:
-    return msgspec.json.format(msgspec.json.encode(document(report, rules, locator=locator)), indent=2)
+    return msgspec.json.format(
+        msgspec.json.encode(document(report, rules, locator=locator)), indent=2
+    )
 
 
 def render(report: Report, out: TextIO, *, rules: Rules) -> None:
