@@ -120,28 +120,34 @@ def _location(
             note = ""
             if s.path and not pos.exact:
                 note = f"{s.path} is not set; shown at {pos.found or 'the object'}"
+            found: str | None = pos.found
         else:
+            found = None
             region = {"startLine": s.line or 1}
             note = "" if s.line else "object not found in the file; shown at its first line"
         artifact: dict[str, Any] = {"uri": uri}
         if base:
             artifact["uriBaseId"] = base
         physical = {"artifactLocation": artifact, "region": region}
-        return {"physicalLocation": physical, "logicalLocations": [logical]}, note
+        return {"physicalLocation": physical, "logicalLocations": [logical]}, note, found
     physical = {
         "artifactLocation": {"uri": pseudo_uri(f.cluster, s)},
         "region": {"startLine": 1},
     }
-    return {"physicalLocation": physical, "logicalLocations": [logical]}, ""
+    return {"physicalLocation": physical, "logicalLocations": [logical]}, "", None
 
 
 def _result(
     f: Finding, index: dict[str, int], files: frozenset[str], locator: FieldLocator
 ) -> dict[str, Any]:
-    location, note = _location(f, files, locator)
+    location, note, found = _location(f, files, locator)
     where = object_label(f.subject) + (f" {f.subject.path}" if f.subject.path else "")
     text = f"{f.message} ({where}" + (f"; {note}" if note else "") + f"; cluster {f.cluster})"
     props: dict[str, Any] = {"severity": f.severity.value, "cluster": f.cluster}
+    if f.subject.path:
+        props["fieldPath"] = f.subject.path
+    if found is not None:
+        props["locatedAt"] = found
     if f.evidence:
         props["evidence"] = f.evidence
     return {
