@@ -21,14 +21,15 @@ MAX_LISTED = 10
 _RESERVE = 1_500
 """Room kept for the closing lines (what was cut)."""
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]|#~])")
 
 
 def escape(text: str) -> str:
     """Text from the cluster, safe in a table cell: Markdown and HTML characters escaped, line
     breaks and control characters made visible on one line."""
-    one_line = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
-    return _SPECIAL.sub(r"\\\1", one_line)
+    html = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _SPECIAL.sub(r"\\\1", html)
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", escaped)
 
 
 def _code(text: str) -> str:

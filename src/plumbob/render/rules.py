@@ -40,7 +40,7 @@ class Rule:
             first = first[: at + 1]
         first = first.rstrip(":").rstrip()
         if len(first) > 200:
-            first = first[:200].rsplit(" ", 1)[0] + "…"
+            first = first[:200].rsplit(" ", 1)[0] + " …"
         return first if first.endswith((".", "…", ")")) or not first else first + "."
 
     @property
