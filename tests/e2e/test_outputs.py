@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
-from tests.e2e.test_cli import manifests as manifests  # noqa: F401  (fixture)
+from tests.e2e.test_cli import manifests as manifests  # the fixture, shared
 
 
 def plumbob(*args: str) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,7 @@ def plumbob(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_several_outputs_in_one_scan(manifests: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_several_outputs_in_one_scan(manifests: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     result = plumbob(
@@ -71,14 +71,14 @@ def test_several_outputs_in_one_scan(manifests: Path, tmp_path: Path) -> None:  
         ("report.txt", lambda t: "Score" in t),
     ],
 )
-def test_format_from_the_suffix(manifests: Path, tmp_path: Path, name: str, check: object) -> None:  # noqa: F811
+def test_format_from_the_suffix(manifests: Path, tmp_path: Path, name: str, check: object) -> None:
     result = plumbob("scan", str(manifests), "-o", str(tmp_path / name), "-q")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert check((tmp_path / name).read_text())  # type: ignore[operator]
 
 
-def test_format_list_and_one_path(manifests: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_format_list_and_one_path(manifests: Path, tmp_path: Path) -> None:
     path = tmp_path / "out.anything"
     result = plumbob("scan", str(manifests), "--format", "json", "-o", str(path), "-q")
     assert result.returncode == 0 and json.loads(path.read_text())["kind"] == "Report"
@@ -106,7 +106,7 @@ def test_format_list_and_one_path(manifests: Path, tmp_path: Path) -> None:  # n
     ],
 )
 def test_output_errors_are_one_line_and_exit_2(
-    manifests: Path,  # noqa: F811
+    manifests: Path,
     tmp_path: Path,
     args: list[str],
     message: str,
@@ -119,7 +119,7 @@ def test_output_errors_are_one_line_and_exit_2(
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_permission_denied_is_one_line(manifests: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_permission_denied_is_one_line(manifests: Path, tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -127,7 +127,7 @@ def test_permission_denied_is_one_line(manifests: Path, tmp_path: Path) -> None:
     assert result.returncode == 2 and "not writable" in result.stderr
 
 
-def test_html_shows_history_from_the_store(manifests: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_html_shows_history_from_the_store(manifests: Path, tmp_path: Path) -> None:
     db = tmp_path / "history.db"
     for _ in range(2):
         result = plumbob("scan", str(manifests), "--store", f"sqlite:///{db}", "-q")

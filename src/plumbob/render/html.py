@@ -359,6 +359,11 @@ def _drift(section: DriftSection | None) -> dict[str, Any] | None:
     }
 
 
+def _prose(text: str) -> str:
+    """Text wrapped in the source, as paragraphs the browser wraps itself."""
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
+
+
 def _money(amount: float, currency: str, decimals: int = 0) -> str:
     symbol = "$" if currency == "USD" else f"{currency} "
     return f"{symbol}{amount:,.{decimals}f}"
@@ -400,7 +405,7 @@ def _findings_data(report: Report, rules: Rules) -> bytes:
         described[c] = {
             "title": rule.title if rule else c,
             "category": rule.category if rule else "other",
-            "why": rule.why if rule else "",
+            "why": _prose(rule.why) if rule else "",
             "fix": rule.fix if rule else "",
             "refs": list(rule.references) if rule else [],
         }

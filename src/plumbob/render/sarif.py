@@ -100,8 +100,9 @@ def _artifact_uri(file: str) -> tuple[str, str | None]:
 
 def _location(
     f: Finding, files: frozenset[str], locator: FieldLocator
-) -> tuple[dict[str, Any], str]:
-    """A result's location and a note on how exact it is (empty when exact)."""
+) -> tuple[dict[str, Any], str, str | None]:
+    """A result's location, a note on how exact it is (empty when exact), and the part of the
+    field path found in the file (None without a file position)."""
     s = f.subject
     logical = {
         "name": s.name,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from plumbob import engine
 from plumbob.checks.registry import Registry
+from plumbob.cli.baseline import drift_analysis
 from plumbob.cli.scan import _cost_analysis
 from plumbob.config import Config, check_options
-from plumbob.cli.baseline import drift_analysis
 from plumbob.render.rules import Rules, rules_for
 from plumbob.report.model import Report
 from plumbob.sources.demo import DemoSource, DemoSpec

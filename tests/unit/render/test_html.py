@@ -27,7 +27,7 @@ def test_self_contained_and_offline() -> None:
     page = html.document(report, rules)
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
-    assert "<link rel=\"stylesheet\"" not in page and "<script src" not in page
+    assert '<link rel="stylesheet"' not in page and "<script src" not in page
     assert page.count("<svg") >= 4  # gauge, severity bar, categories, GPUs per pool
 
 
@@ -77,7 +77,9 @@ def test_drift_matrix_lists_outliers_per_cell_and_history_draws() -> None:
         for i in range(1, 5)
     ]
     page = html.document(report, rules, history)
-    matrix = page[page.index('class="matrix"') : page.index("</table>", page.index('class="matrix"'))]
+    matrix = page[
+        page.index('class="matrix"') : page.index("</table>", page.index('class="matrix"'))
+    ]
     assert "ip-10-0-147-189.us-west-2.compute.internal" in matrix
     assert "majority: <code>550.127.05</code>" in matrix
     assert 'class="chart history"' in page and "4 scans" in page

@@ -14,11 +14,7 @@ from tests.unit.render.helpers import demo, scan
 
 
 def cases(xml: bytes) -> list[tuple[str, object]]:
-    out = []
-    for suite in JUnitXml.fromstring(xml):
-        for case in suite:
-            out.append((suite.name, case))
-    return out
+    return [(suite.name, case) for suite in JUnitXml.fromstring(xml) for case in suite]
 
 
 def test_demo_parses_back_with_a_case_per_check_and_subject() -> None:
@@ -63,9 +59,7 @@ def test_fail_on_makes_lower_findings_pass_with_their_output() -> None:
 def test_unread_files_are_skipped_cases_first(tmp_path: Path) -> None:
     report, rules = demo()
     unread = FileRead(path="charts/bad.yaml", outcome="unread", reason="invalid YAML")
-    report = msgspec.structs.replace(
-        report, inputs=Inputs(files=2, read=1, unread=[unread])
-    )
+    report = msgspec.structs.replace(report, inputs=Inputs(files=2, read=1, unread=[unread]))
     xml = JUnitXml.fromstring(junit.encode(report, rules))
     first = next(iter(xml))
     assert first.name == "inputs"
@@ -76,7 +70,7 @@ def test_unread_files_are_skipped_cases_first(tmp_path: Path) -> None:
 def test_control_characters_from_input_stay_valid_xml(tmp_path: Path) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"bad\\u001b[31mname\"}\n"
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "bad\\u001b[31mname"}\n'
         "spec:\n  template:\n    spec:\n      containers:\n      - name: c\n"
         "        image: vllm/vllm-openai:latest\n"
         "        resources: {requests: {nvidia.com/gpu: 1}}\n"

@@ -69,7 +69,9 @@ def test_each_finding_says_where_and_each_check_how_to_fix(width: int) -> None:
     assert "fix: Taint GPU nodes" in flat and "(plumbob explain gpu-node-untainted)" in flat
 
 
-def test_manifest_findings_give_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifest_findings_give_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.yaml").write_text(
         "# serving\n---\napiVersion: apps/v1\nkind: Deployment\n"

@@ -120,7 +120,9 @@ def test_unreadable_and_oversized_files_have_no_positions(tmp_path: Path, manife
     assert FieldLocator().locate(str(tmp_path / "gone.yaml"), kind="Node", name="x") is None
     assert FieldLocator(max_bytes=10).locate(str(manifest), kind="Node", name="gpu-1") is None
     broken = tmp_path / "broken.yaml"
-    broken.write_text("kind: Node\nmetadata: {name: [unclosed\n---\nkind: Pod\nmetadata: {name: p}\n")
+    broken.write_text(
+        "kind: Node\nmetadata: {name: [unclosed\n---\nkind: Pod\nmetadata: {name: p}\n"
+    )
     pos = FieldLocator().locate(str(broken), kind="Pod", name="p", path="metadata.name")
     assert pos is not None and pos.line == 5  # the broken document loses only itself
     assert FieldLocator().locate(str(manifest), kind="Pod", name="nope") is None
