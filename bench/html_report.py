@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -35,6 +36,30 @@ FLAGS = [
 ]
 FINDINGS_PER_MANIFEST = 1.17
 """Measured on bench/manifests.py output; the folder is grown until the findings suffice."""
+
+
+def _all_formats(folder: Path) -> dict[str, float]:
+    """One scan writing every file format, its phases from `--timings`, and the sizes."""
+    outputs = {
+        fmt: WORK / f"report-all.{suffix}"
+        for fmt, suffix in (
+            ("html", "html"),
+            ("json", "json"),
+            ("sarif", "sarif"),
+            ("junit", "xml"),
+            ("markdown", "md"),
+        )
+    }
+    args = [sys.executable, "-m", "plumbob", "scan", str(folder), "-q", "--timings"]
+    for fmt, path in outputs.items():
+        args += ["--output", f"{fmt}={path}"]
+    done = subprocess.run(args, check=True, cwd=ROOT, capture_output=True, text=True)
+    phase = re.search(r"writing the report\s+([0-9.]+)", done.stderr)
+    out = {"write html+json+sarif+junit+markdown (s)": float(phase.group(1)) if phase else -1.0}
+    for fmt, path in outputs.items():
+        if fmt != "html":
+            out[f"{fmt} size (MiB)"] = path.stat().st_size / 2**20
+    return out
 
 
 def _scan(folder: Path, html: Path, data: Path) -> tuple[float, int]:
@@ -124,6 +149,7 @@ def main() -> None:
         "scan + write HTML and JSON (s)": seconds,
         "HTML size (MiB)": size / 2**20,
         **_browser(html, findings),
+        **_all_formats(folder),
     }
     width = max(len(k) for k in figures)
     print(f"HTML report at {findings:,} findings (Chromium {CHROMIUM}, 1280x900)")

@@ -22,6 +22,7 @@ from typing import TextIO
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from plumbob.model.collector import gc_paused
 from plumbob.render.locate import input_files, object_label, where
 from plumbob.render.rules import Rules
 from plumbob.report.model import CheckStatus, Finding, Report, Severity
@@ -53,6 +54,12 @@ def _body(findings: list[Finding], rules: Rules, files: frozenset[str]) -> str:
     return _text("\n".join(lines))
 
 
+def _add(parent: TestSuite | JUnitXml, child: TestCase | TestSuite) -> None:
+    """Append without recounting (junitparser's add_testcase recounts the whole suite at
+    each case: quadratic at 35,000 findings); statistics are updated once, at the end."""
+    parent.append(child)  # type: ignore[no-untyped-call]
+
+
 def _case(name: str, classname: str) -> TestCase:
     return TestCase(_text(name), _text(classname), 0.0)
 
@@ -66,14 +73,14 @@ def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> J
     for f in report.findings:
         s = f.subject
         by_run[(f.check, f.cluster)][(s.kind, s.namespace, s.name)].append(f)
-    xml = JUnitXml("plumbob")
+    ordered: list[TestSuite] = []
     if report.inputs is not None and report.inputs.unread:
         inputs = TestSuite("inputs")
         for unread in report.inputs.unread:
             case = _case(unread.path, "plumbob.inputs")
             case.result = [Skipped(_text(f"not read: {unread.reason or 'unread'}"))]
-            inputs.add_testcase(case)
-        xml.add_testsuite(inputs)
+            _add(inputs, case)
+        ordered.append(inputs)
     suites: dict[str, TestSuite] = {}
     scores = report.scores
     for inv in report.clusters:
@@ -83,11 +90,11 @@ def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> J
         suite.add_property("coverage", f"{scores.coverage}%")
         if scores.capped_by is not None:
             suite.add_property("score-capped-by", scores.capped_by.value)
-        xml.add_testsuite(suite)
+        ordered.append(suite)
     for run in report.checks:
         if run.cluster not in suites:
             suites[run.cluster] = TestSuite(_text(f"plumbob {run.cluster}"))
-            xml.add_testsuite(suites[run.cluster])
+            ordered.append(suites[run.cluster])
         suite = suites[run.cluster]
         rule = rules.get(run.check)
         category = rule.category if rule else "other"
@@ -96,19 +103,19 @@ def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> J
         if run.status == CheckStatus.NOT_VISIBLE:
             case = _case(f"{run.check}: {title}", classname)
             case.result = [Skipped(_text(f"not assessed: {run.reason or 'input not visible'}"))]
-            suite.add_testcase(case)
+            _add(suite, case)
             continue
         if run.status == CheckStatus.ERROR:
             case = _case(f"{run.check}: {title}", classname)
             case.result = [Error(_text(run.reason or "check failed"), "error")]
-            suite.add_testcase(case)
+            _add(suite, case)
             continue
         subjects = by_run.get((run.check, run.cluster), {})
         if not subjects:
             case = _case(f"{run.check}: {title}", classname)
             if run.unseen:
                 case.system_out = _text(f"{run.unseen} subjects not assessed: {run.reason}")
-            suite.add_testcase(case)
+            _add(suite, case)
             continue
         for found in subjects.values():
             case = _case(f"{run.check}: {object_label(found[0].subject)}", classname)
@@ -119,14 +126,19 @@ def document(report: Report, rules: Rules, fail_on: Severity | None = None) -> J
                 case.result = [failure]
             else:
                 case.system_out = _body(found, rules, files)
-            suite.add_testcase(case)
+            _add(suite, case)
+    xml = JUnitXml("plumbob")
+    for suite in ordered:
+        suite.update_statistics()  # type: ignore[no-untyped-call]
+        _add(xml, suite)
     xml.update_statistics()  # type: ignore[no-untyped-call]
     return xml
 
 
 def encode(report: Report, rules: Rules, fail_on: Severity | None = None) -> bytes:
     buffer = io.BytesIO()
-    document(report, rules, fail_on).write(buffer, pretty=True)
+    with gc_paused():  # an element per case, built next to the scan's objects
+        document(report, rules, fail_on).write(buffer, pretty=True)
     return buffer.getvalue()
 
 

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import msgspec
 
+from plumbob.model.collector import gc_paused
 from plumbob.render.locate import input_files, object_label, pseudo_uri, short_path
 from plumbob.render.rules import Rule, Rules
 from plumbob.report.model import Finding, Level, Report, Severity
@@ -240,6 +241,8 @@ def document(
             "reason": "GitHub code scanning accepts at most 25,000 results per run; the "
             "lowest severities were left out (all are in the JSON report)",
         }
+    with gc_paused():  # composing each file builds node trees next to the scan's objects
+        results = [_result(f, index, files, locator) for f in kept]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -257,7 +260,7 @@ def document(
                 "toolExecutionNotifications": _notifications(report),
             }
         ],
-        "results": [_result(f, index, files, locator) for f in kept],
+        "results": results,
         "properties": properties,
     }
     if report.generated_at:

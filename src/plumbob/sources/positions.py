@@ -23,7 +23,18 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 """Larger files are not composed again (a 1 GB `kubectl get -o json` List): objects in them are
 located by their line only."""
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE):  # type: ignore[valid-type,misc,unused-ignore]
+    """The safe loader without tag resolution: positions need no types (a quarter faster)."""
+
+    def resolve(self, kind: type[yaml.Node], value: object, implicit: object) -> str:
+        if kind is yaml.ScalarNode:
+            return "tag:yaml.org,2002:str"
+        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\[([^\]]*)\]")
 
 
@@ -122,10 +133,10 @@ def _compose(file: str, max_bytes: int) -> _Parsed | None:
         if chunk.separator is not None:
             continue
         try:
-            node = yaml.compose(text[chunk.start : chunk.end], Loader=_LOADER)
+            node = yaml.compose(text[chunk.start : chunk.end], Loader=_Loader)
         except yaml.YAMLError:
             try:  # a chunk that ends its document with `...` and holds more after it
-                node = next(yaml.compose_all(text[chunk.start : chunk.end], Loader=_LOADER))
+                node = next(yaml.compose_all(text[chunk.start : chunk.end], Loader=_Loader))
             except (yaml.YAMLError, StopIteration):
                 continue
         if not isinstance(node, yaml.MappingNode):
