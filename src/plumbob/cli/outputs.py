@@ -17,7 +17,7 @@ from plumbob.render.interface import SUFFIXES, Format, format_of
 
 if TYPE_CHECKING:
     from plumbob.checks.registry import Registry
-    from plumbob.render.html import HistoryPoint
+    from plumbob.render.interface import HistoryPoint
     from plumbob.report.model import Report, Severity
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from plumbob import engine as engine_config
     from plumbob.checks.options import CheckOptions
     from plumbob.cli.outputs import Target
-    from plumbob.render.html import HistoryPoint
+    from plumbob.render.interface import HistoryPoint
 
 
 def _exit(code: int) -> NoReturn:
@@ -347,7 +347,7 @@ def _history(recorder: object, report: object, targets: list[Target]) -> list[Hi
     and this one; nothing without a store or an HTML output."""
     if recorder is None or not any(t.format is Format.HTML for t in targets):
         return []
-    from plumbob.render.html import HistoryPoint
+    from plumbob.render.interface import HistoryPoint
     from plumbob.report.model import Report
     from plumbob.store import SqlStore, StoreError
 

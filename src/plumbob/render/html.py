@@ -25,6 +25,7 @@ import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from plumbob.render.interface import HistoryPoint
 from plumbob.render.locate import input_files, short_path
 from plumbob.render.rules import Rules
 from plumbob.report.model import Level, Report, Severity
@@ -41,17 +42,6 @@ MAX_DIAGNOSTICS = 500
 """Input problems listed in the page; all are in the JSON report."""
 MAX_OUTLIERS = 50
 """Outlier nodes listed per drift cell."""
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryPoint:
-    """One earlier (or this) scan of a cluster, from the store."""
-
-    cluster: str
-    scanned_at: str
-    score: int | None
-    findings: int
-    nodes: int
 
 
 def _score_color(value: int | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class Format(enum.StrEnum):
@@ -42,3 +43,15 @@ def format_of(path: str) -> Format | None:
         return Format.SARIF
     dot = name.rfind(".")
     return SUFFIXES.get(name[dot:]) if dot > name.rfind("/") else None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    """One scan of a cluster as the store recorded it (or this one), for reports that draw
+    history (HTML)."""
+
+    cluster: str
+    scanned_at: str
+    score: int | None
+    findings: int
+    nodes: int

@@ -9,7 +9,7 @@ import re
 import msgspec
 
 from plumbob.render import html
-from plumbob.render.html import HistoryPoint
+from plumbob.render.interface import HistoryPoint
 from plumbob.report.model import Subject
 from tests.unit.render.helpers import demo
 
