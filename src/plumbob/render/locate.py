@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from plumbob.report.model import Finding, Report, Subject
+from plumbob.sources.positions import FieldLocator
 
 CLUSTER_SCOPED = "_cluster"
 """The namespace segment of a pseudo-URI for an object that has no namespace."""
@@ -36,6 +37,26 @@ def file_label(subject: Subject, files: frozenset[str] | None = None) -> str | N
         return None
     where = short_path(subject.file)
     return f"{where}:{subject.line}" if subject.line else where
+
+
+def field_label(
+    subject: Subject, files: frozenset[str], locator: FieldLocator | None
+) -> str | None:
+    """`manifests/app.yaml:23:11`, the line and column of the finding's field (of its deepest
+    existing parent when the field is absent) where the file can be read again; else
+    `file_label`."""
+    at = file_label(subject, files)
+    if at is None or locator is None or subject.file is None:
+        return at
+    pos = locator.locate(
+        subject.file,
+        kind=subject.kind,
+        name=subject.name,
+        namespace=subject.namespace,
+        line=subject.line,
+        path=subject.path,
+    )
+    return at if pos is None else f"{short_path(subject.file)}:{pos.line}:{pos.column}"
 
 
 def where(finding: Finding, files: frozenset[str] | None = None) -> str:

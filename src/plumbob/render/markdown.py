@@ -8,9 +8,10 @@ import re
 from collections import Counter
 from typing import TextIO
 
-from plumbob.render.locate import file_label, input_files, object_label
+from plumbob.render.locate import field_label, input_files, object_label
 from plumbob.render.rules import Rules
 from plumbob.report.model import Finding, Report, Severity
+from plumbob.sources.positions import FieldLocator
 
 MAX_CHARS = 65_536
 """GitHub refuses a comment body longer than this."""
@@ -107,11 +108,13 @@ def _categories(report: Report) -> list[str]:
     return [*lines, ""]
 
 
-def _row(f: Finding, rules: Rules, files: frozenset[str], fixed: set[str]) -> str:
+def _row(
+    f: Finding, rules: Rules, files: frozenset[str], fixed: set[str], locator: FieldLocator
+) -> str:
     where = escape(object_label(f.subject))
     if f.subject.path:
         where += f" {_code(f.subject.path)}"
-    at = file_label(f.subject, files)
+    at = field_label(f.subject, files, locator)
     if at:
         where += f"<br>{_code(at)}"
     if f.check in fixed:
@@ -131,6 +134,7 @@ def document(report: Report, rules: Rules, *, max_chars: int = MAX_CHARS) -> str
     text = "\n".join(parts) + "\n"
     rows: list[str] = []
     fixed: set[str] = set()
+    locator = FieldLocator()
     budget = max_chars - _RESERVE - len(text)
     header = [
         "### Findings",
@@ -141,7 +145,7 @@ def document(report: Report, rules: Rules, *, max_chars: int = MAX_CHARS) -> str
     used = sum(len(h) + 1 for h in header)
     shown = 0
     for f in report.findings[:MAX_FINDINGS]:
-        row = _row(f, rules, files, fixed)
+        row = _row(f, rules, files, fixed, locator)
         if used + len(row) + 1 > budget:
             break
         rows.append(row)

@@ -13,9 +13,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from plumbob.render.locate import file_label, input_files, object_label, short_path
+from plumbob.render.locate import field_label, input_files, object_label, short_path
 from plumbob.render.rules import Rules
 from plumbob.report.model import Finding, Inventory, Level, Report, Severity
+from plumbob.sources.positions import FieldLocator
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -202,6 +203,7 @@ def _findings(report: Report, max_per_check: int, rules: Rules | None) -> list[P
         by_cat[f.category].append(f)
     multi = len(report.clusters) > 1
     files = input_files(report)
+    locator = FieldLocator() if files else None
     hinted: set[str] = set()
     panels = []
     for cat, items in by_cat.items():
@@ -225,7 +227,7 @@ def _findings(report: Report, max_per_check: int, rules: Rules | None) -> list[P
             detail.append(object_label(f.subject), style="cyan")
             if f.subject.path:
                 detail.append(f" · {f.subject.path}", style="dim")
-            at = file_label(f.subject, files)
+            at = field_label(f.subject, files, locator)
             if at:
                 detail.append(f" · {at}", style="dim")
             role = _role(f)

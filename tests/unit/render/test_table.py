@@ -69,7 +69,7 @@ def test_each_finding_says_where_and_each_check_how_to_fix(width: int) -> None:
     assert "fix: Taint GPU nodes" in flat and "(plumbob explain gpu-node-untainted)" in flat
 
 
-def test_manifest_findings_give_file_and_line(
+def test_manifest_findings_give_file_line_and_column(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -82,7 +82,9 @@ def test_manifest_findings_give_file_and_line(
     )
     report, rules = scan(Path("app.yaml"), cluster="ci")
     flat = " ".join(render(80, report, rules).replace("│", " ").split())
-    assert "Deployment ml/infer · spec.template.spec.containers[0].resources · app.yaml:3" in flat
+    # the field's own line and column, not the document's first line (3)
+    where = "Deployment ml/infer · spec.template.spec.containers[0].resources · app.yaml:12:9"
+    assert where in flat
 
 
 def test_drift_stays_legible() -> None:
