@@ -46,3 +46,22 @@ def demo() -> tuple[Report, Rules]:
 def scan(*paths: Path, cluster: str | None = None) -> tuple[Report, Rules]:
     report = _run(FileSource(tuple(paths), cluster=cluster).load(None))
     return report, rules_for(report, registry())
+
+
+def severity_counts(report: Report) -> str:
+    """`0 critical, 8 high, 19 medium, 0 low, 0 info`, as the headlines write it."""
+    from collections import Counter
+
+    from plumbob.report.model import Severity
+
+    counts = Counter(f.severity for f in report.findings)
+    return ", ".join(f"{counts[s]} {s.value}" for s in Severity)
+
+
+def idle_cost(report: Report) -> tuple[str, str, str]:
+    """(idle GPUs, GPUs, idle cost a month) of the report's gpu-cost section, as written."""
+    cost = report.sections.gpu_cost
+    assert cost is not None
+    idle = sum(c.idle for c in cost.clusters)
+    gpus = sum(c.gpus for c in cost.clusters)
+    return f"{idle:g}", f"{gpus:g}", f"${cost.idle_monthly_cost:,.0f}"

@@ -11,7 +11,7 @@ import msgspec
 from plumbob.render import html
 from plumbob.render.interface import HistoryPoint
 from plumbob.report.model import Subject
-from tests.unit.render.helpers import demo
+from tests.unit.render.helpers import demo, idle_cost
 
 
 def data_of(page: str) -> dict[str, object]:
@@ -34,10 +34,13 @@ def test_self_contained_and_offline() -> None:
 def test_not_seen_comes_first_then_score_with_coverage() -> None:
     report, rules = demo()
     page = html.document(report, rules)
-    assert page.index("What this report did not see") < page.index("Score 69/100")
+    score = f"Score {report.scores.overall}/100"
+    assert page.index("What this report did not see") < page.index(score)
     assert "gpu-allocated-idle" in page[: page.index('id="overview"')]
-    assert "capped by high findings" in page and "Coverage <b>97%</b>" in page
-    assert "$66," in page
+    assert report.scores.capped_by is not None
+    assert f"capped by {report.scores.capped_by.value} findings" in page
+    assert f"Coverage <b>{report.scores.coverage}%</b>" in page
+    assert idle_cost(report)[2] in page
 
 
 def test_every_finding_is_in_the_data_with_its_rule() -> None:

@@ -28,7 +28,7 @@ def test_demo_parses_back_with_a_case_per_check_and_subject() -> None:
     assert len(failures) == len(subjects)
     skipped = [c for _, c in parsed if any(isinstance(r, Skipped) for r in c.result)]
     not_visible = [r for r in report.checks if r.status == CheckStatus.NOT_VISIBLE]
-    assert len(skipped) == len(not_visible) == 2
+    assert len(skipped) == len(not_visible) > 0
     assert all("not assessed: GpuMetrics" in c.result[0].message for c in skipped)
     passed = [r for r in report.checks if r.status == CheckStatus.PASSED]
     assert len(parsed) == len(subjects) + len(not_visible) + len(passed)

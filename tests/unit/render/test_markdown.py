@@ -7,7 +7,7 @@ import msgspec
 
 from plumbob.render import markdown
 from plumbob.report.model import Finding, Subject
-from tests.unit.render.helpers import demo
+from tests.unit.render.helpers import demo, idle_cost
 
 
 def many(count: int) -> tuple[object, object]:
@@ -29,9 +29,15 @@ def test_demo_comment_says_what_matters_first() -> None:
     report, rules = demo()
     text = markdown.document(report, rules)
     lines = text.splitlines()
-    assert lines[0].startswith("## plumbob: **Score 69/100** (capped by high findings; ")
-    assert "coverage 97%" in lines[0]
-    assert "**8 high**" in text and "$66," in text
+    scores = report.scores
+    assert scores.capped_by is not None
+    assert lines[0].startswith(
+        f"## plumbob: **Score {scores.overall}/100** (capped by {scores.capped_by.value} "
+        f"findings; {scores.uncapped} uncapped)"
+    )
+    assert f"coverage {scores.coverage}%" in lines[0]
+    high = sum(1 for f in report.findings if f.severity.value == "high")
+    assert f"**{high} high**" in text and idle_cost(report)[2] in text
     assert text.index("### Not seen") < text.index("### Findings")
     assert "`gpu-allocated-idle`" in text
     assert "| high | `gpu-node-untainted` | Node ip-10-0-138-17" in text

@@ -12,7 +12,7 @@ import pytest
 
 from plumbob.render import table
 from plumbob.report.model import Severity
-from tests.unit.render.helpers import demo, scan
+from tests.unit.render.helpers import demo, idle_cost, scan, severity_counts
 
 
 def render(width: int, report: object = None, rules: object = None) -> str:
@@ -43,12 +43,16 @@ def test_nothing_is_cut_and_lines_fit(width: int) -> None:
 def test_headline_shows_severities_cap_and_idle_cost(width: int) -> None:
     flat = " ".join(render(width).split())
     report, _ = demo()
-    assert report.scores.capped_by == Severity.HIGH
-    assert f"Score 69/100 (capped by high findings; {report.scores.uncapped} uncapped)" in flat
-    assert "coverage 97%" in flat
-    assert "Findings: 0 critical, 8 high, 19 medium, 0 low, 0 info" in flat
-    assert "idle GPUs: 12 of 152 ≈ $66," in flat
-    assert flat.index("Not assessed:") < flat.index("Score 69/100")
+    scores = report.scores
+    assert scores.capped_by is not None and scores.capped_by.rank >= Severity.HIGH.rank
+    score = f"Score {scores.overall}/100"
+    cap = f"(capped by {scores.capped_by.value} findings; {scores.uncapped} uncapped)"
+    assert f"{score} {cap}" in flat
+    assert f"coverage {scores.coverage}%" in flat
+    assert f"Findings: {severity_counts(report)}" in flat
+    idle, gpus, money = idle_cost(report)
+    assert f"idle GPUs: {idle} of {gpus} ≈ {money}/month" in flat
+    assert flat.index("Not assessed:") < flat.index(score)
 
 
 def test_not_assessed_checks_are_named() -> None:
