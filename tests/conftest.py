@@ -71,6 +71,32 @@ def service_dir(name: str, ready: str, tools: tuple[str, ...] = (), root: Path =
     pytest.skip(reason)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+"""Headless Chromium with nothing of its own reaching for the network (a closed network refuses
+its background connections)."""
+
+
+def chromium() -> Path:
+    """Debian's chromium, which tests/services/start.sh installs; skip without it locally, fail
+    under CI."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    reason = f"no {CHROMIUM} (run tests/services/start.sh: apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def decode(data: dict[str, Any]) -> Object:
     decoder = ObjectDecoder()
     obj = decoder.from_data(data, Origin(file="test"))

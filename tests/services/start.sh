@@ -122,4 +122,22 @@ start_prometheus
 # naming the missing tool, when it could not be built (fail under CI).
 bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" start
 
+# ---------------------------------------------------------------- Chromium (HTML report tests)
+# Debian's chromium, driven headless by Playwright's Python package (never `playwright install`,
+# which downloads a browser of its own). Tests find /usr/bin/chromium and skip without it,
+# except under CI, where they fail.
+install_chromium() {
+    if command -v chromium >/dev/null 2>&1; then
+        echo "chromium: installed ($(command -v chromium))"
+        return 0
+    fi
+    if [[ "$(id -u)" != 0 ]]; then
+        echo "chromium: not installed and not root; install Debian's chromium package" >&2
+        return 0
+    fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "chromium: installed ($(command -v chromium))"
+}
+install_chromium
+
 exit 0

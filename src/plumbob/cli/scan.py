@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -33,6 +32,8 @@ from plumbob.report.model import Severity
 if TYPE_CHECKING:
     from plumbob import engine as engine_config
     from plumbob.checks.options import CheckOptions
+    from plumbob.cli.outputs import Target
+    from plumbob.render.interface import HistoryPoint
 
 
 def _exit(code: int) -> NoReturn:
@@ -50,10 +51,25 @@ def scan(
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the embedded demo fleet.")] = False,
     output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="Output format.")
-    ] = Format.TABLE,
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"Output format(s): {', '.join(f.value for f in Format)}; repeat or "
+            "comma-separate for several (default: table).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write a report to a file: FORMAT=PATH (repeatable, e.g. --output "
+            "sarif=plumbob.sarif --output html=report.html), or PATH for the one --format "
+            "given, else the format its suffix names (.json .html .sarif .xml .md .txt).",
+            show_default=False,
+        ),
     ] = None,
     report_json: Annotated[
         Path | None, typer.Option("--report-json", help="Also write the JSON report to this file.")
@@ -163,6 +179,7 @@ def scan(
     live = live_requested(context, all_contexts, kubeconfig, in_cluster)
     if not paths and not demo and not live:
         live = current_context("scan", quiet)
+    targets = _output_targets(output_format, output, report_json)
     registry = Registry.discover()
     cfg = configuration.Config()
     if config is not None:
@@ -237,7 +254,8 @@ def scan(
     )
     phases["checks and analyses"] = time.perf_counter() - started
     started = time.perf_counter()
-    _write(report, output_format, output, max_per_check)
+    history = _history(recorder, report, targets)
+    _write(report, targets, registry, fail_on, max_per_check, history, quiet)
     phases["writing the report"] = time.perf_counter() - started
     if timings:
         _print_timings(phases, spent)
@@ -246,9 +264,14 @@ def scan(
 
         record(recorder, report, loaded.snapshots, pool_label, quiet)
     if report_json is not None:
+        from plumbob.cli.outputs import OutputError, write_file
         from plumbob.render import json as json_renderer
 
-        report_json.write_bytes(json_renderer.encode(report))
+        try:
+            write_file(report_json, json_renderer.encode(report))
+        except OutputError as exc:
+            fail(str(exc))
+            _exit(exit_codes.USAGE)
     if strict:
         blind = _blind_spots(report, failed_contexts)
         if blind:
@@ -275,28 +298,93 @@ def _blind_spots(report: object, failed_contexts: Sequence[object]) -> str | Non
     return "; ".join(parts) or None
 
 
-def _write(report: object, fmt: Format, output: Path | None, max_per_check: int) -> None:
+def _output_targets(
+    formats: list[str] | None, outputs: list[str] | None, report_json: Path | None
+) -> list[Target]:
+    """The outputs asked for, checked before anything is read: an unknown format, a missing
+    folder or a folder that is not writable is one line and exit 2."""
+    from plumbob.cli.outputs import OutputError, check_writable, plan
+
+    try:
+        targets = plan(formats, outputs)
+        for path in [t.path for t in targets if t.path is not None] + [report_json]:
+            if path is not None:
+                check_writable(path)
+    except OutputError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+    return targets
+
+
+def _write(
+    report: object,
+    targets: list[Target],
+    registry: object,
+    fail_on: Severity | None,
+    max_per_check: int,
+    history: Sequence[HistoryPoint],
+    quiet: bool,
+) -> None:
+    from plumbob.checks.registry import Registry
+    from plumbob.cli.outputs import OutputError, write
     from plumbob.report.model import Report
 
-    assert isinstance(report, Report)
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    assert isinstance(report, Report) and isinstance(registry, Registry)
     try:
-        match fmt:
-            case Format.TABLE:
-                from plumbob.render import table
+        written = write(
+            report,
+            targets,
+            registry=registry,
+            fail_on=fail_on,
+            max_per_check=max_per_check,
+            history=history,
+        )
+    except OutputError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+    if not quiet:
+        for t in written:
+            typer.echo(f"wrote the {t.format.value} report to {t.path}", err=True)
 
-                table.render(
-                    report, out, max_per_check=max_per_check, width=120 if output else None
+
+def _history(recorder: object, report: object, targets: list[Target]) -> list[HistoryPoint]:
+    """Earlier scans of the report's clusters from the store (for the HTML report's history),
+    and this one; nothing without a store or an HTML output."""
+    if recorder is None or not any(t.format is Format.HTML for t in targets):
+        return []
+    from plumbob.render.interface import HistoryPoint
+    from plumbob.report.model import Report
+    from plumbob.store import SqlStore, StoreError
+
+    assert isinstance(report, Report) and isinstance(recorder, SqlStore)
+    points = []
+    try:
+        for inv in report.clusters:
+            for info in recorder.scans(cluster=inv.cluster, limit=30):
+                scores = recorder.summary(info.id).get("scores")
+                overall = scores.get("overall") if isinstance(scores, dict) else None
+                points.append(
+                    HistoryPoint(
+                        cluster=info.cluster,
+                        scanned_at=info.scanned_at,
+                        score=overall if isinstance(overall, int) else None,
+                        findings=info.findings,
+                        nodes=info.nodes,
+                    )
                 )
-            case Format.JSON:
-                from plumbob.render import json as json_renderer
-
-                json_renderer.render(report, out)
-            case _:
-                assert_never(fmt)
-    finally:
-        if output:
-            out.close()
+    except StoreError as exc:
+        fail(f"history not shown: {exc}")
+    points.extend(
+        HistoryPoint(
+            cluster=inv.cluster,
+            scanned_at=report.generated_at,
+            score=report.scores.overall,
+            findings=sum(1 for f in report.findings if f.cluster == inv.cluster),
+            nodes=inv.nodes,
+        )
+        for inv in report.clusters
+    )
+    return points
 
 
 def _print_timings(phases: dict[str, float], spent: dict[str, float], shown: int = 15) -> None:

@@ -1,1 +1,1 @@
-"""Renderers: table (terminal), json."""
+"""Renderers: table (terminal), json, html, sarif, junit, markdown; one module per format."""

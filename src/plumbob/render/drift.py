@@ -6,6 +6,7 @@ from typing import TextIO
 
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -13,7 +14,7 @@ from rich.text import Text
 from plumbob.drift.attributes import LABEL_PREFIX, attribute_title
 from plumbob.drift.compare import Diff
 from plumbob.report.model import Finding
-from plumbob.report.sections import Cell, DriftSection
+from plumbob.report.sections import Cell, DriftSection, PoolRow
 
 MAX_OUTLIERS_SHOWN = 3
 SHORT = {
@@ -59,9 +60,11 @@ def _outliers(names: list[str]) -> str:
     return shown + (f" +{more}" if more > 0 else "")
 
 
-def drift_panel(section: DriftSection) -> RenderableType | None:
+def drift_panel(section: DriftSection, width: int | None = None) -> RenderableType | None:
     """The drift section as a heatmap: a row per drifting pool, a column per drifting attribute
-    (cell: number of distinct values, `split` when no majority). None when there is nothing."""
+    (cell: number of distinct values, `split` when no majority). None when there is nothing.
+    Where the heatmap would not fit in `width` columns, each drifting pool is a block instead:
+    its drifting attributes, then its outlier nodes, every name whole."""
     if not section.pools and not section.cross and not section.components and not section.policies:
         return None
     parts: list[RenderableType] = []
@@ -77,7 +80,9 @@ def drift_panel(section: DriftSection) -> RenderableType | None:
         and any((p.cells.get(c) or Cell(distinct=1)).distinct > 1 for p in drifting)
     ]
     multi = len({p.cluster for p in section.pools}) > 1
-    if drifting:
+    if drifting and width is not None and _heatmap_width(drifting, columns, multi) > width:
+        parts.append(_stacked(drifting, columns, multi))
+    elif drifting:
         t = Table(box=box.SIMPLE_HEAVY, expand=False, padding=(0, 1))
         t.add_column("pool")
         t.add_column("nodes", justify="right")
@@ -186,6 +191,42 @@ def drift_panel(section: DriftSection) -> RenderableType | None:
         title_align="left",
         border_style="grey50",
     )
+
+
+def _heatmap_width(rows: list[PoolRow], columns: list[str], multi: bool) -> int:
+    """Columns the heatmap needs: pool names, a cell per attribute, outliers."""
+    names = max(len(f"{r.cluster}/{r.pool}" if multi else r.pool) + 6 for r in rows)
+    plain = [c for c in columns if not c.startswith(LABEL_PREFIX)]
+    cells = sum(max(len(SHORT.get(c, c)), 5) + 3 for c in plain)
+    labels = 9 if len(plain) < len(columns) else 0
+    return names + 10 + cells + labels + 40 + 4
+
+
+def _stacked(rows: list[PoolRow], columns: list[str], multi: bool) -> Group:
+    blocks: list[RenderableType] = []
+    for row in rows:
+        head = Text()
+        head.append(f"{row.cluster}/{row.pool}" if multi else row.pool, style="bold")
+        head.append((" (GPU)" if row.gpu else "") + f" · {row.nodes} nodes", style="dim")
+        blocks.append(head)
+        out = Text()
+        for c in columns:
+            cell = row.cells.get(c)
+            if cell is None or cell.distinct <= 1:
+                continue
+            name = attribute_title(c) if c.startswith(LABEL_PREFIX) else SHORT.get(c, c)
+            out.append(f"{name}: ")
+            out.append_text(_heat(cell))
+            if cell.majority:
+                out.append(f" (majority {cell.majority})", style="dim")
+            out.append("\n")
+        outliers = sorted({n for k, c in row.cells.items() if not _fixed(k) for n in c.outliers})
+        if outliers:
+            out.append("outlier nodes: ", style="dim")
+            out.append(_outliers(outliers))
+        out.rstrip()
+        blocks.append(Padding(out, (0, 0, 0, 2)))
+    return Group(*blocks)
 
 
 def _fixed(attribute: str) -> bool:

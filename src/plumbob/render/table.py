@@ -3,17 +3,20 @@ cost, counts."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from typing import TextIO
 
 from rich import box
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from plumbob.render.locate import field_label, input_files, object_label, short_path
+from plumbob.render.rules import Rules
 from plumbob.report.model import Finding, Inventory, Level, Report, Severity
+from plumbob.sources.positions import FieldLocator
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -24,6 +27,9 @@ SEVERITY_STYLE = {
 }
 MAX_PER_CHECK = 8
 """Findings shown per check and cluster; the rest are counted (all are in the JSON report)."""
+NARROW = 110
+"""Below this many columns, tables of many columns are stacked (a block per row) instead of
+squeezed: names are wrapped, never cut to `gpu-tra…`."""
 
 
 def _score_style(value: int) -> str:
@@ -35,43 +41,61 @@ def _bar(value: int, width: int = 20) -> Text:
     return Text("█" * filled + "░" * (width - filled), style=_score_style(value))
 
 
-def _inventory(report: Report) -> Table:
+_INVENTORY_COLUMNS = (
+    "cluster",
+    "version",
+    "nodes",
+    "GPU nodes",
+    "GPUs",
+    "requested",
+    "GPU models",
+    "workloads",
+)
+
+
+def _inventory_cells(inv: Inventory) -> list[str | Text]:
+    models = ", ".join(f"{n}× {m}" for m, n in inv.gpu_models.items()) or "-"
+    no_nodes = "Node" in inv.not_visible
+    no_pods = "Pod" in inv.not_visible
+    return [
+        Text(inv.cluster),
+        _version(inv.kubernetes_version, inv.kubernetes_version_source),
+        Text("not seen", style="yellow") if no_nodes else str(inv.nodes),
+        "-" if no_nodes else str(inv.gpu_nodes),
+        "-" if no_nodes else _gpus(inv),
+        "-" if no_pods else _requested(inv),
+        models,
+        f"{inv.workloads} ({inv.gpu_workloads} GPU"
+        + (
+            f", {inv.gpu_workloads_count_unknown} GPU count unknown)"
+            if inv.gpu_workloads_count_unknown
+            else ")"
+        ),
+    ]
+
+
+def _inventory(report: Report, width: int) -> Table | Text:
+    if width < NARROW:  # stacked: one block per cluster, every value whole
+        out = Text()
+        out.append("Clusters\n", style="bold")
+        for inv in report.clusters:
+            for col, cell in zip(_INVENTORY_COLUMNS, _inventory_cells(inv), strict=True):
+                text = cell.copy() if isinstance(cell, Text) else Text(cell)
+                if col == "cluster":
+                    text.stylize("bold")
+                    out.append("  ")
+                else:
+                    out.append(f"    {col}: ", style="dim")
+                out.append_text(text)
+                out.append("\n")
+        out.rstrip()
+        return out
     t = Table(box=box.SIMPLE_HEAVY, title="Clusters", title_justify="left", expand=False)
-    for col in (
-        "cluster",
-        "version",
-        "nodes",
-        "GPU nodes",
-        "GPUs",
-        "requested",
-        "GPU models",
-        "workloads",
-    ):
-        t.add_column(
-            col,
-            justify="right"
-            if col in ("nodes", "GPU nodes", "GPUs", "requested", "workloads")
-            else "left",
-        )
+    for col in _INVENTORY_COLUMNS:
+        numeric = col in ("nodes", "GPU nodes", "GPUs", "requested", "workloads")
+        t.add_column(col, justify="right" if numeric else "left", overflow="fold")
     for inv in report.clusters:
-        models = ", ".join(f"{n}× {m}" for m, n in list(inv.gpu_models.items())[:3]) or "-"
-        no_nodes = "Node" in inv.not_visible
-        no_pods = "Pod" in inv.not_visible
-        t.add_row(
-            Text(inv.cluster),
-            _version(inv.kubernetes_version, inv.kubernetes_version_source),
-            Text("not seen", style="yellow") if no_nodes else str(inv.nodes),
-            "-" if no_nodes else str(inv.gpu_nodes),
-            "-" if no_nodes else _gpus(inv),
-            "-" if no_pods else _requested(inv),
-            models,
-            f"{inv.workloads} ({inv.gpu_workloads} GPU"
-            + (
-                f", {inv.gpu_workloads_count_unknown} GPU count unknown)"
-                if inv.gpu_workloads_count_unknown
-                else ")"
-            ),
-        )
+        t.add_row(*_inventory_cells(inv))
     return t
 
 
@@ -109,7 +133,7 @@ def _what_was_seen(report: Report) -> Text | None:
             out.append("; not read:", style="yellow")
         out.append("\n")
         for f in inputs.unread[:MAX_LISTED]:
-            out.append(f"  {_short_path(f.path)}", style="yellow")
+            out.append(f"  {short_path(f.path)}", style="yellow")
             out.append(f": {f.reason}\n" if f.reason else "\n")
         if len(inputs.unread) > MAX_LISTED:
             out.append(f"  and {len(inputs.unread) - MAX_LISTED} more (see the JSON report)\n")
@@ -125,9 +149,8 @@ def _what_was_seen(report: Report) -> Text | None:
         if multi:
             out.append(f"[{nv.cluster}] ", style="magenta")
         out.append(reason)
-        names = ", ".join(nv.checks[:4]) + (f" +{len(nv.checks) - 4}" if len(nv.checks) > 4 else "")
         count = f"{len(nv.checks)} check{'' if len(nv.checks) == 1 else 's'}"
-        out.append(f" ({count}: {names})\n", style="dim")
+        out.append(f" ({count}: {', '.join(nv.checks)})\n", style="dim")
     if len(report.not_visible) > MAX_LISTED:
         out.append(f"and {len(report.not_visible) - MAX_LISTED} more reasons (see the JSON)\n")
     out.rstrip()
@@ -139,17 +162,48 @@ def _partly(reason: str) -> tuple[bool, str]:
     return (True, reason[len(prefix) :]) if reason.startswith(prefix) else (False, reason)
 
 
-def _scores(report: Report) -> Table:
+def _headline(report: Report) -> Text:
+    """The score with its coverage, and beside it what can contradict a good number: findings
+    by severity, the cap the worst of them put on the score, idle GPUs and their cost."""
     scores = report.scores
     coverage = (
-        f" · coverage {scores.coverage}% ({scores.assessed:g} of {scores.runs} check runs assessed)"
+        f"coverage {scores.coverage}% ({scores.assessed:g} of {scores.runs} check runs assessed)"
     )
+    out = Text()
     if scores.overall is None:
-        title, style = f"No score: nothing could be assessed{coverage}", "bold red"
+        out.append("No score: nothing could be assessed", style="bold red")
     else:
-        title = f"Score {scores.overall}/100{coverage}"
         style = f"bold {_score_style(min(scores.overall, scores.coverage))}"
-    t = Table(box=box.SIMPLE_HEAVY, title=title, title_justify="left", title_style=style)
+        out.append(f"Score {scores.overall}/100", style=style)
+        if scores.capped_by is not None:
+            out.append(
+                f" (capped by {scores.capped_by.value} findings; {scores.uncapped} uncapped)",
+                style="bold red",
+            )
+    out.append(f" · {coverage}\n")
+    counts = Counter(f.severity for f in report.findings)
+    out.append("Findings: ")
+    for i, sev in enumerate(Severity):
+        if i:
+            out.append(", ")
+        out.append(f"{counts[sev]} {sev.value}", style=SEVERITY_STYLE[sev] if counts[sev] else "")
+    cost = report.sections.gpu_cost
+    if cost is not None and cost.clusters:
+        idle = sum(c.idle for c in cost.clusters)
+        gpus = sum(c.gpus for c in cost.clusters)
+        symbol = "$" if cost.currency == "USD" else f"{cost.currency} "
+        out.append(" · idle GPUs: ")
+        out.append(
+            f"{idle:g} of {gpus:g} ≈ {symbol}{cost.idle_monthly_cost:,.0f}/month",
+            style="yellow" if idle else "green",
+        )
+    return out
+
+
+def _scores(report: Report) -> Table | None:
+    if not report.scores.categories:
+        return None
+    t = Table(box=box.SIMPLE_HEAVY, title="Scores by category", title_justify="left")
     t.add_column("category")
     t.add_column("score", justify="right")
     t.add_column("")
@@ -159,24 +213,18 @@ def _scores(report: Report) -> Table:
     return t
 
 
-def _short_path(path: str) -> str:
-    """Paths under the working directory are shown relative to it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
-
-
-def _findings(report: Report, max_per_check: int) -> list[Panel]:
+def _findings(report: Report, max_per_check: int, rules: Rules | None) -> list[Panel]:
     by_cat: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_cat[f.category].append(f)
     multi = len(report.clusters) > 1
+    files = input_files(report)
+    locator = FieldLocator() if files else None
+    hinted: set[str] = set()
     panels = []
     for cat, items in by_cat.items():
         t = Table(box=None, show_header=False, expand=True, padding=(0, 1))
-        t.add_column("severity", no_wrap=True, width=9)
+        t.add_column("severity", no_wrap=True, width=8)
         t.add_column("finding", ratio=1, overflow="fold")
         shown: Counter[tuple[str, str]] = Counter()
         hidden: Counter[tuple[str, str]] = Counter()
@@ -186,22 +234,32 @@ def _findings(report: Report, max_per_check: int) -> list[Panel]:
                 hidden[key] += 1
                 continue
             shown[key] += 1
-            where = ""
-            if f.subject.file:
-                where = _short_path(f.subject.file) + (
-                    f":{f.subject.line}" if f.subject.line else ""
-                )
             line = Text()
             line.append(f"{f.check}", style="bold")
             if multi:
                 line.append(f" [{f.cluster}]", style="magenta")
             line.append(f"  {f.message}")
-            if where:
-                line.append(f"\n  {where}", style="dim")
+            detail = Text()
+            detail.append(object_label(f.subject), style="cyan")
+            if f.subject.path:
+                detail.append(f" · {f.subject.path}", style="dim")
+            at = field_label(f.subject, files, locator)
+            if at:
+                detail.append(f" · {at}", style="dim")
             role = _role(f)
             if role:
-                line.append(f"\n  {role}", style="dim")
-            t.add_row(Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), line)
+                detail.append(f"\n{role}", style="dim")
+            if f.check not in hinted:
+                hinted.add(f.check)
+                rule = rules.get(f.check) if rules is not None else None
+                hint = rule.fix_line if rule is not None else ""
+                detail.append("\nfix: ", style="green")
+                detail.append(
+                    f"{hint} (plumbob explain {f.check})" if hint else f"plumbob explain {f.check}",
+                    style="green",
+                )
+            body = Group(line, Padding(detail, (0, 0, 0, 2)))
+            t.add_row(Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), body)
         for (check, cluster), n in hidden.items():
             label = f" [{cluster}]" if multi else ""
             t.add_row("", Text(f"{check}{label}: {n} more (see the JSON report)", style="dim"))
@@ -224,15 +282,25 @@ def _role(finding: Finding) -> str:
 
 
 def render(
-    report: Report, out: TextIO, *, max_per_check: int = MAX_PER_CHECK, width: int | None = None
+    report: Report,
+    out: TextIO,
+    *,
+    max_per_check: int = MAX_PER_CHECK,
+    width: int | None = None,
+    rules: Rules | None = None,
 ) -> None:
+    """The terminal report. `rules` (render/rules.py) gives each check's first finding its
+    one-line fix; without it the line says `plumbob explain ID`."""
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     seen = _what_was_seen(report)
     if seen is not None:
         console.print(seen)
-    console.print(_inventory(report))
-    console.print(_scores(report))
-    panels = _findings(report, max_per_check)
+    console.print(_headline(report))
+    console.print(_inventory(report, console.width))
+    scores = _scores(report)
+    if scores is not None:
+        console.print(scores)
+    panels = _findings(report, max_per_check, rules)
     if panels:
         console.print(Group(*panels))
     else:
@@ -240,7 +308,7 @@ def render(
     if report.sections.drift is not None:
         from plumbob.render.drift import drift_panel
 
-        drift = drift_panel(report.sections.drift)
+        drift = drift_panel(report.sections.drift, width=console.width)
         if drift is not None:
             console.print(drift)
     if report.sections.gpu_cost is not None:

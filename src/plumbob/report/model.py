@@ -303,7 +303,12 @@ class Scores(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """0-100 scores; the formula is in docs/scoring.md."""
 
     overall: int | None = 100
-    """Mean of the category scores; null when no check could be assessed at all."""
+    """Mean of the category scores, capped by the worst severity found (a high finding keeps it
+    at 69 or below, docs/scoring.md); null when no check could be assessed at all."""
+    uncapped: int | None = None
+    """The mean of the category scores when the cap lowered it; null otherwise."""
+    capped_by: Severity | None = None
+    """The severity whose cap lowered the overall score; null when it did not."""
     coverage: int = 100
     """Share of the check runs that could be assessed, 0-100 (a run that assessed some of its
     subjects counts for the share it saw): the score speaks only for this part."""

@@ -21,7 +21,12 @@ run that could assess only some of its subjects counting for that share,
 
 so a scan of manifests without nodes, where every node check is not visible, shows its score
 next to a low coverage rather than a healthy-looking number alone. With no run assessed at all
-there is no score. docs/scoring.md explains the formula with examples.
+there is no score.
+
+The headline cannot contradict the findings: the overall score is capped by the worst severity
+found (`CAP`), so a cluster with a high finding never reads as healthy however many checks
+passed; `uncapped` keeps the mean and `cappedBy` the severity that lowered it. docs/scoring.md
+explains the formula with examples.
 """
 
 from __future__ import annotations
@@ -41,6 +46,15 @@ WEIGHT = {
 BASE_SHARE = 0.3
 """Part of a check's weight charged as soon as it fails at all; the rest scales with the share."""
 
+CAP = {
+    Severity.CRITICAL: 39,
+    Severity.HIGH: 69,
+    Severity.MEDIUM: 89,
+}
+"""The highest overall score a report may show while it holds a finding of that severity: 90 and
+above means nothing worse than low was found, 70-89 nothing worse than medium, under 40 a
+critical finding. Low and info findings do not cap."""
+
 WHOLE_CLUSTER = "Cluster"
 """Subject kind of findings about the cluster as a whole: they affect every subject."""
 
@@ -56,7 +70,10 @@ def score(
     """`categories`/`severities`: check id -> category/severity; `populations`:
     (check, cluster) -> subjects looked at."""
     affected: dict[tuple[str, str], set[tuple[str, str | None, str]]] = defaultdict(set)
+    worst: Severity | None = None
     for f in findings:
+        if worst is None or f.severity.rank > worst.rank:
+            worst = f.severity
         affected[(f.check, f.cluster)].add((f.subject.kind, f.subject.namespace, f.subject.name))
     penalty: dict[tuple[str, str], float] = defaultdict(float)
     checks: dict[str, set[str]] = defaultdict(set)
@@ -94,9 +111,12 @@ def score(
                 failed=len(failed[cat]),
             )
         )
-    overall = round(sum(c.score for c in cats) / len(cats)) if cats else None
+    mean = round(sum(c.score for c in cats) / len(cats)) if cats else None
+    overall, capped_by = capped(mean, worst)
     return Scores(
         overall=overall,
+        uncapped=mean if capped_by is not None else None,
+        capped_by=capped_by,
         coverage=coverage_percent(assessed, total),
         assessed=round(assessed, 2),
         runs=total,
@@ -109,3 +129,12 @@ def coverage_percent(assessed: float, runs: int) -> int:
     if not runs:
         return 0
     return int(100 * assessed / runs) if assessed < runs else 100
+
+
+def capped(mean: int | None, worst: Severity | None) -> tuple[int | None, Severity | None]:
+    """The overall score under the cap of the worst severity found, and that severity when the
+    cap lowered the mean (None otherwise)."""
+    limit = CAP.get(worst) if worst is not None else None
+    if mean is None or limit is None or mean <= limit:
+        return mean, None
+    return limit, worst

@@ -70,6 +70,10 @@ class Store(Protocol):
 
     def load(self, scan_id: ScanId) -> StoredScan: ...
 
+    def summary(self, scan_id: ScanId) -> dict[str, object]:
+        """A scan's inventory and scores, without reading its nodes and findings."""
+        ...
+
     def clusters(self) -> list[str]:
         """Every cluster with at least one stored scan, sorted."""
         ...

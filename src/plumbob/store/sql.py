@@ -252,6 +252,13 @@ class SqlStore:
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM scans ORDER BY cluster")]
 
+    def summary(self, scan_id: ScanId) -> dict[str, object]:
+        """A stored scan's inventory and scores, without its nodes and findings."""
+        rows = self._query("SELECT summary FROM scans WHERE id = ?", (int(scan_id),))
+        if not rows:
+            raise StoreError(f"{self.where}: no scan with id {scan_id}")
+        return dict(_json(rows[0][0]) or {})
+
     def load(self, scan_id: ScanId) -> StoredScan:
         rows = self._query(self._INFO + " WHERE id = ?", (int(scan_id),))
         if not rows:

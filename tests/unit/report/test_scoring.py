@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plumbob.report.model import CheckRun, CheckStatus, Finding, Severity, Subject
-from plumbob.report.scoring import BASE_SHARE, WEIGHT, score
+from plumbob.report.scoring import BASE_SHARE, CAP, WEIGHT, capped, score
 
 CATEGORIES = {
     "a-high": "gpu",
@@ -190,7 +190,8 @@ def test_clusters_are_averaged_and_overall_is_mean_of_categories() -> None:
     )
     assert by_category(result) == {"gpu": round((85 + 100) / 2), "images": 100}
     assert [c.category for c in result.categories] == ["gpu", "images"]
-    assert result.overall == round((92 + 100) / 2)
+    # the mean of the categories, 96, is capped at 69 by the high finding
+    assert (result.overall, result.uncapped, result.capped_by) == (69, 96, Severity.HIGH)
     gpu = result.categories[0]
     assert (gpu.checks, gpu.failed) == (1, 1)
 
@@ -202,3 +203,34 @@ def test_deterministic() -> None:
     first = score(runs, findings, CATEGORIES, SEVERITIES, pops)
     second = score(list(reversed(runs)), list(reversed(findings)), CATEGORIES, SEVERITIES, pops)
     assert first == second
+
+
+def test_headline_is_capped_by_the_worst_severity_found() -> None:
+    """One high finding among a thousand healthy subjects: categories stay near 100, the
+    headline cannot read as healthy."""
+    pops = {("a-high", "c1"): 1000, ("e-low", "c1"): 10, ("b-medium", "c1"): 10}
+    high = score([run("a-high")], [finding("a-high", "n1")], CATEGORIES, SEVERITIES, pops)
+    assert by_category(high) == {"gpu": 95}
+    assert (high.overall, high.uncapped, high.capped_by) == (CAP[Severity.HIGH], 95, Severity.HIGH)
+    medium = score([run("b-medium")], [finding("b-medium", "n1")], CATEGORIES, SEVERITIES, pops)
+    assert (medium.overall, medium.capped_by) == (CAP[Severity.MEDIUM], Severity.MEDIUM)
+    low = score([run("e-low")], [finding("e-low", "n1")], CATEGORIES, SEVERITIES, pops)
+    assert (low.overall, low.uncapped, low.capped_by) == (by_category(low)["images"], None, None)
+
+
+@pytest.mark.parametrize(
+    ("mean", "worst", "expected"),
+    [
+        (100, Severity.CRITICAL, (39, Severity.CRITICAL)),
+        (30, Severity.CRITICAL, (30, None)),
+        (90, Severity.HIGH, (69, Severity.HIGH)),
+        (90, Severity.MEDIUM, (89, Severity.MEDIUM)),
+        (89, Severity.MEDIUM, (89, None)),
+        (100, Severity.LOW, (100, None)),
+        (100, Severity.INFO, (100, None)),
+        (100, None, (100, None)),
+        (None, Severity.HIGH, (None, None)),
+    ],
+)
+def test_cap_table(mean: int | None, worst: Severity | None, expected: tuple[object, ...]) -> None:
+    assert capped(mean, worst) == expected
