@@ -34,6 +34,29 @@ def test_metadata_complete(check) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_origin_names_the_failure_it_comes_from(check) -> None:  # type: ignore[no-untyped-def]
+    """Every check says where it comes from: the failure report (an issue thread, the pull
+    request that fixed someone's cluster) or, where no public report was found, the vendor
+    document that states the failure, marked as such. docs/checks.md and `plumbob explain`
+    show it first."""
+    assert check.origin is not None, (
+        f"{check.id}: no origin=Origin(url, what[, kind='document']); name the failure report "
+        "it comes from (see CONTRIBUTING.md, step 1)"
+    )
+    origin = check.origin
+    assert origin.kind in ("incident", "document")
+    if origin.kind == "incident":
+        # a failure report is a thread someone wrote about their own cluster
+        assert origin.url.startswith("https://github.com/"), origin.url
+        assert "/issues/" in origin.url or "/pull/" in origin.url, origin.url
+    else:
+        assert "/issues/" not in origin.url and "/pull/" not in origin.url, (
+            f"{check.id}: {origin.url} is a thread: kind='incident'"
+        )
+    assert 40 <= len(origin.what) <= 240 and origin.what.endswith(".")
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
 def test_fixture_folder(check) -> None:  # type: ignore[no-untyped-def]
     """Every check has a fixture that triggers it and one that does not, each at least once in
     the project itself (a `*.real` pointer is skipped where the shared real fixtures are absent),

@@ -284,6 +284,22 @@ def test_malformed_nodepools_are_read_as_empty() -> None:
     assert pool_rejects(pools[0], spec, {"nvidia.com/mig-1g.10gb": 1.0}) is not None
 
 
+def test_a_pool_is_judged_on_labels_before_taints() -> None:
+    """A pod whose nodeSelector no pool can satisfy is a label problem for every pool, also
+    for a tainted pool it does not tolerate: otherwise a second, tainted NodePool would turn a
+    selector no node can match into a missing toleration (found on the demo fleet)."""
+    snap = snapshot_of(
+        _nodepool({"template": {"spec": {"taints": [{"key": "team", "effect": "NoSchedule"}]}}})
+    )
+    (pool,) = karpenter_pools(snap)
+    spec = PodSpec(node_selector={"cloud.google.com/gke-accelerator": "nvidia-l4"})
+    reason = pool_rejects(pool, spec, {"nvidia.com/gpu": 1.0})
+    assert reason is not None and reason.startswith("nodeSelector cloud.google.com/gke-accelerator")
+    assert pool_rejects(pool, PodSpec(), {"nvidia.com/gpu": 1.0}) == (
+        "did not tolerate taint team:NoSchedule"
+    )
+
+
 def test_karpenter_knows_well_known_labels_only() -> None:
     facts = karpenter_facts()
     assert facts.knows("karpenter.k8s.aws/instance-gpu-name")

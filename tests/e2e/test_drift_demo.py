@@ -265,7 +265,12 @@ def test_demo_baseline_init_then_scan_finds_exactly_the_planted_drift(tmp_path: 
         if f["check"].startswith("baseline:")
     }
     items = planted(DemoSpec())
-    drift = {(p.check, p.name) for p in items if p.check.startswith("drift:")}
+    # a baseline states node attributes, not free-form node labels (drift:label)
+    drift = {
+        (p.check, p.name)
+        for p in items
+        if p.check.startswith("drift:") and p.check != "drift:label"
+    }
     wanted = {("baseline:" + c.removeprefix("drift:"), n) for c, n in drift}
     wanted |= {("baseline:cuda", n) for c, n in drift if c == "drift:nvidia_driver"}
     assert found == wanted

@@ -427,7 +427,7 @@ def test_forbidden_and_missing_kinds_are_not_visible(
     faults = Faults(
         forbidden={"secrets", "nodes"},
         not_found={"pytorchjobs"},
-        broken_discovery={"kueue.x-k8s.io/v1beta1"},
+        broken_discovery={"kueue.x-k8s.io/v1beta2", "kueue.x-k8s.io/v1beta1"},
     )
     with FakeApiServer(store, pki, faults=faults) as api:
         kc = kubeconfig(
@@ -444,9 +444,9 @@ def test_forbidden_and_missing_kinds_are_not_visible(
     # its group's discovery failed: plumbob cannot tell "none" from "not served"
     assert not snap.objects("ClusterQueue") and not snap.visible("ClusterQueue")
     assert snap.not_visible["ClusterQueue"].startswith(
-        "discovery of kueue.x-k8s.io/v1beta1 failed: 503"
+        "discovery of kueue.x-k8s.io/v1beta2 failed: 503"
     )
-    assert any("kueue.x-k8s.io/v1beta1" in d.message for d in loaded.diagnostics)
+    assert any("kueue.x-k8s.io/v1beta2" in d.message for d in loaded.diagnostics)
     codes = {d.message.partition(" ")[0]: d.code for d in loaded.diagnostics}
     assert codes["Node"] == DiagnosticCode.KIND_FORBIDDEN
     assert codes["PyTorchJob"] == DiagnosticCode.KIND_UNREADABLE

@@ -40,6 +40,10 @@ checks off with `disable:`, and exempt objects with the annotation
 `plumbob.dev/ignore: "<check-id>[,<check-id>...]"` on the object or its namespace. How findings
 turn into scores: [scoring.md](scoring.md).
 
+Each check names first the failure it comes from: a report of a cluster where it happened (an
+issue thread, the pull request that fixed it) or, where no public report was found, the vendor
+document that states the failure. [incidents.md](incidents.md) collects the reports.
+
 A check whose input the source could not see (API group absent, permission denied, a kind the
 files do not contain) is reported as *not visible* instead of passing. What a check *reads* is
 what its verdict stands on; what it *consults* is further evidence, whose absence does not make
@@ -76,7 +80,13 @@ def render(checks: Iterable[Check]) -> str:
     order += sorted(set(by_category) - set(order))
     out = [_HEADER]
     total = sum(len(v) for v in by_category.values())
-    out.append(f"{total} checks in {len(order)} categories.\n")
+    everything = [c for cat in order for c in by_category[cat]]
+    incidents = sum(1 for c in everything if c.origin is not None and c.origin.kind == "incident")
+    documents = sum(1 for c in everything if c.origin is not None and c.origin.kind == "document")
+    out.append(
+        f"{total} checks in {len(order)} categories: {incidents} from a failure report, "
+        f"{documents} from the vendor documentation.\n"
+    )
     out.append("| category | checks | ids |")
     out.append("|---|---:|---|")
     for cat in order:
@@ -93,6 +103,8 @@ def render(checks: Iterable[Check]) -> str:
             if c.aliases:
                 meta += f" · formerly {', '.join(f'`{a}`' for a in c.aliases)}"
             out.append(meta + "\n")
+            if c.origin is not None:
+                out.append(c.origin.describe() + "\n")
             if c.options:
                 out.append(f"Options (`plumbob.yaml` `options: {{{c.id}: ...}}`):\n")
                 out.extend(f"- {o.describe()}" for o in c.options.values())

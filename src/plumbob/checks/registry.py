@@ -1,7 +1,7 @@
 """Checks: a small function plus metadata, filed in an explicit Registry by one discovery pass.
 
     @check(id="gpu-node-untainted", category="gpu", severity="high", reads=("Node",),
-           title=..., why=..., fix=..., references=(...))
+           title=..., why=..., fix=..., references=(...), origin=Origin(url, what))
     def gpu_node_untainted(snap: Snapshot) -> Iterator[Hit]: ...
 
 A check may take a second parameter, the CheckContext, for its option values (declared typed in
@@ -31,7 +31,7 @@ import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, NewType, TypeVar
+from typing import Any, Literal, NewType, TypeVar, get_args
 
 from plumbob.checks.options import Option, declare
 from plumbob.checks.options import convert as convert_options
@@ -97,6 +97,34 @@ class CheckContext:
 
 CheckFn = Callable[..., Iterator[Hit]]
 
+OriginKind = Literal["incident", "document"]
+"""What an Origin links to: "incident", a failure someone reported on their own cluster (an issue
+thread, the pull request that fixed it); "document", the vendor or upstream document that states
+the failure, for a check no public failure report was found for."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The one link that shows why a check exists, shown first wherever the check is explained
+    (docs/checks.md, `plumbob explain`); `references=` holds the longer list."""
+
+    url: str
+    what: str
+    """One sentence: what went wrong there, or what the document states."""
+    kind: OriginKind = "incident"
+
+    def describe(self) -> str:
+        """The origin as one Markdown line: what happened, with the link, and which kind."""
+        label = (
+            "From a failure report"
+            if self.kind == "incident"
+            else "From the vendor documentation (no public failure report found)"
+        )
+        return f"{label}: {self.what} <{self.url}>"
+
+    def as_data(self) -> dict[str, str]:
+        return {"url": self.url, "what": self.what, "kind": self.kind}
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -123,6 +151,9 @@ class Check:
     """The parts of a Node (NODE_PARTS) the check's verdict depends on, when it reads nodes: a
     node whose source did not show one of them (a node read from `kubectl get nodes -o wide`
     has no taints) is not assessed by the check, neither passed nor failed."""
+    origin: Origin | None = None
+    """The failure report (or, lacking one, the vendor document) the check comes from; every
+    check of the catalog names one (tests/checks/test_catalog.py)."""
 
     def run(self, snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
         return self.fn(snap, ctx) if self.wants_context else self.fn(snap)
@@ -160,10 +191,11 @@ def check(
     options: tuple[Option[Any], ...] = (),
     node_parts: tuple[str, ...] | None = None,
     consults: tuple[str, ...] = (),
+    origin: Origin | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Attach check metadata to a function; `Registry.discover` files it. `reads`, `consults`:
     see the module docstring. `node_parts`: the Node parts the check depends on (default: every
-    part, when it reads nodes)."""
+    part, when it reads nodes). `origin`: the failure report the check comes from (Origin)."""
     if category not in CATEGORIES:
         raise CheckDefinitionError(f"{id}: unknown category {category!r}; use one of {CATEGORIES}")
     both = sorted(set(reads) & set(consults))
@@ -176,6 +208,8 @@ def check(
     unknown_parts = set(node_parts) - set(NODE_PARTS)
     if unknown_parts:
         raise CheckDefinitionError(f"{id}: no such node parts {sorted(unknown_parts)}")
+    if origin is not None:
+        _validate_origin(id, origin)
     declared = declare(id, options)
 
     def decorate(fn: CheckFn) -> CheckFn:
@@ -196,11 +230,28 @@ def check(
             module=fn.__module__,
             options=declared,
             node_parts=tuple(node_parts),
+            origin=origin,
         )
         setattr(fn, _ATTR, meta)
         return fn
 
     return decorate
+
+
+def _validate_origin(check_id: str, origin: object) -> None:
+    if not isinstance(origin, Origin):
+        raise CheckDefinitionError(f"{check_id}: origin= takes Origin(url, what, kind)")
+    if not origin.url.startswith("https://") or any(c.isspace() for c in origin.url):
+        raise CheckDefinitionError(f"{check_id}: origin url {origin.url!r} is no https link")
+    what = origin.what.strip()
+    if not what or not what.endswith(".") or "\n" in what:
+        raise CheckDefinitionError(
+            f"{check_id}: origin what= must be one sentence ending with a period"
+        )
+    if origin.kind not in get_args(OriginKind):
+        raise CheckDefinitionError(
+            f"{check_id}: origin kind {origin.kind!r}; use one of {get_args(OriginKind)}"
+        )
 
 
 class Registry:

@@ -83,6 +83,7 @@ def _check_data(c: Check) -> dict[str, Any]:
         "reads": list(c.reads),
         "consults": list(c.consults),
         "nodeParts": list(c.node_parts),
+        "origin": c.origin.as_data() if c.origin is not None else None,
         "references": list(c.references),
         "options": {n: o.as_data() for n, o in c.options.items()},
     }
@@ -141,9 +142,10 @@ def _fix_block(fix: str) -> str:
 
 def _check_text(c: Check) -> str:
     refs = "\n".join(f"- {r}" for r in c.references) or "-"
+    origin = f"{c.origin.describe()}\n\n" if c.origin is not None else ""
     text = (
         f"# {c.id}\n\n**{c.title}** — category `{c.category}`, severity "
-        f"`{c.severity.value}`\n\n## Why it matters\n\n{c.why}\n\n## How to fix\n\n"
+        f"`{c.severity.value}`\n\n{origin}## Why it matters\n\n{c.why}\n\n## How to fix\n\n"
         f"{_fix_block(c.fix)}\n\n## References\n\n{refs}\n"
     )
     if c.options:

@@ -219,7 +219,7 @@ def test_version_comes_from_the_components_own_image() -> None:
     snap = DemoSource(DemoSpec(nodes=12, pods=40)).load().snapshots[0]
     found = installed(snap)
     assert found["nvidia-gpu-operator"].version == "v24.9.1"
-    assert found["kueue"].version == "v0.9.1"
+    assert found["kueue"].version == "v0.16.1"
 
 
 def _operand(how: str) -> dict[str, Any]:

@@ -157,7 +157,8 @@ def test_pools_scale_by_share() -> None:
     assert pools == {
         "system": 400,
         "gpu-train-h100": 250,
-        "inference-l4": 270,
+        "inference-l4": 269,
+        "inference-l4-batch": 1,  # the idle L4 node, made by its own NodePool (planted)
         "gpu-infer-a10g": 80,
     }
 
@@ -198,6 +199,7 @@ def test_every_api_version_is_served(default: list[Obj]) -> None:
         "batch/v1",
         "kubeflow.org/v1",
         "jobset.x-k8s.io/v1alpha2",
+        "kueue.x-k8s.io/v1beta2",
         "kueue.x-k8s.io/v1beta1",
         "velero.io/v1",
         "serving.kserve.io/v1beta1",
@@ -233,8 +235,17 @@ def test_owner_references_resolve(default: list[Obj]) -> None:
 def test_pods_run_on_the_right_pool_within_gpu_capacity(default: list[Obj]) -> None:
     nodes = {o["metadata"]["name"]: o for o in default if o["kind"] == "Node"}
     used: Counter[str] = Counter()
+    unschedulable = {
+        p.name
+        for p in planted(DemoSpec())
+        if p.check in ("gpu-node-selector-unmatched", "gpu-workload-unschedulable")
+    }
     for pod in (o for o in default if o["kind"] == "Pod"):
         spec = pod["spec"]
+        if "nodeName" not in spec:  # only the planted pods no node can take
+            assert pod["status"]["phase"] == "Pending"
+            assert any(pod["metadata"]["name"].startswith(f"{w}-") for w in unschedulable)
+            continue
         node = nodes[spec["nodeName"]]
         labels = node["metadata"]["labels"]
         for key, value in spec.get("nodeSelector", {}).items():
@@ -277,7 +288,8 @@ def test_gfd_labels_follow_the_knowledge_tables(default: list[Obj]) -> None:
         assert min(minimum[cuda]) <= driver, "driver too old for the CUDA it claims"
         newer = f"{cuda.split('.')[0]}.{int(cuda.split('.')[1]) + 1}"
         assert not minimum[newer] or driver < min(minimum[newer])
-        assert labels["nvidia.com/gpu.count"] == node["status"]["capacity"]["nvidia.com/gpu"]
+        shares = int(labels["nvidia.com/gpu.count"]) * int(labels["nvidia.com/gpu.replicas"])
+        assert shares == int(node["status"]["capacity"]["nvidia.com/gpu"])
 
 
 def test_gpu_workloads_other_than_planted_are_clean(default: list[Obj]) -> None:
@@ -322,7 +334,101 @@ def _assert_planted(item: Planted, objects: list[Obj], spec: DemoSpec) -> None:
         assert labels["nvidia.com/cuda.driver-version.full"] == "535.216.01"
         assert labels["nvidia.com/cuda.runtime-version.full"] == "12.2"
     elif check == "drift:container_runtime":
-        assert obj["status"]["nodeInfo"]["containerRuntimeVersion"] == "containerd://1.7.22"
+        assert obj["status"]["nodeInfo"]["containerRuntimeVersion"] in (
+            "containerd://1.7.22",
+            "docker://25.0.5",
+        )
+    elif check in (
+        "gpu-shared-advertised-as-whole",
+        "drift:gpu_product",
+        "drift:sharing_strategy",
+        "drift:sharing_replicas",
+        "drift:label",
+    ):
+        assert labels["nvidia.com/gpu.product"].endswith("-SHARED")
+        assert labels["nvidia.com/gpu.sharing-strategy"] == "time-slicing"
+        assert labels["nvidia.com/device-plugin.config"] == "l4-shared"
+        replicas = int(labels["nvidia.com/gpu.replicas"])
+        assert replicas > 1
+        assert int(obj["status"]["allocatable"]["nvidia.com/gpu"]) == replicas * int(
+            labels["nvidia.com/gpu.count"]
+        )
+    elif check == "gpu-sharing-on-inference":
+        (spec,) = _templates(obj)
+        assert spec["nodeSelector"]["nvidia.com/device-plugin.config"] == "l4-shared"
+        mine = [p for p in pods if p["metadata"]["name"].startswith(item.name + "-")]
+        nodes = {p["spec"]["nodeName"] for p in mine}
+        (node,) = nodes
+        shared = index[("Node", None, node)]
+        assert len(mine) == int(shared["status"]["allocatable"]["nvidia.com/gpu"])
+    elif check == "gpu-serving-no-gang-scheduler":
+        lwt = obj["spec"]["leaderWorkerTemplate"]
+        assert lwt["size"] > 1 and "kueue.x-k8s.io/queue-name" not in labels
+        assert _gpus(lwt["leaderTemplate"]["spec"]) and _gpus(lwt["workerTemplate"]["spec"])
+        group = [p for p in pods if p["metadata"]["name"].startswith(item.name + "-0")]
+        assert len(group) == lwt["size"]
+    elif check == "node-docker-runtime":
+        info = obj["status"]["nodeInfo"]
+        assert info["containerRuntimeVersion"].startswith("docker://")
+        assert info["kubeletVersion"].startswith("v1.31.")
+    elif check == "node-pool-taint-untolerated":
+        taints = {(t["key"], t.get("value")) for t in obj["spec"]["taints"]}
+        assert ("acme.ai/workload", "batch") in taints
+        assert labels["karpenter.sh/nodepool"] == "inference-l4-batch"
+        others = [
+            o
+            for o in objects
+            if o["kind"] == "Node"
+            and o["metadata"]["labels"].get("karpenter.sh/nodepool") == "inference-l4-batch"
+        ]
+        assert others == [obj]
+        for o in objects:
+            if o["kind"] in ("Deployment", "StatefulSet", "PyTorchJob", "JobSet"):
+                for spec in _templates(o):
+                    assert not any(
+                        t.get("key") == "acme.ai/workload" for t in spec.get("tolerations", [])
+                    )
+        assert not [
+            p
+            for p in pods
+            if p["spec"].get("nodeName") == item.name
+            and p["metadata"]["ownerReferences"][0]["kind"] != "DaemonSet"
+        ]
+    elif check == "custom-resource-version-removed":
+        assert obj["apiVersion"] == "kueue.x-k8s.io/v1beta1"
+        kueue = [o for o in objects if o["apiVersion"].startswith("kueue.x-k8s.io/")]
+        assert {o["apiVersion"] for o in kueue if o is not obj} == {"kueue.x-k8s.io/v1beta2"}
+        # the kind is served in one version only, as a live capture would read it
+        assert not [o for o in kueue if o["kind"] == obj["kind"] and o is not obj]
+    elif check == "env-plaintext-credential":
+        (spec,) = _templates(obj)
+        env = {e["name"]: e for e in spec["containers"][0]["env"]}
+        assert env["HF_TOKEN"]["value"].startswith("hf_")
+    elif check == "gpu-workload-host-access":
+        (spec,) = _templates(obj)
+        assert spec["containers"][0]["securityContext"]["capabilities"]["add"] == ["SYS_ADMIN"]
+    elif check == "gpu-serving-no-shm-volume":
+        (spec,) = _templates(obj)
+        args = spec["containers"][0]["args"]
+        assert args[args.index("--tensor-parallel-size") + 1] == "2" and _gpus(spec) == 2
+        assert not any(v.get("emptyDir", {}).get("medium") == "Memory" for v in spec["volumes"])
+    elif check == "training-checkpoint-path-ephemeral":
+        for spec in _templates(obj):
+            (ctr,) = spec["containers"]
+            out = ctr["args"][ctr["args"].index("--output-dir") + 1]
+            mounts = {m["mountPath"]: m["name"] for m in ctr["volumeMounts"]}
+            volumes = {v["name"]: v for v in spec["volumes"]}
+            assert "persistentVolumeClaim" in volumes[mounts["/checkpoints"]]
+            assert out.startswith("/scratch/") and "emptyDir" in volumes[mounts["/scratch"]]
+    elif check in ("gpu-node-selector-unmatched", "gpu-workload-unschedulable"):
+        (spec,) = _templates(obj)
+        mine = [p for p in pods if p["metadata"]["name"].startswith(item.name + "-")]
+        assert mine and all(p["status"]["phase"] == "Pending" for p in mine)
+        if check == "gpu-node-selector-unmatched":
+            (key,) = spec["nodeSelector"]
+            assert not any(key in o["metadata"]["labels"] for o in objects if o["kind"] == "Node")
+        else:
+            assert "tolerations" not in spec and _gpus(spec)
     elif check == "gpu-idle":
         assert not [p for p in pods if p["spec"].get("nodeName") == item.name and _gpus(p["spec"])]
     elif check == "gpu-node-no-dcgm-exporter":
@@ -422,6 +528,19 @@ def test_default_demo_plants_every_defect_kind() -> None:
         "gpu-workload-no-priority-class",
         "gpu-node-no-dcgm-exporter",
         "cuda-driver-mismatch",
+        "custom-resource-version-removed",
+        "env-plaintext-credential",
+        "gpu-node-selector-unmatched",
+        "gpu-serving-no-shm-volume",
+        "gpu-workload-host-access",
+        "gpu-workload-unschedulable",
+        "node-docker-runtime",
+        "node-pool-taint-untolerated",
+        "training-checkpoint-path-ephemeral",
+        "training-job-no-backoff-limit",
+        "gpu-serving-no-gang-scheduler",
+        "gpu-shared-advertised-as-whole",
+        "gpu-sharing-on-inference",
     ):
         assert checks[check] >= 1, check
 
@@ -461,3 +580,55 @@ def test_managed_fields_shortcut_for_pods_matches_the_full_derivation() -> None:
     fast = [json.dumps(o) for o in generate(DemoSpec(nodes=24, pods=400, managed_fields=True))]
     full = [json.dumps(_with_managed_fields(o)) for o in generate(spec)]
     assert fast == full
+
+
+# ----------------------------------------------------------------------------- docs
+
+
+_DOCS = Path(__file__).resolve().parents[3] / "docs" / "demo.md"
+
+# The checks added with the catalog's real-incident work: each can show on a live cluster and
+# so has a planted defect, except the one whose input a live capture does not read.
+_CATALOG_CHECKS = (
+    "custom-resource-version-removed",
+    "env-plaintext-credential",
+    "gpu-node-selector-unmatched",
+    "gpu-serving-no-gang-scheduler",
+    "gpu-serving-no-shm-volume",
+    "gpu-shared-advertised-as-whole",
+    "gpu-workload-host-access",
+    "gpu-workload-unschedulable",
+    "node-docker-runtime",
+    "node-pool-taint-untolerated",
+    "training-checkpoint-path-ephemeral",
+    "training-job-no-backoff-limit",
+)
+_NOT_LIVE = {
+    "gpu-sharing-config-unsafe": "reads ConfigMap contents; a live capture lists ConfigMaps as "
+    "metadata only",
+}
+
+
+def test_every_catalog_check_has_a_planted_defect() -> None:
+    from plumbob.checks.registry import Registry
+    from plumbob.sources.live import METADATA_ONLY
+
+    registry = Registry.discover()
+    planted_checks = {p.check for p in planted(DemoSpec())}
+    for check in (*_CATALOG_CHECKS, *_NOT_LIVE):
+        assert check in registry, check
+    assert set(_CATALOG_CHECKS) <= planted_checks, set(_CATALOG_CHECKS) - planted_checks
+    assert not set(_NOT_LIVE) & planted_checks
+    assert ("", "ConfigMap") in METADATA_ONLY  # the reason the exemption gives still holds
+    assert registry.get("gpu-sharing-config-unsafe").reads == ("ConfigMap",)  # type: ignore[union-attr]
+
+
+def test_demo_md_lists_every_planted_defect() -> None:
+    """docs/demo.md's table names each planted check id and subject."""
+    text = _DOCS.read_text()
+    table = text[text.index("## Planted defects") : text.index("## Kept clean on purpose")]
+    for item in planted(DemoSpec()):
+        assert f"`{item.check}`" in table, item.check
+        if item.kind not in ("Node", "Cluster"):
+            subject = f"{item.namespace}/{item.name}" if item.namespace else item.name
+            assert subject in table, (item.check, subject)

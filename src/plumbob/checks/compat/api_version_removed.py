@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import control_plane
 from plumbob.checks.options import TARGET_VERSION, TODAY
-from plumbob.checks.registry import EVERY_KIND, WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import EVERY_KIND, WORKLOADS, CheckContext, Hit, Origin, check
 from plumbob.knowledge.kubernetes import (
     Minor,
     RemovedApi,
@@ -51,6 +51,11 @@ and check rendered charts before upgrading: `plumbob scan manifests/ --target-ve
         "https://kubernetes.io/docs/tasks/tools/included/kubectl-convert-overview/",
     ),
     options=(TARGET_VERSION, TODAY),
+    origin=Origin(
+        "https://github.com/NVIDIA/k8s-device-plugin/issues/191",
+        "The device plugin manifest from NVIDIA's install guide failed on Kubernetes 1.16 "
+        'with no matches for kind "DaemonSet" in version "extensions/v1beta1".',
+    ),
 )
 def api_version_removed(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     target = ctx.value(TARGET_VERSION)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.cuda import max_cuda_of_driver, requirement
 from plumbob.knowledge.image_cuda import cuda_of_container, require_disabled
 from plumbob.model.gpu import container_gpu_request
@@ -93,6 +93,12 @@ def _gpu_claims(snap: Snapshot, template: PodTemplate) -> set[str | None]:
         "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html",
         "https://docs.nvidia.com/deploy/cuda-compatibility/forward-compatibility.html",
         "https://github.com/NVIDIA/nvidia-container-toolkit/blob/main/docs/cli.md",
+    ),
+    origin=Origin(
+        "https://github.com/defilantech/LLMKube/issues/1424",
+        "A vLLM image built on CUDA 13 crash-looped on AKS GPU nodes whose driver "
+        "550.144.03 supports CUDA 12.4, after the node was provisioned and the image "
+        "pulled.",
     ),
 )
 def cuda_driver_mismatch(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import EVERY_KIND, Hit, check
+from plumbob.checks.registry import EVERY_KIND, Hit, Origin, check
 from plumbob.knowledge.custom_versions import RemovedVersion, removed_custom_version
 from plumbob.model.snapshot import Snapshot
 
@@ -55,6 +55,11 @@ and upgrade the controller that still serves the old version before it holds mor
         "https://github.com/kserve/kserve/issues/1818",
         "https://github.com/kubernetes-sigs/kueue/pull/14558",
         "https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definition-versioning/",
+    ),
+    origin=Origin(
+        "https://github.com/kubeflow/pipelines/issues/2615",
+        "Kubeflow Pipelines components still created v1alpha2 and v1beta1 TFJobs, which a "
+        "current Kubeflow refused.",
     ),
 )
 def custom_resource_version_removed(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import control_plane
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import Hit, Origin, check
 from plumbob.knowledge.kubernetes import kubelet_skew, minor_text, parse_minor_text
 from plumbob.model.snapshot import Snapshot
 
@@ -46,6 +46,11 @@ plane's version:
         "https://kubernetes.io/blog/2023/08/15/kubernetes-v1-28-release/#changes-to-supported-skew-between-control-plane-and-node-versions",
         "https://github.com/kubernetes/enhancements/tree/master/keps/sig-architecture/3935-oldest-node-newest-control-plane",
         "https://kubernetes.io/docs/tasks/administer-cluster/cluster-upgrade/",
+    ),
+    origin=Origin(
+        "https://github.com/kubernetes/kubernetes/issues/127316",
+        "A kubelet upgraded to 1.31 reached an older API server through a load balancer and "
+        "could not start pods.",
     ),
 )
 def kubelet_version_skew(snap: Snapshot) -> Iterator[Hit]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import cluster_ref, control_plane
 from plumbob.checks.options import TODAY
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, Origin, check
 from plumbob.knowledge.kubernetes import minor_text, oldest_supported, support
 from plumbob.model.snapshot import Snapshot
 
@@ -46,6 +46,12 @@ APIs first (`plumbob scan --target-version 1.NN`):
         "https://endoflife.date/kubernetes",
     ),
     options=(TODAY,),
+    origin=Origin(
+        "https://kubernetes.io/releases/patch-releases/#support-period",
+        "Kubernetes documents about fourteen months of patch support per minor release, "
+        "after which security and bug fixes stop.",
+        kind="document",
+    ),
 )
 def kubernetes_version_eol(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     cp = control_plane(snap)

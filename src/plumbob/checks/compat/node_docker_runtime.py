@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import control_plane
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import Hit, Origin, check
 from plumbob.knowledge.kubernetes import minor_text, parse_minor_text, removed_runtime
 from plumbob.model.snapshot import Snapshot
 
@@ -51,6 +51,12 @@ service's default since 1.24). `kubectl get nodes -o wide` shows each node's run
         "https://kubernetes.io/docs/tasks/administer-cluster/migrating-from-dockershim/change-runtime-containerd/",
         "https://github.com/kubernetes/kubernetes/issues/106917",
         "https://github.com/NVIDIA/k8s-device-plugin/pull/1125",
+    ),
+    origin=Origin(
+        "https://github.com/kubernetes/kubernetes/issues/106917",
+        "Kubernetes' dockershim removal thread collects clusters whose nodes ran Docker "
+        "Engine and had to move to containerd, CRI-O or the third-party cri-dockerd for "
+        "1.24.",
     ),
 )
 def node_docker_runtime(snap: Snapshot) -> Iterator[Hit]:

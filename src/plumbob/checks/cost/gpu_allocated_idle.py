@@ -11,7 +11,7 @@ from plumbob.checks.cost.gpu_low_utilization import (
     gpu_workload_use,
 )
 from plumbob.checks.options import PRICES
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, Origin, check
 from plumbob.model.metrics import GPU_METRICS
 from plumbob.model.snapshot import Snapshot
 
@@ -41,6 +41,12 @@ idle notebooks, and scale inference to zero when idle (KEDA `minReplicaCount: 0`
     fix=FIX,
     references=REFERENCES,
     options=(IDLE_PERCENT, PRICES),
+    origin=Origin(
+        "https://docs.nvidia.com/datacenter/dcgm/latest/user-guide/feature-overview.html#profiling",
+        "NVIDIA's DCGM profiling metrics show how busy an allocated GPU really is, which "
+        "allocation counts cannot.",
+        kind="document",
+    ),
 )
 def gpu_allocated_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     metrics = snap.gpu_metrics

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.cost.gpu_idle import gpu_use
-from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import gpu_amount
 from plumbob.model.objects import PodSpec
 from plumbob.model.refs import ObjectRef
@@ -71,6 +71,12 @@ def pod_gpus(spec: PodSpec) -> float:
         "https://kubernetes.io/docs/concepts/scheduling-eviction/resource-bin-packing/",
         "https://kueue.sigs.k8s.io/docs/concepts/topology_aware_scheduling/",
         "https://karpenter.sh/docs/concepts/disruption/#consolidation",
+    ),
+    origin=Origin(
+        "https://kubernetes.io/docs/concepts/scheduling-eviction/resource-bin-packing/",
+        "Kubernetes documents that the scheduler packs pods onto fewer nodes only when bin "
+        "packing is configured, so by default free GPUs end up scattered across nodes.",
+        kind="document",
     ),
 )
 def gpu_fragmentation(snap: Snapshot) -> Iterator[Hit]:

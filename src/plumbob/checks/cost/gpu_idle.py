@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from plumbob.checks.options import PRICES, Number, Option
-from plumbob.checks.registry import GPU_IDENTITY, CheckContext, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, CheckContext, Hit, Origin, check
 from plumbob.knowledge.gpus import mig_slices_per_gpu, node_gpu_count
 from plumbob.knowledge.prices import HOURS_PER_MONTH
 from plumbob.model.gpu import (
@@ -163,6 +163,12 @@ def money(amount: float) -> str:
         "https://github.com/skypilot-org/skypilot-catalog",
     ),
     options=(MIN_IDLE_GPUS, PRICES),
+    origin=Origin(
+        "https://github.com/kubernetes/autoscaler/issues/1367",
+        "A GPU node on which nobody used the GPU could never be scaled down, because the "
+        "device plugin's CPU request kept its utilisation above the cluster autoscaler's "
+        "threshold.",
+    ),
 )
 def gpu_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     if not snap.pods:

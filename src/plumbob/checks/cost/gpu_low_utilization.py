@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from plumbob.checks.options import PRICES, Number, Option
-from plumbob.checks.registry import CheckContext, Hit, check
+from plumbob.checks.registry import CheckContext, Hit, Origin, check
 from plumbob.knowledge.prices import HOURS_PER_MONTH, Prices
 from plumbob.model.gpu import containers_gpu_request
 from plumbob.model.metrics import GPU_METRICS, GpuMetrics
@@ -188,6 +188,12 @@ def describe(
     fix=FIX,
     references=REFERENCES,
     options=(THRESHOLD_PERCENT, IDLE_PERCENT, PRICES),
+    origin=Origin(
+        "https://github.com/NVIDIA/dcgm-exporter",
+        "NVIDIA's DCGM exporter publishes each pod's GPU utilisation, the measure of how "
+        "much of a paid GPU a workload uses.",
+        kind="document",
+    ),
 )
 def gpu_low_utilization(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     metrics = snap.gpu_metrics

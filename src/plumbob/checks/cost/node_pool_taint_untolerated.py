@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import msgspec
 
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.provisioning import extended_resource_toleration_labels
 from plumbob.model.objects import DaemonSet, Node, Pod, Taint, Toleration, as_list, dig
 from plumbob.model.scheduling import requested_gpu_resources
@@ -141,6 +141,12 @@ def _running_there(snap: Snapshot, nodes: Sequence[Node]) -> list[Pod]:
         "https://kueue.sigs.k8s.io/docs/concepts/resource_flavor/#resourceflavor-tolerations-for-automatic-scheduling",
         "https://cloud.google.com/kubernetes-engine/docs/how-to/gpus",
         "https://learn.microsoft.com/en-us/azure/aks/gpu-cluster",
+    ),
+    origin=Origin(
+        "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/",
+        "Kubernetes documents that a NoSchedule taint keeps off every pod that does not "
+        "tolerate it, so a pool whose taint no workload tolerates runs only DaemonSets.",
+        kind="document",
     ),
 )
 def node_pool_taint_untolerated(snap: Snapshot) -> Iterator[Hit]:

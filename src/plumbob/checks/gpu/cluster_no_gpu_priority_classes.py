@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
@@ -56,6 +56,12 @@ def _value(obj: object) -> int | None:
     references=(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/#priorityclass",
         "https://kueue.sigs.k8s.io/docs/concepts/workload_priority_class/",
+    ),
+    origin=Origin(
+        "https://github.com/defilantech/LLMKube/issues/80",
+        "An LLM serving operator created no PriorityClasses, so every InferenceService "
+        'waited for GPUs first come, first served, and a critical one found "No preemption '
+        'victims" to make room.',
     ),
 )
 def cluster_no_gpu_priority_classes(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot, parse_minor
@@ -69,6 +69,12 @@ def _version(snap: Snapshot) -> tuple[int, int] | None:
         "https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/",
         "https://github.com/kubernetes-sigs/dra-driver-nvidia-gpu",
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/dra-intro-install.html",
+    ),
+    origin=Origin(
+        "https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/",
+        "Kubernetes documents DRA device classes and claims as the way to request devices "
+        "by their attributes and to share them, which a device-plugin count cannot express.",
+        kind="document",
     ),
 )
 def dra_available_unused(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import is_gpu_stack
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Container, as_list
@@ -105,6 +105,11 @@ def _bypasses(
         "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/docker-specialized.html#gpu-enumeration",
         "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
         "https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/k8s-device-plugin/issues/87",
+        "A pod that requested no GPU saw every GPU of its node through the NVIDIA container "
+        "runtime, outside the device plugin's accounting.",
     ),
 )
 def gpu_access_bypasses_device_plugin(snap: Snapshot) -> Iterator[Hit]:

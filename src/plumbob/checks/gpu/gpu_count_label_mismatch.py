@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -45,6 +45,11 @@ _COUNT_LABELS = ("nvidia.com/gpu.count", "karpenter.k8s.aws/instance-gpu-count")
         "https://github.com/NVIDIA/k8s-device-plugin/blob/main/docs/gpu-feature-discovery/README.md#generated-labels",
         "https://docs.nvidia.com/deploy/xid-errors/index.html",
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-sharing.html",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/gpu-operator/issues/1065",
+        "An 8-GPU H100 node kept 7 GPUs allocatable after an Xid error, while its capacity "
+        "still said 8.",
     ),
 )
 def gpu_count_label_mismatch(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -44,6 +44,12 @@ _VM_CONFIGS = ("vm-passthrough", "vm-vgpu")
         "https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/device-plugins/",
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/troubleshooting.html",
         "https://github.com/NVIDIA/k8s-device-plugin/blob/main/docs/gpu-feature-discovery/README.md",
+    ),
+    origin=Origin(
+        "https://github.com/kubeflow/kubeflow/issues/5275",
+        "Pods did not schedule onto a GKE GPU node pool whose nodes advertised no "
+        "nvidia.com/gpu: the NVIDIA driver installer DaemonSet that exposes the GPUs was "
+        "missing.",
     ),
 )
 def gpu_hardware_not_allocatable(snap: Snapshot) -> Iterator[Hit]:

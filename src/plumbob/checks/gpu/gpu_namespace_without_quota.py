@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from plumbob.checks.gpu.queues import Admission, admission
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import (
     containers_gpu_request,
     gpu_count_unknown,
@@ -102,6 +102,11 @@ def _describe(label: str, adm: Admission) -> str:
         "https://github.com/kubernetes-sigs/kueue/issues/4848",
         "https://volcano.sh/en/docs/queue/",
         "https://github.com/kai-scheduler/KAI-Scheduler/blob/main/docs/queues/README.md",
+    ),
+    origin=Origin(
+        "https://github.com/pangeo-data/pangeo-eosc/issues/74",
+        "Users of a shared cluster could get no GPU for their notebooks because other "
+        "tenants held every one of them.",
     ),
 )
 def gpu_namespace_without_quota(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.knowledge.components import covering, device_plugin_daemonsets
 from plumbob.model.snapshot import Snapshot
 
@@ -43,6 +43,12 @@ install the plugin: `helm install nvdp nvdp/nvidia-device-plugin -n nvidia-devic
         "https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/device-plugins/",
         "https://github.com/NVIDIA/k8s-device-plugin#deployment-via-helm",
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/getting-started.html",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/k8s-device-plugin/issues/1934",
+        "On EKS GPU nodes tainted nvidia.com/gpu=true the device plugin DaemonSet silently "
+        "stayed at zero desired pods, so nvidia.com/gpu was never registered and every GPU "
+        "pod stayed Pending.",
     ),
 )
 def gpu_node_no_device_plugin(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.knowledge.components import is_gpu_stack
 from plumbob.knowledge.gpus import node_gpu_count
 from plumbob.model.gpu import pod_uses_gpu
@@ -52,6 +52,11 @@ def _exempt(pod: Pod) -> bool:
     references=(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#example-use-cases",
         "https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/",
+    ),
+    origin=Origin(
+        "https://github.com/MicrosoftDocs/azure-docs/issues/77558",
+        "A team following the AKS GPU guide found that nothing kept pods that need no GPU "
+        "off their GPU node.",
     ),
 )
 def gpu_node_runs_cpu_pods(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.checks.scaling.provisioning import Verdict, known_values, verdicts
 from plumbob.knowledge.loader import load_table
 from plumbob.knowledge.prices import product_key
@@ -101,6 +101,11 @@ def _selector_detail(snap: Snapshot, verdict: Verdict) -> tuple[str, dict[str, o
         "https://karpenter.sh/docs/concepts/scheduling/#well-known-labels",
         "https://github.com/aws/karpenter-provider-aws/issues/5073",
         "https://github.com/NVIDIA/k8s-device-plugin/blob/main/docs/gpu-feature-discovery/README.md",
+    ),
+    origin=Origin(
+        "https://github.com/aws/karpenter-provider-aws/issues/5073",
+        "Karpenter created no node for a pod whose nodeSelector named a label no NodePool "
+        'offers, logging that the label "does not have known values".',
     ),
 )
 def gpu_node_selector_unmatched(snap: Snapshot) -> Iterator[Hit]:

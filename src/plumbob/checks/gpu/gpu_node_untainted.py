@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.knowledge.gpus import node_gpu_count
 from plumbob.model.snapshot import Snapshot
 
@@ -38,6 +38,11 @@ On managed pools set it in the pool definition (EKS node group `taints`, GKE
     references=(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#example-use-cases",
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/getting-started.html",
+    ),
+    origin=Origin(
+        "https://github.com/stanford-oval/genie-cloud/issues/414",
+        "An EKS GPU node group had been left without a taint, so a restarted pod that needs "
+        "no GPU could land on the GPU node and be disrupted when that node was taken down.",
     ),
 )
 def gpu_node_untainted(snap: Snapshot) -> Iterator[Hit]:

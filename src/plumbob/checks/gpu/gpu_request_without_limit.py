@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import is_gpu_resource
 from plumbob.model.quantity import quantity_or_zero
 from plumbob.model.snapshot import Snapshot
@@ -37,6 +37,11 @@ Set the GPU limit equal to the request (or set only the limit; Kubernetes copies
     references=(
         "https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/",
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources",
+    ),
+    origin=Origin(
+        "https://github.com/nebius/soperator/pull/161",
+        "An operator's pods were rejected with \"Limit must be set for non overcommitable "
+        'resources" until it set limits for the GPUs it requested.',
     ),
 )
 def gpu_request_without_limit(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import node_autoscaler_installed
 from plumbob.model.gpu import LEGACY_GPU_RESOURCES, is_mig_resource
 from plumbob.model.snapshot import Snapshot
@@ -44,6 +44,11 @@ If the workload needs shared GPUs, configure the device plugin's sharing with
         "https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/",
         "https://github.com/NVIDIA/k8s-device-plugin#shared-access-to-gpus",
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources",
+    ),
+    origin=Origin(
+        "https://github.com/pachyderm/pachyderm/issues/2886",
+        'A GPU pipeline on GKE stayed Pending with "Insufficient '
+        'alpha.kubernetes.io/nvidia-gpu" while its nodes offered nvidia.com/gpu.',
     ),
 )
 def gpu_resource_name_unavailable(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import (
     GANG_SCHEDULERS,
     gang_targets,
@@ -137,6 +137,11 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
         "https://github.com/kubernetes-sigs/lws/tree/main/keps/407-gang-scheduling",
         "https://kueue.sigs.k8s.io/docs/tasks/run/leaderworkerset/",
         "https://docs.ray.io/en/latest/cluster/kubernetes/k8s-ecosystem/volcano.html",
+    ),
+    origin=Origin(
+        "https://github.com/kubernetes-sigs/lws/issues/167",
+        "After a LeaderWorkerSet serving vLLM was scaled out, its leaders took the free "
+        "GPUs and their workers stayed Pending forever.",
     ),
 )
 def gpu_serving_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:

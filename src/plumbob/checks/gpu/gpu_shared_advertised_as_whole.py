@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import Hit, Origin, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -50,6 +50,11 @@ SHARED_SUFFIX = "-SHARED"
         "https://github.com/NVIDIA/k8s-device-plugin#with-cuda-time-slicing",
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-sharing.html",
         "https://github.com/NVIDIA/k8s-device-plugin/issues/1433",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/k8s-device-plugin/issues/1433",
+        "A time-slicing config that put renameByDefault under flags advertised 16384 shares "
+        "per node as plain nvidia.com/gpu.",
     ),
 )
 def gpu_shared_advertised_as_whole(snap: Snapshot) -> Iterator[Hit]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from plumbob.checks.registry import Hit, check
+from plumbob.checks.registry import Hit, Origin, check
 from plumbob.model.gpu import is_mig_resource
 from plumbob.model.objects import GenericObject, as_list, dig
 from plumbob.model.snapshot import Snapshot
@@ -201,6 +201,11 @@ def _operator_namespace(snap: Snapshot) -> str | None:
         "https://github.com/NVIDIA/k8s-device-plugin/issues/491",
         "https://github.com/NVIDIA/gpu-operator/issues/412",
         "https://github.com/NVIDIA/k8s-device-plugin/blob/main/cmd/config-manager/main.go",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/gpu-operator/issues/412",
+        "The GPU operator never applied a time-slicing ConfigMap created in kube-system, "
+        "and the device plugin seemed to halt.",
     ),
 )
 def gpu_sharing_config_unsafe(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import container_gpu_resources, pod_uses_gpu
 from plumbob.model.objects import Object, Pod
@@ -63,6 +63,11 @@ def _serving(snap: Snapshot, obj: Object) -> bool:
     references=(
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-sharing.html",
         "https://github.com/NVIDIA/k8s-device-plugin#shared-access-to-gpus",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/k8s-device-plugin/issues/461",
+        "With 4 GPUs time-sliced 4 ways, TensorFlow pods crashed as soon as more of them "
+        "worked at once than there were physical GPUs.",
     ),
 )
 def gpu_sharing_on_inference(snap: Snapshot) -> Iterator[Hit]:

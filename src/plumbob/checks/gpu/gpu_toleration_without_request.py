@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import is_gpu_stack
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Toleration
@@ -78,6 +78,11 @@ def _static(template: PodTemplate) -> bool:
     references=(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#example-use-cases",
         "https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#extendedresourcetoleration",
+    ),
+    origin=Origin(
+        "https://github.com/everycure-org/matrix/pull/1384",
+        "An optimisation gave pods that request no GPU the GPU taint's toleration, so they "
+        "were scheduled onto GPU nodes until the toleration was removed.",
     ),
 )
 def gpu_toleration_without_request(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import (
     GANG_SCHEDULERS,
     gang_targets,
@@ -99,6 +99,11 @@ def _message(
         "https://volcano.sh/en/docs/podgroup/",
         "https://github.com/kubernetes-sigs/scheduler-plugins/blob/master/pkg/coscheduling/README.md",
         "https://github.com/NVIDIA/KAI-Scheduler",
+    ),
+    origin=Origin(
+        "https://github.com/kubeflow/trainer/issues/948",
+        "In production, some TFJob pods ran while others stayed Pending for lack of "
+        "resources, and the running ones starved waiting for their partners.",
     ),
 )
 def gpu_training_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.gpu_host_paths import gpu_host_path
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text, pod_uses_gpu
@@ -134,6 +134,12 @@ def _access(template: PodTemplate) -> tuple[list[str], list[dict[str, Any]], str
         "https://github.com/NVIDIA/nvidia-docker/issues/1686",
         "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
         "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/docker-specialized.html#gpu-enumeration",
+    ),
+    origin=Origin(
+        "https://github.com/ome-projects/ome/issues/833",
+        "An RDMA webhook made a tensor-parallel vLLM decoder privileged, so it saw the "
+        "node's raw GPUs, crashed on a GPU held by a CI job and could squat on GPUs "
+        "allocated to other pods.",
     ),
 )
 def gpu_workload_host_access(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import gang_targets
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Object, dig
@@ -84,6 +84,11 @@ def _workload_priority(workload: Object) -> str | None:
         "https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/",
         "https://kueue.sigs.k8s.io/docs/concepts/workload_priority_class/",
         "https://github.com/kai-scheduler/KAI-Scheduler/blob/main/docs/priority/README.md",
+    ),
+    origin=Origin(
+        "https://github.com/defilantech/LLMKube/issues/80",
+        "The pods of an LLM serving operator carried no priority class, so a critical "
+        'InferenceService found "No preemption victims" and waited behind everything else.',
     ),
 )
 def gpu_workload_no_priority_class(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import containers_gpu_request
 from plumbob.model.roles import WorkloadRole
@@ -46,6 +46,12 @@ The finding's `roleEvidence` lists what was seen.
         "https://kubernetes.io/docs/concepts/services-networking/service/",
         "https://www.kubeflow.org/docs/components/trainer/",
         "https://kserve.github.io/website/",
+    ),
+    origin=Origin(
+        "https://kserve.github.io/website/",
+        "KServe documents the InferenceService as the kind that says a workload serves a "
+        "model; a GPU Deployment of no such kind can only be judged by what runs in it.",
+        kind="document",
     ),
 )
 def gpu_workload_role_unknown(snap: Snapshot) -> Iterator[Hit]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from plumbob.checks.gpu.queues import KUEUE_QUEUE_LABEL
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.gpu import pod_uses_gpu
 from plumbob.model.objects import Job, Object
@@ -78,6 +78,11 @@ def _suspended(workload: Object) -> bool:
         "https://github.com/kubernetes-sigs/kueue/pull/7271",
         "https://kueue.sigs.k8s.io/docs/reference/labels-and-annotations/",
         "https://github.com/GoogleCloudPlatform/kubernetes-engine-samples/pull/2052",
+    ),
+    origin=Origin(
+        "https://github.com/GoogleCloudPlatform/kubernetes-engine-samples/pull/2052",
+        "GKE's Kueue samples named their LocalQueue in a kueue.x-k8s.io/queue-name "
+        "annotation that Kueue does not read, so their Jobs were not admitted.",
     ),
 )
 def kueue_queue_annotation_ignored(snap: Snapshot) -> Iterator[Hit]:

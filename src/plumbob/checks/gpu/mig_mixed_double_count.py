@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.model.gpu import MIG_PREFIX
 from plumbob.model.snapshot import Snapshot
 
@@ -42,6 +42,11 @@ the plugin on the node after changing the MIG layout:
     references=(
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html",
         "https://github.com/NVIDIA/k8s-device-plugin#configuration-option-details",
+    ),
+    origin=Origin(
+        "https://github.com/NVIDIA/gpu-operator/issues/637",
+        "On A100 nodes with MIG enabled, nvidia.com/gpu and nvidia.com/mig-* were both "
+        "allocatable, and a pod given nvidia.com/gpu got no GPU.",
     ),
 )
 def mig_mixed_double_count(snap: Snapshot) -> Iterator[Hit]:

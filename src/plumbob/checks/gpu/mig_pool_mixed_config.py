@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from plumbob.checks.registry import GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import GPU_IDENTITY, Hit, Origin, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -45,6 +45,12 @@ def _shape(strategy: str | None, config: str | None, slices: bool) -> str:
     references=(
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html",
         "https://docs.nvidia.com/datacenter/tesla/mig-user-guide/",
+    ),
+    origin=Origin(
+        "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html",
+        "NVIDIA's GPU operator applies a MIG layout per node from its nvidia.com/mig.config "
+        "label, so nodes of one pool can be partitioned differently.",
+        kind="document",
     ),
 )
 def mig_pool_mixed_config(snap: Snapshot) -> Iterator[Hit]:

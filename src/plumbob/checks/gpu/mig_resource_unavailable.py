@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import node_autoscaler_installed
 from plumbob.model.gpu import is_mig_resource
 from plumbob.model.snapshot import Snapshot
@@ -43,6 +43,13 @@ repartition a pool with the GPU operator's MIG manager and the mixed strategy:
     references=(
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html",
         "https://docs.nvidia.com/datacenter/tesla/mig-user-guide/#supported-profiles",
+    ),
+    origin=Origin(
+        "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html",
+        "NVIDIA's GPU operator documents that the mixed strategy offers each MIG profile as "
+        "its own nvidia.com/mig-<profile> resource, which only nodes partitioned into that "
+        "profile have.",
+        kind="document",
     ),
 )
 def mig_resource_unavailable(snap: Snapshot) -> Iterator[Hit]:

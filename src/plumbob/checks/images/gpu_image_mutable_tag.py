@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.images import unpinned_tag
 from plumbob.model.snapshot import Snapshot
 
@@ -43,6 +43,11 @@ Enforce it with an admission policy (Kyverno `disallow-latest-tag`, Gatekeeper
         "https://kubernetes.io/docs/concepts/containers/images/#image-names",
         "https://kyverno.io/policies/best-practices/disallow-latest-tag/disallow-latest-tag/",
         "https://semver.org/#spec-item-9",
+    ),
+    origin=Origin(
+        "https://github.com/opea-project/GenAIComps/issues/1038",
+        "A Helm deployment pulled a new opea/vllm-gaudi:latest that crash-looped, while the "
+        "pinned 1.1 tag worked.",
     ),
 )
 def gpu_image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:

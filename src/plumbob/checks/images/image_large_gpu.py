@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.options import Number, Option
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, Origin, check
 from plumbob.model.image_sizes import effective_pull_policy
 from plumbob.model.snapshot import Snapshot
 
@@ -104,6 +104,12 @@ def large_gpu_images(snap: Snapshot, ctx: CheckContext, *, pull_always: bool) ->
     fix=FIX,
     references=REFERENCES,
     options=(THRESHOLD_GB,),
+    origin=Origin(
+        "https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming",
+        "GKE documents image streaming as a way to start pods before a large image is fully "
+        "downloaded.",
+        kind="document",
+    ),
 )
 def image_large_gpu(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     yield from large_gpu_images(snap, ctx, pull_always=False)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.images.image_large_gpu import FIX as LARGE_FIX
 from plumbob.checks.images.image_large_gpu import REFERENCES, THRESHOLD_GB, large_gpu_images
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, Origin, check
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -47,6 +47,12 @@ Then make the first pull fast as well:
         *REFERENCES,
     ),
     options=(THRESHOLD_GB,),
+    origin=Origin(
+        "https://github.com/vanvalenlab/kiosk-console/pull/258",
+        "A deep-learning platform set its charts to imagePullPolicy IfNotPresent to stop "
+        "re-pulling images such as its TensorFlow Serving image and shorten the start of "
+        "new pods.",
+    ),
 )
 def image_large_pull_always(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     yield from large_gpu_images(snap, ctx, pull_always=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.images import unpinned_tag
 from plumbob.model.roles import uses_gpu
 from plumbob.model.snapshot import Snapshot
@@ -45,6 +45,11 @@ Renovate or Dependabot keep pinned tags current; enforce pinning with an admissi
         "https://kubernetes.io/docs/concepts/configuration/overview/#container-images",
         "https://kyverno.io/policies/best-practices/disallow-latest-tag/disallow-latest-tag/",
         "https://semver.org/#spec-item-9",
+    ),
+    origin=Origin(
+        "https://github.com/nds-org/jupyter-et/issues/9",
+        "A JupyterHub configured with ndslabs/jupyter-et:latest kept starting users on a "
+        "months-old image its node had cached.",
     ),
 )
 def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:

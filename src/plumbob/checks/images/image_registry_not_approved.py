@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from plumbob.checks.options import Option, TextList
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, Origin, check
 from plumbob.model.images import parse_image, registry_entry, under_registry
 from plumbob.model.policies import KYVERNO_KINDS, RegistryRule, declared_registry_rules
 from plumbob.model.snapshot import Snapshot
@@ -78,6 +78,12 @@ def approved_registries(ctx: CheckContext) -> tuple[str, ...] | None:
         "https://kubernetes.io/docs/concepts/containers/images/",
     ),
     options=(APPROVED_REGISTRIES,),
+    origin=Origin(
+        "https://kyverno.io/policies/best-practices/restrict-image-registries/restrict-image-registries/",
+        "Kyverno's restrict-image-registries policy admits only images from registries an "
+        "organisation trusts.",
+        kind="document",
+    ),
 )
 def image_registry_not_approved(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     approved = approved_registries(ctx)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, Hit, Origin, check
 from plumbob.knowledge.components import DAEMONSET_TOLERATIONS, covering, installed
 from plumbob.model.objects import DaemonSet, Node
 from plumbob.model.scheduling import placement
@@ -98,6 +98,12 @@ def skipped_because(ds: DaemonSet, node: Node) -> str:
         "https://docs.nvidia.com/datacenter/cloud-native/gpu-telemetry/latest/dcgm-exporter.html",
         "https://github.com/NVIDIA/dcgm-exporter",
         "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/#taints-and-tolerations",
+    ),
+    origin=Origin(
+        "https://docs.nvidia.com/datacenter/cloud-native/gpu-telemetry/latest/dcgm-exporter.html",
+        "NVIDIA documents the DCGM exporter as the per-node source of GPU utilisation, "
+        "memory and error metrics; a GPU node it does not cover reports none of them.",
+        kind="document",
     ),
 )
 def gpu_node_no_dcgm_exporter(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.images import parse_image
 from plumbob.model.refs import ObjectRef
@@ -67,6 +67,12 @@ Azure Monitor managed Prometheus, Google Cloud Managed Service for Prometheus.
         "https://kubernetes.io/docs/tasks/debug/debug-cluster/resource-metrics-pipeline/",
         "https://github.com/kubernetes-sigs/metrics-server",
         "https://prometheus-operator.dev/docs/getting-started/introduction/",
+    ),
+    origin=Origin(
+        "https://kubernetes.io/docs/tasks/debug/debug-cluster/resource-metrics-pipeline/",
+        "Kubernetes documents that the HorizontalPodAutoscaler and kubectl top read the "
+        "resource metrics pipeline; without it they have no data.",
+        kind="document",
     ),
 )
 def no_metrics_pipeline(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import GenericObject
@@ -69,6 +69,12 @@ def _tls_endpoints(snap: Snapshot, namespaces: set[str]) -> Iterator[tuple[Gener
         "https://cert-manager.io/docs/installation/helm/",
         "https://cert-manager.io/docs/usage/ingress/",
         "https://cert-manager.io/docs/usage/gateway/",
+    ),
+    origin=Origin(
+        "https://cert-manager.io/docs/usage/ingress/",
+        "cert-manager issues and renews the certificates an Ingress's TLS section names; "
+        "without it they are made and renewed by hand.",
+        kind="document",
     ),
 )
 def cert_manager_absent_for_inference_tls(snap: Snapshot) -> Iterator[Hit]:

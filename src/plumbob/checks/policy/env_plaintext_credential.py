@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.credentials import literal_credential
 from plumbob.model.snapshot import Snapshot
 
@@ -51,6 +51,11 @@ External Secrets, Sealed Secrets or SOPS.
         "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
         "https://github.com/kata-containers/kata-containers/pull/11159",
         "https://docs.github.com/en/code-security/secret-scanning/introduction/supported-secret-scanning-patterns",
+    ),
+    origin=Origin(
+        "https://github.com/kata-containers/kata-containers/pull/11159",
+        "A GPU NIM pod committed to a public repository carried a working-looking NGC API "
+        "key as a literal env value, which the review flagged.",
     ),
 )
 def env_plaintext_credential(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.policies import policy_engines
 from plumbob.model.refs import ObjectRef
@@ -61,6 +61,13 @@ install Kyverno or OPA Gatekeeper, and start with policies in audit mode:
         "https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/",
         "https://kyverno.io/docs/introduction/",
         "https://open-policy-agent.github.io/gatekeeper/website/docs/",
+    ),
+    origin=Origin(
+        "https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/",
+        "Kubernetes documents ValidatingAdmissionPolicy as the built-in way to reject "
+        "objects that break a rule before they are stored; without any admission policy "
+        "nothing is enforced.",
+        kind="document",
     ),
 )
 def no_admission_policy_engine(snap: Snapshot) -> Iterator[Hit]:

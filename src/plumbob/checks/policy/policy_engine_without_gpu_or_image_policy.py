@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, Hit, check
+from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.policies import admission_policies, policy_engines
 from plumbob.model.refs import ObjectRef
@@ -50,6 +50,12 @@ K8sDisallowedTags and K8sContainerLimits from the gatekeeper-library.
         "https://kyverno.io/policies/?policytypes=validate",
         "https://open-policy-agent.github.io/gatekeeper-library/website/",
         "https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/",
+    ),
+    origin=Origin(
+        "https://kyverno.io/policies/?policytypes=validate",
+        "Kyverno's policy library holds validate policies for images and resources; an "
+        "engine with none of them enforces nothing about GPUs or images.",
+        kind="document",
     ),
 )
 def policy_engine_without_gpu_or_image_policy(snap: Snapshot) -> Iterator[Hit]:

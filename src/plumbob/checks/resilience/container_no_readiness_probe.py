@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.roles import WorkloadRole
@@ -50,6 +50,11 @@ KServe/Ray Serve: `/v2/health/ready` or `/-/healthz`):
     references=(
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
         "https://docs.vllm.ai/en/stable/deployment/k8s.html",
+    ),
+    origin=Origin(
+        "https://github.com/kserve/kserve/issues/3113",
+        "While a model was still loading into memory, user queries already reached its "
+        "KServe pod; a readiness probe on the model's health endpoint was the answer.",
     ),
 )
 def container_no_readiness_probe(snap: Snapshot) -> Iterator[Hit]:

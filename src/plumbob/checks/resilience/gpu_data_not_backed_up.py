@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.objects import GenericObject
 from plumbob.model.selectors import selector_matches
@@ -112,6 +112,12 @@ def claims_of(template: PodTemplate) -> list[str]:
         "https://velero.io/docs/main/backup-reference/#schedule-a-backup",
         "https://velero.io/docs/main/api-types/schedule/",
         "https://velero.io/docs/main/csi/",
+    ),
+    origin=Origin(
+        "https://velero.io/docs/main/backup-reference/#schedule-a-backup",
+        "Velero backs up a namespace's volumes on a timetable only when a Schedule selects "
+        "it; volumes no Schedule covers are not backed up.",
+        kind="document",
     ),
 )
 def gpu_data_not_backed_up(snap: Snapshot) -> Iterator[Hit]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import GenericObject
 from plumbob.model.roles import WorkloadRole
@@ -102,6 +102,11 @@ class _PdbIndex:
         "https://kubernetes.io/docs/concepts/workloads/pods/disruptions/",
         "https://kubernetes.io/docs/tasks/run-application/configure-pdb/",
         "https://kserve.github.io/website/latest/modelserving/autoscaling/autoscaling/",
+    ),
+    origin=Origin(
+        "https://github.com/ray-project/kuberay/issues/1333",
+        "Draining a node with kubectl drain took a RayService down until a new node came "
+        "up, so nodes could not be cycled for patches without an outage.",
     ),
 )
 def gpu_inference_no_pdb(snap: Snapshot) -> Iterator[Hit]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.checks.resilience.training_no_shm_volume import has_memory_shm
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.gpu import container_gpu_request
@@ -171,6 +171,12 @@ def _supports(runtime: GenericObject, model: dict[str, object]) -> bool:
         "https://github.com/vllm-project/production-stack/issues/276",
         "https://github.com/sgl-project/sglang/issues/4259",
         "https://docs.vllm.ai/en/stable/deployment/k8s.html",
+    ),
+    origin=Origin(
+        "https://github.com/vllm-project/production-stack/issues/95",
+        "A vLLM production-stack deployment with --tensor-parallel-size 2 failed with "
+        '"Error while creating shared memory segment /dev/shm/nccl-..." because its pod had '
+        "no memory-backed /dev/shm.",
     ),
 )
 def gpu_serving_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.options import Option, WholeNumber
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, Origin, check
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.objects import Probe
 from plumbob.model.snapshot import Snapshot
@@ -71,6 +71,11 @@ def liveness_budget(probe: Probe) -> int:
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-startup-probes",
     ),
     options=(MIN_STARTUP_SECONDS,),
+    origin=Origin(
+        "https://github.com/vllm-project/aibrix/issues/772",
+        "The probes of AIBrix's quickstart vLLM model restarted the pod on GKE before the "
+        "model had finished downloading.",
+    ),
 )
 def liveness_without_startup_probe(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     minimum = ctx.value(MIN_STARTUP_SECONDS)

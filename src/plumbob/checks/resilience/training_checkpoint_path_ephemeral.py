@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.checks.resilience.checkpoints import checkpoint_paths, restarts_on_failure
 from plumbob.checks.resilience.training_no_checkpoint_volume import (
     persistent_volumes,
@@ -67,6 +67,11 @@ If the job must not restart on its own, say so: `restartPolicy: Never` with `bac
         "https://kubernetes.io/docs/concepts/storage/volumes/#emptydir",
         "https://kubernetes.io/docs/concepts/workloads/controllers/job/#handling-pod-and-container-failures",
         "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments.output_dir",
+    ),
+    origin=Origin(
+        "https://github.com/kubeflow/trainer/issues/1638",
+        "All pods of an elastic PyTorchJob restarted when one went down, and the "
+        "checkpoints the imagenet example wrote to the container's disk were lost.",
     ),
 )
 def training_checkpoint_path_ephemeral(snap: Snapshot) -> Iterator[Hit]:

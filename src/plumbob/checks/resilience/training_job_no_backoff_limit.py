@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text
 from plumbob.model.objects import Object, dig
 from plumbob.model.roles import deadline_seconds
@@ -85,6 +85,11 @@ def _backoff_limit(workload: Object) -> object:
         "https://github.com/kubeflow/trainer/issues/1589",
         "https://github.com/kubeflow/training-operator/blob/7c7aa9911c73efdab8a33281c58af51c69861678/pkg/core/job.go",
         "https://github.com/kubeflow/trainer/issues/2127",
+    ),
+    origin=Origin(
+        "https://github.com/kubeflow/trainer/issues/1589",
+        "A PyTorchJob worker with restartPolicy OnFailure that always failed was restarted "
+        "continuously and never released its resources.",
     ),
 )
 def training_job_no_backoff_limit(snap: Snapshot) -> Iterator[Hit]:

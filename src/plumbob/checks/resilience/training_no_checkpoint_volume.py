@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.options import Option, WholeNumber
-from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, check
+from plumbob.checks.registry import WORKLOADS, CheckContext, Hit, Origin, check
 from plumbob.checks.resilience.checkpoints import checkpoint_paths, restarts_on_failure
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.objects import Container, Volume
@@ -102,6 +102,11 @@ def writes_remote(container: Container) -> bool:
         "https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup",
     ),
     options=(SHORT_RUN_SECONDS,),
+    origin=Origin(
+        "https://github.com/kubeflow/trainer/issues/1638",
+        "An elastic PyTorchJob lost its checkpoints when all its pods restarted, and its "
+        "user asked whether checkpoints have to live on external persistent storage.",
+    ),
 )
 def training_no_checkpoint_volume(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
     short = ctx.value(SHORT_RUN_SECONDS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.workload_roles import role_of
 from plumbob.model.roles import WorkloadRole, is_pytorch_style
 from plumbob.model.snapshot import Snapshot
@@ -65,6 +65,11 @@ def has_memory_shm(template: PodTemplate) -> bool:
         "https://pytorch.org/docs/stable/data.html#multi-process-data-loading",
         "https://kubernetes.io/docs/concepts/storage/volumes/#emptydir",
         "https://github.com/pytorch/pytorch#docker-image",
+    ),
+    origin=Origin(
+        "https://github.com/pytorch/pytorch/issues/16979",
+        'A PyTorch DataLoader in a Kubernetes pod died with "Unexpected bus error ... '
+        'insufficient shared memory (shm)".',
     ),
 )
 def training_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:

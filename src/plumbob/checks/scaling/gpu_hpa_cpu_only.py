@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.checks.scaling.autoscalers import gpu_inference_workloads, scalers_of
 from plumbob.knowledge.workload_roles import role_evidence
 from plumbob.model.snapshot import Snapshot
@@ -55,6 +55,12 @@ Knative default (concurrency).
         "https://keda.sh/docs/latest/scalers/prometheus/",
         "https://kserve.github.io/website/docs/model-serving/predictive-inference/autoscaling/kpa-autoscaler",
         "https://cloud.google.com/kubernetes-engine/docs/how-to/machine-learning/inference/autoscaling",
+    ),
+    origin=Origin(
+        "https://cloud.google.com/kubernetes-engine/docs/best-practices/machine-learning/inference/autoscaling",
+        "Google's guide to autoscaling LLM inference on GPUs scales model servers on server "
+        "metrics such as queue size and batch size.",
+        kind="document",
     ),
 )
 def gpu_hpa_cpu_only(snap: Snapshot) -> Iterator[Hit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import WORKLOADS, Hit, check
+from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.checks.scaling.autoscalers import (
     INFERENCE_AUTOSCALED_KINDS,
     gpu_inference_workloads,
@@ -58,6 +58,13 @@ an autoscaler class (kpa, hpa with a custom metric, or keda) and minReplicas < m
         "https://keda.sh/docs/latest/concepts/scaling-deployments/",
         "https://lws.sigs.k8s.io/docs/examples/hpa/",
         "https://kserve.github.io/website/docs/model-serving/predictive-inference/autoscaling/kpa-autoscaler",
+    ),
+    origin=Origin(
+        "https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/",
+        "Kubernetes documents the HorizontalPodAutoscaler as what changes a workload's "
+        "replicas with its load; without one a model server keeps its replica count under "
+        "any traffic.",
+        kind="document",
     ),
 )
 def gpu_inference_no_autoscaler(snap: Snapshot) -> Iterator[Hit]:

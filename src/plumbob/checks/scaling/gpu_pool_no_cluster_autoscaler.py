@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, Hit, Origin, check
 from plumbob.checks.scaling.autoscalers import cluster_autoscaler_evidence, node_autoscaled
 from plumbob.model.snapshot import Snapshot
 
@@ -47,6 +47,12 @@ ConfigMap in kube-system; include it in the snapshot so plumbob can see them.
         "https://karpenter.sh/docs/concepts/nodepools/",
         "https://cloud.google.com/kubernetes-engine/docs/concepts/cluster-autoscaler",
         "https://learn.microsoft.com/en-us/azure/aks/cluster-autoscaler",
+    ),
+    origin=Origin(
+        "https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/FAQ.md",
+        "The cluster autoscaler adds nodes for Pending pods and removes underused ones; "
+        "without it or Karpenter a GPU pool's size never follows demand.",
+        kind="document",
     ),
 )
 def gpu_pool_no_cluster_autoscaler(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, Origin, check
 from plumbob.checks.scaling.provisioning import Verdict, verdicts
 from plumbob.knowledge.components import node_autoscaler_installed
 from plumbob.model.gpu import is_mig_resource
@@ -100,6 +100,11 @@ def _resource_missing(snap: Snapshot, verdict: Verdict) -> bool:
         "https://karpenter.sh/docs/concepts/scheduling/",
         "https://github.com/aws/karpenter-provider-aws/issues/3372",
         "https://github.com/vanvalenlab/kiosk-console/pull/81",
+    ),
+    origin=Origin(
+        "https://github.com/vanvalenlab/kiosk-console/pull/81",
+        "A training Deployment without a toleration for the GPU nodes' nvidia.com/gpu taint "
+        "never scheduled, which only the cluster autoscaler's logs showed.",
     ),
 )
 def gpu_workload_unschedulable(snap: Snapshot) -> Iterator[Hit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.compat.versions import cluster_ref
-from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, check
+from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
 from plumbob.checks.scaling.autoscalers import gpu_inference_workloads, keda_evidence
 from plumbob.model.snapshot import Snapshot
 
@@ -44,6 +44,12 @@ If another external-metrics provider already owns `external.metrics.k8s.io`
     references=(
         "https://keda.sh/docs/latest/deploy/",
         "https://keda.sh/docs/latest/scalers/prometheus/",
+    ),
+    origin=Origin(
+        "https://keda.sh/docs/latest/scalers/prometheus/",
+        "KEDA documents scaling a workload on a Prometheus query, down to zero replicas, "
+        "which a plain HorizontalPodAutoscaler does not do.",
+        kind="document",
     ),
 )
 def keda_absent_for_gpu_inference(snap: Snapshot) -> Iterator[Hit]:

@@ -207,12 +207,10 @@ def _expression_reason(
 
 
 def pool_rejects(pool: ProvisionerPool, spec: PodSpec, gpus: Mapping[str, float]) -> str | None:
-    """Why Karpenter would not create a node of this pool for a pod with this spec, or None."""
+    """Why Karpenter would not create a node of this pool for a pod with this spec, or None.
+    Labels are judged before taints: a pool that cannot make a node with the selected labels
+    is rejected for that (gpu-node-selector-unmatched), whatever its taints."""
     facts = karpenter_facts()
-    for taint in pool.taints:
-        if taint.effect in _BLOCKING and not any(t.tolerates(taint) for t in spec.tolerations):
-            value = f"={taint.value}" if taint.value else ""
-            return f"did not tolerate taint {taint.key}{value}:{taint.effect}"
     for key, value in spec.node_selector.items():
         reason = _expression_reason(pool, key, "In", [value], facts)
         if reason is not None:
@@ -243,6 +241,10 @@ def pool_rejects(pool: ProvisionerPool, spec: PodSpec, gpus: Mapping[str, float]
             reasons.append(found)
         if reasons:
             return f"required node affinity: {reasons[0]}"
+    for taint in pool.taints:
+        if taint.effect in _BLOCKING and not any(t.tolerates(taint) for t in spec.tolerations):
+            value = f"={taint.value}" if taint.value else ""
+            return f"did not tolerate taint {taint.key}{value}:{taint.effect}"
     for resource in gpus:
         if resource not in WHOLE_GPU_RESOURCES:
             return f"its instance types offer whole GPUs, not {resource}"

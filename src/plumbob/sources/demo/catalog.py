@@ -9,6 +9,7 @@ from plumbob.sources.demo.gpu_workloads import (
     devbox,
     inference,
     l4_fillers,
+    shared_embeddings,
     training,
 )
 from plumbob.sources.demo.platform_workloads import (
@@ -18,7 +19,7 @@ from plumbob.sources.demo.platform_workloads import (
     prometheus,
     web_frontend,
 )
-from plumbob.sources.demo.pools import INFER_A10G, INFER_L4, TRAIN, Layout
+from plumbob.sources.demo.pools import INFER_A10G, INFER_L4, SHARED_REPLICAS, TRAIN, Layout
 from plumbob.sources.demo.workload import DAY, LLM_NS, PENDING, Plan, Pvc, Workload
 
 # ----------------------------------------------------------------------------- plan
@@ -30,9 +31,12 @@ def _daemon_pods(workloads: list[Workload], layout: Layout) -> int:
 
 def _place_l4(workloads: list[Workload], layout: Layout) -> None:
     """Round-robin first-fit of L4 pods, bigger pods first, so every busy node gets one."""
-    nodes = [i for i in layout.of(INFER_L4) if i not in layout.idle]
+    nodes = [i for i in layout.of(INFER_L4) if i not in layout.idle and i != layout.shared]
     free = dict.fromkeys(nodes, INFER_L4.gpu.count if INFER_L4.gpu else 0)
-    order = sorted((w for w in workloads if w.pool is INFER_L4), key=lambda w: -w.gpus)
+    order = sorted(
+        (w for w in workloads if w.pool is INFER_L4 and not w.unschedulable and not w.shared),
+        key=lambda w: -w.gpus,
+    )
     cursor = 0
     for w in order:
         for _ in range(w.pod_count):
@@ -65,17 +69,27 @@ def build_plan(layout: Layout, pods: int, seed: int) -> Plan:
     devbox_node = layout.old_driver if layout.old_driver is not None else train[0]
     train.remove(devbox_node)
     a10g_nodes = list(layout.of(INFER_A10G))
-    l4_busy = len(layout.of(INFER_L4)) - sum(1 for i in layout.idle if i in layout.of(INFER_L4))
+    l4_busy = len(layout.of(INFER_L4)) - sum(
+        1 for i in layout.of(INFER_L4) if i in layout.idle or i == layout.shared
+    )
     l4_gpus = l4_busy * (INFER_L4.gpu.count if INFER_L4.gpu else 0)
 
     agents = daemonsets()
     platform = [*platform_deployments(), prometheus()]
     serving = inference()
+    if layout.shared is not None:
+        serving.append(
+            shared_embeddings(SHARED_REPLICAS * (INFER_L4.gpu.count if INFER_L4.gpu else 0))
+        )
     jobs = training(len(train), rng)
     box = devbox()
     web = web_frontend(rng)
-    a10g_fixed = sum(w.pod_count for w in serving if w.pool is INFER_A10G)
-    l4_fixed_gpus = sum(w.pod_count * w.gpus for w in serving if w.pool is INFER_L4)
+    a10g_fixed = sum(w.pod_count for w in serving if w.pool is INFER_A10G and not w.unschedulable)
+    l4_fixed_gpus = sum(
+        w.pod_count * w.gpus
+        for w in serving
+        if w.pool is INFER_L4 and not w.unschedulable and not w.shared
+    )
     # Every busy L4 GPU is requested (idle GPUs are a finding; only the planted node has them).
     l4_min = max(0, l4_gpus - l4_fixed_gpus)
     a10g_fill = max(0, len(a10g_nodes) - a10g_fixed)
@@ -90,9 +104,16 @@ def build_plan(layout: Layout, pods: int, seed: int) -> Plan:
     cpu = cpu_fillers(cpu_fill, scale, rng)
     workloads = [*fixed, *l4_extra, *a10g_extra, *cpu]
 
+    for w in workloads:
+        if w.unschedulable:
+            w.nodes = [PENDING] * w.pod_count
+        elif w.shared and layout.shared is not None:
+            w.nodes = [layout.shared] * w.pod_count
     _place_whole_nodes(jobs, train)
     box.nodes.append(devbox_node)
-    _place_whole_nodes([w for w in workloads if w.pool is INFER_A10G], a10g_nodes)
+    _place_whole_nodes(
+        [w for w in workloads if w.pool is INFER_A10G and not w.unschedulable], a10g_nodes
+    )
     _place_l4(workloads, layout)
 
     plan = Plan(layout, workloads, _claims(workloads), _daemon_pods(agents, layout))

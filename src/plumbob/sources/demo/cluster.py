@@ -6,13 +6,24 @@ from collections.abc import Iterator
 
 from plumbob.model.quantity import parse_quantity
 from plumbob.sources.demo.base import Context, Obj, hex_id, sort_keys, ts
-from plumbob.sources.demo.pools import INFER_L4, TRAIN, Pool
+from plumbob.sources.demo.pools import (
+    BATCH_POOL,
+    BATCH_TAINT,
+    BATCH_TOLERATION,
+    INFER_L4,
+    TRAIN,
+    Pool,
+    nodepool_of,
+)
 from plumbob.sources.demo.workload import (
     CPU_NAMESPACES,
     DAY,
     GPU_QUOTA_NAMESPACES,
+    KUEUE_API,
+    KUEUE_OLD_API,
     LLM_NS,
     NAMESPACES,
+    OLD_KUEUE_PRIORITY_CLASS,
     PRIORITY_CLASSES,
     TRAIN_NS,
     VISION_NS,
@@ -194,7 +205,8 @@ def _gpu_operator(ctx: Context) -> Obj:
             "daemonsets": {
                 "priorityClassName": "system-node-critical",
                 "tolerations": [
-                    {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}
+                    {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"},
+                    dict(BATCH_TOLERATION),
                 ],
                 "updateStrategy": "RollingUpdate",
             },
@@ -259,7 +271,6 @@ def _gpu_operator(ctx: Context) -> Obj:
 
 def _karpenter(ctx: Context, plan: Plan) -> Iterator[Obj]:
     nodes = len(plan.layout.of(INFER_L4))
-    gpu = INFER_L4.gpu.count if INFER_L4.gpu else 0
     t = ts(20 * DAY)
     yield _obj(
         "karpenter.k8s.aws/v1",
@@ -305,16 +316,36 @@ def _karpenter(ctx: Context, plan: Plan) -> Iterator[Obj]:
             ]
         },
     )
-    yield _obj(
+    batch = sum(
+        1 for i in plan.layout.of(INFER_L4) if nodepool_of(plan.layout.nodes[i]) != INFER_L4.name
+    )
+    yield _nodepool(ctx, INFER_L4.name, nodes - batch, max(nodes * 2, 16), [], 6, t)
+    if batch:
+        # Made for the batch embedding jobs; since they moved under Kueue nothing tolerates its
+        # taint (planted: node-pool-taint-untolerated, gpu-idle).
+        yield _nodepool(ctx, BATCH_POOL, batch, 2, [dict(BATCH_TAINT)], 2, t)
+
+
+def _nodepool(
+    ctx: Context,
+    name: str,
+    nodes: int,
+    max_nodes: int,
+    taints: list[Obj],
+    generation: int,
+    t: str,
+) -> Obj:
+    gpu = INFER_L4.gpu.count if INFER_L4.gpu else 0
+    return _obj(
         "karpenter.sh/v1",
         "NodePool",
         ctx.meta(
             "NodePool",
-            INFER_L4.name,
+            name,
             age=120 * DAY,
-            generation=6,
+            generation=generation,
             annotations={
-                "karpenter.sh/nodepool-hash": str(int(hex_id(INFER_L4.name, 15), 16)),
+                "karpenter.sh/nodepool-hash": str(int(hex_id(name, 15), 16)),
                 "karpenter.sh/nodepool-hash-version": "v3",
             },
         ),
@@ -325,8 +356,8 @@ def _karpenter(ctx: Context, plan: Plan) -> Iterator[Obj]:
                 "consolidationPolicy": "WhenEmpty",
             },
             "limits": {
-                "cpu": str(max(nodes * 2, 16) * INFER_L4.cpu),
-                "nvidia.com/gpu": str(max(nodes * 2, 16) * gpu),
+                "cpu": str(max_nodes * INFER_L4.cpu),
+                "nvidia.com/gpu": str(max_nodes * gpu),
             },
             "template": {
                 "spec": {
@@ -355,7 +386,8 @@ def _karpenter(ctx: Context, plan: Plan) -> Iterator[Obj]:
                         {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
                     ],
                     "taints": [
-                        {"effect": "NoSchedule", "key": "nvidia.com/gpu", "value": "present"}
+                        {"effect": "NoSchedule", "key": "nvidia.com/gpu", "value": "present"},
+                        *taints,
                     ],
                 }
             },
@@ -365,7 +397,7 @@ def _karpenter(ctx: Context, plan: Plan) -> Iterator[Obj]:
                 {
                     "lastTransitionTime": t,
                     "message": "",
-                    "observedGeneration": 6,
+                    "observedGeneration": generation,
                     "reason": "Ready",
                     "status": "True",
                     "type": "Ready",
@@ -389,7 +421,7 @@ def _kueue(ctx: Context, plan: Plan) -> Iterator[Obj]:
     queues = (("research-training", TRAIN, "h100-80gb"), ("inference-batch", INFER_L4, "l4"))
     for _, pool, flavor in queues:
         yield _obj(
-            "kueue.x-k8s.io/v1beta1",
+            KUEUE_API,
             "ResourceFlavor",
             ctx.meta("ResourceFlavor", flavor, age=150 * DAY, generation=1),
             {
@@ -406,12 +438,15 @@ def _kueue(ctx: Context, plan: Plan) -> Iterator[Obj]:
         admitted = sum(1 for w in plan.workloads if w.queue and w.pool is pool)
         usage = [{"borrowed": "0", "name": "nvidia.com/gpu", "total": str(gpus)}]
         yield _obj(
-            "kueue.x-k8s.io/v1beta1",
+            KUEUE_API,
             "ClusterQueue",
             ctx.meta("ClusterQueue", name, age=150 * DAY, generation=2),
             {
-                "cohort": "gpu",
-                "flavorFungibility": {"whenCanBorrow": "Borrow", "whenCanPreempt": "TryNextFlavor"},
+                "cohortName": "gpu",
+                "flavorFungibility": {
+                    "whenCanBorrow": "MayStopSearch",
+                    "whenCanPreempt": "TryNextFlavor",
+                },
                 "namespaceSelector": {},
                 "preemption": {
                     "borrowWithinCohort": {"policy": "Never"},
@@ -452,6 +487,19 @@ def _kueue(ctx: Context, plan: Plan) -> Iterator[Obj]:
         )
 
 
+def _old_priority_class(ctx: Context) -> Obj:
+    """Planted (custom-resource-version-removed): the one Kueue CRD the upgrade to v0.16 left
+    at its old definition, so the API server serves the kind in v1beta1 only."""
+    name, value, description = OLD_KUEUE_PRIORITY_CLASS
+    return _obj(
+        KUEUE_OLD_API,
+        "WorkloadPriorityClass",
+        ctx.meta("WorkloadPriorityClass", name, age=300 * DAY, generation=1),
+        description=description,
+        value=value,
+    )
+
+
 def cluster_objects(ctx: Context, plan: Plan) -> Iterator[Obj]:
     """Every cluster-scoped object except Nodes."""
     yield from _namespaces(ctx)
@@ -460,6 +508,7 @@ def cluster_objects(ctx: Context, plan: Plan) -> Iterator[Obj]:
     yield _gpu_operator(ctx)
     yield from _karpenter(ctx, plan)
     yield from _kueue(ctx, plan)
+    yield _old_priority_class(ctx)
 
 
 # ----------------------------------------------------------------------------- namespace-level
@@ -559,7 +608,7 @@ def _local_queues(ctx: Context) -> Iterator[Obj]:
         (LLM_NS, "batch", "inference-batch"),
     ):
         yield _obj(
-            "kueue.x-k8s.io/v1beta1",
+            KUEUE_API,
             "LocalQueue",
             ctx.meta("LocalQueue", name, namespace, age=150 * DAY, generation=1),
             {"clusterQueue": cluster_queue, "stopPolicy": "None"},

@@ -15,6 +15,7 @@ from typing import Any
 from plumbob.sources.demo.base import Context, Obj, managed_entry
 from plumbob.sources.demo.catalog import build_plan
 from plumbob.sources.demo.cluster import cluster_objects, namespace_objects
+from plumbob.sources.demo.lws import lws_objects, lws_pods
 from plumbob.sources.demo.objects import workload_objects
 from plumbob.sources.demo.pods import Placement, workload_pods
 from plumbob.sources.demo.pools import build_layout, build_node
@@ -62,10 +63,12 @@ _API_GROUPS = (
     "nfd.k8s-sigs.io/v1alpha1",
     "monitoring.coreos.com/v1",
     "monitoring.coreos.com/v1alpha1",
+    "kueue.x-k8s.io/v1beta2",
     "kueue.x-k8s.io/v1beta1",
     "kueue.x-k8s.io/v1alpha1",
     "kubeflow.org/v1",
     "jobset.x-k8s.io/v1alpha2",
+    "leaderworkerset.x-k8s.io/v1",
     "keda.sh/v1alpha1",
     "eventing.keda.sh/v1alpha1",
     "serving.kserve.io/v1beta1",
@@ -118,12 +121,22 @@ def _stream(spec: DemoSpec, plan: Plan) -> Iterator[Obj]:
     for obj in cluster_objects(ctx, plan):
         yield finish(obj)
     for w in plan.workloads:
-        for obj in workload_objects(ctx, plan, placement, w):
+        objects = (
+            lws_objects(ctx, w)
+            if w.kind == "LeaderWorkerSet"
+            else workload_objects(ctx, plan, placement, w)
+        )
+        for obj in objects:
             yield finish(obj)
     for obj in namespace_objects(ctx, plan):
         yield finish(obj)
     for w in plan.workloads:
-        for obj in workload_pods(ctx, plan, placement, w):
+        pods = (
+            lws_pods(ctx, placement, w)
+            if w.kind == "LeaderWorkerSet"
+            else workload_pods(ctx, plan, placement, w)
+        )
+        for obj in pods:
             yield finish(obj)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from plumbob.sources.demo.base import Obj
-from plumbob.sources.demo.pools import INFER_A10G, INFER_L4, TRAIN, Pool
+from plumbob.sources.demo.pools import INFER_A10G, INFER_L4, SHARED_CONFIG, TRAIN, Pool
 from plumbob.sources.demo.templates import container, dshm, gpu_spec, pvc_volume, resources
 from plumbob.sources.demo.workload import (
     DAY,
@@ -28,6 +28,7 @@ PYTORCH = "nvcr.io/nvidia/pytorch:23.08-py3"
 CUDA_DEVEL = "nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04"
 SAM2_UNTAGGED = "ghcr.io/acme-ai/sam2-server"
 SDXL = "ghcr.io/acme-ai/sdxl-server:0.9.3"
+FLORENCE2 = "ghcr.io/acme-ai/florence2-server:1.2.0"
 WHISPER = "onerahmet/openai-whisper-asr-webservice:v1.6.0-gpu"
 KSERVE_HF = "kserve/huggingfaceserver:v0.15.0-gpu"
 
@@ -40,6 +41,8 @@ def _model_cache() -> list[Obj]:
 
 
 _HF_TOKEN: Obj = {"secretKeyRef": {"key": "token", "name": "hf-token"}}
+PLAYGROUND_TOKEN = "hf_PlumbobDemoTokenNotARealCredential0000"
+"""A made-up value in the Hugging Face token format (planted: env-plaintext-credential)."""
 
 
 def _vllm(
@@ -52,6 +55,8 @@ def _vllm(
     hpa: list[Obj] | None = None,
     pdb: bool = True,
     pull: str | None = None,
+    hf_token: str | Obj = _HF_TOKEN,
+    shm: bool = True,
 ) -> Workload:
     args = [
         "--model",
@@ -72,16 +77,15 @@ def _vllm(
         image,
         resources(str(10 * gpus), f"{40 * gpus}Gi", gpus=gpus),
         args=args,
-        env={"HF_HOME": "/models/hf", "HF_TOKEN": _HF_TOKEN},
+        env={"HF_HOME": "/models/hf", "HF_TOKEN": hf_token},
         port=8000,
         health="/health",
         startup=True,
-        mounts=[("model-cache", "/models"), ("dshm", "/dev/shm")],
+        mounts=[("model-cache", "/models"), ("dshm", "/dev/shm")][: 2 if shm else 1],
         pull=pull,
     )
-    spec = gpu_spec(
-        INFER_L4, [ctr], priority_class="gpu-inference-critical", volumes=_model_cache()
-    )
+    volumes = _model_cache()[: 2 if shm else 1]
+    spec = gpu_spec(INFER_L4, [ctr], priority_class="gpu-inference-critical", volumes=volumes)
     return Workload(
         "Deployment",
         LLM_NS,
@@ -164,7 +168,9 @@ def inference() -> list[Workload]:
     chat = _vllm("llama3-8b-chat", "meta-llama/Meta-Llama-3-8B-Instruct", 2, hpa=[cpu_metric(60)])
     instruct = _vllm("llama3-8b-instruct", "meta-llama/Meta-Llama-3-8B-Instruct", 2, hpa=[])
     instruct.keda_query = 'sum(vllm:num_requests_waiting{model_name="llama3-8b-instruct"})'
-    codellama = _vllm("codellama-13b", "codellama/CodeLlama-13b-Instruct-hf", 2, gpus=2)
+    # Planted: two GPUs with --tensor-parallel-size 2 and no memory-backed /dev/shm.
+    codellama = _vllm("codellama-13b", "codellama/CodeLlama-13b-Instruct-hf", 2, gpus=2, shm=False)
+    # Planted: :latest, and a Hugging Face token pasted into the env instead of the Secret.
     playground = _vllm(
         "qwen2-7b-playground",
         "Qwen/Qwen2-7B-Instruct",
@@ -172,6 +178,7 @@ def inference() -> list[Workload]:
         image=VLLM_LATEST,
         pull="IfNotPresent",
         pdb=False,
+        hf_token=PLAYGROUND_TOKEN,
     )
     tgi = _gpu_deployment(
         LLM_NS,
@@ -332,7 +339,134 @@ def inference() -> list[Workload]:
         triton,
         sdxl,
         sam2,
+        _florence2_without_toleration(),
+        _gemma_gke_sample(),
+        _llama70b_multi_node(),
     ]
+
+
+def _llama70b_multi_node() -> Workload:
+    """Planted: Llama 3 70B served by vLLM over a LeaderWorkerSet group of two 4-GPU pods
+    (tensor parallel 4 in a node, pipeline parallel 2 across them), as the LWS vLLM example
+    runs it, with no Kueue queue label: the group's pods are scheduled one by one."""
+    model = "meta-llama/Meta-Llama-3-70B-Instruct"
+    ray = "bash /vllm-workspace/examples/online_serving/multi-node-serving.sh"
+    leader = container(
+        "vllm-leader",
+        VLLM,
+        resources("40", "160Gi", gpus=4),
+        command=["sh", "-c"],
+        args=[
+            f"{ray} leader --ray_cluster_size=$(LWS_GROUP_SIZE); python3 -m "
+            f"vllm.entrypoints.openai.api_server --port 8000 --model {model} "
+            "--served-model-name llama3-70b-instruct --tensor-parallel-size 4 "
+            "--pipeline-parallel-size 2 --max-model-len 8192"
+        ],
+        env={"HF_HOME": "/models/hf", "HF_TOKEN": _HF_TOKEN},
+        port=8000,
+        health="/health",
+        startup=True,
+        mounts=[("model-cache", "/models"), ("dshm", "/dev/shm")],
+    )
+    worker = container(
+        "vllm-worker",
+        VLLM,
+        resources("40", "160Gi", gpus=4),
+        command=["sh", "-c"],
+        args=[f"{ray} worker --ray_address=$(LWS_LEADER_ADDRESS)"],
+        env={"HF_HOME": "/models/hf", "HF_TOKEN": _HF_TOKEN},
+        mounts=[("model-cache", "/models"), ("dshm", "/dev/shm")],
+    )
+    volumes = [pvc_volume("model-cache", "hf-model-cache"), dshm("30Gi")]
+    spec = gpu_spec(INFER_L4, [leader], priority_class="gpu-inference-critical", volumes=volumes)
+    worker_spec = gpu_spec(
+        INFER_L4, [worker], priority_class="gpu-inference-critical", volumes=volumes
+    )
+    return Workload(
+        "LeaderWorkerSet",
+        LLM_NS,
+        "llama3-70b-instruct",
+        {"leaderworkerset.sigs.k8s.io/name": "llama3-70b-instruct"},
+        spec,
+        replicas=1,
+        workers=1,
+        worker_spec=worker_spec,
+        pool=INFER_L4,
+        gpus=4,
+        labels=app_labels("llama3-70b-instruct", "inference", "llm-serving"),
+        age=6 * DAY,
+        port=8000,
+        hpa=[pods_metric("vllm_num_requests_waiting", "5")],
+        hpa_max=3,
+    )
+
+
+def _florence2_without_toleration() -> Workload:
+    """Planted: a captioning service pinned to the A10G node group, whose pod template was
+    copied from a CPU service and so lacks the toleration for the group's nvidia.com/gpu taint;
+    the group is an EKS managed node group with no autoscaler: its pod stays Pending."""
+    ctr = container(
+        "florence2",
+        FLORENCE2,
+        resources("3", "12Gi", gpus=1),
+        port=8080,
+        health="/healthz",
+        startup=True,
+        mounts=[("dshm", "/dev/shm")],
+    )
+    w = _gpu_deployment(
+        VISION_NS,
+        "florence2-captioning",
+        ctr,
+        INFER_A10G,
+        1,
+        pdb=False,
+        volumes=[dshm("2Gi")],
+        hpa=[pods_metric("dcgm_fi_dev_gpu_util", "70")],
+    )
+    del w.spec["tolerations"]
+    w.age = 3 * DAY
+    w.unschedulable = (
+        "0/{total} nodes are available: {pool} node(s) had untolerated taint "
+        "{{nvidia.com/gpu: present}}, {other} node(s) didn't match Pod's node affinity/selector. "
+        "preemption: 0/{total} nodes are available: {total} Preemption is not helpful for "
+        "scheduling."
+    )
+    return w
+
+
+def _gemma_gke_sample() -> Workload:
+    """Planted: TGI serving Gemma as Google's GKE sample deploys it, nodeSelector
+    `cloud.google.com/gke-accelerator: nvidia-l4` included, a label no EKS node or Karpenter
+    NodePool has: its pod stays Pending."""
+    ctr = container(
+        "inference-server",
+        TGI,
+        resources("2", "10Gi", gpus=1),
+        args=["--model-id", "google/gemma-2-2b-it", "--num-shard", "1", "--port", "8000"],
+        env={"HF_TOKEN": _HF_TOKEN},
+        port=8000,
+        health="/health",
+        startup=True,
+        mounts=[("dshm", "/dev/shm")],
+    )
+    w = _gpu_deployment(
+        LLM_NS,
+        "gemma2-2b-tgi",
+        ctr,
+        INFER_L4,
+        1,
+        hpa=[pods_metric("tgi_queue_size", "10")],
+        volumes=[dshm("1Gi")],
+    )
+    w.spec["nodeSelector"] = {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    w.age = 4 * DAY
+    w.unschedulable = (
+        "0/{total} nodes are available: {total} node(s) didn't match Pod's node "
+        "affinity/selector. preemption: 0/{total} nodes are available: {total} Preemption is "
+        "not helpful for scheduling."
+    )
+    return w
 
 
 # ----------------------------------------------------------------------------- GPU training
@@ -347,6 +481,7 @@ def _pytorch_job(
     checkpoints: bool,
     model: str,
     backoff_limit: int | None = 3,
+    output_dir: str | None = None,
 ) -> Workload:
     mounts = [("dshm", "/dev/shm"), ("scratch", "/scratch")]
     volumes: list[Obj] = [dshm("256Gi"), {"emptyDir": {"sizeLimit": "500Gi"}, "name": "scratch"}]
@@ -362,7 +497,7 @@ def _pytorch_job(
         "--model",
         model,
         "--output-dir",
-        "/checkpoints" if checkpoints else "/scratch/out",
+        output_dir or ("/checkpoints" if checkpoints else "/scratch/out"),
         "--save-steps",
         "500",
     ]
@@ -401,6 +536,8 @@ def devbox() -> Workload:
         command=["sleep", "infinity"],
         mounts=[("home", "/home/researcher"), ("dshm", "/dev/shm")],
     )
+    # Planted: SYS_ADMIN, so that researchers can run Nsight Compute's GPU profiling.
+    ctr["securityContext"] = {"capabilities": {"add": ["SYS_ADMIN"]}}
     ctr["readinessProbe"] = {
         "exec": {"command": ["nvidia-smi"]},
         "failureThreshold": 3,
@@ -456,6 +593,8 @@ def training(nodes: int, rng: random.Random) -> list[Workload]:
             queue=None,
             checkpoints=True,
             model="mistralai/Mixtral-8x7B-v0.1",
+            # Planted: the FSx claim is mounted at /checkpoints, the output goes to an emptyDir.
+            output_dir="/scratch/out",
         ),
         _pytorch_job(
             VISION_NS,
@@ -524,6 +663,21 @@ _A10G_FILLERS = (
     ("gte-base-embeddings", "thenlper/gte-base"),
     ("nomic-embed-text", "nomic-ai/nomic-embed-text-v1.5"),
 )
+
+
+def shared_embeddings(shares: int) -> Workload:
+    """Planted: a small embedding model served from every share of the time-sliced L4 node,
+    which advertises its shares as nvidia.com/gpu (gpu-shared-advertised-as-whole,
+    gpu-sharing-on-inference)."""
+    w = _tei("bge-small-embeddings", "BAAI/bge-small-en-v1.5", shares, INFER_L4, TEI_L4)
+    w.spec["nodeSelector"] = {
+        **INFER_L4.selector,
+        "nvidia.com/device-plugin.config": SHARED_CONFIG,
+    }
+    w.shared = True
+    w.hpa_max = shares
+    w.age = 10 * DAY
+    return w
 
 
 def a10g_fillers(count: int, rng: random.Random) -> list[Workload]:

@@ -319,6 +319,7 @@ def _hpa(
     name: str | None = None,
     owner: Obj | None = None,
     labels: dict[str, str] | None = None,
+    target: Obj | None = None,
 ) -> Obj:
     key = metrics[0]["type"].lower()
     message = "the HPA was able to successfully calculate a replica count from " + (
@@ -343,7 +344,8 @@ def _hpa(
                 "maxReplicas": max_replicas,
                 "metrics": metrics,
                 "minReplicas": w.replicas,
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name},
+                "scaleTargetRef": target
+                or {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name},
             },
             "status": {
                 "conditions": [
@@ -375,6 +377,12 @@ def _hpa(
             },
         }
     )
+
+
+def hpa_of(ctx: Context, w: Workload, target: Obj) -> Obj:
+    """The HorizontalPodAutoscaler of a workload that is not a Deployment (`target`: its
+    scaleTargetRef), on `w.hpa`'s metrics."""
+    return _hpa(ctx, w, w.hpa or [], max_replicas=max(w.hpa_max, w.replicas), target=target)
 
 
 def _scaled_object(ctx: Context, w: Workload) -> Iterator[Obj]:

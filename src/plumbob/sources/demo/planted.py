@@ -6,16 +6,30 @@ from dataclasses import dataclass
 
 from plumbob.sources.demo.generator import SERVER_VERSION, DemoSpec
 from plumbob.sources.demo.pools import (
+    BATCH_POOL,
     CONTAINERD,
     CONTAINERD_OLD,
+    DOCKER,
     DRIVER_OLD,
     INFER_A10G,
+    INFER_L4,
     KERNEL,
     KERNEL_OLD,
+    KUBELET_VERSION,
+    SHARED_CONFIG,
+    SHARED_REPLICAS,
+    SYSTEM,
     TRAIN,
     build_layout,
 )
-from plumbob.sources.demo.workload import LLM_NS, TRAIN_NS, VISION_NS
+from plumbob.sources.demo.workload import (
+    KUEUE_OLD_API,
+    KUEUE_VERSION,
+    LLM_NS,
+    OLD_KUEUE_PRIORITY_CLASS,
+    TRAIN_NS,
+    VISION_NS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +129,74 @@ def _workload_defects() -> list[Planted]:
             "sdxl-turbo",
             "The SDXL service requests GPUs with no priorityClassName (priority 0).",
         ),
+        Planted(
+            "gpu-serving-no-gang-scheduler",
+            "LeaderWorkerSet",
+            LLM_NS,
+            "llama3-70b-instruct",
+            "Llama 3 70B is served by vLLM over LeaderWorkerSet groups of 2 pods of 4 GPUs "
+            "(tensor parallel 4, pipeline parallel 2) without a Kueue queue label: a scale-out "
+            "can leave leaders holding GPUs while their workers stay Pending.",
+        ),
+        Planted(
+            "gpu-serving-no-shm-volume",
+            "Deployment",
+            LLM_NS,
+            "codellama-13b",
+            "The vLLM service shards its model over 2 GPUs (--tensor-parallel-size 2) and mounts "
+            "no memory-backed /dev/shm: NCCL fails at start.",
+        ),
+        Planted(
+            "env-plaintext-credential",
+            "Deployment",
+            LLM_NS,
+            "qwen2-7b-playground",
+            "The playground's HF_TOKEN is a literal value (a made-up hf_ token) pasted into the "
+            "Deployment instead of the hf-token Secret the other services use.",
+        ),
+        Planted(
+            "gpu-workload-host-access",
+            "StatefulSet",
+            TRAIN_NS,
+            "research-devbox",
+            "The devbox container adds the SYS_ADMIN capability so that researchers can run "
+            "Nsight Compute profiling on its 8 GPUs.",
+        ),
+        Planted(
+            "training-checkpoint-path-ephemeral",
+            "PyTorchJob",
+            TRAIN_NS,
+            "mixtral-8x7b-pretrain",
+            "The job mounts its FSx checkpoint claim at /checkpoints but passes --output-dir "
+            "/scratch/out, an emptyDir, and restarts its pods on failure.",
+        ),
+        Planted(
+            "gpu-node-selector-unmatched",
+            "Deployment",
+            LLM_NS,
+            "gemma2-2b-tgi",
+            "TGI deployed from Google's GKE sample keeps its nodeSelector "
+            "cloud.google.com/gke-accelerator: nvidia-l4, a label no EKS node or Karpenter "
+            "NodePool has: its pod stays Pending.",
+        ),
+        Planted(
+            "gpu-workload-unschedulable",
+            "Deployment",
+            VISION_NS,
+            "florence2-captioning",
+            "A captioning service pinned to the gpu-infer-a10g node group without the toleration "
+            "for its nvidia.com/gpu taint; the node group has no autoscaler: its pod stays "
+            "Pending.",
+        ),
+        Planted(
+            "custom-resource-version-removed",
+            "WorkloadPriorityClass",
+            None,
+            OLD_KUEUE_PRIORITY_CLASS[0],
+            f"The WorkloadPriorityClass CRD was left at its old definition when Kueue was "
+            f"upgraded to {KUEUE_VERSION}, so this object is served in {KUEUE_OLD_API} only, "
+            "which Kueue v0.20 no longer serves; every other Kueue object is in v1beta2.",
+        ),
     ]
 
 
@@ -155,6 +237,62 @@ def planted(spec: DemoSpec) -> list[Planted]:
                 "(updated in place, never rebooted).",
             )
         )
+    if layout.docker is not None:
+        items += [
+            Planted(
+                "node-docker-runtime",
+                "Node",
+                None,
+                node[layout.docker],
+                f"Launched from a custom AMI that runs Docker Engine "
+                f"{DOCKER.removeprefix('docker://')} through cri-dockerd under kubelet "
+                f"{KUBELET_VERSION}, which has had no dockershim since Kubernetes 1.24.",
+            ),
+            Planted(
+                "drift:container_runtime",
+                "Node",
+                None,
+                node[layout.docker],
+                f"The same node's runtime differs from the rest of {SYSTEM.name} "
+                f"({CONTAINERD.removeprefix('containerd://')}).",
+            ),
+        ]
+    if layout.shared is not None:
+        shared = node[layout.shared]
+        config = f"nvidia.com/device-plugin.config={SHARED_CONFIG}"
+        items += [
+            Planted(
+                "gpu-shared-advertised-as-whole",
+                "Node",
+                None,
+                shared,
+                f"The node's device-plugin config ({config}) time-slices each L4 "
+                f"{SHARED_REPLICAS} ways and advertises the shares as nvidia.com/gpu "
+                "(renameByDefault false), product label NVIDIA-L4-SHARED.",
+            ),
+            Planted(
+                "gpu-sharing-on-inference",
+                "Deployment",
+                LLM_NS,
+                "bge-small-embeddings",
+                "An embedding service serves from every share of the time-sliced L4 node.",
+            ),
+            *(
+                Planted(
+                    f"drift:{attribute}",
+                    "Node",
+                    None,
+                    shared,
+                    f"The same node's {what} differs from the rest of {INFER_L4.name}.",
+                )
+                for attribute, what in (
+                    ("gpu_product", "GPU product label (NVIDIA-L4-SHARED)"),
+                    ("sharing_strategy", "GPU sharing strategy (time-slicing)"),
+                    ("sharing_replicas", f"sharing replicas ({SHARED_REPLICAS})"),
+                    ("label", f"label {config}"),
+                )
+            ),
+        ]
     if layout.old_driver is not None:
         items.append(
             Planted(
@@ -193,9 +331,28 @@ def planted(spec: DemoSpec) -> list[Planted]:
             "Node",
             None,
             node[i],
-            f"This {layout.nodes[i].pool.instance_type} node runs no pod that requests a GPU.",
+            f"This {layout.nodes[i].pool.instance_type} node runs no pod that requests a GPU"
+            + (
+                f": it is the one node of Karpenter NodePool {BATCH_POOL}, whose taint no "
+                "workload tolerates."
+                if layout.nodes[i].pool is INFER_L4
+                else "."
+            ),
         )
         for i in layout.idle
+    ]
+    items += [
+        Planted(
+            "node-pool-taint-untolerated",
+            "Node",
+            None,
+            node[i],
+            f"Karpenter NodePool {BATCH_POOL} (this node) is tainted acme.ai/workload=batch for "
+            "the batch embedding jobs, which lost the toleration when they moved under Kueue: "
+            "only DaemonSets run there.",
+        )
+        for i in layout.idle
+        if layout.nodes[i].pool is INFER_L4
     ]
     items += [
         Planted(

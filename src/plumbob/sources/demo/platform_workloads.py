@@ -5,10 +5,19 @@ from __future__ import annotations
 import random
 
 from plumbob.sources.demo.base import ECR_APPS, ECR_EKS, Obj, hex_id
-from plumbob.sources.demo.pools import GPU_POOLS, INFER_L4, POOLS, SYSTEM, TRAIN, Pool
+from plumbob.sources.demo.pools import (
+    BATCH_TOLERATION,
+    GPU_POOLS,
+    INFER_L4,
+    POOLS,
+    SYSTEM,
+    TRAIN,
+    Pool,
+)
 from plumbob.sources.demo.templates import GPU_TOLERATION, container, resources
 from plumbob.sources.demo.workload import (
     DAY,
+    KUEUE_VERSION,
     PROMETHEUS_DB,
     Workload,
     app_labels,
@@ -285,7 +294,7 @@ def daemonsets() -> list[Workload]:
             ],
             priority="system-node-critical",
             pools=pools,
-            tolerations=[GPU_TOLERATION],
+            tolerations=[GPU_TOLERATION, BATCH_TOLERATION],
             node_selector={deploy + operand: "true"},
             account="nvidia-" + operand if not name.startswith("nvidia") else name,
         )
@@ -362,7 +371,7 @@ def platform_deployments() -> list[Workload]:
         dep(
             "kueue-system",
             "kueue-controller-manager",
-            "registry.k8s.io/kueue/kueue:v0.9.1",
+            f"registry.k8s.io/kueue/kueue:{KUEUE_VERSION}",
             port=8081,
         ),
         dep("kubeflow", "training-operator", "kubeflow/training-operator:v1-855e096"),
@@ -370,6 +379,12 @@ def platform_deployments() -> list[Workload]:
             "jobset-system",
             "jobset-controller-manager",
             "registry.k8s.io/jobset/jobset:v0.7.1",
+            port=8081,
+        ),
+        dep(
+            "lws-system",
+            "lws-controller-manager",
+            "registry.k8s.io/lws/lws:v0.7.0",
             port=8081,
         ),
         dep("keda", "keda-operator", "ghcr.io/kedacore/keda:2.16.0"),

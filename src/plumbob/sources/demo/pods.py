@@ -96,6 +96,14 @@ def _ready_conditions(age: int, *, ready: bool, container: str) -> list[Obj]:
 # ----------------------------------------------------------------------------- pods
 
 
+_NO_FREE_GPU = (
+    "0/{total} nodes are available: {pool} Insufficient nvidia.com/gpu, {other} node(s) didn't "
+    "match Pod's node affinity/selector. preemption: 0/{total} nodes are available: {pool} No "
+    "preemption victims found for incoming pod, {other} Preemption is not helpful for scheduling."
+)
+"""FailedScheduling of a GPU pod whose pool is full (small demo clusters)."""
+
+
 class PodMaker:
     """Builds the pods of one workload from a template serialised once."""
 
@@ -195,13 +203,8 @@ class PodMaker:
     def _pending_status(self, age: int) -> Obj:
         total = len(self.placement.layout.nodes)
         fit = len(self.placement.layout.of(self.w.pool))
-        message = (
-            f"0/{total} nodes are available: {fit} Insufficient nvidia.com/gpu, {total - fit} "
-            f"node(s) didn't match Pod's node affinity/selector. preemption: 0/{total} nodes are "
-            "available: "
-            f"{fit} No preemption victims found for incoming pod, {total - fit} Preemption is not "
-            "helpful for scheduling."
-        )
+        why = self.w.unschedulable or _NO_FREE_GPU
+        message = why.format(total=total, pool=fit, other=total - fit)
         condition = {
             "lastProbeTime": None,
             "lastTransitionTime": ts(age),

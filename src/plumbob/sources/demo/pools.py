@@ -25,6 +25,9 @@ KERNEL = "6.1.119-129.201.amzn2023.x86_64"
 KERNEL_OLD = "6.1.115-126.197.amzn2023.x86_64"
 CONTAINERD = "containerd://1.7.23"
 CONTAINERD_OLD = "containerd://1.7.22"
+DOCKER = "docker://25.0.5"
+"""Docker Engine through cri-dockerd, as a kubelet past 1.24 reports it (planted:
+node-docker-runtime)."""
 DRIVER_OLD = "535.216.01"
 
 # NVIDIA driver -> highest CUDA it supports (GFD cuda.runtime-version), from
@@ -42,6 +45,19 @@ MAX_NODES = 30_000
 # node for the fixed workloads (1 devbox + 5 training pods; 18 L4 GPUs).
 TRAIN_IDLE_MIN = 7
 L4_IDLE_MIN = 6
+BATCH_POOL = "inference-l4-batch"
+"""Karpenter NodePool of the idle L4 node: made for batch embedding jobs, tainted
+acme.ai/workload=batch, which no workload tolerates any more (planted: gpu-idle,
+node-pool-taint-untolerated)."""
+SHARED_CONFIG = "l4-shared"
+"""Device-plugin config (node label nvidia.com/device-plugin.config) of the one time-sliced L4
+node: 2 replicas per GPU, advertised as nvidia.com/gpu (planted: gpu-shared-advertised-as-whole).
+"""
+SHARED_REPLICAS = 2
+BATCH_TAINT: Obj = {"effect": "NoSchedule", "key": "acme.ai/workload", "value": "batch"}
+BATCH_TOLERATION: Obj = {"effect": "NoSchedule", "key": "acme.ai/workload", "operator": "Exists"}
+"""Given to the GPU operator's node agents (ClusterPolicy daemonsets.tolerations), so that they
+run on BATCH_POOL's node."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +178,8 @@ class NodeSlot:
     driver: str | None = None
     tainted: bool = True
     idle: bool = False
+    replicas: int = 1
+    """Time-slicing replicas per GPU the node's device plugin advertises."""
 
     @property
     def instance_id(self) -> str:
@@ -179,6 +197,10 @@ class Layout:
     old_driver: int | None
     idle: tuple[int, ...]
     old_containerd: tuple[int, ...]
+    docker: int | None = None
+    """A system node launched from a custom AMI that runs Docker Engine through cri-dockerd."""
+    shared: int | None = None
+    """The L4 node whose GPUs are time-sliced (SHARED_CONFIG)."""
 
     def of(self, pool: Pool) -> tuple[int, ...]:
         """Global node indexes of a pool."""
@@ -210,6 +232,8 @@ def build_layout(nodes: int, seed: int) -> Layout:
     n_sys, n_train, n_l4 = sizes[SYSTEM.name], sizes[TRAIN.name], sizes[INFER_L4.name]
     # Drift needs a clear majority, so planted minorities appear from three nodes on.
     old_kernel = first[SYSTEM.name] + 1 if n_sys >= 3 else None
+    docker = first[SYSTEM.name] + 2 if n_sys >= 4 else None
+    shared = first[INFER_L4.name] + 1 if n_l4 >= L4_IDLE_MIN else None
     untainted = first[TRAIN.name]
     old_driver = first[TRAIN.name] + 1 if n_train >= 3 else None
     idle: list[int] = []
@@ -217,7 +241,11 @@ def build_layout(nodes: int, seed: int) -> Layout:
         idle.append(first[TRAIN.name] + n_train - 1)
     if n_l4 >= L4_IDLE_MIN:
         idle.append(first[INFER_L4.name] + n_l4 - 1)
-    old_containerd = tuple(first[INFER_L4.name] + i for i in range(n_l4) if i % 8 in (2, 5, 7))
+    old_containerd = tuple(
+        first[INFER_L4.name] + i
+        for i in range(n_l4)
+        if i % 8 in (2, 5, 7) and first[INFER_L4.name] + i not in idle  # idle: a pool of its own
+    )
 
     slots: list[NodeSlot] = []
     for index, (pool, _, zone) in enumerate(placements):
@@ -233,15 +261,28 @@ def build_layout(nodes: int, seed: int) -> Layout:
             zone=zone,
             age=97 * 86_400 + age % 86_400 if index == old_kernel else age,
             kernel=KERNEL_OLD if index == old_kernel else KERNEL,
-            containerd=CONTAINERD_OLD if index in old_containerd else CONTAINERD,
+            containerd=DOCKER
+            if index == docker
+            else CONTAINERD_OLD
+            if index in old_containerd
+            else CONTAINERD,
             driver=DRIVER_OLD if index == old_driver else pool.driver,
             tainted=pool.gpu is not None and index != untainted,
             idle=index in idle,
+            replicas=SHARED_REPLICAS if index == shared else 1,
         )
         slots.append(slot)
     pools = {p.name: tuple(range(first[p.name], first[p.name] + sizes[p.name])) for p in POOLS}
     return Layout(
-        tuple(slots), pools, untainted, old_kernel, old_driver, tuple(idle), old_containerd
+        tuple(slots),
+        pools,
+        untainted,
+        old_kernel,
+        old_driver,
+        tuple(idle),
+        old_containerd,
+        docker,
+        shared,
     )
 
 
@@ -399,9 +440,9 @@ def gfd_labels(slot: NodeSlot) -> dict[str, str]:
         "nvidia.com/gpu.memory": str(gpu.memory_mib),
         "nvidia.com/gpu.mode": "compute",
         "nvidia.com/gpu.present": "true",
-        "nvidia.com/gpu.product": gpu.product,
-        "nvidia.com/gpu.replicas": "1",
-        "nvidia.com/gpu.sharing-strategy": "none",
+        "nvidia.com/gpu.product": gpu.product + ("-SHARED" if slot.replicas > 1 else ""),
+        "nvidia.com/gpu.replicas": str(slot.replicas),
+        "nvidia.com/gpu.sharing-strategy": "time-slicing" if slot.replicas > 1 else "none",
         "nvidia.com/mig.capable": str(gpu.mig_capable).lower(),
         "nvidia.com/mig.strategy": "single",
         "nvidia.com/mps.capable": "false",
@@ -424,6 +465,8 @@ def gfd_labels(slot: NodeSlot) -> dict[str, str]:
         labels["nvidia.com/mig.config"] = "all-disabled"
         labels["nvidia.com/mig.config.state"] = "success"
     labels.update({f"nvidia.com/gpu.deploy.{k}": v for k, v in operands.items()})
+    if slot.replicas > 1:
+        labels["nvidia.com/device-plugin.config"] = SHARED_CONFIG
     return labels
 
 
@@ -464,7 +507,7 @@ def _labels(slot: NodeSlot, cluster: str) -> dict[str, str]:
             "karpenter.k8s.aws/instance-size": size,
             "karpenter.sh/capacity-type": "on-demand",
             "karpenter.sh/initialized": "true",
-            "karpenter.sh/nodepool": pool.name,
+            "karpenter.sh/nodepool": nodepool_of(slot),
             "karpenter.sh/registered": "true",
         }
     else:
@@ -505,6 +548,14 @@ def _conditions(age: int) -> list[Obj]:
     ]
 
 
+def nodepool_of(slot: NodeSlot) -> str:
+    """The Karpenter NodePool (or node group) that made the node: the pool's, except for the
+    idle L4 node, which BATCH_POOL made."""
+    if slot.pool is INFER_L4 and slot.idle:
+        return BATCH_POOL
+    return slot.pool.name
+
+
 def build_node(ctx: Context, slot: NodeSlot) -> Obj:
     """The Node object of one layout slot, as `kubectl get node -o json` shows it."""
     pool = slot.pool
@@ -521,7 +572,7 @@ def build_node(ctx: Context, slot: NodeSlot) -> Obj:
         annotations |= {
             "karpenter.k8s.aws/ec2nodeclass-hash": str(int(hex_id("gpu-nodeclass", 15), 16)),
             "karpenter.k8s.aws/ec2nodeclass-hash-version": "v3",
-            "karpenter.sh/nodepool-hash": str(int(hex_id(pool.name, 15), 16)),
+            "karpenter.sh/nodepool-hash": str(int(hex_id(nodepool_of(slot), 15), 16)),
             "karpenter.sh/nodepool-hash-version": "v3",
         }
     metadata = ctx.meta(
@@ -532,7 +583,12 @@ def build_node(ctx: Context, slot: NodeSlot) -> Obj:
     spec: Obj = {"providerID": f"aws:///{slot.zone}/{slot.instance_id}"}
     if slot.tainted:
         spec["taints"] = [{"effect": "NoSchedule", "key": "nvidia.com/gpu", "value": "present"}]
+    if nodepool_of(slot) == BATCH_POOL:
+        spec["taints"] = [*spec.get("taints", []), dict(BATCH_TAINT)]
     capacity, allocatable = _resources(pool)
+    if slot.replicas > 1 and pool.gpu is not None:
+        shares = str(pool.gpu.count * slot.replicas)
+        capacity["nvidia.com/gpu"] = allocatable["nvidia.com/gpu"] = shares
     handlers: list[Obj] = [
         {"features": {"recursiveReadOnlyMounts": True, "userNamespaces": True}, "name": ""},
         {"features": {"recursiveReadOnlyMounts": True, "userNamespaces": True}, "name": "runc"},
@@ -570,6 +626,8 @@ def build_node(ctx: Context, slot: NodeSlot) -> Obj:
         },
         "runtimeHandlers": handlers,
     }
+    if slot.containerd.startswith("docker://"):
+        del status["runtimeHandlers"]  # cri-dockerd reports no runtime handlers
     return sort_keys(
         {"apiVersion": "v1", "kind": "Node", "metadata": metadata, "spec": spec, "status": status}
     )

@@ -8,6 +8,7 @@ from plumbob.sources.demo.base import Obj, sort_keys
 from plumbob.sources.demo.pools import Pool
 
 GPU_TOLERATION: Obj = {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}
+
 KUBE_API_ACCESS = "kube-api-access-"
 _SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 

@@ -30,6 +30,7 @@ SYSTEM_NAMESPACES = (
     "kueue-system",
     "kubeflow",
     "jobset-system",
+    "lws-system",
     "keda",
     "kserve",
     "velero",
@@ -46,6 +47,17 @@ NAMESPACES = (
 )
 GPU_QUOTA_NAMESPACES = (LLM_NS, TRAIN_NS)
 PROMETHEUS_DB = "prometheus-kube-prometheus-stack-prometheus-db"
+KUEUE_VERSION = "v0.16.1"
+KUEUE_API = "kueue.x-k8s.io/v1beta2"
+"""The version Kueue stores its objects in from v0.16 on, and the only one v0.20 serves."""
+KUEUE_OLD_API = "kueue.x-k8s.io/v1beta1"
+OLD_KUEUE_PRIORITY_CLASS = (
+    "research-preemptible",
+    100,
+    "Research jobs that Kueue may preempt for production training.",
+)
+"""The WorkloadPriorityClass (name, value, description) the demo keeps in KUEUE_OLD_API: its
+CRD was left at its v1beta1-only definition (planted: custom-resource-version-removed)."""
 
 
 @dataclass(slots=True)
@@ -92,6 +104,13 @@ class Workload:
     service_name: str | None = None
     backoff_limit: int | None = None
     """PyTorchJob runPolicy.backoffLimit: pod restarts before the job is marked Failed."""
+    shared: bool = False
+    """Its pods run on the time-sliced L4 node (Layout.shared), one share each."""
+    worker_spec: Obj | None = None
+    """LeaderWorkerSet: the workers' pod spec (`spec` is the leader's); `workers` per group."""
+    unschedulable: str | None = None
+    """Why the scheduler places none of its pods (their FailedScheduling message): they stay
+    Pending wherever the cluster is large, and request no GPU of the plan's pools."""
     nodes: list[int] = field(default_factory=list)
 
     @property
@@ -101,6 +120,8 @@ class Workload:
             return 0
         if self.kind == "PyTorchJob":
             return 1 + self.workers
+        if self.kind == "LeaderWorkerSet":
+            return self.replicas * (1 + self.workers)
         return self.replicas
 
     @property
