@@ -77,7 +77,8 @@ def live_capture(
         try:
             api = Api(Credentials.admin(kube))
             started = time.perf_counter()
-            loaded = kube_fleet.load(api, generate(DemoSpec(nodes=nodes, pods=pods)), workers=8)
+            fleet = generate(DemoSpec(nodes=nodes, pods=pods))
+            loaded = kube_fleet.load(api, fleet, workers=8, prune=False)  # a server just started
             took = time.perf_counter() - started
             say(
                 f"{nodes:,} nodes / {pods:,} pods: {loaded.objects:,} objects and "

@@ -1,8 +1,9 @@
 """plumbob against a real kube-apiserver (v1.37, built and started by tests/services/start.sh):
-the demo fleet loaded into it scans as the demo file does; the ServiceAccount of deploy/rbac.yaml
-sees everything but what the role withholds, and a rule removed hides exactly its kinds with
-the 403 named; Secrets never come back with data (the audit log shows what each list
-returned); pagination over 20,000 pods; a CRD served at two versions; in-cluster mode.
+the demo fleet loaded into it (over whatever an earlier load left) scans as the demo file does;
+the ServiceAccount of deploy/rbac.yaml sees everything but what the role withholds, and a rule
+removed hides exactly its kinds with the 403 named; Secrets never come back with data (the
+audit log shows what each list returned); pagination over 20,000 pods; a CRD served at two
+versions; in-cluster mode.
 
 Faults a real server does not produce on demand (410 on a continue, 429, stalls) stay with the
 stand-in server, tests/integration/fake_apiserver.py.
@@ -54,7 +55,9 @@ def admin(kube: Path) -> Api:
 
 @pytest.fixture(scope="module")
 def demo(admin: Api) -> kube_fleet.Loaded:
-    """The demo fleet, loaded once (server-side apply: loading it again changes nothing)."""
+    """The demo fleet, loaded once. The server then holds this fleet and nothing an earlier
+    load left: a server kept running between runs may hold an earlier revision of the demo,
+    whose pods sat on other nodes and whose objects this one lacks (kube_fleet.load)."""
     return kube_fleet.load(admin, generate(DemoSpec()))
 
 
@@ -104,7 +107,9 @@ and this server answers for itself (v1.37.2)."""
 
 SERVED_VERSION = {
     "custom-resource-version-removed": "the server lists custom resources at the version it "
-    "serves (the CRD copies here serve Kueue v1beta2), whatever version they were written in",
+    "serves, whatever version they were written in: the CRD copies here serve Kueue v1beta1 and "
+    "v1beta2 as Kueue v0.16's do, so the demo's WorkloadPriorityClass, written in v1beta1 under "
+    "a CRD the demo describes as left at v1beta1 only, is listed in v1beta2",
 }
 """Checks about the API version an object was written in: a manifest keeps it, a cluster
 answers with the version it serves."""
@@ -172,15 +177,94 @@ def test_demo_fleet_scans_as_the_demo_file(
 
 def test_kinds_served_at_two_versions_are_listed_once(kube: Path, demo: kube_fleet.Loaded) -> None:
     """Kueue's CRDs serve v1beta1 and v1beta2 (storage, preferred): the demo created its
-    queues through v1beta1, plumbob lists each once, in the preferred version."""
+    queues through v1beta2 and its WorkloadPriorityClass through v1beta1; plumbob lists each
+    object once, in the preferred version."""
+    written = [o for o in generate(DemoSpec()) if o["apiVersion"].startswith("kueue.x-k8s.io/")]
+    assert {o["apiVersion"] for o in written} == {
+        "kueue.x-k8s.io/v1beta1",
+        "kueue.x-k8s.io/v1beta2",
+    }
     snap = capture(kube / "admin.kubeconfig")
     assert {"kueue.x-k8s.io/v1beta1", "kueue.x-k8s.io/v1beta2"} <= set(
         snap.discovery.group_versions if snap.discovery else ()
     )
     queues = [o for o in snap if o.api_version.startswith("kueue.x-k8s.io/")]
-    by_kind = Counter(o.kind for o in queues)
-    assert by_kind == {"ClusterQueue": 2, "LocalQueue": 3, "ResourceFlavor": 2}
+    assert Counter((o.kind, o.name) for o in queues) == Counter(
+        (o["kind"], o["metadata"]["name"]) for o in written
+    )
     assert {o.api_version for o in queues} == {"kueue.x-k8s.io/v1beta2"}
+
+
+def test_a_fleet_loaded_over_an_earlier_one_replaces_it(admin: Api) -> None:
+    """What the demo tests stand on when the server already holds an earlier revision of the
+    fleet: a pod bound to another node is replaced (a Pod's spec cannot change), what the new
+    fleet lacks is deleted (a Node despite its Karpenter finalizer, a namespace and its pod),
+    and what others made or changed stays (the server's `default` namespace, a ConfigMap the
+    fleet never held)."""
+    manager = "plumbob-tests-fleet-replaced"  # its own: the demo fleet stays as it is
+    ns, gone = TEST_NAMESPACE_PREFIX + "fleet", TEST_NAMESPACE_PREFIX + "fleet-gone"
+    nodes = [f"plumbob-test-fleet-{n}.internal" for n in ("a", "b")]
+
+    def node(name: str, **meta: Any) -> dict[str, Any]:
+        labels = {"kubernetes.io/hostname": name}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": name, "labels": labels, **meta},
+        }
+
+    def namespace(name: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+    def pod(namespace: str, name: str, node: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "nodeName": node,
+                "containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10"}],
+            },
+        }
+
+    earlier = [
+        namespace("default"),
+        node(nodes[0], finalizers=["karpenter.sh/termination"]),
+        node(nodes[1]),
+        pod(ns, "moved", nodes[0]),
+        pod(ns, "dropped", nodes[0]),
+        pod(gone, "with-its-namespace", nodes[0]),
+    ]
+    later = [node(nodes[1]), pod(ns, "moved", nodes[1])]
+    others = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}}
+    try:
+        first = kube_fleet.load(admin, earlier, manager=manager)
+        assert (first.problems, first.replaced) == ([], 0)
+        admin.apply({**others, "metadata": {**others["metadata"], "namespace": ns}})
+        second = kube_fleet.load(admin, later, manager=manager)
+        assert (second.problems, second.replaced) == ([], 1)
+        assert sorted(second.pruned) == sorted(
+            [
+                f"pods {ns}/dropped",
+                f"pods {gone}/with-its-namespace",
+                f"nodes {nodes[0]}",
+                f"namespaces {gone}",
+            ]
+        )
+        pods = admin.ok("GET", f"/api/v1/namespaces/{ns}/pods")["items"]
+        assert [(p["metadata"]["name"], p["spec"]["nodeName"]) for p in pods] == [
+            ("moved", nodes[1])
+        ]
+        assert admin.request("GET", f"/api/v1/nodes/{nodes[0]}")[0] == 404
+        assert admin.request("GET", f"/api/v1/namespaces/{gone}")[0] == 404
+        assert admin.request("GET", "/api/v1/namespaces/default")[0] == 200
+        assert admin.request("GET", f"/api/v1/namespaces/{ns}/configmaps/kept")[0] == 200
+        again = kube_fleet.load(admin, later, manager=manager)
+        assert (again.problems, again.replaced, again.pruned) == ([], 0, [])
+    finally:
+        kube_fleet.load(admin, [], manager=manager)  # everything it made
+        kube_fleet.delete_namespace(admin, ns, kinds=("pods", "configmaps"))
+    assert admin.count("/api/v1/nodes", fieldSelector=f"metadata.name={nodes[1]}") == 0
 
 
 # ---------------------------------------------------------------------- RBAC

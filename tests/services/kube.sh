@@ -132,6 +132,7 @@ start() {
         fi
         stop  # a half-dead server from an earlier run: stop what is left of it
     fi
+    mkdir -p "$KUBE"  # stop removes it
     rm -rf "${KUBE:?}"/*
     if ! command -v go >/dev/null 2>&1; then
         unavailable "go not installed: the API server is built from source with Go (install Go 1.26+)"

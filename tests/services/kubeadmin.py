@@ -162,9 +162,11 @@ class Api:
         base += f"/{plural}"
         return base if collection else f"{base}/{quote(meta['name'])}"
 
-    def apply(self, obj: dict[str, Any], *, status: bool = False) -> Any:
-        """Server-side apply: creates or updates, idempotent. With status, applies the
-        object's `status` through the status subresource (what a kubelet or controller
+    def apply(
+        self, obj: dict[str, Any], *, status: bool = False, manager: str = FIELD_MANAGER
+    ) -> Any:
+        """Server-side apply as `manager`: creates or updates, idempotent. With status, applies
+        the object's `status` through the status subresource (what a kubelet or controller
         does)."""
         path = self.path(obj) + ("/status" if status else "")
         body = dict(obj)
@@ -182,7 +184,7 @@ class Api:
             path,
             body,
             content_type="application/apply-patch+yaml",
-            query={"fieldManager": FIELD_MANAGER, "force": "true"},
+            query={"fieldManager": manager, "force": "true"},
         )
 
     def delete(self, obj: dict[str, Any]) -> None:
