@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -58,7 +57,6 @@ SECURITY_HEADERS = {
 }
 MAX_FINDINGS_WITHOUT_SCRIPT = 1000
 """Findings listed in a cluster page's table for readers without JavaScript."""
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +71,6 @@ class Settings:
     """The bearer token every path but /healthz asks for; None: no token."""
 
 
-def _visible(value: Any) -> Any:
-    """Control characters (terminal escape sequences in a hostile object name) shown as
-    `\\x1b` instead of passed to the page; markup built here is left alone."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
-    return value
-
-
 @functools.cache
 def _environment() -> Environment:
     env = Environment(
@@ -93,7 +83,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(("html", "j2")),
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=_visible,
+        finalize=report_html.finalize,
     )
     env.filters["q"] = lambda text: urllib.parse.quote(str(text), safe="")
     env.filters["money"] = lambda amount, currency="USD": (
@@ -350,7 +340,10 @@ class Dashboard:
             description: No stored scan with that id
         """
         before, after = _scan_ids(request)
-        return _json(self.diff(before, after))
+        result = self.diff(before, after)
+        # apiVersion and kind written even though they hold their defaults
+        return _json({"apiVersion": result.api_version, "kind": result.kind,
+                      **msgspec.to_builtins(result)})  # fmt: skip
 
     # ---------------------------------------------------------------- operation
 
@@ -358,7 +351,8 @@ class Dashboard:
         problem = self.reader.healthy()
         if problem is None:
             return PlainTextResponse("ok\n")
-        return PlainTextResponse(f"store unavailable: {_visible(problem)}\n", status_code=503)
+        text = f"store unavailable: {report_html.visible(problem)}\n"
+        return PlainTextResponse(text, status_code=503)
 
     def metrics(self, request: Request) -> Response:
         try:
