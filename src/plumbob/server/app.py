@@ -12,10 +12,11 @@ connections (server/reader.py) and keeps computed views until a scan is added.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import urllib.parse
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -491,8 +492,15 @@ def create_app(store: Callable[[], SqlStore], settings: Settings, refresh: float
         Route("/metrics", board.metrics, include_in_schema=False),
         Route("/openapi.json", board.openapi, include_in_schema=False),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        reader.close()  # shutting down: the pooled connections go with it
+
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         exception_handlers={
             StoreError: store_down,
             views.NotFound: not_found,

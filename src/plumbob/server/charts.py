@@ -73,7 +73,7 @@ def lines(
                 f'stroke-width="2"><title>{escape(name)}</title></polyline>'
             )
         out.append(
-            f'<text x="{left + 110 * n}" y="{height - 4}" class="bar-note" fill="{color}">'
+            f'<text x="{left + 110 * n}" y="{height - 4}" class="bar-note" style="fill:{color}">'
             f"● {escape(name)}</text>"
         )
     out.append("</svg>")
