@@ -364,3 +364,85 @@ def test_read_only_role_serves_and_cannot_write(own_database: tuple[str, str]) -
                 (role,),
             )
             conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_documented_alert_rules_load_and_fire_on_served_metrics(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """deploy/prometheus/plumbob-alerts.yaml names only metrics /metrics serves, loads in
+    Prometheus' promtool, and fires on what the fleet's /metrics says (idle GPU cost) and on a
+    stale scan."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    rules = ROOT / "deploy" / "prometheus" / "plumbob-alerts.yaml"
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("no promtool (tests/services/start.sh installs Debian's prometheus)")
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+    exprs = [r["expr"] for g in yaml.safe_load(rules.read_text())["groups"] for r in g["rules"]]
+    assert set(re.findall(r"plumbob_\w+", " ".join(exprs))) <= set(families)
+
+    def series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
+        text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        return {"series": f"{name}{{{text}}}", "values": values}
+
+    cost = [
+        series(s.name, s.labels, f"{s.value}x180")
+        for s in families["plumbob_gpu_idle_cost_per_month"].samples
+        if s.labels["cluster"] == "prod-east"
+    ]
+    test = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    *cost,
+                    series("plumbob_last_scan_timestamp_seconds", {"cluster": "old"}, "0x1700"),
+                    series("plumbob_store_up", {}, "1x180"),
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "2h",
+                        "alertname": "PlumbobIdleGpuCostHigh",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "warning", "cluster": "prod-east"},
+                                "exp_annotations": {
+                                    "summary": "Idle GPUs in prod-east cost 66.32k a month",
+                                    "description": "See the cluster's GPU section on the "
+                                    "plumbob dashboard for the pools.",
+                                },
+                            }
+                        ],
+                    },
+                    {"eval_time": "2h", "alertname": "PlumbobScanStale", "exp_alerts": []},
+                    {
+                        "eval_time": "27h",
+                        "alertname": "PlumbobScanStale",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "warning", "cluster": "old"},
+                                "exp_annotations": {
+                                    "summary": "No plumbob scan of old for 1d 3h 0m 0s",
+                                    "description": "Check the plumbob CronJob in old: its last "
+                                    "scan is stale.",
+                                },
+                            }
+                        ],
+                    },
+                    {"eval_time": "2h", "alertname": "PlumbobStoreDown", "exp_alerts": []},
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "test.yaml"
+    path.write_text(yaml.safe_dump(test), encoding="utf-8")
+    done = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

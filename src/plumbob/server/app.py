@@ -26,6 +26,7 @@ import msgspec
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -36,7 +37,7 @@ from plumbob.render import html as report_html
 from plumbob.render.interface import HistoryPoint
 from plumbob.render.rules import rules_for
 from plumbob.server import charts, metrics, views
-from plumbob.server.reader import StoreReader
+from plumbob.server.reader import StoreReader, WouldBlock, memory_only
 from plumbob.store import SqlStore, StoreError
 
 Scope = MutableMapping[str, Any]
@@ -104,8 +105,8 @@ def _registry() -> Registry:
     return Registry.discover()
 
 
-def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    text = (
+def _render(template: str, **context: Any) -> str:
+    return (
         _environment()
         .get_template(template)
         .render(
@@ -114,7 +115,10 @@ def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
             **context,
         )
     )
-    return HTMLResponse(text, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_render(template, **context), status_code=status, headers=SECURITY_HEADERS)
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -136,19 +140,24 @@ class Dashboard:
     # ---------------------------------------------------------------- data
 
     def fleet(self) -> list[views.ClusterRow]:
+        """The fleet's rows, each marked stale by the clock now: staleness moves with time
+        even when the store does not."""
         now = datetime.now(UTC)
-        rows = self.reader.view(
-            ("fleet",), lambda db: views.fleet(db, now, self.settings.stale_after)
-        )
-        # staleness moves with the clock even when the store does not
+        rows, times = self.reader.view(("fleet",), lambda db: self._fleet_rows(db, now))
+        limit = self.settings.stale_after
+        stale = [t is None or now - t > limit for t in times]
+        if all(r.stale == s for r, s in zip(rows, stale, strict=True)):
+            return rows
         return [
-            r if r.stale == self._stale(r.scanned_at, now) else _restale(r, now, self.settings)
-            for r in rows
+            r if r.stale == s else msgspec.structs.replace(r, stale=s)
+            for r, s in zip(rows, stale, strict=True)
         ]
 
-    def _stale(self, scanned_at: str, now: datetime) -> bool:
-        when = views.parse_time(scanned_at)
-        return when is None or now - when > self.settings.stale_after
+    def _fleet_rows(
+        self, db: SqlStore, now: datetime
+    ) -> tuple[list[views.ClusterRow], list[datetime | None]]:
+        rows = views.fleet(db, now, self.settings.stale_after)
+        return rows, [views.parse_time(r.scanned_at) for r in rows]
 
     def cluster(self, name: str) -> views.ClusterView:
         return self.reader.view(("cluster", name), lambda db: views.cluster(db, name))
@@ -165,21 +174,38 @@ class Dashboard:
 
     def fleet_page(self, request: Request) -> Response:
         rows = self.fleet()
-        text = request.query_params.get("q", "").strip()
-        only_stale = request.query_params.get("stale") == "1"
+        params = request.query_params
+        text = params.get("q", "").strip()
+        only_stale = params.get("stale") == "1"
+        sort = params.get("sort", "score")
+        sort = sort if sort in SORT_KEYS else "score"
+        descending = params.get("order", "asc") == "desc"
+        # the page is drawn once per store revision, query and set of stale clusters
+        key = ("fleet-page", text, only_stale, sort, descending, tuple(r.stale for r in rows))
+        body = self.reader.memo(
+            key, lambda: self._fleet_body(rows, text, only_stale, sort, descending)
+        )
+        return HTMLResponse(body, headers=SECURITY_HEADERS)
+
+    def _fleet_body(
+        self,
+        rows: list[views.ClusterRow],
+        text: str,
+        only_stale: bool,
+        sort: str,
+        descending: bool,
+    ) -> str:
         shown = [
             r
             for r in rows
             if (not text or text.lower() in r.cluster.lower()) and (r.stale or not only_stale)
         ]
-        sort = request.query_params.get("sort", "score")
-        descending = request.query_params.get("order", "asc") == "desc"
-        key = SORT_KEYS.get(sort, SORT_KEYS["score"])
-        shown.sort(key=lambda r: (key(r) is None, key(r) or 0, r.cluster), reverse=False)
+        key = SORT_KEYS[sort]
+        shown.sort(key=lambda r: (key(r) is None, key(r) or 0, r.cluster))
         if descending:
             known = [r for r in shown if key(r) is not None]
             shown = known[::-1] + [r for r in shown if key(r) is None]
-        return _page(
+        return _render(
             "fleet.html.j2",
             title="plumbob fleet",
             rows=shown,
@@ -187,7 +213,7 @@ class Dashboard:
             stale=sum(1 for r in rows if r.stale),
             text=text,
             only_stale=only_stale,
-            sort=sort if sort in SORT_KEYS else "score",
+            sort=sort,
             descending=descending,
             columns=COLUMNS,
             severities=views.SEVERITIES,
@@ -198,6 +224,11 @@ class Dashboard:
     def cluster_page(self, request: Request) -> Response:
         name = request.path_params["name"]
         view = self.cluster(name)
+        body = self.reader.memo(("cluster-page", name), lambda: self._cluster_body(view))
+        return HTMLResponse(body, headers=SECURITY_HEADERS)
+
+    def _cluster_body(self, view: views.ClusterView) -> str:
+        name = view.cluster
         history = view.history
         currency = "USD"
         if view.report is not None and view.report.sections.gpu_cost is not None:
@@ -212,7 +243,7 @@ class Dashboard:
             "where": self.settings.where,
         }
         if view.report is None:
-            return _page("cluster_summary.html.j2", title=f"plumbob — {name}", **common)
+            return _render("cluster_summary.html.j2", title=f"plumbob — {name}", **common)
         report = view.report
         points = [
             HistoryPoint(
@@ -226,7 +257,7 @@ class Dashboard:
         ]
         context = report_html.context(report, rules_for(report, _registry()), points)
         context["title"] = f"plumbob — {name}"
-        text = (
+        return (
             _environment()
             .get_template("cluster.html.j2")
             .render(
@@ -235,7 +266,6 @@ class Dashboard:
                 findings_listed=report.findings[:MAX_FINDINGS_WITHOUT_SCRIPT],
             )
         )
-        return HTMLResponse(text, headers=SECURITY_HEADERS)
 
     def drift_page(self, request: Request) -> Response:
         rows = self.drift()
@@ -358,18 +388,13 @@ class Dashboard:
     def metrics(self, request: Request) -> Response:
         try:
             scans = self.reader.view(("metrics",), metrics.latest)
-            body = metrics.exposition(scans)
+            body = self.reader.memo(("metrics-text",), lambda: metrics.exposition(scans))
         except StoreError:
             body = metrics.exposition([], store_up=False)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     def openapi(self, request: Request) -> Response:
         return _json(SCHEMAS.get_schema(routes=request.app.routes))
-
-
-def _restale(row: views.ClusterRow, now: datetime, settings: Settings) -> views.ClusterRow:
-    when = views.parse_time(row.scanned_at)
-    return msgspec.structs.replace(row, stale=when is None or now - when > settings.stale_after)
 
 
 class BadRequest(ValueError):
@@ -423,6 +448,24 @@ SCHEMAS = SchemaGenerator(
         "security": [{"bearer": []}],
     }
 )
+
+
+def kept(
+    handler: Callable[[Request], Response],
+) -> Callable[[Request], Awaitable[Response]]:
+    """`handler` answered on the event loop when everything it needs is kept in memory, in a
+    worker thread when it must read the store: a kept page costs no thread hand-over, and a
+    slow or unreachable store never blocks the loop."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            with memory_only():
+                return handler(request)
+        except WouldBlock:
+            return await run_in_threadpool(handler, request)
+
+    return endpoint
 
 
 class TokenGuard:
@@ -479,17 +522,17 @@ def create_app(store: Callable[[], SqlStore], settings: Settings, refresh: float
         return _page("error.html.j2", 400, title="plumbob: bad request", message=str(exc))
 
     routes = [
-        Route("/", board.fleet_page, include_in_schema=False),
-        Route("/drift", board.drift_page, include_in_schema=False),
-        Route("/diff", board.diff_page, include_in_schema=False),
-        Route("/clusters/{name:path}", board.cluster_page, include_in_schema=False),
-        Route("/api/v1/clusters", board.api_clusters),
-        Route("/api/v1/clusters/{name:path}", board.api_cluster),
-        Route("/api/v1/reports/{name:path}", board.api_report),
-        Route("/api/v1/drift", board.api_drift),
-        Route("/api/v1/diff", board.api_diff),
+        Route("/", kept(board.fleet_page), include_in_schema=False),
+        Route("/drift", kept(board.drift_page), include_in_schema=False),
+        Route("/diff", kept(board.diff_page), include_in_schema=False),
+        Route("/clusters/{name:path}", kept(board.cluster_page), include_in_schema=False),
+        Route("/api/v1/clusters", kept(board.api_clusters)),
+        Route("/api/v1/clusters/{name:path}", kept(board.api_cluster)),
+        Route("/api/v1/reports/{name:path}", kept(board.api_report)),
+        Route("/api/v1/drift", kept(board.api_drift)),
+        Route("/api/v1/diff", kept(board.api_diff)),
         Route("/healthz", board.healthz, include_in_schema=False),
-        Route("/metrics", board.metrics, include_in_schema=False),
+        Route("/metrics", kept(board.metrics), include_in_schema=False),
         Route("/openapi.json", board.openapi, include_in_schema=False),
     ]
 
