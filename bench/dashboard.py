@@ -165,34 +165,20 @@ def plans(url: str) -> list[tuple[str, str]]:
     """EXPLAIN ANALYZE of every query the dashboard's pages make."""
     import psycopg
 
+    from plumbob.store import SqlStore
+
     with psycopg.connect(url) as conn:
         cluster = "cluster-000"
         (scan_id,) = conn.execute(
             "SELECT MAX(id) FROM scans WHERE cluster = %s", (cluster,)
         ).fetchone()  # type: ignore[misc]
         since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        info = ("id, cluster, scanned_at, digest, plumbob_version, node_count, finding_count, "
-                "captured_at, score, coverage")  # fmt: skip
+        pg = lambda sql: sql.replace("?", "%s")  # noqa: E731
         queries = [
-            ("revision", "SELECT MAX(id), COUNT(*) FROM scans", ()),
-            (
-                "latest scan per cluster (fleet, /metrics)",
-                f"SELECT {info}, summary FROM scans s JOIN (SELECT cluster AS c, "
-                "MAX(scanned_at) AS t FROM scans GROUP BY cluster) m ON s.cluster = m.c AND "
-                "s.scanned_at = m.t ORDER BY s.cluster, s.id DESC",
-                (),
-            ),
-            (
-                "trends (fleet)",
-                f"SELECT {info} FROM scans WHERE scanned_at >= %s ORDER BY cluster, scanned_at, id",
-                (since,),
-            ),
-            (
-                "history (cluster page)",
-                f"SELECT {info}, summary FROM scans WHERE cluster = %s "
-                "ORDER BY scanned_at DESC, id DESC LIMIT 90",
-                (cluster,),
-            ),
+            ("revision", pg(SqlStore.REVISION), ()),
+            ("latest scan per cluster (fleet, /metrics, drift)", pg(SqlStore.LATEST), ()),
+            ("trends, last 30 days (fleet)", pg(SqlStore.SINCE), (since,)),
+            ("history (cluster page)", pg(SqlStore.HISTORY), (cluster, 90)),
             (
                 "report (cluster page)",
                 "SELECT report FROM scan_reports WHERE scan_id = %s",
@@ -252,7 +238,8 @@ def measure(base: str, path: str, requests: int, clients: int, seconds: float) -
     cold = time.perf_counter() - t
     if WRK is not None:
         done = subprocess.run(
-            [WRK, "-t2", f"-c{clients}", f"-d{seconds:g}s", "-s", str(WRK_SCRIPT), base + path],
+            [WRK, "-t2", f"-c{clients}", f"-d{seconds:g}s", "-s", str(WRK_SCRIPT),
+             "-H", "Accept-Encoding: gzip", base + path],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -336,7 +323,8 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.2)
-            tool = (f"wrk, {args.seconds:g} s per page" if WRK
+            tool = (f"wrk, {args.seconds:g} s per page, gzip accepted as browsers and "
+                    "Prometheus do" if WRK
                     else f"Python client, {args.requests} requests per page")  # fmt: skip
             print(f"\n{args.clients} concurrent clients ({tool})")
             print(f"{'page':<24}{'bytes':>9}{'cold ms':>9}{'requests':>9}{'req/s':>8}"

@@ -194,6 +194,9 @@ def test_metrics_parse_and_stay_bounded(client: TestClient) -> None:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert response.headers["content-encoding"] == "gzip"  # the client asked for it
+    plain = client.get("/metrics", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == response.text
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     expected = {
         "plumbob_store_up",

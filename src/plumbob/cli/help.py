@@ -44,7 +44,6 @@ Examples:
   plumbob scan --demo                             # the embedded demo fleet
   plumbob scan manifests/ --fail-on high -f json  # rendered manifests, in CI
   plumbob scan --context prod --store default     # a live cluster, recorded
-  plumbob serve --store default                   # the dashboard on 127.0.0.1:8080
 """
 """Shown under the command list; `\\b` keeps click from re-wrapping a paragraph."""
 

@@ -294,33 +294,35 @@ class SqlStore:
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM scans ORDER BY cluster")]
 
+    LATEST = (
+        "WITH RECURSIVE names (name) AS (SELECT MIN(cluster) FROM scans UNION ALL "
+        "SELECT (SELECT MIN(cluster) FROM scans WHERE cluster > name) FROM names "
+        "WHERE name IS NOT NULL) "
+        + _INFO.replace(" FROM scans", ", summary FROM names JOIN scans ON id = (")
+        + "SELECT latest.id FROM scans latest WHERE latest.cluster = names.name "
+        "ORDER BY latest.scanned_at DESC, latest.id DESC LIMIT 1) ORDER BY cluster"
+    )
+    """Each cluster's newest scan. The cluster names are walked through the (cluster,
+    scanned_at) index one seek each (a skip scan, written as a recursive query, which both
+    SQLite and PostgreSQL run), and each newest scan is one more seek: the work grows with the
+    clusters, not with the scans stored."""
+    HISTORY = (
+        _INFO.replace(" FROM scans", ", summary FROM scans")
+        + " WHERE cluster = ? ORDER BY scanned_at DESC, id DESC LIMIT ?"
+    )
+    SINCE = _INFO + " WHERE scanned_at >= ? ORDER BY cluster, scanned_at, id"
+    REVISION = "SELECT MAX(id), COUNT(*) FROM scans"
+
     def latest(self) -> list[tuple[ScanInfo, dict[str, object]]]:
-        """Each cluster's newest scan (by time, then id) with its summary. The inner query
-        reads the (cluster, scanned_at) index only; the join finds each row by it again."""
-        rows = self._query(
-            self._INFO.replace(" FROM scans", ", summary FROM scans s")
-            + " JOIN (SELECT cluster AS c, MAX(scanned_at) AS t FROM scans GROUP BY cluster) m"
-            " ON s.cluster = m.c AND s.scanned_at = m.t ORDER BY s.cluster, s.id DESC"
-        )
-        out: dict[str, tuple[ScanInfo, dict[str, object]]] = {}
-        for r in rows:
-            info = self._info(r)
-            out.setdefault(info.cluster, (info, dict(_json(r[10]) or {})))
-        return list(out.values())
+        """Each cluster's newest scan (by time, then id) with its summary."""
+        return [(self._info(r), dict(_json(r[10]) or {})) for r in self._query(self.LATEST)]
 
     def history(self, cluster: str, limit: int = 90) -> list[tuple[ScanInfo, dict[str, object]]]:
-        rows = self._query(
-            self._INFO.replace(" FROM scans", ", summary FROM scans")
-            + " WHERE cluster = ? ORDER BY scanned_at DESC, id DESC LIMIT ?",
-            (cluster, int(limit)),
-        )
+        rows = self._query(self.HISTORY, (cluster, int(limit)))
         return [(self._info(r), dict(_json(r[10]) or {})) for r in reversed(rows)]
 
     def since(self, time: str) -> list[ScanInfo]:
-        rows = self._query(
-            self._INFO + " WHERE scanned_at >= ? ORDER BY cluster, scanned_at, id", (time,)
-        )
-        return [self._info(r) for r in rows]
+        return [self._info(r) for r in self._query(self.SINCE, (time,))]
 
     def report(self, scan_id: ScanId) -> Report | None:
         rows = self._query("SELECT report FROM scan_reports WHERE scan_id = ?", (int(scan_id),))
@@ -352,7 +354,7 @@ class SqlStore:
         return out
 
     def revision(self) -> tuple[int, int]:
-        row = self._query("SELECT MAX(id), COUNT(*) FROM scans")[0]
+        row = self._query(self.REVISION)[0]
         return (int(row[0] or 0), int(row[1]))
 
     def summary(self, scan_id: ScanId) -> dict[str, object]:
