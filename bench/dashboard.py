@@ -174,9 +174,15 @@ def plans(url: str) -> list[tuple[str, str]]:
         ).fetchone()  # type: ignore[misc]
         since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
         pg = lambda sql: sql.replace("?", "%s")  # noqa: E731
+        newest = [r[0] for r in conn.execute(pg(SqlStore.NEWEST)).fetchall()]
         queries = [
             ("revision", pg(SqlStore.REVISION), ()),
-            ("latest scan per cluster (fleet, /metrics, drift)", pg(SqlStore.LATEST), ()),
+            ("newest scan of each cluster (fleet, /metrics, drift)", pg(SqlStore.NEWEST), ()),
+            (
+                "those scans with their summaries",
+                pg(SqlStore.BY_IDS.format(marks=", ".join("?" for _ in newest))),
+                tuple(newest),
+            ),
             ("trends, last 30 days (fleet)", pg(SqlStore.SINCE), (since,)),
             ("history (cluster page)", pg(SqlStore.HISTORY), (cluster, 90)),
             (

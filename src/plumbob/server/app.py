@@ -422,7 +422,7 @@ class Encoded:
         self, request: Request, media_type: str, headers: dict[str, str] = SECURITY_HEADERS
     ) -> Response:
         accepts = "gzip" in request.headers.get("accept-encoding", "")
-        extra = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if accepts else {}
+        extra = {"Content-Encoding": "gzip"} if accepts else {}
         return Response(
             self.gzipped if accepts else self.plain,
             media_type=media_type,

@@ -294,18 +294,20 @@ class SqlStore:
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM scans ORDER BY cluster")]
 
-    LATEST = (
+    NEWEST = (
         "WITH RECURSIVE names (name) AS (SELECT MIN(cluster) FROM scans UNION ALL "
         "SELECT (SELECT MIN(cluster) FROM scans WHERE cluster > name) FROM names "
         "WHERE name IS NOT NULL) "
-        + _INFO.replace(" FROM scans", ", summary FROM names JOIN scans ON id = (")
-        + "SELECT latest.id FROM scans latest WHERE latest.cluster = names.name "
-        "ORDER BY latest.scanned_at DESC, latest.id DESC LIMIT 1) ORDER BY cluster"
+        "SELECT (SELECT latest.id FROM scans latest WHERE latest.cluster = names.name "
+        "ORDER BY latest.scanned_at DESC, latest.id DESC LIMIT 1) FROM names "
+        "WHERE name IS NOT NULL"
     )
-    """Each cluster's newest scan. The cluster names are walked through the (cluster,
-    scanned_at) index one seek each (a skip scan, written as a recursive query, which both
-    SQLite and PostgreSQL run), and each newest scan is one more seek: the work grows with the
-    clusters, not with the scans stored."""
+    """The id of each cluster's newest scan. The cluster names are walked through the
+    (cluster, scanned_at) index one seek each (a skip scan, written as a recursive query, which
+    both SQLite and PostgreSQL run), and each newest scan is one more seek: the work grows with
+    the clusters, not with the scans stored."""
+    BY_IDS = _INFO.replace(" FROM scans", ", summary FROM scans") + " WHERE id IN ({marks})"
+    """Scans by id, through the primary key."""
     HISTORY = (
         _INFO.replace(" FROM scans", ", summary FROM scans")
         + " WHERE cluster = ? ORDER BY scanned_at DESC, id DESC LIMIT ?"
@@ -314,8 +316,15 @@ class SqlStore:
     REVISION = "SELECT MAX(id), COUNT(*) FROM scans"
 
     def latest(self) -> list[tuple[ScanInfo, dict[str, object]]]:
-        """Each cluster's newest scan (by time, then id) with its summary."""
-        return [(self._info(r), dict(_json(r[10]) or {})) for r in self._query(self.LATEST)]
+        """Each cluster's newest scan (by time, then id) with its summary, sorted by cluster.
+        Two reads, each through an index (the planner would join the ids against the whole
+        table by hash instead)."""
+        ids = [int(r[0]) for r in self._query(self.NEWEST) if r[0] is not None]
+        if not ids:
+            return []
+        rows = self._query(self.BY_IDS.format(marks=", ".join("?" for _ in ids)), ids)
+        out = [(self._info(r), dict(_json(r[10]) or {})) for r in rows]
+        return sorted(out, key=lambda pair: pair[0].cluster)
 
     def history(self, cluster: str, limit: int = 90) -> list[tuple[ScanInfo, dict[str, object]]]:
         rows = self._query(self.HISTORY, (cluster, int(limit)))

@@ -68,3 +68,21 @@ def test_a_failed_connection_is_dropped_and_the_next_one_opened(tmp_path: Path) 
     assert reader.healthy() is None  # a fresh connection
     assert len(opened) == 2
     reader.close()
+
+
+def test_latest_is_each_clusters_newest_scan_ties_to_the_higher_id(tmp_path: Path) -> None:
+    path = str(tmp_path / "h.sqlite")
+    writer = open_store(path)
+    ids = {
+        (c, d): int(writer.save(record(Day(cluster=c, when=days_ago(d)))))
+        for c in ("b", "a", "c")
+        for d in (2, 0, 1)
+    }
+    same_time = days_ago(0)
+    tie = [int(writer.save(record(Day(cluster="d", when=same_time)))) for _ in range(2)]
+    latest = writer.latest()
+    assert [info.cluster for info, _ in latest] == ["a", "b", "c", "d"]
+    assert [int(info.id) for info, _ in latest] == [ids[("a", 0)], ids[("b", 0)], ids[("c", 0)],
+                                                    tie[1]]  # fmt: skip
+    assert all("rollup" in summary for _, summary in latest)
+    writer.close()
