@@ -90,7 +90,7 @@ def _environment() -> Environment:
     )
     env.filters["q"] = lambda text: urllib.parse.quote(str(text), safe="")
     env.filters["money"] = lambda amount, currency="USD": (
-        "–" if amount is None else report_html._money(float(amount), currency)
+        "–" if amount is None else report_html.money(float(amount), currency)
     )
     env.filters["num"] = lambda v: "–" if v is None else f"{v:g}"
     return env
@@ -111,7 +111,7 @@ def _render(template: str, **context: Any) -> str:
         _environment()
         .get_template(template)
         .render(
-            style=Markup(report_html._asset("report.css")) + _asset("dashboard.css"),
+            style=Markup(report_html.asset("report.css")) + _asset("dashboard.css"),
             script=_asset("dashboard.js"),
             **context,
         )
@@ -241,7 +241,6 @@ class Dashboard:
             "scan": view.scan,
             "scans": list(reversed(history)),
             "charts": charts.history_charts(history, currency) if len(history) > 1 else [],
-            "nav_script": _asset("dashboard.js"),
             "extra_style": _asset("dashboard.css"),
             "where": self.settings.where,
         }
