@@ -34,9 +34,11 @@ from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from plumbob.checks.registry import Registry
+from plumbob.drift.compare import Diff
 from plumbob.render import html as report_html
 from plumbob.render.interface import HistoryPoint
 from plumbob.render.rules import rules_for
+from plumbob.report.model import Report
 from plumbob.server import charts, metrics, views
 from plumbob.server.reader import StoreReader, WouldBlock, memory_only
 from plumbob.store import SqlStore, StoreError
@@ -295,9 +297,10 @@ class Dashboard:
           --stale-after) and the score trend of the last 30 days.
         responses:
           200:
-            description: "{clusters: [ClusterRow]}"
+            description: The fleet
+            content: {application/json: {schema: {$ref: "#/components/schemas/ClusterList"}}}
         """
-        return _json({"clusters": self.fleet()})
+        return _json(views.ClusterList(clusters=self.fleet()))
 
     def api_cluster(self, request: Request) -> Response:
         """
@@ -306,28 +309,17 @@ class Dashboard:
           - {name: name, in: path, required: true, schema: {type: string}}
         responses:
           200:
-            description: "{cluster, scan, history: [HistoryRow]}"
+            description: The cluster's latest scan and history
+            content: {application/json: {schema: {$ref: "#/components/schemas/ClusterHistory"}}}
           404:
             description: No stored scan of that cluster
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
         """
         view = self.cluster(request.path_params["name"])
-        scan = view.scan
         return _json(
-            {
-                "cluster": view.cluster,
-                "scan": {
-                    "id": scan.id,
-                    "scannedAt": scan.scanned_at,
-                    "capturedAt": scan.captured_at,
-                    "digest": scan.digest,
-                    "plumbobVersion": scan.plumbob_version,
-                    "nodes": scan.nodes,
-                    "findings": scan.findings,
-                    "score": scan.score,
-                    "coverage": scan.coverage,
-                },
-                "history": view.history,
-            }
+            views.ClusterHistory(
+                cluster=view.cluster, scan=views.ScanRow.of(view.scan), history=view.history
+            )
         )
 
     def api_report(self, request: Request) -> Response:
@@ -338,8 +330,10 @@ class Dashboard:
         responses:
           200:
             description: A plumbob.dev/v1 Report
+            content: {application/json: {schema: {$ref: "#/components/schemas/Report"}}}
           404:
             description: No stored scan of that cluster, or one stored without its report
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
         """
         view = self.cluster(request.path_params["name"])
         if view.report is None:
@@ -354,9 +348,10 @@ class Dashboard:
         summary: Pool attributes compared across clusters, outliers named
         responses:
           200:
-            description: "{rows: [DriftRow]}"
+            description: Attributes where clusters differ
+            content: {application/json: {schema: {$ref: "#/components/schemas/DriftList"}}}
         """
-        return _json({"rows": self.drift()})
+        return _json(views.DriftList(rows=self.drift()))
 
     def api_diff(self, request: Request) -> Response:
         """
@@ -367,10 +362,13 @@ class Dashboard:
         responses:
           200:
             description: A plumbob.dev/v1 Diff (as `plumbob diff --format json` writes)
+            content: {application/json: {schema: {$ref: "#/components/schemas/Diff"}}}
           400:
             description: before or after missing or not a scan id
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
           404:
             description: No stored scan with that id
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
         """
         before, after = _scan_ids(request)
         result = self.diff(before, after)
@@ -466,15 +464,27 @@ COLUMNS = (
     ("scanned", "last scan"),
 )
 
+_, _COMPONENTS = msgspec.json.schema_components(
+    [
+        views.ClusterList,
+        views.ClusterHistory,
+        views.DriftList,
+        views.Problem,
+        Diff,
+        Report,
+    ],
+    ref_template="#/components/schemas/{name}",
+)
 SCHEMAS = SchemaGenerator(
     {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "plumbob dashboard API",
             "version": "v1",
             "description": "Read-only: the fleet's stored scans (docs/dashboard.md).",
         },
         "components": {
+            "schemas": _COMPONENTS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
