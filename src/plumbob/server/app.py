@@ -146,7 +146,8 @@ class Dashboard:
         """The fleet's rows, each marked stale by the clock now: staleness moves with time
         even when the store does not."""
         now = datetime.now(UTC)
-        rows, times = self.reader.view(("fleet",), lambda db: self._fleet_rows(db, now))
+        # rebuilt daily too, so the trend's 30-day window moves on when no scan arrives
+        rows, times = self.reader.view(("fleet", now.date()), lambda db: self._fleet_rows(db, now))
         limit = self.settings.stale_after
         stale = [t is None or now - t > limit for t in times]
         if all(r.stale == s for r, s in zip(rows, stale, strict=True)):
