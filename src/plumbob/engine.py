@@ -22,12 +22,6 @@ from plumbob.checks.inventory import inventory
 from plumbob.checks.options import CheckOptions
 from plumbob.checks.registry import CATEGORIES, Check, CheckContext, Hit, Registry
 from plumbob.config import Config, check_options
-
-# Configuration lives in plumbob.config; these names stay importable from here for one release.
-from plumbob.config import ConfigError as ConfigError
-from plumbob.config import config_problems as config_problems
-from plumbob.config import load_config as load_config
-from plumbob.findings import IGNORE_ANNOTATION as IGNORE_ANNOTATION
 from plumbob.findings import (
     AnalysisResult,
     Exemption,
@@ -413,13 +407,9 @@ def count_at_or_above(report: Report, threshold: Severity) -> int:
 
 
 __all__ = [
-    "IGNORE_ANNOTATION",
     "Analysis",
     "Config",
-    "ConfigError",
     "Exemption",
-    "config_problems",
     "count_at_or_above",
-    "load_config",
     "run",
 ]
