@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.policies import policy_engines
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -91,7 +91,7 @@ def no_admission_policy_engine(snap: Snapshot) -> Iterator[Hit]:
     vaps = len(snap.objects("ValidatingAdmissionPolicy"))
     unbound = f" ({vaps} ValidatingAdmissionPolicy without a binding)" if vaps else ""
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"cluster {snap.cluster.name} has no Gatekeeper, Kyverno or bound "
         f"ValidatingAdmissionPolicy{unbound}",
         evidence={

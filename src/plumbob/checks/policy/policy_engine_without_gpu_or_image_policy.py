@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from plumbob.checks.policy.no_admission_policy_engine import admission_engines
 from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.model.policies import admission_policies
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -69,7 +69,7 @@ def policy_engine_without_gpu_or_image_policy(snap: Snapshot) -> Iterator[Hit]:
     if not missing:
         return
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"{', '.join(sorted(engines))} present with {len(policies)} policies, none constraining "
         f"{' or '.join(missing)}",
         evidence={
