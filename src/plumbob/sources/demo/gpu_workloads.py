@@ -482,6 +482,7 @@ def _pytorch_job(
     model: str,
     backoff_limit: int | None = 3,
     output_dir: str | None = None,
+    memory: bool = True,
 ) -> Workload:
     mounts = [("dshm", "/dev/shm"), ("scratch", "/scratch")]
     volumes: list[Obj] = [dshm("256Gi"), {"emptyDir": {"sizeLimit": "500Gi"}, "name": "scratch"}]
@@ -501,10 +502,13 @@ def _pytorch_job(
         "--save-steps",
         "500",
     ]
+    res = resources("180", "1800Gi", gpus=8, efa=32, cpu_limit=True)
+    if not memory:
+        del res["requests"]["memory"], res["limits"]["memory"]
     ctr = container(
         "pytorch",
         PYTORCH,
-        resources("180", "1800Gi", gpus=8, efa=32, cpu_limit=True),
+        res,
         command=["torchrun"],
         args=args,
         env={"NCCL_DEBUG": "WARN", "FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1"},
@@ -585,6 +589,8 @@ def training(nodes: int, rng: random.Random) -> list[Workload]:
             queue="research-training",
             checkpoints=True,
             model="meta-llama/Meta-Llama-3-70B",
+            # Planted: CPU, GPUs and EFA requested, memory neither requested nor limited.
+            memory=False,
         ),
         _pytorch_job(
             TRAIN_NS,

@@ -108,6 +108,14 @@ def _workload_defects() -> list[Planted]:
             "runPolicy.backoffLimit: a crash loop would hold its 8 GPUs forever.",
         ),
         Planted(
+            "gpu-workload-no-memory-request",
+            "PyTorchJob",
+            TRAIN_NS,
+            "llama3-70b-sft",
+            "The trainer requests CPU, 8 GPUs and EFA but neither requests nor limits memory: "
+            "the kubelet evicts it among the first when its node runs short of memory.",
+        ),
+        Planted(
             "gpu-inference-no-pdb",
             "Deployment",
             LLM_NS,
