@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import pod_uses_gpu
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -81,7 +81,7 @@ def cluster_no_gpu_priority_classes(snap: Snapshot) -> Iterator[Hit]:
         return
     have = ", ".join(f"{k}={v}" for k, v in values.items()) or "none besides system-*"
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"cluster {snap.cluster.name} runs {len(gpu_workloads)} GPU workload(s) on "
         f"{len(snap.gpu_nodes)} GPU node(s) with {len(levels)} non-system priority level(s) "
         f"({have}): inference cannot be ranked above training",

@@ -12,10 +12,10 @@ from plumbob.knowledge.components import (
     installed,
     inventory_visible,
 )
-from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text, pod_uses_gpu
+from plumbob.model.gpu import containers_gpu_request, gpus_text, pod_uses_gpu
 from plumbob.model.objects import GenericObject, Object, as_list, dig
 from plumbob.model.snapshot import Snapshot
-from plumbob.model.workloads import PodTemplate
+from plumbob.model.workloads import PodTemplate, gpus_asked
 
 WHY = """
 A model too large for one node is served by a group of pods that only work together: a
@@ -164,8 +164,7 @@ def gpu_serving_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
         asked = sorted(targets & set(_NAMES))
         if set(asked) & set(gang) or (asked and not visible):
             continue
-        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in gpu_templates)
-        unknown = any(gpu_count_unknown(t.spec.containers) for t in gpu_templates)
+        gpus, unknown = gpus_asked(gpu_templates)
         what = (
             f"{workload.kind} {workload.namespace or 'default'}/{workload.name} serves one model "
             f"over {why} ({gpus_text(gpus, unknown)} in all)"

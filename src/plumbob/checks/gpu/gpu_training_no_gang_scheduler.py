@@ -11,10 +11,10 @@ from plumbob.knowledge.components import (
     installed,
     inventory_visible,
 )
-from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text, pod_uses_gpu
+from plumbob.model.gpu import gpus_text, pod_uses_gpu
 from plumbob.model.objects import CronJob, Job, Object, kind_key
 from plumbob.model.snapshot import Snapshot
-from plumbob.model.workloads import TRAINING_KINDS
+from plumbob.model.workloads import TRAINING_KINDS, gpus_asked
 
 WHY = """
 Distributed training needs all its workers at once. The default scheduler places pods one by
@@ -129,8 +129,7 @@ def gpu_training_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
             continue
         if targets and not visible:
             continue  # it asks for a gang scheduler this input cannot show
-        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in gpu_templates)
-        unknown = any(gpu_count_unknown(t.spec.containers) for t in gpu_templates)
+        gpus, unknown = gpus_asked(gpu_templates)
         yield Hit(
             workload,
             _message(workload, gpus_text(gpus, unknown), pods, targets, gang, visible),
