@@ -157,6 +157,21 @@ def gpu_workloads(snap: Snapshot, role: WorkloadRole) -> list[tuple[Object, PodT
     return list(first.values())
 
 
+def gpu_templates_by_workload(
+    snap: Snapshot, role: WorkloadRole
+) -> list[tuple[Object, list[PodTemplate]]]:
+    """The workloads of `role` with every GPU pod template of each (snapshot order), for the
+    checks that judge each template of a workload (a LeaderWorkerSet's leader and workers) and
+    give one verdict per workload."""
+    found: dict[int, tuple[Object, list[PodTemplate]]] = {}
+    for template in snap.gpu_templates:
+        workload = template.workload
+        if id(workload) not in found and role_of(snap, workload).role != role:
+            continue
+        found.setdefault(id(workload), (workload, []))[1].append(template)
+    return list(found.values())
+
+
 def role_evidence(snap: Snapshot, subject: Object | ObjectRef) -> dict[str, Any]:
     """`role` and `roleEvidence` for a finding about a workload; empty for other subjects."""
     if isinstance(subject, ObjectRef) or id(subject) not in snap.templates_by_workload:

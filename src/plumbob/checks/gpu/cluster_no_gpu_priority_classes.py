@@ -17,10 +17,7 @@ training run: it neither preempts the batch job for the service nor keeps batch 
 queueing ahead of it. Inference latency then depends on who submitted first.
 """
 
-FIX = """
-Define at least two non-system priority classes, higher for serving, lower (and
-non-preempting) for training and experiments, and use them on GPU workloads:
-
+PRIORITY_CLASSES_YAML = """
     apiVersion: scheduling.k8s.io/v1
     kind: PriorityClass
     metadata: {name: gpu-inference}
@@ -33,7 +30,13 @@ non-preempting) for training and experiments, and use them on GPU workloads:
     value: 1000
     preemptionPolicy: Never
     description: Batch training and experiments
+"""
+"""Two priority classes that separate serving from batch work, as the FIX texts suggest them."""
 
+FIX = f"""
+Define at least two non-system priority classes, higher for serving, lower (and
+non-preempting) for training and experiments, and use them on GPU workloads:
+{PRIORITY_CLASSES_YAML}
 With Kueue, WorkloadPriorityClasses (kueue.x-k8s.io) give queued jobs the same separation.
 """
 

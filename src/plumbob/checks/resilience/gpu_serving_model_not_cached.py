@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
-from plumbob.knowledge.workload_roles import role_of
+from plumbob.knowledge.workload_roles import gpu_templates_by_workload
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.images import parse_image
 from plumbob.model.objects import Container, GenericObject, Volume, dig
@@ -230,21 +230,22 @@ def download(template: PodTemplate, container: Container) -> _Download | None:
     ),
 )
 def gpu_serving_model_not_cached(snap: Snapshot) -> Iterator[Hit]:
-    reported: set[int] = set()
-    for template in snap.gpu_templates:
-        workload = template.workload
-        if id(workload) in reported or role_of(snap, workload).role != WorkloadRole.SERVING:
-            continue
-        role = f" ({template.role})" if template.role else ""
-        subject = f"{workload.kind} {workload.namespace or 'default'}/{workload.name}{role}"
-        uri = storage_uri(template)
-        if uri is not None:
-            # KServe's storage initializer copies the model into an emptyDir before the server
-            # starts, unless it is on a claim already, a LocalModelCache keeps it on the nodes,
-            # or it is a modelcar (oci://), an image the node's runtime pulls and keeps.
-            if uri.startswith(_KEPT_SCHEMES) or uri.rstrip("/") in _cached_uris(snap):
-                continue
-            reported.add(id(workload))
+    for _, templates in gpu_templates_by_workload(snap, WorkloadRole.SERVING):
+        hit = next((h for t in templates for h in _template_hits(snap, t)), None)
+        if hit is not None:
+            yield hit
+
+
+def _template_hits(snap: Snapshot, template: PodTemplate) -> Iterator[Hit]:
+    workload = template.workload
+    role = f" ({template.role})" if template.role else ""
+    subject = f"{workload.kind} {workload.namespace or 'default'}/{workload.name}{role}"
+    uri = storage_uri(template)
+    if uri is not None:
+        # KServe's storage initializer copies the model into an emptyDir before the server
+        # starts, unless it is on a claim already, a LocalModelCache keeps it on the nodes,
+        # or it is a modelcar (oci://), an image the node's runtime pulls and keeps.
+        if not uri.startswith(_KEPT_SCHEMES) and uri.rstrip("/") not in _cached_uris(snap):
             yield Hit(
                 workload,
                 f"{subject}: the storage initializer downloads {uri} into an emptyDir before "
@@ -252,14 +253,10 @@ def gpu_serving_model_not_cached(snap: Snapshot) -> Iterator[Hit]:
                 evidence={"model": uri, "holder": "storage initializer emptyDir"},
                 path=f"{template.path}",
             )
-            continue
-        for container in template.spec.containers:
-            if not container_gpu_request(container):
-                continue
-            found = download(template, container)
-            if found is None:
-                continue
-            reported.add(id(workload))
+        return
+    for container in template.spec.containers:
+        found = download(template, container) if container_gpu_request(container) else None
+        if found is not None:
             yield Hit(
                 workload,
                 f"{subject}: container {container.name!r} downloads {found.model} into "
@@ -267,4 +264,3 @@ def gpu_serving_model_not_cached(snap: Snapshot) -> Iterator[Hit]:
                 evidence={"model": found.model, "cache": found.cache, "holder": found.volume},
                 path=f"{template.path}.containers",
             )
-            break
