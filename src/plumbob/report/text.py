@@ -65,6 +65,32 @@ def encodable_tree(value: Any, depth: int = 0) -> Any:
     return value
 
 
+MAX_TEXT = 1000
+"""Characters of one value from input kept in a finding (its message, each evidence string):
+a 20 MB label value is a finding about that label, not 20 MB in every report, the store and
+a terminal table that has to wrap it."""
+
+
+def clipped(text: str, limit: int = MAX_TEXT) -> str:
+    """`text`, or its first `limit` characters and how many more there were."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def clipped_tree(value: Any, depth: int = 0) -> Any:
+    """`value` (plain data, such as evidence) with every string `clipped`."""
+    if isinstance(value, str):
+        return clipped(value)
+    if depth > 32:
+        return value
+    if isinstance(value, dict):
+        return {k: clipped_tree(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clipped_tree(v, depth + 1) for v in value]
+    return value
+
+
 def json_bytes(value: Any) -> bytes:
     """`msgspec.json.encode(value)`, with undecodable bytes in any string written as
     ``\\xff`` text rather than failing the whole document; C1 controls, which JSON lets
@@ -89,6 +115,9 @@ def escape_c1(data: bytes) -> bytes:
 
 
 __all__ = [
+    "MAX_TEXT",
+    "clipped",
+    "clipped_tree",
     "encodable",
     "encodable_tree",
     "escape_c1",

@@ -29,6 +29,7 @@ from plumbob.report.text import encodable
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
+from plumbob.sources.jsonstream import prune_items
 from plumbob.sources.limits import (
     DEFAULT_MAX_INPUT_MB,
     gunzip,
@@ -150,6 +151,32 @@ def read_bytes(path: Path) -> bytes:
         raise too_large()
     if data[:2] == b"\x1f\x8b":
         data = gunzip(data, limit)
+    return from_bom(data)
+
+
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+"""Byte order marks, UTF-32 first (its little-endian mark begins with UTF-16's)."""
+
+
+def from_bom(data: bytes) -> bytes:
+    """UTF-16 or UTF-32 text that starts with a byte order mark, as UTF-8; anything else as
+    it is. kubectl reads files through `unicode.BOMOverride` (k8s.io/cli-runtime
+    pkg/resource/visitor.go), so a manifest saved as UTF-16 by a Windows editor applies;
+    UTF-32 with its mark is read the same way. Text that does not decode stays as it is (and
+    is then called binary)."""
+    if data[:1] not in (b"\x00", b"\xff", b"\xfe"):
+        return data
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec).encode("utf-8")
+            except UnicodeError:
+                return data
     return data
 
 
@@ -492,8 +519,16 @@ class FileReader:
         except msgspec.ValidationError as exc:
             self.problem(path, f"not a Kubernetes object or list: {exc}", code=Code.NOT_AN_OBJECT)
             return None
-        except msgspec.DecodeError as exc:
-            raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            # one item that cannot be decoded (too deep, a lone surrogate escape, broken)
+            # is left out alone, with its index; the rest of the List is read
+            pruned = prune_items(data, "items") or prune_items(data, "objects")
+            if pruned is None or not pruned.dropped:
+                if isinstance(exc, RecursionError):
+                    raise
+                raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
+            self._dropped_items(path, pruned.dropped)
+            return self._json(path, pruned.text, hint)
         if env.kind == "Snapshot" and env.api_version.startswith("plumbob.dev/"):
             if env.api_version != SNAPSHOT_API_VERSION:
                 self.problem(
@@ -515,6 +550,20 @@ class FileReader:
                 return nodes
         obj = self.decoder.from_raw(data, Origin(file=str(path), line=1), hint)
         return [obj] if obj is not None else []
+
+    def _dropped_items(self, path: Path, dropped: list[tuple[int, str]]) -> None:
+        for index, why in dropped:
+            utf8 = why.startswith("not UTF-8")
+            self.problem(
+                path,
+                f"item {index} skipped: {why}",
+                level=Level.WARNING if utf8 else Level.ERROR,
+                code=Code.NOT_UTF8
+                if utf8
+                else Code.NESTED_TOO_DEEPLY
+                if why.startswith("nested")
+                else Code.JSON_INVALID,
+            )
 
     def _decode_items(
         self, raws: Iterable[msgspec.Raw], origin: Origin, hint: str | None
