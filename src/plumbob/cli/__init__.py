@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     if argv is not None:
         app(args=_bare_store(argv), prog_name="plumbob")
         return
+    for stream in (sys.stdout, sys.stderr):
+        # a file name or argument that was not UTF-8 is printed as \xff, never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     try:
         app(args=_bare_store(sys.argv[1:]), prog_name="plumbob")
     except SystemExit as done:

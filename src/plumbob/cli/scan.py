@@ -175,7 +175,10 @@ def scan(
     from plumbob import engine
     from plumbob.checks.registry import Registry
     from plumbob.cli.snapshot import current_context, live_requested, load_live, with_gpu_metrics
+    from plumbob.report.text import encodable
 
+    if cluster is not None:  # bytes that were not UTF-8 kept as \xff text (report/text.py)
+        cluster = encodable(cluster)
     live = live_requested(context, all_contexts, kubeconfig, in_cluster)
     if not paths and not demo and not live:
         live = current_context("scan", quiet)

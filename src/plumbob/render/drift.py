@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -14,6 +14,7 @@ from rich.text import Text
 
 from plumbob.drift.attributes import LABEL_PREFIX, attribute_title
 from plumbob.drift.compare import Diff
+from plumbob.render.terminal import SafeConsole
 from plumbob.report.model import Finding
 from plumbob.report.sections import Cell, DriftSection, PoolRow
 
@@ -250,7 +251,7 @@ def _finding_line(f: Finding) -> Text:
 
 
 def render_diff(result: Diff, out: TextIO, *, width: int | None = None) -> None:
-    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    console = SafeConsole(file=out, width=width, highlight=False, soft_wrap=False)
     before, after = result.before, result.after
     if before is not None and after is not None:
         console.print(

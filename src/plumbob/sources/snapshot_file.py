@@ -28,6 +28,7 @@ from plumbob.model.objects import GenericObject, Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import DiagnosticCode as Code
 from plumbob.report.model import Level
+from plumbob.report.text import json_bytes
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 
@@ -176,7 +177,7 @@ def encode_snapshot(snapshot: Snapshot, objects: Iterable[Object] | None = None)
         doc["captured"] = sorted(snapshot.captured)
     if snapshot.partly_listed:  # live: kinds listed metadata-only or by name
         doc["partlyListed"] = dict(snapshot.partly_listed)
-    return msgspec.json.encode(doc)
+    return json_bytes(doc)
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
