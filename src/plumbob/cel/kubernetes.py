@@ -6,7 +6,9 @@ the API server's is cel-go's. The functions here follow the API server's Go impl
 (k8s.io/apiserver/pkg/cel/library: quantity.go, regex.go, lists.go); an argument they refuse
 raises, which CEL turns into an evaluation error, as the API server does. The lists library's
 `indexOf` and `lastIndexOf` are left out: cel-cpp declares those names for strings and refuses a
-second declaration, and no exported policy uses them.
+second declaration, and no exported policy uses them. `sign()` on a quantity is left out as the
+API server v1.37 leaves it out of a ValidatingAdmissionPolicy's environment (it refuses a policy
+that calls it: "found no matching overload for 'sign'").
 
 A quantity is carried as a one-key map (`{"__quantity__": "1.5"}`): cel-expr-python cannot
 return values of an opaque type from Python, so the type checker sees `map(string, string)`.
@@ -84,11 +86,6 @@ def _as_integer(q: Any) -> int:
 def _is_integer(q: Any) -> bool:
     value = _v(q)
     return value == value.to_integral_value() and _INT64[0] <= value <= _INT64[1]
-
-
-def _sign(q: Any) -> int:
-    value = _v(q)
-    return (value > 0) - (value < 0)
 
 
 def _compare(a: Any, b: Any) -> int:
@@ -177,7 +174,6 @@ def declarations() -> list[cel.FunctionDecl]:
             "asApproximateFloat",
             [_overload("quantity_get_float", D, [Q], lambda q: float(_v(q)))],
         ),
-        fn("sign", [_overload("quantity_get_sign", N, [Q], _sign)]),
         fn(
             "add",
             [

@@ -121,7 +121,7 @@ def _gpu_name(key: str) -> str:
 def _gpu_list(field: str) -> str:
     return (
         f"(has({field}) && {field}.exists(k, {_gpu_name('k')} && "
-        f"quantity(string({field}[k])).sign() > 0))"
+        f"quantity(string({field}[k])).isGreaterThan(quantity('0'))))"
     )
 
 
