@@ -33,6 +33,31 @@ KNOWN = {
 (docs/guardrails.md lists the same)."""
 
 
+FIXTURE_KNOWN = {
+    ("env-plaintext-credential", "trigger-ai-workload-kinds.yaml", "InferenceService"): KNOWN[
+        ("gpu-workload-no-priority-class", "InferenceService")
+    ],
+    ("gpu-toleration-without-request", "trigger-site-gpu-taint.yaml", "CronJob"): "the "
+    "check learns a site's GPU taint keys from the Nodes; the policy knows nvidia.com/gpu and "
+    "the baseline's GPU pool taints",
+    ("gpu-workload-no-priority-class", "clean-kai-priority-label.yaml", "Pod"): "KAI "
+    "Scheduler's priority label counts where KAI schedules the pod (its queue label or "
+    "schedulerName, read with the cluster's components); the policy asks for priorityClassName",
+}
+"""(check, fixture file, workload kind) where a check's own fixture and the policy differ."""
+
+
+def check_fixtures(check: str) -> list[Path]:
+    """The trigger and clean fixtures of a check (tests/checks/<category>/<id>/)."""
+    root = Path(__file__).parent / "checks"
+    return sorted(
+        f
+        for folder in root.glob(f"*/{check}")
+        for f in folder.glob("*.yaml")
+        if f.name.startswith(("trigger-", "clean-"))
+    )
+
+
 def export(tmp: Path, baseline: Baseline | None, fmt: PolicyFormat = PolicyFormat.VAP) -> Path:
     out = tmp / f"policies-{fmt.value}"
     write(built_in_rules(parameters(baseline)), fmt, Action.DENY, out)

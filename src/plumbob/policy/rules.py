@@ -10,16 +10,18 @@ the check sees (the nodes, the GPU stack's images), docs/guardrails.md lists the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from plumbob.checks.custom import CustomCheck
 from plumbob.checks.registry import Check
 from plumbob.drift.baseline import Baseline
+from plumbob.knowledge.components import gpu_stack_images, gpu_stack_namespaces
 from plumbob.knowledge.credentials import credential_facts
 from plumbob.knowledge.gpu_host_paths import gpu_host_paths
 from plumbob.model import images
-from plumbob.model.gpu import MIG_PREFIX, WHOLE_GPU_RESOURCES
+from plumbob.model.gpu import KAI_SHARE_ANNOTATIONS, MIG_PREFIX, WHOLE_GPU_RESOURCES
 from plumbob.model.images import registry_entry
 
 
@@ -69,26 +71,26 @@ _REPLICA_SPECS = {
 
 
 def _ray(spec: str) -> str:
-    """CEL: the pod specs of a RayCluster spec at `spec`."""
+    """CEL: the pod templates of a RayCluster spec at `spec`."""
     return (
-        f"(has({spec}.headGroupSpec) ? [{spec}.headGroupSpec.template.spec] : []) + "
-        f"(has({spec}.workerGroupSpecs) ? {spec}.workerGroupSpecs.map(w, w.template.spec) : [])"
+        f"(has({spec}.headGroupSpec) ? [{spec}.headGroupSpec.template] : []) + "
+        f"(has({spec}.workerGroupSpecs) ? {spec}.workerGroupSpecs.map(w, w.template) : [])"
     )
 
 
-def _pod_specs() -> str:
-    """CEL: the pod specs of the object, whatever its kind (a list)."""
+def _pod_templates() -> str:
+    """CEL: the pod templates of the object, whatever its kind (a list; a Pod is its own)."""
     lines = [
-        "object.kind == 'Pod' ? [object.spec] :",
-        "object.kind == 'CronJob' ? [object.spec.jobTemplate.spec.template.spec] :",
+        "object.kind == 'Pod' ? [object] :",
+        "object.kind == 'CronJob' ? [object.spec.jobTemplate.spec.template] :",
         "object.apiVersion.startsWith('batch.volcano.sh/') ? "
-        "(has(object.spec.tasks) ? object.spec.tasks.map(t, t.template.spec) : []) :",
+        "(has(object.spec.tasks) ? object.spec.tasks.map(t, t.template) : []) :",
         "object.kind == 'JobSet' ? (has(object.spec.replicatedJobs) ? "
-        "object.spec.replicatedJobs.map(j, j.template.spec.template.spec) : []) :",
+        "object.spec.replicatedJobs.map(j, j.template.spec.template) : []) :",
         "object.kind == 'LeaderWorkerSet' ? "
-        "[object.spec.leaderWorkerTemplate.workerTemplate.spec] + "
+        "[object.spec.leaderWorkerTemplate.workerTemplate] + "
         "(has(object.spec.leaderWorkerTemplate.leaderTemplate) ? "
-        "[object.spec.leaderWorkerTemplate.leaderTemplate.spec] : []) :",
+        "[object.spec.leaderWorkerTemplate.leaderTemplate] : []) :",
         f"object.kind == 'RayCluster' ? {_ray('object.spec')} :",
         "object.kind == 'RayJob' ? (has(object.spec.rayClusterSpec) ? "
         f"{_ray('object.spec.rayClusterSpec')} : []) :",
@@ -98,15 +100,14 @@ def _pod_specs() -> str:
     for kind, field in _REPLICA_SPECS.items():
         specs = f"object.spec.{field}"
         lines.append(
-            f"object.kind == '{kind}' ? (has({specs}) ? "
-            f"{specs}.map(r, {specs}[r].template.spec) : []) :"
+            f"object.kind == '{kind}' ? (has({specs}) ? {specs}.map(r, {specs}[r].template) : []) :"
         )
-    lines.append("[object.spec.template.spec]")
+    lines.append("[object.spec.template]")
     return "\n".join(lines)
 
 
-POD_SPECS = ("podSpecs", _pod_specs())
-"""The variable every rule reads its pod specs from."""
+POD_TEMPLATES = ("podTemplates", _pod_templates())
+"""The variable every rule reads its pod templates from: `t.metadata` and `t.spec` of each."""
 
 
 def _literal(value: object) -> str:
@@ -137,9 +138,37 @@ GPU_CONTAINER = (
 GPU_POD = (
     f"(s.containers.exists(c, {GPU_CONTAINER}) || "
     f"(has(s.initContainers) && s.initContainers.exists(c, {GPU_CONTAINER}))"
-    " || (has(s.resourceClaims) && size(s.resourceClaims) > 0))"
+    " || (has(s.resourceClaims) && size(s.resourceClaims) > 0)"
+    " || (has(t.metadata) && has(t.metadata.annotations) && "
+    f"{_literal(list(KAI_SHARE_ANNOTATIONS))}.exists(k, k in t.metadata.annotations)))"
 )
-"""CEL over a pod spec `s`: it gets a GPU (as model/gpu.py `pod_uses_gpu`)."""
+"""CEL over a pod template `t` and its spec `s`: it gets a GPU (as model/gpu.py
+`pod_uses_gpu`: a GPU resource, a DRA claim, or a KAI Scheduler GPU-share annotation)."""
+
+
+_REPOSITORY = (
+    "c.image.split('@')[0].split('/').size() > 1 && "
+    "(c.image.split('/')[0].contains('.') || c.image.split('/')[0].contains(':') || "
+    "c.image.split('/')[0] == 'localhost') ? "
+    "c.image.substring(c.image.indexOf('/') + 1).split('@')[0].split(':')[0] : "
+    "c.image.split('@')[0].split(':')[0]"
+)
+"""CEL over a container `c`: its image's repository path, without registry, tag or digest."""
+
+
+def _gpu_stack() -> str:
+    """CEL over a pod template `t`: a workload of the GPU stack itself (device plugin, GFD,
+    DCGM exporter, GPU operator, NFD, ...): in one of its namespaces, or running one of its
+    images (knowledge/components.py `is_gpu_stack`)."""
+    namespaces = _literal(sorted(gpu_stack_namespaces()))
+    paths = _literal(list(gpu_stack_images()))
+    images = f"{paths}.exists(p, ({_REPOSITORY}) == p || ({_REPOSITORY}).endsWith('/' + p))"
+    return (
+        f"((has(object.metadata.namespace) && object.metadata.namespace in {namespaces}) || "
+        f"t.spec.containers.exists(c, has(c.image) && ({images})) || "
+        f"(has(t.spec.initContainers) && t.spec.initContainers.exists(c, has(c.image) && "
+        f"({images}))))"
+    )
 
 
 def every_container(predicate: str) -> str:
@@ -151,11 +180,15 @@ def every_container(predicate: str) -> str:
     )
 
 
+_SPEC = re.compile(r"\bs\.")
+
+
 def every_pod(predicate: str, gpu_only: bool = False) -> str:
-    """CEL: `predicate` (over `s`) holds for every pod spec (every GPU pod spec)."""
+    """CEL: `predicate` holds for every pod template (every GPU pod's); in it, `t` is the
+    template and `s.` its spec."""
     if gpu_only:
         predicate = f"!{GPU_POD} || {predicate}"
-    return f"variables.podSpecs.all(s, {predicate})"
+    return f"variables.podTemplates.all(t, {_SPEC.sub('t.spec.', predicate)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +204,7 @@ class Rule:
     message: str
     """What to change, one line (a VAP message takes no line breaks)."""
     resources: tuple[Resource, ...] = WORKLOAD_RESOURCES
-    variables: tuple[tuple[str, str], ...] = (POD_SPECS,)
+    variables: tuple[tuple[str, str], ...] = (POD_TEMPLATES,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,9 +375,9 @@ def _taint_rule(params: Parameters) -> Rule | None:
     tolerates = (
         "has(s.tolerations) && s.tolerations.exists(x, "
         "((!has(x.key) || x.key == '') && has(x.operator) && x.operator == 'Exists') || "
-        "(has(x.key) && x.key == t.key && ((has(x.operator) && x.operator == 'Exists') || "
-        "(has(x.value) ? x.value : '') == t.value) && "
-        "(!has(x.effect) || x.effect == '' || x.effect == t.effect)))"
+        "(has(x.key) && x.key == taint.key && ((has(x.operator) && x.operator == 'Exists') || "
+        "(has(x.value) ? x.value : '') == taint.value) && "
+        "(!has(x.effect) || x.effect == '' || x.effect == taint.effect)))"
     )
     shown = " or ".join(
         "+".join(f"{k}{'=' + v if v else ''}:{e}" for k, v, e in pool) for pool in params.gpu_taints
@@ -357,8 +390,10 @@ def _taint_rule(params: Parameters) -> Rule | None:
         description=(
             "Pods that get GPUs tolerate the taints of at least one GPU pool of the baseline."
         ),
-        expression=every_pod(f"{_literal(pools)}.exists(p, p.all(t, {tolerates}))", gpu_only=True),
-        message=f"a GPU pod tolerates no GPU pool's taints ({shown}): add tolerations",
+        expression=every_pod(
+            f"{_literal(pools)}.exists(p, p.all(taint, {tolerates}))", gpu_only=True
+        ),
+        message=(f"a GPU pod tolerates no GPU pool's taints ({shown}): add tolerations"),
     )
 
 
@@ -384,15 +419,69 @@ def _priority_rule() -> Rule:
     )
 
 
+_GPU_LABEL_PREFIXES = (
+    "nvidia.com/",
+    "feature.node.kubernetes.io/pci-10de",
+    "cloud.google.com/gke-accelerator",
+    "karpenter.k8s.aws/instance-gpu",
+)
+"""As checks/gpu/gpu_access_bypasses_device_plugin.py: node labels that aim a pod at GPU nodes."""
+
+
+def _gpu_label(key: str) -> str:
+    """CEL: the label key `key` aims at GPU nodes."""
+    return f"{_literal(list(_GPU_LABEL_PREFIXES))}.exists(p, {key}.startsWith(p))"
+
+
+def _node_term(term: str) -> str:
+    """CEL: a node selector term at `term` asks for a GPU label (In, Exists or Gt; NotIn and
+    DoesNotExist keep pods away from GPU nodes)."""
+    return (
+        f"(has({term}.matchExpressions) && {term}.matchExpressions.exists(e, "
+        f"e.operator in ['In', 'Exists', 'Gt'] && {_gpu_label('e.key')}))"
+    )
+
+
+def _gpu_intent() -> str:
+    """CEL over a pod spec `s`: it aims at GPU nodes (an NVIDIA runtime class, a toleration of
+    an nvidia.com/ taint, GPU node labels in its nodeSelector or node affinity)."""
+    node = "s.affinity.nodeAffinity"
+    required = f"{node}.requiredDuringSchedulingIgnoredDuringExecution"
+    preferred = f"{node}.preferredDuringSchedulingIgnoredDuringExecution"
+    affinity = (
+        f"(has(s.affinity) && has({node}) && ("
+        f"(has({required}) && has({required}.nodeSelectorTerms) && "
+        f"{required}.nodeSelectorTerms.exists(m, {_node_term('m')})) || "
+        f"(has({preferred}) && {preferred}.exists(w, has(w.preference) && "
+        f"{_node_term('w.preference')}))))"
+    )
+    return (
+        "((has(s.runtimeClassName) && s.runtimeClassName.contains('nvidia')) || "
+        "(has(s.tolerations) && s.tolerations.exists(x, has(x.key) && "
+        "x.key.startsWith('nvidia.com/'))) || "
+        f"(has(s.nodeSelector) && s.nodeSelector.exists(k, {_gpu_label('k')})) || {affinity})"
+    )
+
+
 def _bypass_rule() -> Rule:
     visible = (
         "!has(c.env) || !c.env.exists(e, e.name == 'NVIDIA_VISIBLE_DEVICES' && "
         "has(e.value) && !(e.value.trim().lowerAscii() in ['', 'void', 'none']))"
     )
-    dev_mounts = (
-        "!has(c.volumeMounts) || !has(s.volumes) || !c.volumeMounts.exists(m, "
-        "s.volumes.exists(v, v.name == m.name && has(v.hostPath) && "
-        "v.hostPath.path.startsWith('/dev/nvidia')))"
+    mounted = (
+        "has(c.volumeMounts) && has(s.volumes) && c.volumeMounts.exists(m, "
+        "s.volumes.exists(v, v.name == m.name && has(v.hostPath) && ({path})))"
+    )
+    dev_nvidia = mounted.format(path="v.hostPath.path.startsWith('/dev/nvidia')")
+    dev = mounted.format(path="v.hostPath.path == '/dev' || v.hostPath.path == '/dev/'")
+    privileged = (
+        "has(c.securityContext) && has(c.securityContext.privileged) && "
+        "c.securityContext.privileged == true"
+    )
+    intent = _gpu_intent()
+    reaches = (
+        f"({visible}) && !({dev_nvidia}) && !({intent} && ({dev})) && "
+        f"!({privileged} && ({intent} || !({visible}) || {dev_nvidia}))"
     )
     return Rule(
         check="gpu-access-bypasses-device-plugin",
@@ -400,12 +489,13 @@ def _bypass_rule() -> Rule:
         severity="high",
         category="gpu",
         description=(
-            "Pods that request no GPU neither set NVIDIA_VISIBLE_DEVICES nor mount /dev/nvidia*."
+            "Pods that request no GPU neither set NVIDIA_VISIBLE_DEVICES nor mount /dev/nvidia* "
+            "(nor /dev, nor run privileged, when they aim at GPU nodes); the GPU stack exempt."
         ),
-        expression=every_pod(f"{GPU_POD} || {every_container(f'({visible}) && ({dev_mounts})')}"),
+        expression=every_pod(f"{GPU_POD} || {_gpu_stack()} || {every_container(reaches)}"),
         message=(
-            "a container reaches GPUs without requesting them (NVIDIA_VISIBLE_DEVICES or "
-            "/dev/nvidia*): request nvidia.com/gpu instead"
+            "a container reaches GPUs without requesting them (NVIDIA_VISIBLE_DEVICES, "
+            "/dev/nvidia*, or privileged on GPU nodes): request nvidia.com/gpu instead"
         ),
     )
 
@@ -438,7 +528,7 @@ def _host_access_rule() -> Rule:
             "Pods that get GPUs run no privileged container, add no SYS_ADMIN/SYS_MODULE, "
             "share no host PID/IPC and mount no GPU host path."
         ),
-        expression=every_pod(pod, gpu_only=True),
+        expression=every_pod(f"{_gpu_stack()} || ({pod})", gpu_only=True),
         message=(
             "a GPU pod has host access (privileged, SYS_ADMIN/SYS_MODULE, host PID/IPC or a "
             "GPU host path): drop it"
@@ -446,26 +536,125 @@ def _host_access_rule() -> Rule:
     )
 
 
+PLACEHOLDER = (
+    r"^\s*<[^<>]*>\s*$|<[A-Za-z][^<>]*>|\$\(|\$\{|\{\{|^\$[A-Za-z_]\w*$|x{4,}|X{4,}|\*{3,}"
+    r"|\.\.\.|…|^(?i:your|insert|replace|enter)[-_ ]|(?i:[-_ ]here)$"
+    r"|^(?:REPLACE_?ME|CHANGE_?ME|TODO|TBD|FIXME)$"
+)
+"""knowledge/credentials.py `_PLACEHOLDER` in RE2's one-line spelling (tests/unit/policy
+compares the two on every placeholder of the check's fixtures)."""
+NOT_SECRET = ("", "true", "false", "yes", "no", "none", "null", "nil", "n/a", "-")
+FILE_VALUE = ("/", "./", "../", "~/", "file://")
+DIGITS_ONLY_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "PIN")
+"""As knowledge/credentials.py: values that are no credential, and the words under which a
+value of digits alone still is one."""
+
+
+def _credential_name(words: str, joined: str) -> str:
+    """CEL: the variable whose name's words are `words` (a list) and `joined` (the words joined
+    by `_`) names a credential, as knowledge/credentials.py `credential_name` decides. RE2 has
+    no look-behind: a word before TOKEN or KEY is read from `findAll` matches instead."""
+    facts = credential_facts()
+    others = "|".join(sorted(w for w in facts.words if w != "TOKEN"))
+    last = f"{words}[size({words}) - 1]"
+    key_id = f"(size({words}) >= 2 && {words}[size({words}) - 2] == 'KEY' && {last} == 'ID')"
+    token = (
+        f"({joined}.matches('^TOKEN(_|$)') || {joined}.findAll('[A-Z0-9]+_TOKEN(_|$)')"
+        f".exists(m, !(m.split('_')[0] in {_literal(sorted(facts.not_before_token))})))"
+    )
+    key = (
+        f"{joined}.findAll('[A-Z0-9]+_KEY(_ID)?$')"
+        f".exists(m, !(m.split('_')[0] in {_literal(sorted(facts.not_before_key))}))"
+    )
+    return (
+        f"(size({words}) > 0 && (!({last} in {_literal(sorted(facts.not_last))}) || {key_id}) && "
+        f"({joined}.matches('(^|_)({others})(_|$)') || {token} || {key}))"
+    )
+
+
 def _credential_rule() -> Rule:
     facts = credential_facts()
-    names = sorted(facts.names)
-    words = "|".join(sorted(facts.words))
-    placeholder = r"^\s*$|^\$\(|\$\{|\{\{|^<.*>$|x{4,}|X{4,}|\*{3,}|\.\.\."
+    name = "e.name.upperAscii()"
+    words = f"{name}.replace('-', '_').replace('.', '_').split('_').filter(w, w != '')"
+    joined = f"{words}.join('_')"
+    value = "e.value.trim()"
+    placeholder = (
+        f"({value}.lowerAscii() in {_literal(list(NOT_SECRET))} || "
+        f"{_literal(list(FILE_VALUE))}.exists(p, {value}.startsWith(p)) || "
+        f"{value}.matches({_literal(PLACEHOLDER)}))"
+    )
+    formats = " || ".join(f"{value}.matches({_literal(f.pattern.pattern)})" for f in facts.formats)
+    digits_only = (
+        f"(!{value}.matches('^[0-9]+$') || "
+        f"{words}.exists(w, w in {_literal(list(DIGITS_ONLY_WORDS))}))"
+    )
+    named = f"({name} in {_literal(sorted(facts.names))} || {_credential_name(words, joined)})"
     literal = (
-        "has(e.value) && !has(e.valueFrom) && !e.value.matches(" + _literal(placeholder) + ") && "
-        f"(e.name.upperAscii() in {_literal(names)} || e.name.upperAscii().matches("
-        + _literal(f"(^|[_.-])({words})([_.-]|$)")
-        + "))"
+        f"has(e.value) && !has(e.valueFrom) && !{placeholder} && "
+        f"(({formats}) || ({named} && {digits_only}))"
     )
     return Rule(
         check="env-plaintext-credential",
         title="Credentials not in plain env values",
         severity="high",
         category="policy",
-        description="No container sets a credential-named variable to a literal value.",
+        description=(
+            "No container sets a credential (by its name, or a token by its format) as a "
+            "literal env value."
+        ),
         expression=every_pod(every_container(f"!has(c.env) || !c.env.exists(e, {literal})")),
         message=(
             "a container sets a credential as a literal env value: use valueFrom.secretKeyRef"
+        ),
+    )
+
+
+def _kueue_label_rule() -> Rule:
+    key = "'kueue.x-k8s.io/queue-name'"
+    return Rule(
+        check="kueue-queue-annotation-ignored",
+        title="Kueue queues named in the label Kueue reads",
+        severity="high",
+        category="gpu",
+        description="A workload that names a Kueue LocalQueue does so in the queue-name label.",
+        expression=(
+            f"!has(object.metadata.annotations) || !({key} in object.metadata.annotations) || "
+            f"(has(object.metadata.labels) && {key} in object.metadata.labels)"
+        ),
+        message=(
+            "the Kueue queue is named in an annotation Kueue ignores: set the label "
+            "kueue.x-k8s.io/queue-name instead"
+        ),
+        variables=(),
+    )
+
+
+def _toleration_rule(params: Parameters) -> Rule:
+    keys = sorted({"nvidia.com/gpu", *(k for pool in params.gpu_taints for k, _, _ in pool)})
+    tolerates = (
+        "has(s.tolerations) && s.tolerations.exists(x, "
+        "(!has(x.effect) || x.effect in ['', 'NoSchedule', 'NoExecute']) && "
+        f"(has(x.key) && x.key in {_literal(keys)}))"
+    )
+    return Rule(
+        check="gpu-toleration-without-request",
+        title="Only GPU pods tolerate the GPU taint",
+        severity="medium",
+        category="gpu",
+        description=(
+            "Pods that request no GPU do not tolerate the GPU nodes' taints (DaemonSets and "
+            "static pods exempt)."
+        ),
+        expression=(
+            "object.kind == 'DaemonSet' || (has(object.metadata.ownerReferences) && "
+            "object.metadata.ownerReferences.exists(o, o.kind in ['DaemonSet', 'Node'])) || "
+            "(has(object.metadata.annotations) && "
+            "'kubernetes.io/config.mirror' in object.metadata.annotations) || "
+            + every_pod(f"{GPU_POD} || {_gpu_stack()} || !({tolerates})")
+        ),
+        message=(
+            "a pod that requests no GPU tolerates the GPU taint and lands on GPU nodes: "
+            "drop the toleration or request a GPU"
         ),
     )
 
@@ -481,6 +670,8 @@ def built_in_rules(params: Parameters) -> list[Rule]:
         _bypass_rule(),
         _host_access_rule(),
         _credential_rule(),
+        _kueue_label_rule(),
+        _toleration_rule(params),
     ]
     return [r for r in made if r is not None]
 

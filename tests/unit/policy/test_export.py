@@ -196,3 +196,25 @@ def _checks() -> set[str]:
     from plumbob.policy import built_in_rules
 
     return {r.check for r in built_in_rules(parameters(None))} - set(agreement.NOT_COMPARED)
+
+
+@pytest.mark.parametrize("check", sorted(_checks()))
+def test_policies_agree_with_each_checks_own_fixtures(
+    tmp_path: Path, demo_baseline: Baseline, check: str
+) -> None:
+    """Every trigger and near miss written for the check: the policy denies the workloads the
+    check finds there, and no other (the differences in agreement.FIXTURE_KNOWN aside)."""
+    out = agreement.export(tmp_path, demo_baseline)
+    files = agreement.check_fixtures(check)
+    assert files
+    differ = []
+    for path in files:
+        snaps = FileSource((path,)).load(None).snapshots
+        denied = agreement.by_check_denied(out, snaps).get(check, set())
+        found = agreement.by_check_found(snaps, demo_baseline, [check]).get(check, set())
+        differ += [
+            (path.name, s)
+            for s in sorted(denied ^ found, key=str)
+            if (check, path.name, s[0]) not in agreement.FIXTURE_KNOWN
+        ]
+    assert differ == []
