@@ -23,6 +23,7 @@ COMMAND_ORDER = (
     "checks",
     "snapshot",
     "conformance",
+    "policy",
     "baseline",
     "history",
     "diff",
@@ -140,7 +141,15 @@ class ScanCommand(PanelCommand):
             ),
             "store": "Store",
             **dict.fromkeys(
-                ("config", "target_version", "baseline", "pool_label", "prices"), "Checks"
+                (
+                    "config",
+                    "custom_checks",
+                    "target_version",
+                    "baseline",
+                    "pool_label",
+                    "prices",
+                ),
+                "Checks",
             ),
         }
     )

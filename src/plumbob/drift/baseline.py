@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import yaml
@@ -67,6 +68,10 @@ class ClusterIntent(msgspec.Struct, **_STRUCT):
     """Component id (knowledge/ai_components.yaml) -> version range, or "*" for any version."""
     approved_registries: list[str] = []
     """Registry hosts (or host/path prefixes) workload images may come from."""
+    gpu_image_pinning: Literal["tag", "digest"] | None = None
+    """How GPU workloads must pin their images in exported policies (`plumbob policy
+    export`): `tag` (a release tag: no :latest, branch or pre-release tag; the default) or
+    `digest` (image@sha256:...)."""
 
 
 class Baseline(msgspec.Struct, **_STRUCT):
