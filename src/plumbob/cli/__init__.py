@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 
 from plumbob import __version__
-from plumbob.cli import baseline, checks, conformance, demo, diff, history, policy, scan
+from plumbob.cli import baseline, checks, conformance, demo, diff, history, policy, scan, serve
 from plumbob.cli import snapshot as snapshot_cmd
 from plumbob.cli.help import EPILOG, PlumbobGroup, ScanCommand
 
@@ -35,6 +35,7 @@ app.command("history")(history.history)
 app.command("diff")(diff.diff)
 app.command("snapshot")(snapshot_cmd.snapshot)
 app.command("conformance")(conformance.conformance)
+app.command("serve")(serve.serve)
 
 
 @app.command("version")

@@ -267,7 +267,7 @@ def scan(
     if recorder is not None:
         from plumbob.cli.history import record
 
-        record(recorder, report, loaded.snapshots, pool_label, quiet)
+        record(recorder, report, loaded.snapshots, pool_label, quiet, sum(phases.values()))
     if report_json is not None:
         from plumbob.cli.outputs import OutputError, write_file
         from plumbob.render import json as json_renderer

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -223,10 +224,23 @@ def _history_chart(points: Sequence[HistoryPoint], width: int = 640) -> Markup |
     return Markup("".join(out))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters (a terminal escape sequence in a hostile name) written as `\\x1b`,
+    never passed to the page."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _x(text: str) -> str:
     """Text escaped for SVG and HTML."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        visible(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
     )
 
 
@@ -458,6 +472,14 @@ def _asset(name: str) -> str:
     return (resources.files("plumbob.render") / "templates" / name).read_text(encoding="utf-8")
 
 
+def finalize(value: Any) -> Any:
+    """Every `{{ }}` value of the page: text with control characters made visible; markup
+    built here is left alone."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
 @functools.cache
 def _environment() -> Environment:
     return Environment(
@@ -465,6 +487,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(("html", "j2")),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,
     )
 
 
