@@ -23,6 +23,7 @@ COMMAND_ORDER = (
     "checks",
     "snapshot",
     "conformance",
+    "policy",
     "baseline",
     "history",
     "diff",
@@ -141,7 +142,15 @@ class ScanCommand(PanelCommand):
             ),
             "store": "Store",
             **dict.fromkeys(
-                ("config", "target_version", "baseline", "pool_label", "prices"), "Checks"
+                (
+                    "config",
+                    "custom_checks",
+                    "target_version",
+                    "baseline",
+                    "pool_label",
+                    "prices",
+                ),
+                "Checks",
             ),
         }
     )

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TextIO
 
-import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
@@ -31,6 +30,7 @@ from plumbob.render.locate import input_files, short_path
 from plumbob.render.rules import Rules
 from plumbob.report.model import Level, Report, Severity
 from plumbob.report.sections import Cell, CostSection, DriftSection
+from plumbob.report.text import json_bytes
 
 SEVERITY_COLOR = {
     Severity.CRITICAL: "#7f1d1d",
@@ -421,7 +421,7 @@ def _findings_data(report: Report, rules: Rules) -> bytes:
         "rules": described,
         "rows": rows,
     }
-    return msgspec.json.encode(data).replace(b"<", b"\\u003c")
+    return json_bytes(data).replace(b"<", b"\\u003c")
 
 
 def context(report: Report, rules: Rules, history: Sequence[HistoryPoint] = ()) -> dict[str, Any]:
