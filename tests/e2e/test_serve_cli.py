@@ -50,3 +50,25 @@ def test_a_stale_after_that_is_not_a_duration() -> None:
 def test_serve_is_listed_in_help() -> None:
     done = plumbob("--help")
     assert "  serve " in done.stdout and "Serve the fleet dashboard" in done.stdout
+
+
+def test_scan_store_records_what_the_dashboard_reads(tmp_path: Path) -> None:
+    """`plumbob scan --store` writes the cluster's report, its score and coverage columns and
+    the rollup with the scan's duration."""
+    from plumbob.store import open_store
+
+    path = tmp_path / "h.sqlite"
+    done = plumbob("scan", "--demo", "--store", str(path), "-f", "json", "-o", os.devnull)
+    assert done.returncode in (0, 1), done.stderr
+    store = open_store(str(path), readonly=True)
+    ((info, summary),) = store.latest()
+    report = store.report(info.id)
+    assert report is not None and [c.cluster for c in report.clusters] == [info.cluster]
+    assert len(report.findings) == info.findings
+    assert info.score == report.scores.overall and info.coverage == report.scores.coverage
+    rollup = summary["rollup"]
+    assert isinstance(rollup, dict)
+    assert 0 < rollup["durationSeconds"] < 120
+    assert sum(rollup["severities"].values()) == info.findings
+    assert rollup["idleGpus"] == 12.0  # the demo's idle GPUs
+    store.close()

@@ -239,17 +239,37 @@ def test_metrics_parse_and_stay_bounded(client: TestClient) -> None:
     assert len(findings) < 60 * len(FLEET)
 
 
-def test_openapi_describes_the_api(client: TestClient) -> None:
+def test_openapi_describes_the_api_and_its_answers_match(client: TestClient, fleet: Fleet) -> None:
+    """Every API answer validates against the schema the OpenAPI document gives it."""
+    from jsonschema import Draft202012Validator
+
     doc = client.get("/openapi.json").json()
-    assert doc["openapi"].startswith("3.")
-    assert {
+    assert doc["openapi"] == "3.1.0"
+    paths = doc["paths"]
+    assert set(paths) == {
         "/api/v1/clusters",
         "/api/v1/clusters/{name}",
         "/api/v1/reports/{name}",
         "/api/v1/drift",
         "/api/v1/diff",
-    } <= set(doc["paths"])
-    assert doc["paths"]["/api/v1/diff"]["get"]["responses"]["404"]
+    }
+    before, after = fleet.ids["prod-east"][-2:]
+    asked = [
+        ("/api/v1/clusters", "/api/v1/clusters", 200),
+        ("/api/v1/clusters/{name}", "/api/v1/clusters/prod-east", 200),
+        ("/api/v1/clusters/{name}", "/api/v1/clusters/nope", 404),
+        ("/api/v1/reports/{name}", "/api/v1/reports/prod-east", 200),
+        ("/api/v1/drift", "/api/v1/drift", 200),
+        ("/api/v1/diff", f"/api/v1/diff?before={before}&after={after}", 200),
+        ("/api/v1/diff", "/api/v1/diff?before=x&after=1", 400),
+    ]
+    for template, url, status in asked:
+        response = client.get(url)
+        assert response.status_code == status, url
+        content = paths[template]["get"]["responses"][str(status)]["content"]
+        schema = {**content["application/json"]["schema"], "components": doc["components"]}
+        errors = list(Draft202012Validator(schema).iter_errors(response.json()))
+        assert errors == [], (url, errors[:3])
 
 
 def test_unknown_and_bad_requests_get_one_clear_line(client: TestClient) -> None:

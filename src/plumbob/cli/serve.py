@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -11,6 +11,9 @@ from plumbob.cli import exit_codes
 from plumbob.cli.common import fail
 from plumbob.cli.diff import parse_duration
 from plumbob.cli.history import DEFAULT_STORE, STORE_ENV, STORE_HELP
+
+if TYPE_CHECKING:
+    from plumbob.store import SqlStore
 
 GRACEFUL_SHUTDOWN_S = 10
 """On SIGTERM or Ctrl-C, requests in flight get this long to finish."""
@@ -70,7 +73,7 @@ def serve(
         _exit(exit_codes.USAGE)
     token = read_token(token_file) if token_file is not None else None
 
-    def opener() -> object:
+    def opener() -> SqlStore:
         return open_store(url, create=False, readonly=True)
 
     try:
@@ -86,7 +89,7 @@ def serve(
         fail(f"{exc} (serving anyway: pages say the store is unavailable until it answers)")
         where = redacted_url(url or "")
     app = create_app(
-        opener,  # type: ignore[arg-type]
+        opener,
         Settings(where=where, stale_after=window, token=token),
         refresh=refresh,
     )

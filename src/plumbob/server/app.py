@@ -34,9 +34,11 @@ from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from plumbob.checks.registry import Registry
+from plumbob.drift.compare import Diff
 from plumbob.render import html as report_html
 from plumbob.render.interface import HistoryPoint
 from plumbob.render.rules import rules_for
+from plumbob.report.model import Report
 from plumbob.server import charts, metrics, views
 from plumbob.server.reader import StoreReader, WouldBlock, memory_only
 from plumbob.store import SqlStore, StoreError
@@ -90,7 +92,7 @@ def _environment() -> Environment:
     )
     env.filters["q"] = lambda text: urllib.parse.quote(str(text), safe="")
     env.filters["money"] = lambda amount, currency="USD": (
-        "–" if amount is None else report_html._money(float(amount), currency)
+        "–" if amount is None else report_html.money(float(amount), currency)
     )
     env.filters["num"] = lambda v: "–" if v is None else f"{v:g}"
     return env
@@ -111,7 +113,7 @@ def _render(template: str, **context: Any) -> str:
         _environment()
         .get_template(template)
         .render(
-            style=Markup(report_html._asset("report.css")) + _asset("dashboard.css"),
+            style=Markup(report_html.asset("report.css")) + _asset("dashboard.css"),
             script=_asset("dashboard.js"),
             **context,
         )
@@ -144,7 +146,8 @@ class Dashboard:
         """The fleet's rows, each marked stale by the clock now: staleness moves with time
         even when the store does not."""
         now = datetime.now(UTC)
-        rows, times = self.reader.view(("fleet",), lambda db: self._fleet_rows(db, now))
+        # rebuilt daily too, so the trend's 30-day window moves on when no scan arrives
+        rows, times = self.reader.view(("fleet", now.date()), lambda db: self._fleet_rows(db, now))
         limit = self.settings.stale_after
         stale = [t is None or now - t > limit for t in times]
         if all(r.stale == s for r, s in zip(rows, stale, strict=True)):
@@ -241,7 +244,6 @@ class Dashboard:
             "scan": view.scan,
             "scans": list(reversed(history)),
             "charts": charts.history_charts(history, currency) if len(history) > 1 else [],
-            "nav_script": _asset("dashboard.js"),
             "extra_style": _asset("dashboard.css"),
             "where": self.settings.where,
         }
@@ -296,9 +298,10 @@ class Dashboard:
           --stale-after) and the score trend of the last 30 days.
         responses:
           200:
-            description: "{clusters: [ClusterRow]}"
+            description: The fleet
+            content: {application/json: {schema: {$ref: "#/components/schemas/ClusterList"}}}
         """
-        return _json({"clusters": self.fleet()})
+        return _json(views.ClusterList(clusters=self.fleet()))
 
     def api_cluster(self, request: Request) -> Response:
         """
@@ -307,28 +310,17 @@ class Dashboard:
           - {name: name, in: path, required: true, schema: {type: string}}
         responses:
           200:
-            description: "{cluster, scan, history: [HistoryRow]}"
+            description: The cluster's latest scan and history
+            content: {application/json: {schema: {$ref: "#/components/schemas/ClusterHistory"}}}
           404:
             description: No stored scan of that cluster
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
         """
         view = self.cluster(request.path_params["name"])
-        scan = view.scan
         return _json(
-            {
-                "cluster": view.cluster,
-                "scan": {
-                    "id": scan.id,
-                    "scannedAt": scan.scanned_at,
-                    "capturedAt": scan.captured_at,
-                    "digest": scan.digest,
-                    "plumbobVersion": scan.plumbob_version,
-                    "nodes": scan.nodes,
-                    "findings": scan.findings,
-                    "score": scan.score,
-                    "coverage": scan.coverage,
-                },
-                "history": view.history,
-            }
+            views.ClusterHistory(
+                cluster=view.cluster, scan=views.ScanRow.of(view.scan), history=view.history
+            )
         )
 
     def api_report(self, request: Request) -> Response:
@@ -339,8 +331,10 @@ class Dashboard:
         responses:
           200:
             description: A plumbob.dev/v1 Report
+            content: {application/json: {schema: {$ref: "#/components/schemas/Report"}}}
           404:
             description: No stored scan of that cluster, or one stored without its report
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
         """
         view = self.cluster(request.path_params["name"])
         if view.report is None:
@@ -355,9 +349,10 @@ class Dashboard:
         summary: Pool attributes compared across clusters, outliers named
         responses:
           200:
-            description: "{rows: [DriftRow]}"
+            description: Attributes where clusters differ
+            content: {application/json: {schema: {$ref: "#/components/schemas/DriftList"}}}
         """
-        return _json({"rows": self.drift()})
+        return _json(views.DriftList(rows=self.drift()))
 
     def api_diff(self, request: Request) -> Response:
         """
@@ -368,10 +363,13 @@ class Dashboard:
         responses:
           200:
             description: A plumbob.dev/v1 Diff (as `plumbob diff --format json` writes)
+            content: {application/json: {schema: {$ref: "#/components/schemas/Diff"}}}
           400:
             description: before or after missing or not a scan id
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
           404:
             description: No stored scan with that id
+            content: {application/json: {schema: {$ref: "#/components/schemas/Problem"}}}
         """
         before, after = _scan_ids(request)
         result = self.diff(before, after)
@@ -467,15 +465,27 @@ COLUMNS = (
     ("scanned", "last scan"),
 )
 
+_, _COMPONENTS = msgspec.json.schema_components(
+    [
+        views.ClusterList,
+        views.ClusterHistory,
+        views.DriftList,
+        views.Problem,
+        Diff,
+        Report,
+    ],
+    ref_template="#/components/schemas/{name}",
+)
 SCHEMAS = SchemaGenerator(
     {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "plumbob dashboard API",
             "version": "v1",
             "description": "Read-only: the fleet's stored scans (docs/dashboard.md).",
         },
         "components": {
+            "schemas": _COMPONENTS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

@@ -144,6 +144,60 @@ def history(store: SqlStore, cluster: str, limit: int = 90) -> list[HistoryRow]:
     return out
 
 
+class ScanRow(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """One stored scan, without its nodes and findings."""
+
+    id: int
+    scanned_at: str
+    captured_at: str | None
+    digest: str
+    plumbob_version: str
+    nodes: int
+    findings: int
+    score: int | None
+    coverage: int | None
+
+    @classmethod
+    def of(cls, info: ScanInfo) -> ScanRow:
+        return cls(
+            id=int(info.id),
+            scanned_at=info.scanned_at,
+            captured_at=info.captured_at,
+            digest=info.digest,
+            plumbob_version=info.plumbob_version,
+            nodes=info.nodes,
+            findings=info.findings,
+            score=info.score,
+            coverage=info.coverage,
+        )
+
+
+class ClusterList(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/v1/clusters`."""
+
+    clusters: list[ClusterRow]
+
+
+class ClusterHistory(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/v1/clusters/{name}`: the latest scan and the history, oldest first."""
+
+    cluster: str
+    scan: ScanRow
+    history: list[HistoryRow]
+
+
+class DriftList(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/v1/drift`."""
+
+    rows: list[DriftRow]
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """What an API error answers: one line saying what is wrong."""
+
+    error: str
+
+
 class ClusterView(msgspec.Struct, frozen=True, kw_only=True):
     cluster: str
     scan: ScanInfo
