@@ -76,7 +76,6 @@ def _file_states(path: Path, pool_label: str | None) -> list[Sided]:
 
 
 def _stored_state(store: SqlStore, scan_id: int) -> State:
-    from plumbob.drift.compare import Side, State
     from plumbob.store import ScanId, StoreError
 
     try:
@@ -84,18 +83,7 @@ def _stored_state(store: SqlStore, scan_id: int) -> State:
     except StoreError as exc:
         fail(str(exc))
         _exit(exit_codes.USAGE)
-    info = scan.info
-    return State(
-        side=Side(
-            label=f"scan {info.id}",
-            cluster=info.cluster,
-            time=info.scanned_at,
-            scan_id=info.id,
-            digest=info.digest,
-        ),
-        nodes=scan.nodes,
-        findings=scan.findings,
-    )
+    return scan.state()
 
 
 def _side(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from plumbob.knowledge.loader import KnowledgeError, load_table
 from plumbob.model.objects import Object, as_list
@@ -170,6 +171,20 @@ def gpu_templates_by_workload(
             continue
         found.setdefault(id(workload), (workload, []))[1].append(template)
     return list(found.values())
+
+
+T = TypeVar("T")
+
+
+def first_found(
+    snap: Snapshot, role: WorkloadRole, find: Callable[[PodTemplate], Iterable[T]]
+) -> Iterator[T]:
+    """The first thing `find` finds in each workload of `role`, trying its GPU templates in
+    order: one finding per workload, about the first template that shows the defect."""
+    for _, templates in gpu_templates_by_workload(snap, role):
+        found = next((x for t in templates for x in find(t)), None)
+        if found is not None:
+            yield found
 
 
 def role_evidence(snap: Snapshot, subject: Object | ObjectRef) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from plumbob.drift.compare import Diff, Side, State, diff
+from plumbob.drift.compare import Diff, State, diff
 from plumbob.drift.cross import cross_cluster
 from plumbob.findings import FindingPolicy
 from plumbob.report.model import Report, Severity
@@ -252,19 +252,7 @@ def fleet_drift(store: SqlStore) -> list[DriftRow]:
 def _state(store: SqlStore, scan_id: int) -> State:
     if store.scan(ScanId(scan_id)) is None:
         raise NotFound(f"no stored scan with id {scan_id}")
-    scan = store.load(ScanId(scan_id))
-    info = scan.info
-    return State(
-        side=Side(
-            label=f"scan {info.id}",
-            cluster=info.cluster,
-            time=info.scanned_at,
-            scan_id=info.id,
-            digest=info.digest,
-        ),
-        nodes=scan.nodes,
-        findings=scan.findings,
-    )
+    return store.load(ScanId(scan_id)).state()
 
 
 def scan_diff(store: SqlStore, before: int, after: int) -> Diff:

@@ -9,7 +9,7 @@ only works when at most one cell holds spaces (OS-IMAGE).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from plumbob.sources.text_command import Command, selector_labels
@@ -200,11 +200,17 @@ def read_node_table(
             refused = True
             refusals.append((number, "rows of another kind (`pod/...`); only nodes are read"))
             continue
-        for key, value in selected.items():
-            node.labels.setdefault(key, value)
-            node.show("labels", whole=False)
-        nodes.append(node)
+        nodes.append(_with_selected(node, selected))
     return nodes
+
+
+def _with_selected(node: NodeText, selected: Mapping[str, str]) -> NodeText:
+    """The node with the labels its command selected on (`-l key=value`): every row has them,
+    though no column shows them."""
+    for key, value in selected.items():
+        node.labels.setdefault(key, value)
+        node.show("labels", whole=False)
+    return node
 
 
 def _commanded(command: Command | None, columns: Sequence[Column]) -> bool:
@@ -354,10 +360,7 @@ def read_custom_columns(
         if not node.name:
             problems.append((number, "the table has no .metadata.name column; row skipped"))
             continue
-        for key, value in selected.items():
-            node.labels.setdefault(key, value)
-            node.show("labels", whole=False)
-        nodes.append(node)
+        nodes.append(_with_selected(node, selected))
     return nodes
 
 

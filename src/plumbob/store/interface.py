@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import NewType, Protocol
 
 from plumbob.drift.attributes import NodeAttributes
+from plumbob.drift.compare import Side, State
 from plumbob.report.model import Finding, Report
 
 ScanId = NewType("ScanId", int)
@@ -60,6 +61,18 @@ class StoredScan:
     nodes: tuple[NodeAttributes, ...]
     findings: tuple[Finding, ...]
     summary: dict[str, object]
+
+    def state(self) -> State:
+        """The scan as one side of a comparison (`plumbob diff`, the dashboard's diff)."""
+        info = self.info
+        side = Side(
+            label=f"scan {info.id}",
+            cluster=info.cluster,
+            time=info.scanned_at,
+            scan_id=info.id,
+            digest=info.digest,
+        )
+        return State(side=side, nodes=self.nodes, findings=self.findings)
 
 
 class Store(Protocol):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
-from plumbob.knowledge.workload_roles import gpu_templates_by_workload
+from plumbob.knowledge.workload_roles import first_found
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.images import parse_image
 from plumbob.model.objects import Container, GenericObject, Volume, dig
@@ -230,10 +230,7 @@ def download(template: PodTemplate, container: Container) -> _Download | None:
     ),
 )
 def gpu_serving_model_not_cached(snap: Snapshot) -> Iterator[Hit]:
-    for _, templates in gpu_templates_by_workload(snap, WorkloadRole.SERVING):
-        hit = next((h for t in templates for h in _template_hits(snap, t)), None)
-        if hit is not None:
-            yield hit
+    return first_found(snap, WorkloadRole.SERVING, lambda t: _template_hits(snap, t))
 
 
 def _template_hits(snap: Snapshot, template: PodTemplate) -> Iterator[Hit]:

@@ -10,7 +10,7 @@ import msgspec
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.checks.resilience.training_no_shm_volume import has_memory_shm
-from plumbob.knowledge.workload_roles import gpu_templates_by_workload
+from plumbob.knowledge.workload_roles import first_found
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.images import parse_image
 from plumbob.model.objects import Container, GenericObject, as_list, dig
@@ -180,10 +180,7 @@ def _supports(runtime: GenericObject, model: dict[str, object]) -> bool:
     ),
 )
 def gpu_serving_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:
-    for _, templates in gpu_templates_by_workload(snap, WorkloadRole.SERVING):
-        hit = next((h for t in templates for h in _template_hits(snap, t)), None)
-        if hit is not None:
-            yield hit
+    return first_found(snap, WorkloadRole.SERVING, lambda t: _template_hits(snap, t))
 
 
 def _template_hits(snap: Snapshot, template: PodTemplate) -> Iterator[Hit]:
