@@ -417,8 +417,14 @@ def _not_visible_summary(runs: Iterable[CheckRun]) -> list[NotVisible]:
     ]
 
 
-def count_at_or_above(report: Report, threshold: Severity) -> int:
-    return sum(1 for f in report.findings if f.severity.at_least(threshold))
+def count_at_or_above(report: Report, threshold: Severity, *, new_only: bool = False) -> int:
+    """Findings at or above `threshold` (what `--fail-on` counts); `new_only`: only those
+    `--new-since` marked new."""
+    return sum(
+        1
+        for f in report.findings
+        if f.severity.at_least(threshold) and (not new_only or f.new is not False)
+    )
 
 
 __all__ = [

@@ -32,8 +32,11 @@ from plumbob.report.model import Severity
 if TYPE_CHECKING:
     from plumbob import engine as engine_config
     from plumbob.checks.options import CheckOptions
+    from plumbob.checks.registry import Registry
     from plumbob.cli.outputs import Target
+    from plumbob.cli.since import Earlier
     from plumbob.render.interface import HistoryPoint
+    from plumbob.report.model import Report
 
 
 def _exit(code: int) -> NoReturn:
@@ -77,6 +80,16 @@ def scan(
     fail_on: Annotated[
         Severity | None,
         typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+    ] = None,
+    new_since: Annotated[
+        str | None,
+        typer.Option(
+            "--new-since",
+            help="An earlier JSON report, or store:CLUSTER for the cluster's last stored scan "
+            "(store: alone: every cluster scanned): mark findings new or existing, and let "
+            "--fail-on (default: info) count only new ones.",
+            show_default=False,
+        ),
     ] = None,
     config: Annotated[
         Path | None,
@@ -206,6 +219,7 @@ def scan(
     if problems:
         _exit(exit_codes.USAGE)
     drift = drift_analysis(pool_label, intent)
+    earlier = _earlier(new_since, store)  # a bad earlier report fails before any reading
     recorder = None
     if store is not None:  # so does a bad store URL: open it before a long scan
         from plumbob.cli.history import open_or_exit
@@ -252,6 +266,8 @@ def scan(
         inputs=loaded.inputs,
         options=options,
     )
+    if new_since is not None:
+        report = _marked(report, new_since, earlier, store, registry)
     phases["checks and analyses"] = time.perf_counter() - started
     started = time.perf_counter()
     history = _history(recorder, report, targets)
@@ -277,8 +293,40 @@ def scan(
         if blind:
             fail(f"--strict: {blind}")
             _exit(exit_codes.USAGE)
-    if fail_on is not None and engine.count_at_or_above(report, fail_on):
+    if new_since is not None:
+        threshold = fail_on or Severity.INFO
+        if engine.count_at_or_above(report, threshold, new_only=True):
+            _exit(exit_codes.FINDINGS)
+    elif fail_on is not None and engine.count_at_or_above(report, fail_on):
         _exit(exit_codes.FINDINGS)
+
+
+def _earlier(new_since: str | None, store: str | None) -> Earlier | None:
+    if new_since is None:
+        return None
+    from plumbob.cli.since import SinceError, read_earlier
+
+    try:
+        return read_earlier(new_since, store)
+    except SinceError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+
+
+def _marked(
+    report: Report, given: str, earlier: Earlier | None, store: str | None, registry: Registry
+) -> Report:
+    """The findings marked new or existing; `store:` alone reads the last stored scan of each
+    cluster the report names, which only the scan knows."""
+    from plumbob.cli.since import SinceError, from_store, marked
+
+    if earlier is None:
+        try:
+            earlier = from_store(given, [c.cluster for c in report.clusters], store)
+        except SinceError as exc:
+            fail(str(exc))
+            _exit(exit_codes.USAGE)
+    return marked(report, earlier, registry)
 
 
 def _blind_spots(report: object, failed_contexts: Sequence[object]) -> str | None:

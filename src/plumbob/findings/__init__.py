@@ -7,9 +7,11 @@ from plumbob.findings.policy import (
     Exemption,
     FindingPolicy,
     analysis_names,
+    finding_key,
     fingerprint,
     ignored_ids,
 )
+from plumbob.findings.since import canonical_ids, mark_new
 
 __all__ = [
     "IGNORE_ANNOTATION",
@@ -18,6 +20,9 @@ __all__ = [
     "Exemption",
     "FindingPolicy",
     "analysis_names",
+    "canonical_ids",
+    "finding_key",
     "fingerprint",
     "ignored_ids",
+    "mark_new",
 ]

@@ -12,12 +12,16 @@ finding is made here, by `FindingPolicy.make`, with the same rules:
   whose namespace, kind, name and cluster (where given) match the subject.
 - **The ignore annotation**: `plumbob.dev/ignore: "id,other-id"` (or `*`, a family or a category)
   on the subject object, or on its namespace, looked up in the subject's cluster.
-- **Fingerprints**: check, cluster, subject kind, namespace, name and field path, hashed.
+- **Fingerprints**: check, cluster, subject kind, namespace and name, and a key of the check's
+  own (the container by name, the field path without list positions), hashed: never the file,
+  line or message, so a moved file, reordered documents or reworded message keep the finding's
+  identity (docs/ci.md "The fingerprint").
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -77,10 +81,33 @@ def analysis_names(check: str, category: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((check, check.partition(":")[0], category)))
 
 
-def fingerprint(check: str, cluster: str, subject: Subject) -> str:
-    text = "\x1f".join(
-        (check, cluster, subject.kind, subject.namespace or "", subject.name, subject.path or "")
+_POSITION = re.compile(r"\[\d+\]")
+
+
+def finding_key(check: str, subject: Subject, evidence: Mapping[str, Any]) -> str:
+    """What one finding is, wherever its object was read from: the check, the subject's kind,
+    namespace and name, the container it names (`evidence.container`) and the field path with
+    list positions left out (`containers[0].image` and `containers[1].image` after a reorder are
+    one `containers[].image`, told apart by container name). Not the file, line or message."""
+    container = evidence.get("container")
+    path = _POSITION.sub("[]", subject.path or "")
+    return "\x1f".join(
+        (
+            check,
+            subject.kind,
+            subject.namespace or "",
+            subject.name,
+            path,
+            container if isinstance(container, str) else "",
+        )
     )
+
+
+def fingerprint(
+    check: str, cluster: str, subject: Subject, evidence: Mapping[str, Any] | None = None
+) -> str:
+    """The finding's stable id: its cluster and `finding_key`, hashed (16 hex digits)."""
+    text = cluster + "\x1e" + finding_key(check, subject, evidence or {})
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -165,7 +192,7 @@ class FindingPolicy:
             cluster=cluster,
             subject=subject,
             message=message,
-            fingerprint=fingerprint(check, cluster, subject),
+            fingerprint=fingerprint(check, cluster, subject, evidence),
             evidence=dict(evidence),
         )
 

@@ -71,6 +71,13 @@ def headline(report: Report) -> list[str]:
             f"{_money(cost.idle_monthly_cost, cost.currency)}/month"
         )
     lines += [summary, ""]
+    since = report.new_since
+    if since is not None:
+        lines += [
+            f"New since {escape(since.source)}: **{since.new} new**, {since.existing} existing, "
+            f"{since.resolved} resolved",
+            "",
+        ]
     return lines
 
 
@@ -125,7 +132,8 @@ def _row(
         fix = (escape(rule.fix_line) + "<br>" if rule and rule.fix_line else "") + _code(
             f"plumbob explain {f.check}"
         )
-    return f"| {f.severity.value} | {_code(f.check)} | {where} | {escape(f.message)} | {fix} |"
+    check = _code(f.check) + (" **new**" if f.new else "")
+    return f"| {f.severity.value} | {check} | {where} | {escape(f.message)} | {fix} |"
 
 
 def document(report: Report, rules: Rules, *, max_chars: int = MAX_CHARS) -> str:
