@@ -6,7 +6,7 @@ import atexit
 import contextlib
 import os
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Audit Kubernetes clusters for AI-workload readiness and infrastructure drift.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -34,6 +34,27 @@ app.command("history")(history.history)
 app.command("diff")(diff.diff)
 app.command("snapshot")(snapshot_cmd.snapshot)
 app.command("conformance")(conformance.conformance)
+
+
+def _print_version(given: bool) -> None:
+    if given:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _top(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print plumbob's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Audit Kubernetes clusters for AI-workload readiness and infrastructure drift."""
 
 
 @app.command("version")

@@ -193,6 +193,11 @@ AllContexts = Annotated[
 ]
 
 
+STDIN = "-"
+"""A path of `-`: manifests on standard input (`helm template ... | plumbob scan -`)."""
+STDIN_PATH = Path("/dev/stdin")
+
+
 def read_inputs(
     paths: list[Path] | None,
     demo: bool,
@@ -213,6 +218,16 @@ def read_inputs(
     if paths:
         from plumbob.sources.files import FileSource
 
+        if any(str(p) == STDIN for p in paths):
+            if sys.stdin.isatty():
+                fail(
+                    "- reads manifests from standard input, which is a terminal: pipe them in "
+                    "(helm template ... | plumbob scan -)"
+                )
+                return loaded, True
+            if cluster is None and str(paths[0]) == STDIN:
+                cluster = "stdin"  # (the name of the first path, otherwise: pipe:[123])
+            paths = [STDIN_PATH if str(p) == STDIN else p for p in paths]
         try:
             with progress("reading files", quiet) as hook:
                 source = FileSource(tuple(paths), cluster=cluster, complete=complete)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from plumbob.render.interface import Format
 from plumbob.report.model import Severity
 
 if TYPE_CHECKING:
+    from plumbob import config as configuration
     from plumbob import engine as engine_config
     from plumbob.checks.options import CheckOptions
     from plumbob.checks.registry import Registry
@@ -37,6 +39,14 @@ if TYPE_CHECKING:
     from plumbob.cli.since import Earlier
     from plumbob.render.interface import HistoryPoint
     from plumbob.report.model import Report
+
+
+def _check_names(incomplete: str) -> list[str]:
+    """Shell completion of --only and --disable: check ids and categories."""
+    from plumbob.checks.registry import Registry
+
+    names = {n for c in Registry.discover() for n in (c.id, c.category)}
+    return sorted(n for n in names if n.startswith(incomplete))
 
 
 def _exit(code: int) -> NoReturn:
@@ -79,7 +89,11 @@ def scan(
     ] = None,
     fail_on: Annotated[
         Severity | None,
-        typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+        typer.Option(
+            "--fail-on",
+            case_sensitive=False,
+            help="Exit 1 when a finding at or above this severity exists.",
+        ),
     ] = None,
     new_since: Annotated[
         str | None,
@@ -94,7 +108,41 @@ def scan(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="plumbob.yaml: severity overrides, exemptions, options."
+            "--config",
+            "-c",
+            help="plumbob.yaml: severity overrides, exemptions, options (default: "
+            "./plumbob.yaml, ./.plumbob.yaml, then $PLUMBOB_CONFIG).",
+            show_default=False,
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            autocompletion=_check_names,
+            help="Run only these checks (id, alias, category or drift family; repeatable or "
+            "comma-separated), over `only:` in plumbob.yaml.",
+            show_default=False,
+        ),
+    ] = None,
+    disable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disable",
+            autocompletion=_check_names,
+            help="Do not run these checks (repeatable or comma-separated), with `disable:` "
+            "in plumbob.yaml.",
+            show_default=False,
+        ),
+    ] = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Report only findings about objects in these namespaces (repeatable or "
+            "comma-separated); the checks still read the whole cluster.",
+            show_default=False,
         ),
     ] = None,
     cluster: Annotated[
@@ -194,13 +242,16 @@ def scan(
         live = current_context("scan", quiet)
     targets = _output_targets(output_format, output, report_json)
     registry = Registry.discover()
+    found = configuration.discover(config, Path.cwd(), os.environ)
     cfg = configuration.Config()
-    if config is not None:
+    if found is not None:
         try:
-            cfg = configuration.load_config(config)
+            cfg = configuration.load_config(found[0])
         except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
+    in_file = cfg
+    cfg, flag_problems = _with_flags(cfg, registry, only, disable, namespace)
     from plumbob.cli.baseline import drift_analysis, read_baseline
 
     intent = read_baseline(baseline)  # a bad baseline fails before any reading
@@ -211,9 +262,9 @@ def scan(
         {flag: value for flag, value in flags.items() if value is not None},
         baseline=intent.baseline if intent is not None else None,
     )  # every value converted here, once: a price file is read once, before any input
-    where = f"{config}: " if config is not None else ""
-    problems = [where + p for p in configuration.config_problems(cfg, registry, options)]
-    problems += options.flag_problems
+    where = f"{found[0]}: " if found is not None else ""
+    problems = [where + p for p in configuration.config_problems(in_file, registry, options)]
+    problems += [*flag_problems, *options.flag_problems]
     for problem in problems:
         fail(problem)
     if problems:
@@ -268,6 +319,12 @@ def scan(
     )
     if new_since is not None:
         report = _marked(report, new_since, earlier, store, registry)
+    if found is not None:
+        from msgspec.structs import replace
+
+        from plumbob.report.model import ConfigUsed
+
+        report = replace(report, config=ConfigUsed(path=str(found[0]), found_by=found[1]))
     phases["checks and analyses"] = time.perf_counter() - started
     started = time.perf_counter()
     history = _history(recorder, report, targets)
@@ -299,6 +356,35 @@ def scan(
             _exit(exit_codes.FINDINGS)
     elif fail_on is not None and engine.count_at_or_above(report, fail_on):
         _exit(exit_codes.FINDINGS)
+
+
+def _listed(values: list[str] | None) -> list[str]:
+    return [v.strip() for given in values or () for v in given.split(",") if v.strip()]
+
+
+def _with_flags(
+    cfg: configuration.Config,
+    registry: Registry,
+    only: list[str] | None,
+    disable: list[str] | None,
+    namespace: list[str] | None,
+) -> tuple[configuration.Config, list[str]]:
+    """plumbob.yaml with `--only` (over its `only:`), `--disable` (added to `disable:`) and
+    `--namespace` (over `namespaces:`); unknown check names given as flags, with the closest."""
+    from msgspec.structs import replace
+
+    from plumbob.config import unknown_names
+
+    chosen, dropped, namespaces = _listed(only), _listed(disable), _listed(namespace)
+    named = [(f"--only {n}", n) for n in chosen] + [(f"--disable {n}", n) for n in dropped]
+    problems = unknown_names(named, registry)
+    if chosen:
+        cfg = replace(cfg, only=chosen)
+    if dropped:
+        cfg = replace(cfg, disable=[*cfg.disable, *dropped])
+    if namespaces:
+        cfg = replace(cfg, namespaces=namespaces)
+    return cfg, problems
 
 
 def _earlier(new_since: str | None, store: str | None) -> Earlier | None:

@@ -6,6 +6,9 @@ finding is made here, by `FindingPolicy.make`, with the same rules:
 
 - **Selection**: `only:` and `disable:` name a finding by any of its names: its id, an alias,
   its family (`drift`, `baseline`, `cross-cluster` for `drift:kernel`, ...) or its category.
+- **Namespaces**: `namespaces:` (or `scan --namespace`) keeps only findings about objects in
+  those namespaces, and about those namespaces themselves; the checks still read the whole
+  cluster (a node's idle GPUs need every namespace's pods).
 - **Severity overrides**: `severity:` by the most specific name given (id, then alias, then
   family, then category).
 - **Exemptions**: an `exemptions:` entry whose `check` is `*` or any of the finding's names and
@@ -130,6 +133,8 @@ class FindingPolicy:
     disable: frozenset[str] = frozenset()
     only: frozenset[str] = frozenset()
     exemptions: tuple[Exemption, ...] = ()
+    namespaces: frozenset[str] = frozenset()
+    """Empty: every namespace; else findings about objects outside these are left out."""
     clusters: Mapping[str, Snapshot] = field(default_factory=dict)
     """Cluster name -> snapshot, for the annotation of a subject known only by its name."""
 
@@ -141,6 +146,7 @@ class FindingPolicy:
             disable=self.disable,
             only=self.only,
             exemptions=self.exemptions,
+            namespaces=self.namespaces,
             clusters=clusters,
         )
 
@@ -149,6 +155,11 @@ class FindingPolicy:
         if any(n in self.disable for n in names):
             return False
         return not self.only or any(n in self.only for n in names)
+
+    def in_scope(self, subject: Subject) -> bool:
+        """Whether the subject is in one of the namespaces asked for (or is one)."""
+        namespace = subject.name if subject.kind == "Namespace" else subject.namespace
+        return not self.namespaces or namespace in self.namespaces
 
     def severity_of(self, names: Sequence[str], default: Severity) -> Severity:
         """The override for the most specific of `names` (id first), else `default`."""
@@ -178,6 +189,8 @@ class FindingPolicy:
         subject object when the caller has it (else it is looked up by kind, namespace and
         name in the cluster's snapshot)."""
         if not self.selected(names):
+            return None
+        if self.namespaces and not self.in_scope(subject):
             return None
         if any(e.covers(names, cluster, subject) for e in self.exemptions):
             return None
