@@ -122,6 +122,11 @@ start_prometheus
 # naming the missing tool, when it could not be built (fail under CI).
 bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" start
 
+# ---------------------------------------------------------------- helm and kubectl
+# Built from Go modules and cached like the API server (tests/services/tools.sh); the delivery
+# tests (chart, kubectl plugin) find them under .services/tools/.
+bash "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+
 # ---------------------------------------------------------------- Chromium (HTML report tests)
 # Debian's chromium, driven headless by Playwright's Python package (never `playwright install`,
 # which downloads a browser of its own). Tests find /usr/bin/chromium and skip without it,

@@ -63,15 +63,23 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str = "plumbob") -> None:
     """The `plumbob` command; `argv` for running it in process (tests), where it returns."""
     if argv is not None:
-        app(args=_bare_store(argv), prog_name="plumbob")
+        app(args=_bare_store(argv), prog_name=prog)
         return
     try:
-        app(args=_bare_store(sys.argv[1:]), prog_name="plumbob")
+        app(args=_bare_store(sys.argv[1:]), prog_name=prog)
     except SystemExit as done:
         _leave(done.code)
+
+
+def kubectl_plugin() -> None:
+    """`kubectl plumbob ...`: kubectl finds the `kubectl-plumbob` executable on PATH and runs it
+    with the words after `plumbob` (https://kubernetes.io/docs/tasks/extend-kubectl/kubectl-plugins/),
+    and with its environment, so a scan without paths reads the current kube context
+    ($KUBECONFIG or ~/.kube/config) as kubectl does."""
+    main(prog="kubectl plumbob")
 
 
 def _leave(code: object) -> NoReturn:

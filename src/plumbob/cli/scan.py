@@ -169,6 +169,14 @@ def scan(
             "was unreachable or a check could not see what it reads.",
         ),
     ] = False,
+    empty_ok: Annotated[
+        bool,
+        typer.Option(
+            "--empty-ok",
+            help="Exit 0, not 2, when the paths hold no Kubernetes objects at all (a pre-commit "
+            "hook given only other YAML).",
+        ),
+    ] = False,
     max_per_check: Annotated[
         int,
         typer.Option("--max-per-check", help="Findings shown per check in the terminal report."),
@@ -283,7 +291,7 @@ def scan(
     loaded, unreadable = read_inputs(paths, demo, cluster, quiet, complete)
     phases["reading inputs"] = time.perf_counter() - started
     if unreadable and not loaded.snapshots:
-        _exit(exit_codes.USAGE)
+        _exit(exit_codes.OK if empty_ok else exit_codes.USAGE)
     failed_contexts = []
     if live:
         started = time.perf_counter()
