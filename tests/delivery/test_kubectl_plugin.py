@@ -99,10 +99,4 @@ def test_kubectl_finds_the_plugin_and_scans_the_real_server(
     assert {
         s.get("namespace", s["name"] if s["kind"] == "Namespace" else None) for s in subjects
     } == {namespace}  # --namespace: nothing about other namespaces or cluster-wide objects
-    # the ServiceAccount reads, never writes: its kubectl is refused a create
-    refused = subprocess.run(
-        ["kubectl", "create", "namespace", "plumbob-test-denied"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert refused.returncode != 0 and "forbidden" in refused.stderr.lower()
     admin.delete(deployment)

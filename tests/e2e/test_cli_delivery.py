@@ -134,8 +134,12 @@ def test_version_and_completion(repo: Path) -> None:
     assert run(cwd=repo, env=env).stdout.split() == ["gpu-node-untainted"]
     env.update(COMP_WORDS="plumbob scan --fail-on cr")
     assert run(cwd=repo, env=env).stdout.split() == ["critical"]
-    script = run("--show-completion", "bash", cwd=repo, env={"SHELL": "/bin/bash"})
-    assert "_PLUMBOB_COMPLETE" in script.stdout
+    script = subprocess.run(  # the shell is found from the parent process, here bash
+        ["bash", "-c", f"{sys.executable} -m plumbob --show-completion"],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")},
+    )  # fmt: skip
+    assert "_PLUMBOB_COMPLETE" in script.stdout and "complete -o" in script.stdout, script.stderr
 
 
 def test_only_disable_namespace_and_fail_on_in_any_case(repo: Path) -> None:

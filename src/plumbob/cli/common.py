@@ -195,7 +195,7 @@ AllContexts = Annotated[
 
 STDIN = "-"
 """A path of `-`: manifests on standard input (`helm template ... | plumbob scan -`)."""
-STDIN_PATH = Path("/dev/stdin")
+STDIN_PATH = Path("/dev/stdin")  # (sources/files.py names its cluster `stdin`)
 
 
 def read_inputs(
@@ -225,8 +225,6 @@ def read_inputs(
                     "(helm template ... | plumbob scan -)"
                 )
                 return loaded, True
-            if cluster is None and str(paths[0]) == STDIN:
-                cluster = "stdin"  # (the name of the first path, otherwise: pipe:[123])
             paths = [STDIN_PATH if str(p) == STDIN else p for p in paths]
         try:
             with progress("reading files", quiet) as hook:

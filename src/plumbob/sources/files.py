@@ -903,10 +903,16 @@ def _merged(old: Node, new: Node, problems: list[Diagnostic]) -> Node:
     return merged
 
 
+STDIN = "/dev/stdin"
+"""What `plumbob scan -` reads (cli/common.py)."""
+
+
 def _cluster_name(paths: Iterable[Path]) -> str:
     first = next(iter(paths), None)
     if first is None:
         return "manifests"
+    if str(first) == STDIN:  # `plumbob scan -` (else the pipe's name, pipe:[123])
+        return "stdin"
     name = first.resolve().name
     for suffix in (".gz", ".json", ".yaml", ".yml"):
         name = name.removesuffix(suffix)
