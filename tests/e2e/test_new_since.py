@@ -147,9 +147,11 @@ def test_a_new_finding_fails_the_gate_and_is_marked(tmp_path: Path, earlier: Pat
 def test_the_other_formats_mark_new_findings(tmp_path: Path, earlier: Path) -> None:
     (tmp_path / "k8s" / "more.yaml").write_text(DEPLOYMENT.replace("name: infer,", "name: t2,"))
     sarif, md = tmp_path / "out.sarif", tmp_path / "out.md"
+    junit, html = tmp_path / "out.xml", tmp_path / "out.html"
     result = plumbob(
         "scan", "k8s", "--new-since", str(earlier), "--output", f"sarif={sarif}",
-        "--output", f"markdown={md}", "--format", "table", cwd=tmp_path,
+        "--output", f"markdown={md}", "--output", f"junit={junit}", "--output", f"html={html}",
+        "--format", "table", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     states = {
@@ -160,6 +162,11 @@ def test_the_other_formats_mark_new_findings(tmp_path: Path, earlier: Path) -> N
     assert ("k8s/app.yaml", "new") not in states
     assert "**new**" in md.read_text() and "New since" in md.read_text()
     assert " NEW " in result.stdout and "New since" in result.stdout
+    assert "[new]" in junit.read_text() and "[existing]" in junit.read_text()
+    page = html.read_text()
+    data = json.loads(page.split('id="plumbob-data">')[1].split("</script>")[0])
+    marks = {(row[5], row[11]) for row in data["rows"]}  # (name, new)
+    assert ("t2", 1) in marks and ("infer", 0) in marks and ("t2", 0) not in marks
 
 
 def test_store_cluster_compares_with_the_last_stored_scan(tmp_path: Path) -> None:
@@ -178,6 +185,11 @@ def test_store_cluster_compares_with_the_last_stored_scan(tmp_path: Path) -> Non
     assert isinstance(since, dict) and since["source"] == "store:prod"
     assert since["existing"] == len(first["findings"])  # type: ignore[arg-type]
     assert since["new"] > 0
+    # store: alone, for a cluster never stored: nothing earlier, every finding new
+    code, report, err = scan_json(tmp_path, "k8s", "--cluster", "fresh", "--store", store,
+                                  "--new-since", "store:")  # fmt: skip
+    assert code == 1, err
+    assert report["newSince"]["existing"] == 0 < report["newSince"]["new"]  # type: ignore[index]
     # the scan just recorded is now the last one: nothing new against it
     code, report, err = scan_json(tmp_path, "k8s", "--cluster", "prod", "--store", store,
                                   "--new-since", "store:")  # fmt: skip

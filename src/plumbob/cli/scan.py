@@ -416,7 +416,8 @@ def _marked(
 
     if earlier is None:
         try:
-            earlier = from_store(given, [c.cluster for c in report.clusters], store)
+            names = [c.cluster for c in report.clusters]
+            earlier = from_store(given, names, store, missing_ok=True)
         except SinceError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)

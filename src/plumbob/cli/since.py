@@ -66,7 +66,11 @@ def from_file(path: Path) -> Earlier:
     return Earlier(str(path), tuple(report.findings), report.generated_at or None)
 
 
-def from_store(given: str, clusters: list[str], store: str | None) -> Earlier:
+def from_store(
+    given: str, clusters: list[str], store: str | None, *, missing_ok: bool = False
+) -> Earlier:
+    """The last stored scan of each cluster. `missing_ok` (`store:` alone): a cluster never
+    scanned before has nothing earlier (its findings are all new) instead of being an error."""
     from plumbob.store import StoreError, open_store
 
     try:
@@ -78,6 +82,8 @@ def from_store(given: str, clusters: list[str], store: str | None) -> Earlier:
     try:
         for cluster in clusters:
             last = opened.scans(cluster=cluster, limit=1)
+            if not last and missing_ok:
+                continue
             if not last:
                 known = ", ".join(opened.clusters()) or "none"
                 raise SinceError(
