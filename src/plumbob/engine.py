@@ -297,6 +297,7 @@ def run(
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         plumbob_version=__version__,
         inputs=inputs,
+        namespaces=sorted(config.namespaces),
         not_visible=_not_visible_summary(runs),
         clusters=[inventory(s) for s in snapshots],
         findings=findings,

@@ -154,6 +154,7 @@ def test_only_disable_namespace_and_fail_on_in_any_case(repo: Path) -> None:
                  "gpu-request-without-limit", "--namespace", "research", cwd=repo)  # fmt: skip
     found = findings(result)
     assert found and {ns for _, ns, _ in found} == {"research"}
+    assert json.loads(result.stdout)["namespaces"] == ["research"]
     assert not {c for c, _, _ in found} & {"gpu-image-mutable-tag", "gpu-request-without-limit"}
     assert run("scan", "app.yaml", "-q", "--fail-on", "HIGH", cwd=repo).returncode == 1
     assert run("scan", "app.yaml", "-q", "--fail-on", "Critical", cwd=repo).returncode == 0

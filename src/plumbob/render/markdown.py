@@ -71,6 +71,9 @@ def headline(report: Report) -> list[str]:
             f"{_money(cost.idle_monthly_cost, cost.currency)}/month"
         )
     lines += [summary, ""]
+    if report.namespaces:
+        shown = ", ".join(_code(n) for n in report.namespaces)
+        lines += [f"Findings only in namespaces: {shown}", ""]
     since = report.new_since
     if since is not None:
         lines += [

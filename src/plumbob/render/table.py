@@ -209,6 +209,10 @@ def _since(report: Report) -> Text | None:
         out.append(f"New since {s.source}{when}: ")
         out.append(f"{s.new} new", style="bold magenta" if s.new else "green")
         out.append(f", {s.existing} existing, {s.resolved} resolved")
+    if report.namespaces:
+        if out:
+            out.append("\n")
+        out.append(f"Findings only in namespaces: {', '.join(report.namespaces)}", style="yellow")
     if report.config is not None:
         if out:
             out.append("\n")

@@ -400,6 +400,10 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """Files given and what became of each (absent for live clusters and the demo)."""
     config: ConfigUsed | None = None
     """The configuration file used, and how it was found (absent without one)."""
+    namespaces: list[str] = []
+    """With `--namespace` (or `namespaces:` in plumbob.yaml): the findings, and the scores made
+    from them, are only those about objects in these namespaces (and the namespaces
+    themselves); the checks read the whole cluster."""
     new_since: NewSince | None = None
     """With `scan --new-since`: the earlier report and how many findings are new; each
     finding's `new` says which."""
