@@ -127,6 +127,10 @@ bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" start
 # tests (chart, kubectl plugin) find them under .services/tools/.
 bash "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 
+# ---------------------------------------------------------------- Kyverno CRDs (policy tests)
+# The CRDs of the Kyverno Go module, fetched through the Go module proxy (tests/services/kyverno.sh).
+bash "$(dirname "${BASH_SOURCE[0]}")/kyverno.sh" start
+
 # ---------------------------------------------------------------- Chromium (HTML report tests)
 # Debian's chromium, driven headless by Playwright's Python package (never `playwright install`,
 # which downloads a browser of its own). Tests find /usr/bin/chromium and skip without it,

@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from plumbob import __version__
-from plumbob.cli import baseline, checks, conformance, demo, diff, history, scan
+from plumbob.cli import baseline, checks, conformance, demo, diff, history, policy, scan, serve
 from plumbob.cli import snapshot as snapshot_cmd
 from plumbob.cli.help import EPILOG, PlumbobGroup, ScanCommand
 
@@ -30,10 +30,12 @@ app.command("checks")(checks.list_checks)
 app.command("explain")(checks.explain)
 app.command("demo")(demo.demo)
 app.add_typer(baseline.app, name="baseline")
+app.add_typer(policy.app, name="policy")
 app.command("history")(history.history)
 app.command("diff")(diff.diff)
 app.command("snapshot")(snapshot_cmd.snapshot)
 app.command("conformance")(conformance.conformance)
+app.command("serve")(serve.serve)
 
 
 def _print_version(given: bool) -> None:
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None, prog: str = "plumbob") -> None:
     if argv is not None:
         app(args=_bare_store(argv), prog_name=prog)
         return
+    for stream in (sys.stdout, sys.stderr):
+        # a file name or argument that was not UTF-8 is printed as \xff, never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     try:
         app(args=_bare_store(sys.argv[1:]), prog_name=prog)
     except SystemExit as done:

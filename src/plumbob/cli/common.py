@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from plumbob.cli import exit_codes
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from plumbob.checks.registry import Registry
     from plumbob.report.model import Diagnostic
     from plumbob.sources.interface import Loaded, ProgressHook
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
+    from plumbob.render.terminal import SafeConsole
 
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True, highlight=False)
 
 
 def interactive(quiet: bool) -> bool:
@@ -64,13 +67,15 @@ def live_progress(description: str, quiet: bool) -> Iterator[ProgressHook | None
 
         yield print_retries
     else:
-        from rich.markup import escape
+        from plumbob.render.terminal import markup_safe
 
         with _bar(description, None) as (bar, task):
 
             def hook(message: str) -> None:
                 if message.startswith(RETRY):
-                    bar.update(task, description=f"{description} [yellow]({escape(message)})[/]")
+                    bar.update(
+                        task, description=f"{description} [yellow]({markup_safe(message)})[/]"
+                    )
                 else:
                     bar.advance(task)
 
@@ -103,12 +108,16 @@ def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 2
     """Input problems on stderr, errors first; the report carries all of them."""
     if not diagnostics:
         return
+    from plumbob.render.terminal import markup_safe
+
     console = stderr_console()
     ordered = sorted(diagnostics, key=lambda d: {"error": 0, "warning": 1}.get(d.level, 2))
     shown = [d for d in ordered if d.level == "error"] if quiet else ordered
     for d in shown[:limit]:
         style = "red" if d.level == "error" else "yellow" if d.level == "warning" else "dim"
-        console.print(f"[{style}]{d.level}[/]: {d}", markup=True, highlight=False, soft_wrap=True)
+        console.print(
+            f"[{style}]{d.level}[/]: {markup_safe(d)}", markup=True, highlight=False, soft_wrap=True
+        )
     if len(shown) > limit:
         console.print(
             f"... and {len(shown) - limit} more input problems (all are in the "
@@ -119,12 +128,43 @@ def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 2
 
 def fail(message: str) -> None:
     """One clear line on stderr."""
-    stderr_console().print(f"[red]error[/]: {message}", soft_wrap=True)
+    from plumbob.render.terminal import markup_safe
+
+    stderr_console().print(f"[red]error[/]: {markup_safe(message)}", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- options several commands share
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")]
+CustomChecks = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--custom-checks",
+        help="A file of custom checks (YAML, CEL expressions; repeatable), besides those "
+        "plumbob.yaml lists under custom-checks.",
+        show_default=False,
+    ),
+]
+
+
+def registry_with_custom(config_files: Sequence[str], flags: Sequence[Path] | None) -> Registry:
+    """The built-in checks and the custom checks of plumbob.yaml's `custom-checks` and of
+    `--custom-checks`; a file that cannot be used is one line and exit 2."""
+    from plumbob.checks.registry import CheckDefinitionError
+    from plumbob.checks.registry import Registry as Checks
+    from plumbob.config import ConfigError, load_custom_checks
+
+    registry = Checks.discover()
+    files = [Path(f) for f in config_files] + list(flags or ())
+    if not files:
+        return registry
+    try:
+        return registry.with_checks(load_custom_checks(files))
+    except (ConfigError, CheckDefinitionError) as exc:
+        fail(str(exc))
+        raise typer.Exit(exit_codes.USAGE) from None
+
+
 Kubeconfig = Annotated[
     Path | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."),

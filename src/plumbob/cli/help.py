@@ -23,9 +23,11 @@ COMMAND_ORDER = (
     "checks",
     "snapshot",
     "conformance",
+    "policy",
     "baseline",
     "history",
     "diff",
+    "serve",
     "demo",
     "version",
 )
@@ -144,6 +146,7 @@ class ScanCommand(PanelCommand):
             **dict.fromkeys(
                 (
                     "config",
+                    "custom_checks",
                     "only",
                     "disable",
                     "namespace",

@@ -15,6 +15,7 @@ from plumbob.cli.common import (
     AllContexts,
     CaptureTimeout,
     Contexts,
+    CustomChecks,
     InCluster,
     Kubeconfig,
     Prometheus,
@@ -26,6 +27,7 @@ from plumbob.cli.common import (
     fail,
     print_diagnostics,
     read_inputs,
+    registry_with_custom,
 )
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
@@ -145,6 +147,7 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    custom_checks: CustomChecks = None,
     cluster: Annotated[
         str | None,
         typer.Option(
@@ -242,22 +245,24 @@ def scan(
     kubeconfig's current context, as kubectl does)."""
     from plumbob import config as configuration
     from plumbob import engine
-    from plumbob.checks.registry import Registry
     from plumbob.cli.snapshot import current_context, live_requested, load_live, with_gpu_metrics
+    from plumbob.report.text import encodable
 
+    if cluster is not None:  # bytes that were not UTF-8 kept as \xff text (report/text.py)
+        cluster = encodable(cluster)
     live = live_requested(context, all_contexts, kubeconfig, in_cluster)
     if not paths and not demo and not live:
         live = current_context("scan", quiet)
     targets = _output_targets(output_format, output, report_json)
-    registry = Registry.discover()
     found = configuration.discover(config, Path.cwd(), os.environ)
     cfg = configuration.Config()
     if found is not None:
         try:
-            cfg = configuration.load_config(found[0])
+            cfg = configuration.load_config_at(found[0])
         except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
+    registry = registry_with_custom(cfg.custom_checks, custom_checks)
     in_file = cfg
     cfg, flag_problems = _with_flags(cfg, registry, only, disable, namespace)
     from plumbob.cli.baseline import drift_analysis, read_baseline
@@ -343,7 +348,7 @@ def scan(
     if recorder is not None:
         from plumbob.cli.history import record
 
-        record(recorder, report, loaded.snapshots, pool_label, quiet)
+        record(recorder, report, loaded.snapshots, pool_label, quiet, sum(phases.values()))
     if report_json is not None:
         from plumbob.cli.outputs import OutputError, write_file
         from plumbob.render import json as json_renderer

@@ -12,6 +12,7 @@ from plumbob.findings.policy import (
     ignored_ids,
 )
 from plumbob.findings.since import canonical_ids, mark_new
+from plumbob.findings.subjects import subject_of
 
 __all__ = [
     "IGNORE_ANNOTATION",
@@ -25,4 +26,5 @@ __all__ = [
     "fingerprint",
     "ignored_ids",
     "mark_new",
+    "subject_of",
 ]

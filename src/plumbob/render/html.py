@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TextIO
 
-import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
@@ -30,6 +30,7 @@ from plumbob.render.locate import input_files, short_path
 from plumbob.render.rules import Rules
 from plumbob.report.model import Level, Report, Severity
 from plumbob.report.sections import Cell, CostSection, DriftSection
+from plumbob.report.text import json_bytes
 
 SEVERITY_COLOR = {
     Severity.CRITICAL: "#7f1d1d",
@@ -223,10 +224,23 @@ def _history_chart(points: Sequence[HistoryPoint], width: int = 640) -> Markup |
     return Markup("".join(out))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters (a terminal escape sequence in a hostile name) written as `\\x1b`,
+    never passed to the page."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _x(text: str) -> str:
     """Text escaped for SVG and HTML."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        visible(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
     )
 
 
@@ -407,7 +421,7 @@ def _findings_data(report: Report, rules: Rules) -> bytes:
         "rules": described,
         "rows": rows,
     }
-    return msgspec.json.encode(data).replace(b"<", b"\\u003c")
+    return json_bytes(data).replace(b"<", b"\\u003c")
 
 
 def context(report: Report, rules: Rules, history: Sequence[HistoryPoint] = ()) -> dict[str, Any]:
@@ -459,6 +473,14 @@ def _asset(name: str) -> str:
     return (resources.files("plumbob.render") / "templates" / name).read_text(encoding="utf-8")
 
 
+def finalize(value: Any) -> Any:
+    """Every `{{ }}` value of the page: text with control characters made visible; markup
+    built here is left alone."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
 @functools.cache
 def _environment() -> Environment:
     return Environment(
@@ -466,6 +488,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(("html", "j2")),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,
     )
 
 
