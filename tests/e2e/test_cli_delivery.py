@@ -134,8 +134,8 @@ def test_version_and_completion(repo: Path) -> None:
     assert run(cwd=repo, env=env).stdout.split() == ["gpu-node-untainted"]
     env.update(COMP_WORDS="plumbob scan --fail-on cr")
     assert run(cwd=repo, env=env).stdout.split() == ["critical"]
-    script = subprocess.run(  # the shell is found from the parent process, here bash
-        ["bash", "-c", f"{sys.executable} -m plumbob --show-completion"],
+    script = subprocess.run(  # the shell is found from the parent process: bash, not exec'd
+        ["bash", "-c", f"{sys.executable} -m plumbob --show-completion; exit $?"],
         capture_output=True, text=True, timeout=60,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")},
     )  # fmt: skip
