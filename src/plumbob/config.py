@@ -34,6 +34,8 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     disable: list[str] = []
     only: list[str] = []
     exemptions: list[Exemption] = []
+    namespaces: list[str] = []
+    """Only findings about objects in these namespaces (and the namespaces themselves)."""
     options: dict[str, dict[str, Any]] = {}
     """Check id -> options, e.g. {"image-large-pull": {"threshold-gb": 8}}."""
     custom_checks: list[str] = []
@@ -47,11 +49,31 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
             disable=frozenset(self.disable),
             only=frozenset(self.only),
             exemptions=tuple(self.exemptions),
+            namespaces=frozenset(self.namespaces),
         )
 
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the key and line."""
+
+
+CONFIG_ENV = "PLUMBOB_CONFIG"
+FOUND_IN = ("plumbob.yaml", ".plumbob.yaml")
+"""Files looked for in the working directory, in this order, before $PLUMBOB_CONFIG."""
+
+
+def discover(given: Path | None, cwd: Path, environ: Mapping[str, str]) -> tuple[Path, str] | None:
+    """The configuration file to use and how it was found: `--config`, else ./plumbob.yaml,
+    ./.plumbob.yaml, then $PLUMBOB_CONFIG; None without any."""
+    if given is not None:
+        return given, "--config"
+    for name in FOUND_IN:
+        if (cwd / name).is_file():
+            return Path(name), f"./{name}"
+    env = environ.get(CONFIG_ENV)
+    if env:
+        return Path(env), f"${CONFIG_ENV}"
+    return None
 
 
 def load_config(path: Path) -> Config:
@@ -64,10 +86,61 @@ def load_config(path: Path) -> Config:
     except YamlError as exc:
         raise ConfigError(f"{path}:{exc.line or '?'}: {exc}") from None
     data = docs[0].data if docs else {}
+    problems = shape_problems(data or {})
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
     try:
-        return msgspec.convert(data or {}, Config)
+        return msgspec.convert(_lowered(data or {}), Config)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _hint(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _keys(struct: type[msgspec.Struct]) -> list[str]:
+    return [f.encode_name for f in msgspec.structs.fields(struct)]
+
+
+def shape_problems(data: object) -> list[str]:
+    """Unknown keys and severities that are no severity, each naming where it is, the allowed
+    names and the closest (msgspec would name only the first, without a hint)."""
+    if not isinstance(data, dict):
+        return [f"expected a mapping of settings ({', '.join(_keys(Config))}), got {data!r:.60}"]
+    allowed = _keys(Config)
+    out = [
+        f"unknown key {key!r}{_hint(str(key), allowed)} (allowed: {', '.join(allowed)})"
+        for key in data
+        if key not in allowed
+    ]
+    severities = [s.value for s in Severity]
+    given = data.get("severity")
+    for check, value in given.items() if isinstance(given, dict) else ():
+        if not isinstance(value, str) or value.lower() not in severities:
+            out.append(
+                f"severity.{check}: {value!r} is no severity{_hint(str(value).lower(), severities)}"
+                f" (allowed: {', '.join(severities)})"
+            )
+    fields = _keys(Exemption)
+    exemptions = data.get("exemptions")
+    for i, entry in enumerate(exemptions if isinstance(exemptions, list) else ()):
+        out.extend(
+            f"exemptions[{i}]: unknown key {key!r}{_hint(str(key), fields)} "
+            f"(allowed: {', '.join(fields)})"
+            for key in (entry if isinstance(entry, dict) else ())
+            if key not in fields
+        )
+    return out
+
+
+def _lowered(data: dict[str, Any]) -> dict[str, Any]:
+    """Severities in any case (`High`), as `--fail-on` takes them."""
+    given = data.get("severity")
+    if not isinstance(given, dict):
+        return data
+    return {**data, "severity": {k: str(v).lower() for k, v in given.items()}}
 
 
 def load_config_at(path: Path) -> Config:
@@ -214,6 +287,22 @@ def check_options(
     return resolve_options(registry, config.options, flags, checks, set_by_baseline)
 
 
+def unknown_names(named: Iterable[tuple[str, str]], registry: Registry) -> list[str]:
+    """(where, name) pairs whose name is no check id, alias, category, drift family or drift
+    id, each with the closest names."""
+    from plumbob.drift.catalog import drift_entries  # every drift id: drift:kernel, ...
+    from plumbob.drift.findings import TITLES  # the drift families: drift, baseline, ...
+
+    known = {name for c in registry for name in (c.id, *c.aliases, c.category)}
+    known.update(TITLES)
+    known.update(drift_entries())
+    return [
+        f"{where}: no such check{_hint(name, known) or '; see plumbob checks'}"
+        for where, name in named
+        if name not in known
+    ]
+
+
 def config_problems(
     config: Config, registry: Registry, options: CheckOptions | None = None
 ) -> list[str]:
@@ -222,17 +311,6 @@ def config_problems(
     closest names): a misspelt id or option would otherwise change nothing, silently.
     `options`: the configuration's option values when already resolved (`check_options`), so
     that no value is converted twice."""
-    from plumbob.drift.catalog import drift_entries  # every drift id: drift:kernel, ...
-    from plumbob.drift.findings import TITLES  # the drift families: drift, baseline, ...
-
-    def hint(name: str, candidates: Iterable[str], otherwise: str) -> str:
-        close = difflib.get_close_matches(name, sorted(candidates), n=3)
-        return f"; did you mean {', '.join(close)}?" if close else otherwise
-
-    known = {name for c in registry for name in (c.id, *c.aliases, c.category)}
-    known.update(TITLES)
-    known.update(drift_entries())
-    out: list[str] = []
     named: list[tuple[str, str]] = [
         *((f"severity: {name}", name) for name in config.severity),
         *((f"disable: {name}", name) for name in config.disable),
@@ -243,9 +321,7 @@ def config_problems(
             if e.check != "*"
         ),
     ]
-    for where, name in named:
-        if name not in known:
-            out.append(f"{where}: no such check{hint(name, known, '; see plumbob checks')}")
+    out = unknown_names(named, registry)
     if options is None:
         options = check_options(config, registry)
     out.extend(options.problems)
@@ -253,11 +329,13 @@ def config_problems(
 
 
 __all__ = [
+    "CONFIG_ENV",
     "Config",
     "ConfigError",
     "Exemption",
     "check_options",
     "config_problems",
+    "discover",
     "load_config",
     "load_config_at",
     "load_custom_checks",

@@ -282,6 +282,7 @@ def run(
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         plumbob_version=__version__,
         inputs=inputs,
+        namespaces=sorted(config.namespaces),
         not_visible=_not_visible_summary(runs),
         clusters=[inventory(s) for s in snapshots],
         findings=findings,
@@ -402,8 +403,14 @@ def _not_visible_summary(runs: Iterable[CheckRun]) -> list[NotVisible]:
     ]
 
 
-def count_at_or_above(report: Report, threshold: Severity) -> int:
-    return sum(1 for f in report.findings if f.severity.at_least(threshold))
+def count_at_or_above(report: Report, threshold: Severity, *, new_only: bool = False) -> int:
+    """Findings at or above `threshold` (what `--fail-on` counts); `new_only`: only those
+    `--new-since` marked new."""
+    return sum(
+        1
+        for f in report.findings
+        if f.severity.at_least(threshold) and (not new_only or f.new is not False)
+    )
 
 
 __all__ = [

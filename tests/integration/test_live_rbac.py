@@ -104,7 +104,10 @@ def test_no_secrets() -> None:
 def test_role_grants_exactly_what_plumbob_lists() -> None:
     rules = [r for r in _role()["rules"] if "nonResourceURLs" not in r]
     want = expected_rules()
-    assert rules == want, "deploy/rbac.yaml rules should read:\n" + _as_yaml(want)
+    assert rules == want, (
+        "deploy/chart/files/rules.yaml should read (then render deploy/rbac.yaml):\n"
+        + _as_yaml(want)
+    )
 
 
 def test_discovery_is_granted() -> None:

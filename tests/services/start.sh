@@ -122,6 +122,11 @@ start_prometheus
 # naming the missing tool, when it could not be built (fail under CI).
 bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" start
 
+# ---------------------------------------------------------------- helm and kubectl
+# Built from Go modules and cached like the API server (tests/services/tools.sh); the delivery
+# tests (chart, kubectl plugin) find them under .services/tools/.
+bash "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+
 # ---------------------------------------------------------------- Kyverno CRDs (policy tests)
 # The CRDs of the Kyverno Go module, fetched through the Go module proxy (tests/services/kyverno.sh).
 bash "$(dirname "${BASH_SOURCE[0]}")/kyverno.sh" start

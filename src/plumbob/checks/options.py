@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from plumbob.knowledge.kubernetes import Minor, minor_text, parse_minor_text
+from plumbob.knowledge.kubernetes import Minor, minor_text, parse_minor_text, releases
 from plumbob.knowledge.prices import Prices, PricesError, load_prices
 
 if TYPE_CHECKING:
@@ -154,6 +154,13 @@ class KubernetesVersion:
         minor = parse_minor_text(value) if isinstance(value, str) else None
         if minor is None:
             raise ValueError(f"expected a Kubernetes version like 1.33, got {value!r}")
+        newest = max(r.minor for r in releases())
+        if minor[0] != 1 or minor > newest:
+            known = ", ".join(minor_text(r.minor) for r in releases()[-3:])
+            raise ValueError(
+                f"{value!r} is no Kubernetes release plumbob knows (1.0 to {minor_text(newest)}; "
+                f"newest: {known}; knowledge/k8s_versions.yaml)"
+            )
         return minor
 
     def holds(self, value: object) -> bool:

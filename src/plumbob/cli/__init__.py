@@ -6,7 +6,7 @@ import atexit
 import contextlib
 import os
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Audit Kubernetes clusters for AI-workload readiness and infrastructure drift.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -38,25 +38,54 @@ app.command("conformance")(conformance.conformance)
 app.command("serve")(serve.serve)
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _top(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print plumbob's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Audit Kubernetes clusters for AI-workload readiness and infrastructure drift."""
+
+
 @app.command("version")
 def version() -> None:
     """Print plumbob's version."""
     typer.echo(__version__)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str = "plumbob") -> None:
     """The `plumbob` command; `argv` for running it in process (tests), where it returns."""
     if argv is not None:
-        app(args=_bare_store(argv), prog_name="plumbob")
+        app(args=_bare_store(argv), prog_name=prog)
         return
     for stream in (sys.stdout, sys.stderr):
         # a file name or argument that was not UTF-8 is printed as \xff, never a crash
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     try:
-        app(args=_bare_store(sys.argv[1:]), prog_name="plumbob")
+        app(args=_bare_store(sys.argv[1:]), prog_name=prog)
     except SystemExit as done:
         _leave(done.code)
+
+
+def kubectl_plugin() -> None:
+    """`kubectl plumbob ...`: kubectl finds the `kubectl-plumbob` executable on PATH and runs it
+    with the words after `plumbob` (https://kubernetes.io/docs/tasks/extend-kubectl/kubectl-plugins/),
+    and with its environment, so a scan without paths reads the current kube context
+    ($KUBECONFIG or ~/.kube/config) as kubectl does."""
+    main(prog="kubectl plumbob")
 
 
 def _leave(code: object) -> NoReturn:

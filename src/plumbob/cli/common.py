@@ -233,6 +233,11 @@ AllContexts = Annotated[
 ]
 
 
+STDIN = "-"
+"""A path of `-`: manifests on standard input (`helm template ... | plumbob scan -`)."""
+STDIN_PATH = Path("/dev/stdin")  # (sources/files.py names its cluster `stdin`)
+
+
 def read_inputs(
     paths: list[Path] | None,
     demo: bool,
@@ -253,6 +258,14 @@ def read_inputs(
     if paths:
         from plumbob.sources.files import FileSource
 
+        if any(str(p) == STDIN for p in paths):
+            if sys.stdin.isatty():
+                fail(
+                    "- reads manifests from standard input, which is a terminal: pipe them in "
+                    "(helm template ... | plumbob scan -)"
+                )
+                return loaded, True
+            paths = [STDIN_PATH if str(p) == STDIN else p for p in paths]
         try:
             with progress("reading files", quiet) as hook:
                 source = FileSource(tuple(paths), cluster=cluster, complete=complete)

@@ -36,7 +36,8 @@ COMMAND_ORDER = (
 EPILOG = """\b
 Exit codes:
   0  finished; for scan, no finding at or above --fail-on
-  1  scan: a finding at or above --fail-on; diff --exit-code: a change
+  1  scan: a finding at or above --fail-on (with --new-since, a new one);
+     diff --exit-code: a change
   2  usage or configuration error, or nothing readable; with scan
      --strict also an input not read or a check not wholly assessed
 
@@ -111,7 +112,7 @@ class ScanCommand(PanelCommand):
     order = ("Input", "Live clusters", "Output", "Store", "Checks")
     panels = MappingProxyType(
         {
-            **dict.fromkeys(("demo", "cluster", "complete"), "Input"),
+            **dict.fromkeys(("demo", "cluster", "complete", "empty_ok"), "Input"),
             **dict.fromkeys(
                 (
                     "context",
@@ -133,6 +134,7 @@ class ScanCommand(PanelCommand):
                     "output",
                     "report_json",
                     "fail_on",
+                    "new_since",
                     "strict",
                     "max_per_check",
                     "quiet",
@@ -145,6 +147,9 @@ class ScanCommand(PanelCommand):
                 (
                     "config",
                     "custom_checks",
+                    "only",
+                    "disable",
+                    "namespace",
                     "target_version",
                     "baseline",
                     "pool_label",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,10 +33,22 @@ from plumbob.render.interface import Format
 from plumbob.report.model import Severity
 
 if TYPE_CHECKING:
+    from plumbob import config as configuration
     from plumbob import engine as engine_config
     from plumbob.checks.options import CheckOptions
+    from plumbob.checks.registry import Registry
     from plumbob.cli.outputs import Target
+    from plumbob.cli.since import Earlier
     from plumbob.render.interface import HistoryPoint
+    from plumbob.report.model import Report
+
+
+def _check_names(incomplete: str) -> list[str]:
+    """Shell completion of --only and --disable: check ids and categories."""
+    from plumbob.checks.registry import Registry
+
+    names = {n for c in Registry.discover() for n in (c.id, c.category)}
+    return sorted(n for n in names if n.startswith(incomplete))
 
 
 def _exit(code: int) -> NoReturn:
@@ -78,12 +91,60 @@ def scan(
     ] = None,
     fail_on: Annotated[
         Severity | None,
-        typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+        typer.Option(
+            "--fail-on",
+            case_sensitive=False,
+            help="Exit 1 when a finding at or above this severity exists.",
+        ),
+    ] = None,
+    new_since: Annotated[
+        str | None,
+        typer.Option(
+            "--new-since",
+            help="An earlier JSON report, or store:CLUSTER for the cluster's last stored scan "
+            "(store: alone: every cluster scanned): mark findings new or existing, and let "
+            "--fail-on (default: info) count only new ones.",
+            show_default=False,
+        ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="plumbob.yaml: severity overrides, exemptions, options."
+            "--config",
+            "-c",
+            help="plumbob.yaml: severity overrides, exemptions, options (default: "
+            "./plumbob.yaml, ./.plumbob.yaml, then $PLUMBOB_CONFIG).",
+            show_default=False,
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            autocompletion=_check_names,
+            help="Run only these checks (id, alias, category or drift family; repeatable or "
+            "comma-separated), over `only:` in plumbob.yaml.",
+            show_default=False,
+        ),
+    ] = None,
+    disable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disable",
+            autocompletion=_check_names,
+            help="Do not run these checks (repeatable or comma-separated), with `disable:` "
+            "in plumbob.yaml.",
+            show_default=False,
+        ),
+    ] = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Report only findings about objects in these namespaces (repeatable or "
+            "comma-separated); the checks still read the whole cluster.",
+            show_default=False,
         ),
     ] = None,
     custom_checks: CustomChecks = None,
@@ -109,6 +170,14 @@ def scan(
             "--strict",
             help="Exit 2 (after writing the report) when any input was not read, a context "
             "was unreachable or a check could not see what it reads.",
+        ),
+    ] = False,
+    empty_ok: Annotated[
+        bool,
+        typer.Option(
+            "--empty-ok",
+            help="Exit 0, not 2, when the paths hold no Kubernetes objects at all (a pre-commit "
+            "hook given only other YAML).",
         ),
     ] = False,
     max_per_check: Annotated[
@@ -185,14 +254,17 @@ def scan(
     if not paths and not demo and not live:
         live = current_context("scan", quiet)
     targets = _output_targets(output_format, output, report_json)
+    found = configuration.discover(config, Path.cwd(), os.environ)
     cfg = configuration.Config()
-    if config is not None:
+    if found is not None:
         try:
-            cfg = configuration.load_config_at(config)
+            cfg = configuration.load_config_at(found[0])
         except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
     registry = registry_with_custom(cfg.custom_checks, custom_checks)
+    in_file = cfg
+    cfg, flag_problems = _with_flags(cfg, registry, only, disable, namespace)
     from plumbob.cli.baseline import drift_analysis, read_baseline
 
     intent = read_baseline(baseline)  # a bad baseline fails before any reading
@@ -203,14 +275,15 @@ def scan(
         {flag: value for flag, value in flags.items() if value is not None},
         baseline=intent.baseline if intent is not None else None,
     )  # every value converted here, once: a price file is read once, before any input
-    where = f"{config}: " if config is not None else ""
-    problems = [where + p for p in configuration.config_problems(cfg, registry, options)]
-    problems += options.flag_problems
+    where = f"{found[0]}: " if found is not None else ""
+    problems = [where + p for p in configuration.config_problems(in_file, registry, options)]
+    problems += [*flag_problems, *options.flag_problems]
     for problem in problems:
         fail(problem)
     if problems:
         _exit(exit_codes.USAGE)
     drift = drift_analysis(pool_label, intent)
+    earlier = _earlier(new_since, store)  # a bad earlier report fails before any reading
     recorder = None
     if store is not None:  # so does a bad store URL: open it before a long scan
         from plumbob.cli.history import open_or_exit
@@ -223,7 +296,7 @@ def scan(
     loaded, unreadable = read_inputs(paths, demo, cluster, quiet, complete)
     phases["reading inputs"] = time.perf_counter() - started
     if unreadable and not loaded.snapshots:
-        _exit(exit_codes.USAGE)
+        _exit(exit_codes.OK if empty_ok else exit_codes.USAGE)
     failed_contexts = []
     if live:
         started = time.perf_counter()
@@ -257,6 +330,14 @@ def scan(
         inputs=loaded.inputs,
         options=options,
     )
+    if new_since is not None:
+        report = _marked(report, new_since, earlier, store, registry)
+    if found is not None:
+        from msgspec.structs import replace
+
+        from plumbob.report.model import ConfigUsed
+
+        report = replace(report, config=ConfigUsed(path=str(found[0]), found_by=found[1]))
     phases["checks and analyses"] = time.perf_counter() - started
     started = time.perf_counter()
     history = _history(recorder, report, targets)
@@ -282,8 +363,70 @@ def scan(
         if blind:
             fail(f"--strict: {blind}")
             _exit(exit_codes.USAGE)
-    if fail_on is not None and engine.count_at_or_above(report, fail_on):
+    if new_since is not None:
+        threshold = fail_on or Severity.INFO
+        if engine.count_at_or_above(report, threshold, new_only=True):
+            _exit(exit_codes.FINDINGS)
+    elif fail_on is not None and engine.count_at_or_above(report, fail_on):
         _exit(exit_codes.FINDINGS)
+
+
+def _listed(values: list[str] | None) -> list[str]:
+    return [v.strip() for given in values or () for v in given.split(",") if v.strip()]
+
+
+def _with_flags(
+    cfg: configuration.Config,
+    registry: Registry,
+    only: list[str] | None,
+    disable: list[str] | None,
+    namespace: list[str] | None,
+) -> tuple[configuration.Config, list[str]]:
+    """plumbob.yaml with `--only` (over its `only:`), `--disable` (added to `disable:`) and
+    `--namespace` (over `namespaces:`); unknown check names given as flags, with the closest."""
+    from msgspec.structs import replace
+
+    from plumbob.config import unknown_names
+
+    chosen, dropped, namespaces = _listed(only), _listed(disable), _listed(namespace)
+    named = [(f"--only {n}", n) for n in chosen] + [(f"--disable {n}", n) for n in dropped]
+    problems = unknown_names(named, registry)
+    if chosen:
+        cfg = replace(cfg, only=chosen)
+    if dropped:
+        cfg = replace(cfg, disable=[*cfg.disable, *dropped])
+    if namespaces:
+        cfg = replace(cfg, namespaces=namespaces)
+    return cfg, problems
+
+
+def _earlier(new_since: str | None, store: str | None) -> Earlier | None:
+    if new_since is None:
+        return None
+    from plumbob.cli.since import SinceError, read_earlier
+
+    try:
+        return read_earlier(new_since, store)
+    except SinceError as exc:
+        fail(str(exc))
+        _exit(exit_codes.USAGE)
+
+
+def _marked(
+    report: Report, given: str, earlier: Earlier | None, store: str | None, registry: Registry
+) -> Report:
+    """The findings marked new or existing; `store:` alone reads the last stored scan of each
+    cluster the report names, which only the scan knows."""
+    from plumbob.cli.since import SinceError, from_store, marked
+
+    if earlier is None:
+        try:
+            names = [c.cluster for c in report.clusters]
+            earlier = from_store(given, names, store, missing_ok=True)
+        except SinceError as exc:
+            fail(str(exc))
+            _exit(exit_codes.USAGE)
+    return marked(report, earlier, registry)
 
 
 def _blind_spots(report: object, failed_contexts: Sequence[object]) -> str | None:

@@ -7,9 +7,11 @@ from plumbob.findings.policy import (
     Exemption,
     FindingPolicy,
     analysis_names,
+    finding_key,
     fingerprint,
     ignored_ids,
 )
+from plumbob.findings.since import canonical_ids, mark_new
 from plumbob.findings.subjects import subject_of
 
 __all__ = [
@@ -19,7 +21,10 @@ __all__ = [
     "Exemption",
     "FindingPolicy",
     "analysis_names",
+    "canonical_ids",
+    "finding_key",
     "fingerprint",
     "ignored_ids",
+    "mark_new",
     "subject_of",
 ]

@@ -6,18 +6,25 @@ finding is made here, by `FindingPolicy.make`, with the same rules:
 
 - **Selection**: `only:` and `disable:` name a finding by any of its names: its id, an alias,
   its family (`drift`, `baseline`, `cross-cluster` for `drift:kernel`, ...) or its category.
+- **Namespaces**: `namespaces:` (or `scan --namespace`) keeps only findings about objects in
+  those namespaces, and about those namespaces themselves; the checks still read the whole
+  cluster (a node's idle GPUs need every namespace's pods).
 - **Severity overrides**: `severity:` by the most specific name given (id, then alias, then
   family, then category).
 - **Exemptions**: an `exemptions:` entry whose `check` is `*` or any of the finding's names and
   whose namespace, kind, name and cluster (where given) match the subject.
 - **The ignore annotation**: `plumbob.dev/ignore: "id,other-id"` (or `*`, a family or a category)
   on the subject object, or on its namespace, looked up in the subject's cluster.
-- **Fingerprints**: check, cluster, subject kind, namespace, name and field path, hashed.
+- **Fingerprints**: check, cluster, subject kind, namespace and name, and a key of the check's
+  own (the container by name, the field path without list positions), hashed: never the file,
+  line or message, so a moved file, reordered documents or reworded message keep the finding's
+  identity (docs/ci.md "The fingerprint").
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -78,10 +85,33 @@ def analysis_names(check: str, category: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((check, check.partition(":")[0], category)))
 
 
-def fingerprint(check: str, cluster: str, subject: Subject) -> str:
-    text = "\x1f".join(
-        (check, cluster, subject.kind, subject.namespace or "", subject.name, subject.path or "")
+_POSITION = re.compile(r"\[\d+\]")
+
+
+def finding_key(check: str, subject: Subject, evidence: Mapping[str, Any]) -> str:
+    """What one finding is, wherever its object was read from: the check, the subject's kind,
+    namespace and name, the container it names (`evidence.container`) and the field path with
+    list positions left out (`containers[0].image` and `containers[1].image` after a reorder are
+    one `containers[].image`, told apart by container name). Not the file, line or message."""
+    container = evidence.get("container")
+    path = _POSITION.sub("[]", subject.path or "")
+    return "\x1f".join(
+        (
+            check,
+            subject.kind,
+            subject.namespace or "",
+            subject.name,
+            path,
+            container if isinstance(container, str) else "",
+        )
     )
+
+
+def fingerprint(
+    check: str, cluster: str, subject: Subject, evidence: Mapping[str, Any] | None = None
+) -> str:
+    """The finding's stable id: its cluster and `finding_key`, hashed (16 hex digits)."""
+    text = cluster + "\x1e" + finding_key(check, subject, evidence or {})
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -104,6 +134,8 @@ class FindingPolicy:
     disable: frozenset[str] = frozenset()
     only: frozenset[str] = frozenset()
     exemptions: tuple[Exemption, ...] = ()
+    namespaces: frozenset[str] = frozenset()
+    """Empty: every namespace; else findings about objects outside these are left out."""
     clusters: Mapping[str, Snapshot] = field(default_factory=dict)
     """Cluster name -> snapshot, for the annotation of a subject known only by its name."""
 
@@ -115,6 +147,7 @@ class FindingPolicy:
             disable=self.disable,
             only=self.only,
             exemptions=self.exemptions,
+            namespaces=self.namespaces,
             clusters=clusters,
         )
 
@@ -123,6 +156,11 @@ class FindingPolicy:
         if any(n in self.disable for n in names):
             return False
         return not self.only or any(n in self.only for n in names)
+
+    def in_scope(self, subject: Subject) -> bool:
+        """Whether the subject is in one of the namespaces asked for (or is one)."""
+        namespace = subject.name if subject.kind == "Namespace" else subject.namespace
+        return not self.namespaces or namespace in self.namespaces
 
     def severity_of(self, names: Sequence[str], default: Severity) -> Severity:
         """The override for the most specific of `names` (id first), else `default`."""
@@ -153,6 +191,8 @@ class FindingPolicy:
         name in the cluster's snapshot)."""
         if not self.selected(names):
             return None
+        if self.namespaces and not self.in_scope(subject):
+            return None
         if any(e.covers(names, cluster, subject) for e in self.exemptions):
             return None
         wanted = ignored_ids(self._annotated(cluster, subject, obj))
@@ -166,7 +206,7 @@ class FindingPolicy:
             cluster=cluster,
             subject=subject,
             message=clipped(message),
-            fingerprint=fingerprint(check, cluster, subject),
+            fingerprint=fingerprint(check, cluster, subject, evidence),
             evidence=clipped_tree(dict(evidence)),
         )
 

@@ -128,7 +128,8 @@ def load_prices(path: Path | None = None) -> Prices:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise PricesError(f"{path}: cannot read: {exc}") from None
+            why = getattr(exc, "strerror", None) or exc
+            raise PricesError(f"{path}: cannot read: {why}") from None
         import yaml  # only a user's price file needs the parser
 
         try:

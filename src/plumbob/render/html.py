@@ -402,6 +402,7 @@ def _findings_data(report: Report, rules: Rules) -> bytes:
                 f.message,
                 f.evidence or None,
                 f.fingerprint,
+                None if f.new is None else int(f.new),
             )
         )
     described = {}

@@ -39,7 +39,8 @@ def _body(findings: list[Finding], rules: Rules, files: frozenset[str]) -> str:
     rule = rules.get(findings[0].check)
     lines = []
     for f in findings:
-        lines.append(f"[{f.severity.value}] {f.message}")
+        state = "" if f.new is None else "[new] " if f.new else "[existing] "
+        lines.append(f"[{f.severity.value}] {state}{f.message}")
         lines.append(f"  where: {where(f, files)}")
         lines.append(f"  cluster: {f.cluster}")
         for key, value in f.evidence.items():

@@ -72,6 +72,16 @@ def headline(report: Report) -> list[str]:
             f"{_money(cost.idle_monthly_cost, cost.currency)}/month"
         )
     lines += [summary, ""]
+    if report.namespaces:
+        shown = ", ".join(_code(n) for n in report.namespaces)
+        lines += [f"Findings only in namespaces: {shown}", ""]
+    since = report.new_since
+    if since is not None:
+        lines += [
+            f"New since {escape(since.source)}: **{since.new} new**, {since.existing} existing, "
+            f"{since.resolved} resolved",
+            "",
+        ]
     return lines
 
 
@@ -126,7 +136,8 @@ def _row(
         fix = (escape(rule.fix_line) + "<br>" if rule and rule.fix_line else "") + _code(
             f"plumbob explain {f.check}"
         )
-    return f"| {f.severity.value} | {_code(f.check)} | {where} | {escape(f.message)} | {fix} |"
+    check = _code(f.check) + (" **new**" if f.new else "")
+    return f"| {f.severity.value} | {check} | {where} | {escape(f.message)} | {fix} |"
 
 
 def document(report: Report, rules: Rules, *, max_chars: int = MAX_CHARS) -> str:

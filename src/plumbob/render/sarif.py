@@ -37,7 +37,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000
 """GitHub rejects a run with more results."""
 MAX_TAGS = 20
-FINGERPRINT_KEY = "plumbobFinding/v1"
+FINGERPRINT_KEY = "plumbobFinding/v2"
+"""v2: the semantic fingerprint (findings/policy.py `finding_key`); v1 hashed list positions."""
 ROOT = "%SRCROOT%"
 
 LEVEL = {
@@ -153,7 +154,7 @@ def _result(
         props["locatedAt"] = found
     if f.evidence:
         props["evidence"] = f.evidence
-    return {
+    result = {
         "ruleId": f.check,
         "ruleIndex": index[f.check],
         "level": LEVEL[f.severity],
@@ -162,6 +163,9 @@ def _result(
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": props,
     }
+    if f.new is not None:  # scan --new-since
+        result["baselineState"] = "new" if f.new else "unchanged"
+    return result
 
 
 def _notifications(report: Report) -> list[dict[str, Any]]:

@@ -201,6 +201,26 @@ def _headline(report: Report) -> Text:
     return out
 
 
+def _since(report: Report) -> Text | None:
+    """`--new-since`: how many findings are new; and the configuration file used."""
+    out = Text()
+    s = report.new_since
+    if s is not None:
+        when = f" of {s.generated_at}" if s.generated_at else ""
+        out.append(f"New since {s.source}{when}: ")
+        out.append(f"{s.new} new", style="bold magenta" if s.new else "green")
+        out.append(f", {s.existing} existing, {s.resolved} resolved")
+    if report.namespaces:
+        if out:
+            out.append("\n")
+        out.append(f"Findings only in namespaces: {', '.join(report.namespaces)}", style="yellow")
+    if report.config is not None:
+        if out:
+            out.append("\n")
+        out.append(f"Configuration: {report.config.path} ({report.config.found_by})", style="dim")
+    return out or None
+
+
 def _scores(report: Report) -> Table | None:
     if not report.scores.categories:
         return None
@@ -237,6 +257,8 @@ def _findings(report: Report, max_per_check: int, rules: Rules | None) -> list[P
             shown[key] += 1
             line = Text()
             line.append(f"{f.check}", style="bold")
+            if f.new:
+                line.append(" NEW", style="bold magenta")
             if multi:
                 line.append(f" [{f.cluster}]", style="magenta")
             line.append(f"  {f.message}")
@@ -297,6 +319,9 @@ def render(
     if seen is not None:
         console.print(seen)
     console.print(_headline(report))
+    since = _since(report)
+    if since is not None:
+        console.print(since)
     console.print(_inventory(report, console.width))
     scores = _scores(report)
     if scores is not None:

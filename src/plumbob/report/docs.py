@@ -61,6 +61,8 @@ def _type_name(tp: object) -> str:
 def render() -> str:
     structs: list[type[msgspec.Struct]] = [
         model.Report,
+        model.ConfigUsed,
+        model.NewSince,
         model.Inventory,
         model.PoolFact,
         model.Finding,

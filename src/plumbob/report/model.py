@@ -192,7 +192,12 @@ class Finding(msgspec.Struct, **_STRUCT):
     message: str
     """What is wrong with this subject, naming it and the evidence."""
     fingerprint: str
-    """Stable hash of check, cluster, subject and path: the same problem keeps the same id."""
+    """Stable hash of check, cluster, subject kind/namespace/name, container and field path
+    (list positions left out); never the file, line or message, so the same problem keeps the
+    same id when files move, documents are reordered or messages reworded (docs/ci.md)."""
+    new: bool | None = None
+    """With `scan --new-since`: true when the earlier report did not have this finding (by
+    fingerprint), false when it did; absent otherwise."""
     evidence: dict[str, Any] = {}
     """Check-specific facts behind the message (counts, versions, names). A finding about a
     workload also carries `role` (serving, training, batch, interactive, diagnostic, system,
@@ -361,6 +366,30 @@ class NotVisible(msgspec.Struct, **_STRUCT):
     """Ids of the checks left out of the score for this reason."""
 
 
+class NewSince(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """What `scan --new-since` compared the findings with."""
+
+    source: str
+    """The earlier report's file, or `store:CLUSTER`."""
+    generated_at: str | None = None
+    """When the earlier report was made (the stored scan's time for a store)."""
+    new: int = 0
+    """Findings the earlier report did not have."""
+    existing: int = 0
+    """Findings it had too."""
+    resolved: int = 0
+    """Findings of the same clusters it had and this scan no longer has."""
+
+
+class ConfigUsed(msgspec.Struct, **_STRUCT):
+    """The configuration file a scan used."""
+
+    path: str
+    """The file, as given or found."""
+    found_by: str
+    """How: `--config`, `./plumbob.yaml`, `./.plumbob.yaml` or `$PLUMBOB_CONFIG`."""
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """The result of one plumbob run over one or more clusters."""
 
@@ -372,6 +401,15 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     plumbob_version: str = ""
     inputs: Inputs | None = None
     """Files given and what became of each (absent for live clusters and the demo)."""
+    config: ConfigUsed | None = None
+    """The configuration file used, and how it was found (absent without one)."""
+    namespaces: list[str] = []
+    """With `--namespace` (or `namespaces:` in plumbob.yaml): the findings, and the scores made
+    from them, are only those about objects in these namespaces (and the namespaces
+    themselves); the checks read the whole cluster."""
+    new_since: NewSince | None = None
+    """With `scan --new-since`: the earlier report and how many findings are new; each
+    finding's `new` says which."""
     not_visible: list[NotVisible] = []
     """What the scan could not see, and the checks that were therefore not assessed: read this
     before the score."""

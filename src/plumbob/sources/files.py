@@ -132,13 +132,16 @@ class _Collected:
 def read_bytes(path: Path) -> bytes:
     """Read a regular file, gunzipping when it is gzip; bounded in size as it is read
     (sources/limits.py), the gzip output included. Raises OSError/ValueError (`TooLarge` past
-    the cap, `NotRegular` for a FIFO, socket or device)."""
-    if (what := special_file(path)) is not None:
+    the cap, `NotRegular` for a FIFO, socket or device). Standard input (`plumbob scan -`,
+    /dev/stdin) is read whatever it is, a pipe most often, as kubectl reads `-f -`: the user
+    asked for it, and the cap bounds it too."""
+    piped = str(path) == STDIN
+    if not piped and (what := special_file(path)) is not None:
         raise NotRegular(what)
     limit = max_input_bytes()
     with open(path, "rb", buffering=0) as fh:
         st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):  # (swapped for something else since the look)
+        if not piped and not stat.S_ISREG(st.st_mode):  # (swapped since the look)
             raise NotRegular("not a regular file")
         if st.st_size > limit:
             raise too_large()
@@ -973,10 +976,16 @@ def _merged(old: Node, new: Node, problems: list[Diagnostic]) -> Node:
     return merged
 
 
+STDIN = "/dev/stdin"
+"""What `plumbob scan -` reads (cli/common.py)."""
+
+
 def _cluster_name(paths: Iterable[Path]) -> str:
     first = next(iter(paths), None)
     if first is None:
         return "manifests"
+    if str(first) == STDIN:  # `plumbob scan -` (else the pipe's name, pipe:[123])
+        return "stdin"
     name = encodable(first.resolve().name)
     for suffix in (".gz", ".json", ".yaml", ".yml"):
         name = name.removesuffix(suffix)

@@ -8,7 +8,7 @@
   var data = JSON.parse(document.getElementById("plumbob-data").textContent);
   var rows = data.rows;
   var SEV = 0, CHECK = 1, CLUSTER = 2, NS = 3, KIND = 4, NAME = 5, PATH = 6, FILE = 7,
-      MSG = 8, EVIDENCE = 9, FP = 10;
+      MSG = 8, EVIDENCE = 9, FP = 10, NEW = 11;
   var form = document.getElementById("filters");
   var tbody = document.querySelector("#findings-table tbody");
   var status = document.getElementById("status");
@@ -93,6 +93,7 @@
     var left = el("div");
     left.appendChild(el("h4", null, "Evidence"));
     var evidence = { cluster: data.clusters[r[CLUSTER]], fingerprint: r[FP] };
+    if (r[NEW] !== null) evidence.since = r[NEW] === 1 ? "new" : "existing";
     if (r[EVIDENCE]) {
       Object.keys(r[EVIDENCE]).forEach(function (k) { evidence[k] = r[EVIDENCE][k]; });
     }
@@ -159,7 +160,9 @@
       var badge = el("td");
       badge.appendChild(el("span", "badge " + sev, sev));
       tr.appendChild(badge);
-      tr.appendChild(el("td", "check", data.checks[r[CHECK]]));
+      var check = el("td", "check", data.checks[r[CHECK]]);
+      if (r[NEW] === 1) check.appendChild(el("span", "badge new", "new"));
+      tr.appendChild(check);
       var w = el("td");
       w.appendChild(where(r));
       tr.appendChild(w);
