@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import servers
 from tests.hostile.corpus import file_cases
 from tests.hostile.runner import problems, run
+from tests.integration.fake_apiserver import Pki, make_pki
 
 _ROOT = Path(tempfile.mkdtemp(prefix="plumbob-hostile-"))
 atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
@@ -40,5 +42,18 @@ def test_the_corpus_covers_every_class() -> None:
 def test_hostile_file(name: str, tmp_path: Path) -> None:
     case = CASES[name]
     outcome = run(case, tmp_path)
+    found = problems(case, outcome)
+    assert not found, (found, outcome.stderr[-2000:])
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("hostile-pki"))
+
+
+@pytest.mark.parametrize("name", servers.NAMES)
+def test_hostile_server(name: str, pki: Pki, tmp_path: Path) -> None:
+    with servers.serving(name, tmp_path, pki) as case:
+        outcome = run(case, tmp_path)
     found = problems(case, outcome)
     assert not found, (found, outcome.stderr[-2000:])

@@ -239,7 +239,9 @@ def scan(
         phases["reading live clusters"] = time.perf_counter() - started
     if prometheus and loaded.snapshots:
         started = time.perf_counter()
-        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
+        with_gpu_metrics(
+            loaded, prometheus, prometheus_token, window, quiet, prometheus_ca, request_timeout
+        )
         phases["querying Prometheus"] = time.perf_counter() - started
     print_diagnostics(loaded.diagnostics, quiet)
     loaded.diagnostics.extend(failed_contexts)  # printed when they happened
