@@ -499,6 +499,7 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
                 code=Code.LIST_RESTARTED,
             )
             out, token = [], ""
+            tokens.clear()
             continue
         if resp.status in (403, 404):
             code = Code.KIND_FORBIDDEN if resp.status == 403 else Code.KIND_UNREADABLE
