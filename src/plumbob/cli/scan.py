@@ -28,6 +28,7 @@ from plumbob.cli.common import (
 )
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
+from plumbob.report.text import shown_line
 
 if TYPE_CHECKING:
     from plumbob import engine as engine_config
@@ -349,7 +350,7 @@ def _write(
         _exit(exit_codes.USAGE)
     if not quiet:
         for t in written:
-            typer.echo(f"wrote the {t.format.value} report to {t.path}", err=True)
+            typer.echo(shown_line(f"wrote the {t.format.value} report to {t.path}"), err=True)
 
 
 def _history(recorder: object, report: object, targets: list[Target]) -> list[HistoryPoint]:

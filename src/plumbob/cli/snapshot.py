@@ -225,8 +225,10 @@ def snapshot(
             fail(f"cannot write {path}: {exc.strerror or exc}")
             _exit(exit_codes.USAGE)
         if not quiet:
+            from plumbob.report.text import shown_line
+
             typer.echo(
-                f"{path}: {snap.cluster.name}, {len(snap)} objects"
+                shown_line(f"{path}: {snap.cluster.name}, {len(snap)} objects")
                 + (f", {len(snap.not_visible)} kinds not visible" if snap.not_visible else ""),
                 err=True,
             )
