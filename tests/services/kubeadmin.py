@@ -109,6 +109,7 @@ class Api:
                     raise
                 time.sleep(0.1 * (attempt + 1))
                 continue
+            self._local.warnings = [v for k, v in resp.getheaders() if k.lower() == "warning"]
             if resp.status == 429 and attempt < 7:
                 time.sleep(float(resp.getheader("Retry-After") or 1))
                 continue
@@ -117,6 +118,11 @@ class Api:
             except ValueError:
                 return resp.status, data.decode(errors="replace")
         raise AssertionError("unreachable")
+
+    def warnings(self) -> list[str]:
+        """The Warning headers of this thread's last response (admission policies in Warn
+        mode, deprecations, unknown fields under fieldValidation=Warn)."""
+        return list(getattr(self._local, "warnings", []))
 
     def ok(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         status, doc = self.request(method, path, body, **kw)

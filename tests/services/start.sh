@@ -122,6 +122,10 @@ start_prometheus
 # naming the missing tool, when it could not be built (fail under CI).
 bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" start
 
+# ---------------------------------------------------------------- Kyverno CRDs (policy tests)
+# The CRDs of the Kyverno Go module, fetched through the Go module proxy (tests/services/kyverno.sh).
+bash "$(dirname "${BASH_SOURCE[0]}")/kyverno.sh" start
+
 # ---------------------------------------------------------------- Chromium (HTML report tests)
 # Debian's chromium, driven headless by Playwright's Python package (never `playwright install`,
 # which downloads a browser of its own). Tests find /usr/bin/chromium and skip without it,

@@ -41,3 +41,4 @@ if [[ -f "$SERVICES/prometheus.dir" ]]; then
 fi
 
 bash "$ROOT/tests/services/kube.sh" stop
+bash "$ROOT/tests/services/kyverno.sh" stop

@@ -296,6 +296,22 @@ class Registry:
                     found.append(meta)
         return cls(found)
 
+    def with_checks(self, more: list[Check]) -> Registry:
+        """This registry and `more` (custom checks): an id that is already a check's id or
+        alias is an error naming both."""
+        for c in more:
+            for key in (c.id, *c.aliases):
+                clash = self._by_id.get(key)
+                if clash is not None:
+                    what = (
+                        "custom check" if clash.module.startswith("custom:") else "built-in check"
+                    )
+                    raise CheckDefinitionError(
+                        f"{c.module.removeprefix('custom:')}: check id {key!r} is already a "
+                        f"{what}'s ({clash.id}); pick another id"
+                    )
+        return Registry([*self._checks, *more])
+
     def __iter__(self) -> Iterator[Check]:
         return iter(self._checks)
 

@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 
 from plumbob import __version__
-from plumbob.cli import baseline, checks, conformance, demo, diff, history, scan
+from plumbob.cli import baseline, checks, conformance, demo, diff, history, policy, scan, serve
 from plumbob.cli import snapshot as snapshot_cmd
 from plumbob.cli.help import EPILOG, PlumbobGroup, ScanCommand
 
@@ -30,10 +30,12 @@ app.command("checks")(checks.list_checks)
 app.command("explain")(checks.explain)
 app.command("demo")(demo.demo)
 app.add_typer(baseline.app, name="baseline")
+app.add_typer(policy.app, name="policy")
 app.command("history")(history.history)
 app.command("diff")(diff.diff)
 app.command("snapshot")(snapshot_cmd.snapshot)
 app.command("conformance")(conformance.conformance)
+app.command("serve")(serve.serve)
 
 
 @app.command("version")

@@ -3,18 +3,38 @@ and drift ids such as `drift:nvidia_driver`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from plumbob.cli import exit_codes
-from plumbob.cli.common import fail
+from plumbob.cli.common import CustomChecks, fail, registry_with_custom
 
 if TYPE_CHECKING:
-    from plumbob.checks.registry import Check
+    from plumbob.checks.registry import Check, Registry
     from plumbob.drift.catalog import DriftEntry
 
 DRIFT = "drift"
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="plumbob.yaml, for the custom checks it lists."),
+]
+
+
+def _registry(config: Path | None, custom_checks: list[Path] | None) -> Registry:
+    """Built-in checks and the custom checks of `config` and `--custom-checks`."""
+    from plumbob import config as configuration
+
+    listed: list[str] = []
+    if config is not None:
+        try:
+            listed = configuration.load_config_at(config).custom_checks
+        except configuration.ConfigError as exc:
+            fail(str(exc))
+            raise typer.Exit(exit_codes.USAGE) from None
+    return registry_with_custom(listed, custom_checks)
 
 
 def list_checks(
@@ -25,9 +45,11 @@ def list_checks(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+    config: ConfigFile = None,
+    custom_checks: CustomChecks = None,
 ) -> None:
     """List every check and drift id with its category, severity and title."""
-    from plumbob.checks.registry import CATEGORIES, Registry
+    from plumbob.checks.registry import CATEGORIES
     from plumbob.drift.catalog import drift_entries
 
     if category is not None and category not in CATEGORIES:
@@ -35,7 +57,7 @@ def list_checks(
             f"--category {category!r}: no such category; the categories are {', '.join(CATEGORIES)}"
         )
         raise typer.Exit(exit_codes.USAGE)
-    checks = [c for c in Registry.discover() if category in (None, c.category)]
+    checks = [c for c in _registry(config, custom_checks) if category in (None, c.category)]
     drift = list(drift_entries().values()) if category in (None, DRIFT) else []
     if as_json:
         import msgspec
@@ -105,16 +127,17 @@ def explain(
         str,
         typer.Argument(help="Check or drift id, e.g. gpu-node-untainted or drift:nvidia_driver."),
     ],
+    config: ConfigFile = None,
+    custom_checks: CustomChecks = None,
 ) -> None:
     """Why a check or drift id matters for AI workloads, how to fix it, references."""
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from plumbob.checks.registry import Registry
     from plumbob.drift.catalog import drift_entries, drift_entry, family_ids
     from plumbob.drift.findings import TITLES
 
-    registry = Registry.discover()
+    registry = _registry(config, custom_checks)
     c = registry.get(check_id)
     if c is not None:
         text = _check_text(c)
@@ -152,6 +175,14 @@ def _check_text(c: Check) -> str:
         where = f"`options: {{{c.id}: ...}}`"
         listed = "\n".join(f"- {o.describe()}" for o in c.options.values())
         text += f"\n## Options\n\nIn plumbob.yaml, {where}:\n\n{listed}\n"
+    from plumbob.checks.custom import CustomCheck
+
+    if isinstance(c.fn, CustomCheck):
+        kinds = ", ".join(c.fn.kinds)
+        text += (
+            f"\n## Custom check\n\nFrom `{c.fn.source}`, judging {kinds}; compliant where\n\n"
+            f"    {c.fn.expression.source}\n"
+        )
     return text
 
 

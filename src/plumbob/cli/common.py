@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from plumbob.cli import exit_codes
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from plumbob.checks.registry import Registry
     from plumbob.report.model import Diagnostic
     from plumbob.sources.interface import Loaded, ProgressHook
 
@@ -133,6 +136,35 @@ def fail(message: str) -> None:
 # ---------------------------------------------------------------- options several commands share
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, errors only.")]
+CustomChecks = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--custom-checks",
+        help="A file of custom checks (YAML, CEL expressions; repeatable), besides those "
+        "plumbob.yaml lists under custom-checks.",
+        show_default=False,
+    ),
+]
+
+
+def registry_with_custom(config_files: Sequence[str], flags: Sequence[Path] | None) -> Registry:
+    """The built-in checks and the custom checks of plumbob.yaml's `custom-checks` and of
+    `--custom-checks`; a file that cannot be used is one line and exit 2."""
+    from plumbob.checks.registry import CheckDefinitionError
+    from plumbob.checks.registry import Registry as Checks
+    from plumbob.config import ConfigError, load_custom_checks
+
+    registry = Checks.discover()
+    files = [Path(f) for f in config_files] + list(flags or ())
+    if not files:
+        return registry
+    try:
+        return registry.with_checks(load_custom_checks(files))
+    except (ConfigError, CheckDefinitionError) as exc:
+        fail(str(exc))
+        raise typer.Exit(exit_codes.USAGE) from None
+
+
 Kubeconfig = Annotated[
     Path | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."),

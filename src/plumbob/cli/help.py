@@ -23,9 +23,11 @@ COMMAND_ORDER = (
     "checks",
     "snapshot",
     "conformance",
+    "policy",
     "baseline",
     "history",
     "diff",
+    "serve",
     "demo",
     "version",
 )
@@ -140,7 +142,15 @@ class ScanCommand(PanelCommand):
             ),
             "store": "Store",
             **dict.fromkeys(
-                ("config", "target_version", "baseline", "pool_label", "prices"), "Checks"
+                (
+                    "config",
+                    "custom_checks",
+                    "target_version",
+                    "baseline",
+                    "pool_label",
+                    "prices",
+                ),
+                "Checks",
             ),
         }
     )

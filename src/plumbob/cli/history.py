@@ -56,12 +56,17 @@ def record(
     snapshots: Sequence[Snapshot],
     pool_label: str | None,
     quiet: bool,
+    duration_s: float | None = None,
 ) -> None:
-    """Write one scan per cluster to an open store (`scan --store`), then close it."""
+    """Write one scan per cluster to an open store (`scan --store`), then close it;
+    `duration_s`: how long the scan took (the dashboard's scan-duration metric)."""
     from plumbob.store import StoreError, scan_records
 
     try:
-        ids = [store.save(r) for r in scan_records(report, snapshots, pool_label=pool_label)]
+        ids = [
+            store.save(r)
+            for r in scan_records(report, snapshots, pool_label=pool_label, duration_s=duration_s)
+        ]
     except StoreError as exc:
         fail(str(exc))
         _exit(exit_codes.USAGE)

@@ -14,6 +14,7 @@ from plumbob.cli.common import (
     AllContexts,
     CaptureTimeout,
     Contexts,
+    CustomChecks,
     InCluster,
     Kubeconfig,
     Prometheus,
@@ -25,6 +26,7 @@ from plumbob.cli.common import (
     fail,
     print_diagnostics,
     read_inputs,
+    registry_with_custom,
 )
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
@@ -85,6 +87,7 @@ def scan(
             "--config", "-c", help="plumbob.yaml: severity overrides, exemptions, options."
         ),
     ] = None,
+    custom_checks: CustomChecks = None,
     cluster: Annotated[
         str | None,
         typer.Option(
@@ -174,7 +177,6 @@ def scan(
     kubeconfig's current context, as kubectl does)."""
     from plumbob import config as configuration
     from plumbob import engine
-    from plumbob.checks.registry import Registry
     from plumbob.cli.snapshot import current_context, live_requested, load_live, with_gpu_metrics
     from plumbob.report.text import encodable
 
@@ -184,14 +186,14 @@ def scan(
     if not paths and not demo and not live:
         live = current_context("scan", quiet)
     targets = _output_targets(output_format, output, report_json)
-    registry = Registry.discover()
     cfg = configuration.Config()
     if config is not None:
         try:
-            cfg = configuration.load_config(config)
+            cfg = configuration.load_config_at(config)
         except configuration.ConfigError as exc:
             fail(str(exc))
             _exit(exit_codes.USAGE)
+    registry = registry_with_custom(cfg.custom_checks, custom_checks)
     from plumbob.cli.baseline import drift_analysis, read_baseline
 
     intent = read_baseline(baseline)  # a bad baseline fails before any reading
@@ -268,7 +270,7 @@ def scan(
     if recorder is not None:
         from plumbob.cli.history import record
 
-        record(recorder, report, loaded.snapshots, pool_label, quiet)
+        record(recorder, report, loaded.snapshots, pool_label, quiet, sum(phases.values()))
     if report_json is not None:
         from plumbob.cli.outputs import OutputError, write_file
         from plumbob.render import json as json_renderer

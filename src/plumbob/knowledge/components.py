@@ -404,6 +404,13 @@ def gpu_stack_namespaces() -> frozenset[str]:
     return frozenset(out)
 
 
+def gpu_stack_images() -> tuple[str, ...]:
+    """Image repository paths of the GPU stack's components (`nvidia/k8s-device-plugin`), for
+    admission policies that recognise its workloads themselves (policy/rules.py)."""
+    sigs = signatures()
+    return tuple(sorted({p for c in GPU_STACK if c in sigs for p in sigs[c].images}))
+
+
 def is_gpu_stack(namespace: str | None, images: Iterable[str | None]) -> bool:
     """A workload of the GPU stack itself: in one of its namespaces or running one of its
     images (device plugin, GFD, DCGM exporter, operator operands, NFD, DRA driver)."""

@@ -73,4 +73,10 @@ def gpu_host_path(path: str) -> HostPath | None:
     return None
 
 
-__all__ = ["HostPath", "gpu_host_path"]
+def gpu_host_paths() -> tuple[tuple[str, bool], ...]:
+    """(path, whether a path below it counts too) of every GPU-related host path, for
+    admission policies that match host paths themselves (policy/rules.py)."""
+    return tuple((e.path, e.prefix) for e in _entries())
+
+
+__all__ = ["HostPath", "gpu_host_path", "gpu_host_paths"]

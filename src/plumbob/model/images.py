@@ -20,6 +20,13 @@ _CHANNEL_TAGS = frozenset({"stable", "release", "current", "lts"})
 """Channel tags, moved to each new release of that channel."""
 _PRERELEASE_TAGS = frozenset({"rc", "alpha", "beta", "pre", "preview"})
 """Tags that follow the newest release candidate or beta."""
+BRANCH_TAGS, NIGHTLY_TAGS, CHANNEL_TAGS, PRERELEASE_TAGS = (
+    _BRANCH_TAGS,
+    _NIGHTLY_TAGS,
+    _CHANNEL_TAGS,
+    _PRERELEASE_TAGS,
+)
+"""The tag words above, for admission policies that judge tags themselves (policy/rules.py)."""
 
 _PINNING_TOKEN = re.compile(
     r"""^(?:v?\d+(?:\.\d+)+[a-z0-9.]*    # a version: 2.4.0, v0.6.4, 12.4.1post1

@@ -35,10 +35,9 @@ from plumbob.sources.decode import ObjectDecoder
 SNAPSHOT_API_VERSION = "plumbob.dev/v1"
 
 
-class _SnapshotDoc(msgspec.Struct, rename="camel"):
-    api_version: str
-    kind: str
-    cluster: ClusterInfo
+class _SnapshotMembers(msgspec.Struct, rename="camel", kw_only=True):
+    """The members of a snapshot file besides its identity (apiVersion, kind, cluster)."""
+
     objects: list[msgspec.Raw] = []
     captured_at: str | None = None
     discovery: Discovery | None = None
@@ -46,24 +45,23 @@ class _SnapshotDoc(msgspec.Struct, rename="camel"):
     gpu_metrics: GpuMetrics | None = None
     captured: list[str] | None = None
     partly_listed: dict[str, str] = {}
+
+
+class _SnapshotDoc(_SnapshotMembers, kw_only=True):
+    api_version: str
+    kind: str
+    cluster: ClusterInfo
 
 
 _doc_decoder = msgspec.json.Decoder(_SnapshotDoc)
 
 
-class _SnapshotParts(msgspec.Struct, rename="camel"):
+class _SnapshotParts(_SnapshotMembers, kw_only=True):
     """The members before a streamed snapshot's objects, or after them."""
 
-    objects: list[msgspec.Raw] = []
     api_version: str = ""
     kind: str = ""
     cluster: ClusterInfo | None = None
-    captured_at: str | None = None
-    discovery: Discovery | None = None
-    not_visible: dict[str, str] = {}
-    gpu_metrics: GpuMetrics | None = None
-    captured: list[str] | None = None
-    partly_listed: dict[str, str] = {}
 
 
 _parts_decoder = msgspec.json.Decoder(_SnapshotParts)
