@@ -211,7 +211,8 @@ RequestTimeout = Annotated[
         "--request-timeout",
         min=0.1,
         help="Seconds one API request may wait for a live cluster (to connect, or between bytes "
-        "of an answer) before it is retried.",
+        "of an answer) before it is retried; a whole answer may take three times this, however "
+        "slowly it arrives. Also each Prometheus query's limit.",
     ),
 ]
 CaptureTimeout = Annotated[

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from plumbob.cli.common import progress
+from plumbob.report.text import shown_line
 
 
 class DemoFormat(StrEnum):
@@ -47,4 +48,4 @@ def demo(
             write_snapshot(snap, output)
             count = len(snap)
     if not quiet:
-        typer.echo(f"wrote {count} objects to {output}", err=True)
+        typer.echo(shown_line(f"wrote {count} objects to {output}"), err=True)

@@ -31,6 +31,7 @@ from plumbob.cli.common import (
 )
 from plumbob.render.interface import Format
 from plumbob.report.model import Severity
+from plumbob.report.text import shown_line
 
 if TYPE_CHECKING:
     from plumbob import config as configuration
@@ -314,7 +315,9 @@ def scan(
         phases["reading live clusters"] = time.perf_counter() - started
     if prometheus and loaded.snapshots:
         started = time.perf_counter()
-        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
+        with_gpu_metrics(
+            loaded, prometheus, prometheus_token, window, quiet, prometheus_ca, request_timeout
+        )
         phases["querying Prometheus"] = time.perf_counter() - started
     print_diagnostics(loaded.diagnostics, quiet)
     loaded.diagnostics.extend(failed_contexts)  # printed when they happened
@@ -492,7 +495,7 @@ def _write(
         _exit(exit_codes.USAGE)
     if not quiet:
         for t in written:
-            typer.echo(f"wrote the {t.format.value} report to {t.path}", err=True)
+            typer.echo(shown_line(f"wrote the {t.format.value} report to {t.path}"), err=True)
 
 
 def _history(recorder: object, report: object, targets: list[Target]) -> list[HistoryPoint]:

@@ -137,8 +137,10 @@ def with_gpu_metrics(
     window: str,
     quiet: bool,
     ca_file: Path | None = None,
+    timeout: float = 30.0,
 ) -> None:
-    """Query Prometheus once and attach GPU utilisation to every snapshot in `loaded`."""
+    """Query Prometheus once and attach GPU utilisation to every snapshot in `loaded`; each
+    query's answer must arrive whole within `timeout` seconds (--request-timeout)."""
     from plumbob.sources.prometheus import PrometheusQuery, attach, fetch_gpu_metrics
 
     try:
@@ -147,6 +149,7 @@ def with_gpu_metrics(
             token=token,
             window=window,
             ca_file=str(ca_file) if ca_file is not None else None,
+            timeout=timeout,
         )
     except ValueError as exc:
         fail(str(exc))
@@ -208,7 +211,9 @@ def snapshot(
         deadline=timeout,
     )
     if prometheus:
-        with_gpu_metrics(loaded, prometheus, prometheus_token, window, quiet, prometheus_ca)
+        with_gpu_metrics(
+            loaded, prometheus, prometheus_token, window, quiet, prometheus_ca, request_timeout
+        )
     print_diagnostics(loaded.diagnostics, quiet)
     several = all_contexts or len(set(context or ())) > 1
     targets = _outputs(output, loaded.snapshots, several)
@@ -220,8 +225,10 @@ def snapshot(
             fail(f"cannot write {path}: {exc.strerror or exc}")
             _exit(exit_codes.USAGE)
         if not quiet:
+            from plumbob.report.text import shown_line
+
             typer.echo(
-                f"{path}: {snap.cluster.name}, {len(snap)} objects"
+                shown_line(f"{path}: {snap.cluster.name}, {len(snap)} objects")
                 + (f", {len(snap.not_visible)} kinds not visible" if snap.not_visible else ""),
                 err=True,
             )

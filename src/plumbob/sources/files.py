@@ -31,7 +31,6 @@ from plumbob.sources.decode import ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
 from plumbob.sources.jsonstream import prune_items
 from plumbob.sources.limits import (
-    DEFAULT_MAX_INPUT_MB,
     gunzip,
     max_input_bytes,
     special_file,
@@ -53,8 +52,6 @@ from plumbob.sources.text_inventory import (
 from plumbob.sources.yamlload import YamlError, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".json.gz", ".yaml.gz", ".yml.gz")
-MAX_FILE_BYTES = DEFAULT_MAX_INPUT_MB * 1024**2
-"""Largest file (after decompression) plumbob reads; bigger ones get a diagnostic."""
 STREAM_ABOVE = 32 * 1024**2
 """JSON Lists from this size on are read block by block (sources/jsonstream.py)."""
 _STREAM_SUFFIXES = (".json", ".json.gz")

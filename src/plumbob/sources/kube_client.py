@@ -25,6 +25,12 @@ from typing import Any
 import msgspec
 import urllib3
 
+from plumbob.sources.bodies import AnswerTooLarge, read_body
+
+BODY_TIMEOUTS = 3
+"""One answer, body included, may take this many request timeouts (a big list page on a slow
+link) and never more, however it trickles in."""
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses worth another try: throttling and transient server errors."""
 
@@ -270,8 +276,11 @@ class Transport:
         last = ""
         while True:
             wait = self._time_left(path, last)
+            each = min(timeout or self.timeout, wait)
             try:
-                resp = self._once(path, query, accept, min(timeout or self.timeout, wait))
+                resp = self._once(path, query, accept, each, min(wait, each * BODY_TIMEOUTS))
+            except AnswerTooLarge:
+                raise  # the same answer would come again
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 limit = 0 if _untrusted(exc) else 1 if _refused(exc) else self.retries
                 last = _transport_error(exc)
@@ -305,8 +314,15 @@ class Transport:
         self._sleep(attempt, retry_after)
 
     def _once(
-        self, path: str, query: Sequence[tuple[str, str]], accept: str, timeout: float | None
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        accept: str,
+        timeout: float | None,
+        overall: float,
     ) -> Response:
+        """One GET: `timeout` for the connection and for each wait on the socket, `overall`
+        seconds for the whole answer, body included (sources/bodies.py)."""
         from kubernetes.client.exceptions import ApiException
 
         with self._lock:
@@ -326,10 +342,7 @@ class Transport:
         except ApiException as exc:  # TLS failures come back as status 0
             raise urllib3.exceptions.SSLError(_one_line(exc.reason or exc)) from None
         raw = resp.response
-        try:
-            body = raw.read()
-        finally:
-            raw.release_conn()
+        body = read_body(raw, overall)
         hdrs = {k.lower(): v for k, v in raw.headers.items()}
         return Response(status=int(resp.status), body=body, headers=hdrs)
 
@@ -350,6 +363,19 @@ _GZIP = {"Accept-Encoding": "gzip"}
 _UNTRUSTED = ("CERTIFICATE_VERIFY_FAILED", "doesn't match", "Hostname mismatch")
 
 
+def tls_failure(text: str, ca_hint: str = "check the kubeconfig's certificate-authority") -> str:
+    """Which way a certificate failed verification, from OpenSSL's words, and what to do."""
+    lowered = text.lower()
+    if "expired" in lowered or "not yet valid" in lowered:
+        return "the server's certificate has expired (or is not valid yet): renew it"
+    if "mismatch" in lowered or "not valid for" in lowered:
+        return (
+            "the certificate is for another host name than the one in the server URL: use the "
+            "name the certificate names, or set tls-server-name in the kubeconfig"
+        )
+    return f"signed by an unknown CA: {ca_hint}"
+
+
 def _untrusted(exc: BaseException) -> bool:
     """A certificate that fails verification fails again: not worth a retry."""
     text = str(exc)
@@ -368,11 +394,8 @@ def _transport_error(exc: BaseException) -> str:
     while isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
         reason = reason.reason
     text = _one_line(reason or exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return (
-            "TLS certificate not trusted (CERTIFICATE_VERIFY_FAILED): check the kubeconfig's "
-            "certificate-authority"
-        )
+    if "CERTIFICATE_VERIFY_FAILED" in text or "mismatch" in text:
+        return f"TLS certificate not trusted (CERTIFICATE_VERIFY_FAILED): {tls_failure(text)}"
     if isinstance(reason, urllib3.exceptions.NewConnectionError) or "Connection refused" in text:
         return "connection refused"
     if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
@@ -382,6 +405,7 @@ def _transport_error(exc: BaseException) -> str:
 
 
 __all__ = [
+    "BODY_TIMEOUTS",
     "IN_CLUSTER",
     "ContextError",
     "DeadlinePassed",
@@ -393,4 +417,5 @@ __all__ = [
     "list_contexts",
     "status_message",
     "summarise",
+    "tls_failure",
 ]

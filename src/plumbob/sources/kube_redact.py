@@ -2,8 +2,11 @@
 
 Environment variables whose name looks like a credential (TOKEN, SECRET, PASSWORD, KEY,
 CREDENTIAL, ...) and that carry a literal `value` are replaced by REDACTED; so is any literal
-value holding a URL with a password (`scheme://user:pass@host`). `valueFrom` references
-(secretKeyRef and friends) name where a secret lives, not the secret, and are kept.
+value that looks like a credential whatever its variable is called (`CREDENTIAL_VALUE`: cloud
+and registry tokens by their documented prefixes, JWTs, private key blocks, a URL with a
+password), there and in the specs of custom resources. The variable stays, its value says it
+was redacted. `valueFrom` references (secretKeyRef and friends) name where a secret lives, not
+the secret, and are kept.
 """
 
 from __future__ import annotations
@@ -40,6 +43,23 @@ CREDENTIAL_NAME = re.compile(
 
 _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
 
+CREDENTIAL_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"  # AWS access key ids (IAM docs, "unique identifiers")
+    r"|hf_[A-Za-z0-9]{30,}"  # Hugging Face user access tokens
+    r"|nvapi-[A-Za-z0-9_-]{40,}"  # NVIDIA NGC / build.nvidia.com API keys
+    r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}"  # GitHub tokens
+    r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab personal access tokens
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}"  # OpenAI / Anthropic API keys
+    r"|AIza[A-Za-z0-9_-]{35}"  # Google API keys
+    r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWTs (header.payload.sig)
+    r")|-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"
+)
+"""Values that are credentials by their shape, whatever the variable is called; each prefix is
+the issuer's documented one (AWS IAM identifiers, huggingface.co/docs/hub/security-tokens,
+docs.github.com "About authentication": token prefixes, NGC `nvapi-` keys)."""
+
 _NOT_SECRET = frozenset({"true", "false", "", "0", "1", "yes", "no", "none", "null"})
 
 
@@ -52,8 +72,17 @@ def is_credential(name: str, value: str) -> bool:
     """Whether a literal env value should be hidden."""
     if _credential_name(name):
         return value.strip().lower() not in _NOT_SECRET
+    return looks_secret(value)
+
+
+def looks_secret(value: str) -> bool:
+    """Whether a value is a credential by its shape (`CREDENTIAL_VALUE`, a URL password)."""
     # cheap tests first: this runs for every env var of every pod
-    return "@" in value and "://" in value and _URL_PASSWORD.search(value) is not None
+    if len(value) < 16:
+        return False
+    if "@" in value and "://" in value and _URL_PASSWORD.search(value) is not None:
+        return True
+    return CREDENTIAL_VALUE.search(value) is not None
 
 
 def _env(env: list[EnvVar]) -> list[EnvVar] | None:
@@ -90,7 +119,10 @@ def redact_pod_spec(spec: PodSpec) -> PodSpec:
 
 
 def redact_data(value: Any, depth: int = 0) -> Any:
-    """Plain data (CRD specs): every `env` list of {name, value} items, at any depth."""
+    """Plain data (CRD specs): every `env` list of {name, value} items, at any depth, and any
+    string that looks like a credential by its shape."""
+    if isinstance(value, str):
+        return REDACTED if looks_secret(value) else value
     if depth > 64:
         return value
     if isinstance(value, dict):
@@ -153,4 +185,12 @@ def redact(obj: Object) -> Object:
     return obj
 
 
-__all__ = ["CREDENTIAL_NAME", "REDACTED", "is_credential", "redact", "redact_data"]
+__all__ = [
+    "CREDENTIAL_NAME",
+    "CREDENTIAL_VALUE",
+    "REDACTED",
+    "is_credential",
+    "looks_secret",
+    "redact",
+    "redact_data",
+]

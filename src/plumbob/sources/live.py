@@ -40,9 +40,11 @@ from plumbob.model.objects import (
 from plumbob.model.snapshot import ApiResource, ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import Diagnostic, Level
 from plumbob.report.model import DiagnosticCode as Code
+from plumbob.sources.bodies import AnswerTooLarge
 from plumbob.sources.compact import Compactor
 from plumbob.sources.decode import DROPPED_KINDS, ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
+from plumbob.sources.jsonstream import prune_items
 from plumbob.sources.kube_client import (
     IN_CLUSTER,
     SERVICE_ACCOUNT_DIR,
@@ -224,6 +226,8 @@ class _Capture:
         except DeadlinePassed as exc:
             limit = f" of {self.options.deadline:g} s" if self.options.deadline else ""
             raise _Unreachable(f"{exc}; the limit{limit} is --timeout", timed_out=True) from None
+        except AnswerTooLarge as exc:
+            raise _Unreachable(f"GET {path}: {exc}", timed_out=True) from None
         except ConnectionError as exc:
             raise _Unreachable(str(exc)) from None
         if resp.status == 401:
@@ -472,6 +476,7 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
     restarts = 0
     out: list[Object] = []
     token = ""
+    tokens: set[str] = set()
     while True:
         query = [("limit", str(cap.options.page_size))]
         if kind.selector:
@@ -494,6 +499,7 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
                 code=Code.LIST_RESTARTED,
             )
             out, token = [], ""
+            tokens.clear()
             continue
         if resp.status in (403, 404):
             code = Code.KIND_FORBIDDEN if resp.status == 403 else Code.KIND_UNREADABLE
@@ -503,14 +509,70 @@ def _list_kind(cap: _Capture, kind: _Kind) -> list[Object] | None:
             _invisible(cap, kind, resp.reason(), Level.WARNING, Code.KIND_UNREADABLE)
             return None
         try:
-            token = decode(resp.body, out)
-        except msgspec.DecodeError as exc:
+            token = _decode_page(cap, kind, decode, resp.body, out)
+        except (msgspec.DecodeError, RecursionError) as exc:
             _invisible(cap, kind, f"unreadable list page: {exc}", Level.ERROR, Code.KIND_UNREADABLE)
             return None
         if cap.progress:
             cap.progress(kind.key)
         if not token:
-            return out
+            return _unique(cap, kind, out)
+        if token in tokens:
+            # a server (or a proxy caching pages) that hands back a token it gave before
+            # would keep plumbob listing forever
+            _invisible(
+                cap,
+                kind,
+                "the API server handed back a continue token it had already given: the "
+                "listing would never end, so it was stopped",
+                Level.ERROR,
+                Code.KIND_UNREADABLE,
+            )
+            return None
+        tokens.add(token)
+
+
+def _decode_page(
+    cap: _Capture, kind: _Kind, decode: PageDecoder, body: bytes, out: list[Object]
+) -> str:
+    """Decode one list page into `out`; an item the page cannot be decoded with (a lone
+    surrogate escape, nested past the parser) is left out alone, named by its index."""
+    try:
+        return decode(body, out)
+    except (msgspec.DecodeError, RecursionError):
+        pruned = prune_items(body)
+        if pruned is None or not pruned.dropped:
+            raise
+    for index, why in pruned.dropped:
+        cap.warn(
+            f"{kind.key}: item {index} of a list page skipped: {why}",
+            kind.path,
+            Level.ERROR,
+            code=Code.JSON_INVALID,
+        )
+    return decode(pruned.text, out)
+
+
+def _unique(cap: _Capture, kind: _Kind, objects: list[Object]) -> list[Object]:
+    """`objects` with each uid once (the first): a list that changed under its pages, or a
+    misbehaving server, can repeat an object, which would count its GPUs twice."""
+    seen: set[str] = set()
+    out: list[Object] = []
+    for obj in objects:
+        uid = obj.metadata.uid
+        if uid:
+            if uid in seen:
+                continue
+            seen.add(uid)
+        out.append(obj)
+    if len(out) < len(objects):
+        cap.warn(
+            f"{kind.key}: {len(objects) - len(out)} objects listed more than once (same uid), "
+            "counted once",
+            kind.path,
+            code=Code.DUPLICATE_OBJECT,
+        )
+    return out
 
 
 def _invisible(cap: _Capture, kind: _Kind, reason: str, level: Level, code: Code) -> None:
@@ -581,13 +643,14 @@ def _page_decoder(kind: _Kind, cap: _Capture) -> PageDecoder:
     def typed(body: bytes, out: list[Object]) -> str:
         try:
             page = typed_page.decode(body)
-        except msgspec.ValidationError:
-            # one odd object: decode the page item by item so only that one is degraded
+        except msgspec.DecodeError:
+            # one odd object (a wrong type, text that is not UTF-8): decode the page item by
+            # item so only that one is degraded or left out
             raw_page = _raw_page.decode(body)
             for raw in raw_page.items or ():
                 try:
                     out.append(finish(typed_item.decode(raw)))
-                except msgspec.ValidationError:
+                except msgspec.DecodeError:
                     slow(raw, out)
             flush_diagnostics()
             return raw_page.metadata.continue_

@@ -29,6 +29,8 @@ import urllib3
 from plumbob.model.metrics import GpuMetrics, GpuUsage
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Diagnostic, DiagnosticCode, Level
+from plumbob.sources.bodies import read_body
+from plumbob.sources.kube_client import tls_failure
 
 UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL"
 MEMORY_METRIC = "DCGM_FI_DEV_FB_USED"
@@ -105,20 +107,24 @@ class PrometheusClient:
                 url,
                 headers=headers,
                 fields={"query": promql, "time": f"{at.timestamp():.3f}"},
+                preload_content=False,
             )
-        except urllib3.exceptions.HTTPError as exc:
+            # the whole answer within the timeout and the input cap (sources/bodies.py)
+            data = read_body(resp, self.query.timeout)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             reason = _reason(exc)
-            if "CERTIFICATE_VERIFY_FAILED" in reason:
-                reason += " (signed by a private CA? give its PEM with --prometheus-ca)"
+            if "CERTIFICATE_VERIFY_FAILED" in reason or "mismatch" in reason:
+                hint = "a private CA? give its PEM with --prometheus-ca"
+                reason += f" ({tls_failure(reason, hint)})"
             raise PrometheusError(
                 f"cannot reach Prometheus at {self.query.url}: {reason}"
             ) from None
         try:
-            answer = _answer.decode(resp.data)
+            answer = _answer.decode(data)
         except msgspec.DecodeError:
             answer = _Answer()
         if resp.status != 200 or answer.status != "success":
-            detail = answer.error or resp.data[:200].decode("utf-8", "replace").strip()
+            detail = answer.error or data[:200].decode("utf-8", "replace").strip()
             raise PrometheusError(
                 f"Prometheus at {self.query.url} answered {resp.status}"
                 f"{': ' + detail if detail else ''}"

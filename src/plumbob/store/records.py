@@ -12,6 +12,7 @@ from plumbob.drift.attributes import NodeAttributes, snapshot_attributes
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Report, Severity
 from plumbob.report.sections import CostSection, DriftSection, Sections
+from plumbob.report.text import json_bytes
 from plumbob.store.interface import ScanRecord
 
 ROLLUP_VERSION = 1
@@ -22,10 +23,17 @@ def snapshot_digest(snap: Snapshot) -> str:
     """sha256 over the snapshot's objects without their origin (file paths), so the same
     cluster state read from two places has one digest."""
     encoder = msgspec.json.Encoder()
+
+    def encode(value: object) -> bytes:
+        try:
+            return encoder.encode(value)
+        except UnicodeEncodeError:  # a name holding bytes that were not UTF-8 (report/text.py)
+            return json_bytes(value)
+
     digest = hashlib.sha256()
-    digest.update(encoder.encode(snap.cluster))
+    digest.update(encode(snap.cluster))
     for obj in snap:
-        digest.update(encoder.encode(msgspec.structs.replace(obj, origin=None)))
+        digest.update(encode(msgspec.structs.replace(obj, origin=None)))
     return digest.hexdigest()
 
 

@@ -25,6 +25,7 @@ import msgspec
 
 from plumbob.drift.attributes import NodeAttributes
 from plumbob.report.model import Finding, Report
+from plumbob.report.text import encodable, json_bytes
 from plumbob.store.interface import ScanId, ScanInfo, ScanRecord, StoredScan, StoreError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -190,14 +191,13 @@ class SqlStore:
     # ------------------------------------------------------------ writing
 
     def save(self, record: ScanRecord) -> ScanId:
-        enc = msgspec.json.Encoder()
-        summary = enc.encode(record.summary).decode()
-        node_rows = [(n.node, n.pool, enc.encode(n).decode()) for n in record.nodes]
+        summary = _stored_json(record.summary)
+        node_rows = [(_text(n.node), _text(n.pool), _stored_json(n)) for n in record.nodes]
         finding_rows = [
-            (i, f.fingerprint, f.check, f.severity.value, enc.encode(f).decode())
+            (i, f.fingerprint, f.check, f.severity.value, _stored_json(f))
             for i, f in enumerate(record.findings)
         ]
-        report = None if record.report is None else enc.encode(record.report).decode()
+        report = None if record.report is None else _stored_json(record.report)
         try:
             with self._transaction() as cur:
                 cur.execute(
@@ -208,7 +208,7 @@ class SqlStore:
                         + (" RETURNING id" if self.dialect is POSTGRES else "")
                     ),
                     (
-                        record.cluster,
+                        _text(record.cluster),
                         record.scanned_at,
                         record.captured_at,
                         record.digest,
@@ -399,7 +399,39 @@ class SqlStore:
         self._conn.close()
 
 
+def _text(value: str) -> str:
+    """A name as the store keeps it: PostgreSQL refuses NUL in text and neither database
+    takes bytes that are not UTF-8, so those are kept as `\\x00` / `\\xff` text, as the
+    terminal shows them (report/text.py)."""
+    value = encodable(value)
+    return value.replace("\x00", "\\x00") if "\x00" in value else value
+
+
+def _stored_json(value: Any) -> str:
+    """JSON text both databases take: PostgreSQL's jsonb refuses the `\\u0000` escape, so a
+    NUL in any string (a label a cluster holds) is stored as `\\x00` text, the rest as it is."""
+    data = json_bytes(value)
+    if b"\\u0000" in data:
+        data = json_bytes(_without_nul(msgspec.to_builtins(value)))
+    return data.decode()
+
+
+def _without_nul(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if depth > 200:
+        return value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v, depth + 1) for v in value]
+    return value
+
+
 def _open_sqlite(path: Path, create: bool = True, readonly: bool = False) -> SqlStore:
+    # the absolute path, so that a relative `sqlite:///history.db` (relative to the current
+    # folder, SQLAlchemy's convention) says where it went
+    path = path.expanduser().absolute()
     if not (create and not readonly) and not path.is_file():
         raise StoreError(
             f"{path}: no scan history here yet (`plumbob scan --store {path}` records scans)"
