@@ -6,7 +6,8 @@ value that looks like a credential whatever its variable is called (`CREDENTIAL_
 and registry tokens by their documented prefixes, JWTs, private key blocks, a URL with a
 password), there and in the specs of custom resources. The variable stays, its value says it
 was redacted. `valueFrom` references (secretKeyRef and friends) name where a secret lives, not
-the secret, and are kept.
+the secret, and are kept. Container commands and arguments (`--hf-token=hf_...`) and the values
+of labels and annotations keep their text with each credential-shaped part replaced.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ CREDENTIAL_NAME = re.compile(
 )
 """Env var names whose literal value is treated as a credential."""
 
-_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@", re.IGNORECASE)
 
 CREDENTIAL_VALUE = re.compile(
     r"(?<![A-Za-z0-9])(?:"
@@ -85,6 +86,20 @@ def looks_secret(value: str) -> bool:
     return CREDENTIAL_VALUE.search(value) is not None
 
 
+def scrub(text: str) -> str:
+    """The text with each credential-shaped part (`CREDENTIAL_VALUE`, a URL's password)
+    replaced by REDACTED; the same string when there is none."""
+    if not looks_secret(text):
+        return text
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    return CREDENTIAL_VALUE.sub(REDACTED, text)
+
+
+def _scrubbed(words: list[str]) -> list[str] | None:
+    out = [scrub(w) if isinstance(w, str) else w for w in words]
+    return None if all(a is b for a, b in zip(out, words, strict=True)) else out
+
+
 def _env(env: list[EnvVar]) -> list[EnvVar] | None:
     if not any(v.value is not None and is_credential(v.name, v.value) for v in env):
         return None
@@ -103,6 +118,10 @@ def _containers(containers: list[Container]) -> list[Container] | None:
         env = _env(c.env)
         if env is not None:
             c = msgspec.structs.replace(c, env=env)
+            changed = True
+        command, args = _scrubbed(c.command), _scrubbed(c.args)
+        if command is not None or args is not None:
+            c = msgspec.structs.replace(c, command=command or c.command, args=args or c.args)
             changed = True
         out.append(c)
     return out if changed else None
@@ -150,8 +169,26 @@ def _redact_item(item: Any) -> Any:
 
 
 def redact(obj: Object) -> Object:
-    """The object with credential-looking env values replaced; the same object when there is
-    nothing to hide."""
+    """The object with credential-looking env values, arguments, labels and annotations
+    replaced; the same object when there is nothing to hide."""
+    meta = obj.metadata
+    labels = _scrubbed_map(meta.labels)
+    annotations = _scrubbed_map(meta.annotations)
+    if labels is not None or annotations is not None:
+        meta = msgspec.structs.replace(
+            meta, labels=labels or meta.labels, annotations=annotations or meta.annotations
+        )
+        obj = msgspec.structs.replace(obj, metadata=meta)
+    return _redact_spec(obj)
+
+
+def _scrubbed_map(values: dict[str, str]) -> dict[str, str] | None:
+    if not any(isinstance(v, str) and looks_secret(v) for v in values.values()):
+        return None
+    return {k: scrub(v) if isinstance(v, str) else v for k, v in values.items()}
+
+
+def _redact_spec(obj: Object) -> Object:
     if isinstance(obj, Pod):
         spec = redact_pod_spec(obj.spec)
         return obj if spec is obj.spec else msgspec.structs.replace(obj, spec=spec)
@@ -193,4 +230,5 @@ __all__ = [
     "looks_secret",
     "redact",
     "redact_data",
+    "scrub",
 ]

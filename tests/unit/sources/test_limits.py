@@ -9,12 +9,14 @@ import os
 import zlib
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from plumbob.model.objects import Deployment
 from plumbob.model.quantity import count_or_zero, is_negative
 from plumbob.sources.files import from_bom, read_bytes
 from plumbob.sources.jsonstream import prune_items
-from plumbob.sources.kube_redact import is_credential, looks_secret
+from plumbob.sources.kube_redact import REDACTED, is_credential, looks_secret, redact, scrub
 from plumbob.sources.limits import TooLarge, gunzip, max_input_bytes, special_file
 
 
@@ -96,6 +98,52 @@ def test_credentials_are_found_by_their_shape(value: str) -> None:
 )
 def test_ordinary_values_are_kept(value: str) -> None:
     assert not looks_secret(value)
+
+
+def test_arguments_labels_and_annotations_keep_their_text_without_the_credential() -> None:
+    token = "hf_" + "a1B2" * 9
+    url = "postgresql://scanner:s3cr3t-pass@db.internal:5432/plumbob"
+    deployment = msgspec.convert(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "vllm",
+                "labels": {"app": "vllm"},
+                "annotations": {"example.com/model-source": f"token {token}", "team": "llm"},
+            },
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "vllm",
+                                "command": ["vllm", "serve", "Qwen/Qwen3-8B"],
+                                "args": [f"--hf-token={token}", f"--store={url}", "--port=8000"],
+                            }
+                        ]
+                    }
+                }
+            },
+        },
+        Deployment,
+    )
+    out = redact(deployment)
+    assert isinstance(out, Deployment)
+    (container,) = out.spec.template.spec.containers
+    assert container.args == [
+        f"--hf-token={REDACTED}",
+        f"--store=postgresql://scanner:{REDACTED}@db.internal:5432/plumbob",
+        "--port=8000",
+    ]
+    assert container.command == ["vllm", "serve", "Qwen/Qwen3-8B"]
+    assert out.metadata.annotations == {
+        "example.com/model-source": f"token {REDACTED}",
+        "team": "llm",
+    }
+    assert out.metadata.labels == {"app": "vllm"}
+    clean = scrub("nvcr.io/nvidia/pytorch:24.01-py3")
+    assert clean == "nvcr.io/nvidia/pytorch:24.01-py3"
 
 
 @pytest.mark.parametrize("value", ["-8", "\u0663", "\uff11\uff10", "\u00b2", "-1"])
