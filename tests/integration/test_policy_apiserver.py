@@ -199,24 +199,7 @@ def wait_active(api: Api) -> None:
 def fleets(admin: Api) -> Iterator[dict[str, list[dict[str, Any]]]]:
     demo = matched(list(generate(DemoSpec())))
     workloads = matched(real_objects(REAL)) if REAL.is_dir() else []
-    custom = [o for o in demo + workloads if kube_fleet.group_of(o["apiVersion"]) not in BUILT_IN]
-    groups = {kube_fleet.group_of(o["apiVersion"]) for o in custom}
-    kube_fleet.install_crds(admin, groups)
-    known = {(r["group"], r["kind"]): r for rows in kube_fleet.crd_rows().values() for r in rows}
-    for (group, kind), versions in _versions(custom).items():
-        row = known.get((group, kind))
-        served = [str(v) for v in row["versions"]] if row else []
-        missing = [
-            v.rstrip("*") for v in versions if v.rstrip("*") not in (s.rstrip("*") for s in served)
-        ]
-        if not missing:
-            continue
-        # a kind (or version) the components table has no CRD row for: a structural CRD
-        plural = next(r.resource for r in WORKLOAD_RESOURCES if r.kind == kind)
-        all_versions = served + missing if served else versions
-        doc = kube_fleet.crd(
-            {"group": group, "kind": kind, "plural": plural, "versions": all_versions}
-        )
+    for doc in custom_crds(demo + workloads):
         admin.apply(doc)
         admin.wait_established(doc["metadata"]["name"])
     namespaces(admin, demo + workloads)
@@ -224,6 +207,25 @@ def fleets(admin: Api) -> Iterator[dict[str, list[dict[str, Any]]]]:
 
 
 BUILT_IN = ("", "apps", "batch")
+
+
+def custom_crds(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Structural CRDs for the custom kinds among `objects`: the components table's rows
+    (kube_fleet.crd), with every version the objects use served."""
+    custom = [o for o in objects if kube_fleet.group_of(o["apiVersion"]) not in BUILT_IN]
+    known = {(r["group"], r["kind"]): r for rows in kube_fleet.crd_rows().values() for r in rows}
+    out = []
+    for (group, kind), versions in _versions(custom).items():
+        row = known.get((group, kind))
+        served = [str(v) for v in row["versions"]] if row else []
+        names = [v.rstrip("*") for v in served]
+        missing = [v.rstrip("*") for v in versions if v.rstrip("*") not in names]
+        plural = (
+            row["plural"] if row else next(r.resource for r in WORKLOAD_RESOURCES if r.kind == kind)
+        )
+        row = {"group": group, "kind": kind, "plural": plural}
+        out.append(kube_fleet.crd({**row, "versions": served + missing if served else versions}))
+    return out
 
 
 def _versions(objects: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
