@@ -77,13 +77,34 @@ def apply_strict(api: Api, doc: dict[str, Any]) -> list[str]:
 
 
 def export_and_apply(api: Api, out: Path, baseline: Baseline, action: Action) -> list[str]:
-    """Write the VAPs and bindings, apply them; the warnings the server gave (none expected)."""
+    """Write the VAPs and bindings, apply them and read each back: every field written comes
+    back as written (the server dropped or changed none, only added its defaults). Returns the
+    warnings the server gave (none expected)."""
     written = write(built_in_rules(parameters(baseline)), PolicyFormat.VAP, action, out)
     warnings: list[str] = []
     for path in written:
         for doc in yaml.safe_load_all(path.read_text()):
             warnings += apply_strict(api, doc)
+            stored = api.ok("GET", api.path(doc))
+            assert not _changed(doc, stored), (path.name, _changed(doc, stored))
     return warnings
+
+
+def _changed(sent: Any, stored: Any, where: str = "") -> list[str]:
+    """Paths where `stored` lacks or differs from what `sent` holds."""
+    if isinstance(sent, dict):
+        if not isinstance(stored, dict):
+            return [where or "."]
+        return [p for k, v in sent.items() for p in _changed(v, stored.get(k), f"{where}.{k}")]
+    if isinstance(sent, list):
+        if not isinstance(stored, list) or len(stored) != len(sent):
+            return [where]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(sent, stored, strict=True))
+            for p in _changed(a, b, f"{where}[{i}]")
+        ]
+    return [] if sent == stored else [where]
 
 
 @dataclass(slots=True)
