@@ -22,18 +22,18 @@ from plumbob.checks.inventory import inventory
 from plumbob.checks.options import CheckOptions
 from plumbob.checks.registry import CATEGORIES, Check, CheckContext, Hit, Registry
 from plumbob.config import Config, check_options
-
-# Configuration lives in plumbob.config; these names stay importable from here for one release.
-from plumbob.config import ConfigError as ConfigError
-from plumbob.config import config_problems as config_problems
-from plumbob.config import load_config as load_config
-from plumbob.findings import IGNORE_ANNOTATION as IGNORE_ANNOTATION
-from plumbob.findings import AnalysisResult, Exemption, FindingPolicy, analysis_names
+from plumbob.findings import (
+    AnalysisResult,
+    Exemption,
+    FindingPolicy,
+    analysis_names,
+    subject_of,
+)
 from plumbob.knowledge.workload_roles import role_evidence
 from plumbob.model.collector import gc_paused
 from plumbob.model.metrics import GPU_METRICS, gpu_metrics_missing
 from plumbob.model.objects import Object
-from plumbob.model.refs import ObjectRef, ref
+from plumbob.model.refs import ref
 from plumbob.model.snapshot import WORKLOADS, Snapshot
 from plumbob.model.workloads import AbsentController
 from plumbob.report.model import (
@@ -47,7 +47,6 @@ from plumbob.report.model import (
     NotVisible,
     Report,
     Severity,
-    Subject,
 )
 from plumbob.report.scoring import score
 from plumbob.report.sections import Sections
@@ -77,20 +76,6 @@ class _Population:
                 total += len(snap.workloads) if kind == WORKLOADS else len(snap.objects(kind))
             self.cache[key] = total
         return self.cache[key]
-
-
-def _subject(target: Object | ObjectRef, path: str | None) -> Subject:
-    r = target if isinstance(target, ObjectRef) else ref(target)
-    origin = r.origin
-    return Subject(
-        kind=r.kind,
-        name=r.name,
-        namespace=r.namespace,
-        api_version=r.api_version,
-        file=origin.file if origin else None,
-        line=origin.line if origin else None,
-        path=path,
-    )
 
 
 def _names(check: Check) -> tuple[str, ...]:
@@ -316,7 +301,7 @@ def _finding(snap: Snapshot, check: Check, hit: Hit, policy: FindingPolicy) -> F
         category=check.category,
         title=check.title,
         cluster=snap.cluster.name,
-        subject=_subject(subject, hit.path),
+        subject=subject_of(subject, hit.path),
         message=hit.message,
         evidence={**_evidence(hit), **role_evidence(snap, subject)},
         obj=subject if isinstance(subject, Object) else None,
@@ -422,13 +407,9 @@ def count_at_or_above(report: Report, threshold: Severity) -> int:
 
 
 __all__ = [
-    "IGNORE_ANNOTATION",
     "Analysis",
     "Config",
-    "ConfigError",
     "Exemption",
-    "config_problems",
     "count_at_or_above",
-    "load_config",
     "run",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import functools
 import gzip
 import json
 import socket
@@ -23,6 +24,7 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,6 +109,8 @@ class Pki:
     client_key: Path
     other_ca: Path
     """A CA that signed nothing here: a kubeconfig trusting it must fail TLS."""
+    ca_key: Path | None = None
+    """The CA's key, to sign more server certificates (`leaf_cert`)."""
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -163,6 +167,7 @@ def _leaf(
     usage: x509.ObjectIdentifier,
     sans: list[x509.GeneralName] | None = None,
     org: str | None = None,
+    expired: bool = False,
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     import ipaddress
 
@@ -170,7 +175,7 @@ def _leaf(
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
     if org:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC) - (dt.timedelta(days=3) if expired else dt.timedelta())
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name(attrs))
@@ -213,7 +218,9 @@ def make_pki(folder: Path) -> Pki:
         client_cert=folder / "client.crt",
         client_key=folder / "client.key",
         other_ca=folder / "other-ca.crt",
+        ca_key=folder / "ca.key",
     )
+    _write_key(ca_key, folder / "ca.key")
     pki.ca.write_bytes(ca_cert.public_bytes(pem))
     pki.server_cert.write_bytes(s_cert.public_bytes(pem))
     _write_key(s_key, pki.server_key)
@@ -221,6 +228,27 @@ def make_pki(folder: Path) -> Pki:
     _write_key(c_key, pki.client_key)
     pki.other_ca.write_bytes(other.public_bytes(pem))
     return pki
+
+
+def leaf_cert(
+    pki: Pki, folder: Path, *, expired: bool = False, host: str | None = None
+) -> tuple[Path, Path]:
+    """A server certificate from the test CA: expired, or for another host name
+    (`host`), to give to `FakeApiServer(cert=...)`; (certificate, key) paths."""
+    assert pki.ca_key is not None
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_cert = x509.load_pem_x509_certificate(pki.ca.read_bytes())
+    sans = [x509.DNSName(host)] if host else None
+    key, cert = _leaf(
+        ca_key, ca_cert, "kube-apiserver", ExtendedKeyUsageOID.SERVER_AUTH, sans, expired=expired
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = "expired" if expired else f"host-{host}"
+    crt, key_path = folder / f"{stem}.crt", folder / f"{stem}.key"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key, key_path)
+    return crt, key_path
 
 
 # ------------------------------------------------------------------------- objects
@@ -299,6 +327,20 @@ class Faults:
     broken_discovery: set[str] = field(default_factory=set)
     """group/versions whose discovery answers 503 (a broken aggregated API); "apis": the
     group list itself."""
+    drip: set[str] = field(default_factory=set)
+    """Lists sent one byte every `drip_seconds`: a body that never stalls long enough for a
+    read timeout, yet takes hours."""
+    drip_seconds: float = 0.2
+    stall: set[str] = field(default_factory=set)
+    """Lists answered with headers and then nothing: the body never comes."""
+    loop_continue: set[str] = field(default_factory=set)
+    """Lists whose every page hands back the same continue token: a listing without end."""
+    gzip_bomb: dict[str, int] = field(default_factory=dict)
+    """Lists answered with this many bytes of gzip-compressed JSON (a few MiB on the wire)."""
+    duplicate: set[str] = field(default_factory=set)
+    """Lists that carry every item twice (the same uid), as a server mid-failover can."""
+    raw_items: dict[str, list[bytes]] = field(default_factory=dict)
+    """Items sent as these bytes, as they are (not JSON-checked: invalid UTF-8, escapes)."""
 
 
 # ------------------------------------------------------------------------- server
@@ -314,6 +356,7 @@ class FakeApiServer:
         tokens: Iterable[str] = ("good-token",),
         faults: Faults | None = None,
         git_version: str = "v1.31.4-eks-2d5f260",
+        cert: tuple[Path, Path] | None = None,
     ) -> None:
         self.store = store
         self.pki = pki
@@ -330,7 +373,7 @@ class FakeApiServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(pki.server_cert, pki.server_key)
+        ctx.load_cert_chain(*(cert or (pki.server_cert, pki.server_key)))
         ctx.load_verify_locations(pki.ca)
         ctx.verify_mode = ssl.CERT_OPTIONAL
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
@@ -540,6 +583,12 @@ class _Handler(BaseHTTPRequestHandler):
         if api.take(faults.errors, name):
             self._status(500, "InternalError", "etcdserver: request timed out")
             return
+        if name in faults.stall:
+            self._stall()
+            return
+        if name in faults.gzip_bomb:
+            self._gzip_bomb(res, faults.gzip_bomb[name])
+            return
         token = query.get("continue", "")
         offset = 0
         if token:
@@ -553,6 +602,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             offset = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
         items = res.items
+        if name in faults.raw_items:
+            items = items + faults.raw_items[name]
+        if name in faults.duplicate:
+            items = [item for item in items for _ in (0, 1)]
         if query.get("fieldSelector"):
             try:
                 items = select_fields(items, query["fieldSelector"])
@@ -563,7 +616,9 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = items[offset : offset + limit]
         nxt = offset + len(chunk)
         meta: dict[str, Any] = {"resourceVersion": str(api.store.resource_version)}
-        if nxt < len(items):
+        if name in faults.loop_continue:
+            meta["continue"] = base64.urlsafe_b64encode(b"0:0").decode()
+        elif nxt < len(items):
             meta["continue"] = base64.urlsafe_b64encode(
                 f"{api.store.resource_version}:{nxt}".encode()
             ).decode()
@@ -583,7 +638,57 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             kind, av = f"{res.kind}List", res.group_version
         head = json.dumps({"kind": kind, "apiVersion": av, "metadata": meta})[:-1].encode()
-        self._send(200, head + b',"items":[' + b",".join(chunk) + b"]}")
+        body = head + b',"items":[' + b",".join(chunk) + b"]}"
+        if name in faults.drip:
+            self._drip(body, faults.drip_seconds)
+            return
+        self._send(200, body)
+
+    def _stall(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.flush()
+        time.sleep(3600)
+
+    def _drip(self, body: bytes, seconds: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:
+            self.close_connection = True
+
+    def _gzip_bomb(self, res: Resource, size: int) -> None:
+        body = gzip_bomb(f"{res.kind}List", res.group_version, size)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            self.close_connection = True
+
+
+@functools.cache
+def gzip_bomb(kind: str, api_version: str, size: int) -> bytes:
+    """A `kind` List whose one item carries `size` bytes of spaces, gzip-compressed as it is
+    made (never held whole): a few MiB on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = json.dumps({"kind": kind, "apiVersion": api_version})
+    parts = [packer.compress(head[:-1].encode() + b',"items":[{"a":"')]
+    block = b" " * (1024 * 1024)
+    parts.extend(packer.compress(block) for _ in range(size // len(block)))
+    parts.append(packer.compress(b'"}]}') + packer.flush())
+    return b"".join(parts)
 
 
 def select_fields(items: list[bytes], selector: str) -> list[bytes]:

@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 
 from plumbob import __version__
-from plumbob.cli import baseline, checks, conformance, demo, diff, history, policy, scan
+from plumbob.cli import baseline, checks, conformance, demo, diff, history, policy, scan, serve
 from plumbob.cli import snapshot as snapshot_cmd
 from plumbob.cli.help import EPILOG, PlumbobGroup, ScanCommand
 
@@ -35,6 +35,7 @@ app.command("history")(history.history)
 app.command("diff")(diff.diff)
 app.command("snapshot")(snapshot_cmd.snapshot)
 app.command("conformance")(conformance.conformance)
+app.command("serve")(serve.serve)
 
 
 @app.command("version")
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> None:
     if argv is not None:
         app(args=_bare_store(argv), prog_name="plumbob")
         return
+    for stream in (sys.stdout, sys.stderr):
+        # a file name or argument that was not UTF-8 is printed as \xff, never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     try:
         app(args=_bare_store(sys.argv[1:]), prog_name="plumbob")
     except SystemExit as done:

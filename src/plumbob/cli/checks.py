@@ -66,12 +66,12 @@ def list_checks(
             msgspec.json.encode([*map(_check_data, checks), *map(_drift_data, drift)]).decode()
         )
         return
-    from rich.console import Console
     from rich.table import Table
 
     from plumbob.render.table import SEVERITY_STYLE
+    from plumbob.render.terminal import SafeConsole
 
-    console = Console()
+    console = SafeConsole()
     if checks:
         t = Table(title=f"{len(checks)} checks", title_justify="left")
         for col in ("id", "category", "severity", "title"):

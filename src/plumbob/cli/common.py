@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
+    from plumbob.render.terminal import SafeConsole
 
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True, highlight=False)
 
 
 def interactive(quiet: bool) -> bool:
@@ -67,13 +67,15 @@ def live_progress(description: str, quiet: bool) -> Iterator[ProgressHook | None
 
         yield print_retries
     else:
-        from rich.markup import escape
+        from plumbob.render.terminal import markup_safe
 
         with _bar(description, None) as (bar, task):
 
             def hook(message: str) -> None:
                 if message.startswith(RETRY):
-                    bar.update(task, description=f"{description} [yellow]({escape(message)})[/]")
+                    bar.update(
+                        task, description=f"{description} [yellow]({markup_safe(message)})[/]"
+                    )
                 else:
                     bar.advance(task)
 
@@ -106,12 +108,16 @@ def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 2
     """Input problems on stderr, errors first; the report carries all of them."""
     if not diagnostics:
         return
+    from plumbob.render.terminal import markup_safe
+
     console = stderr_console()
     ordered = sorted(diagnostics, key=lambda d: {"error": 0, "warning": 1}.get(d.level, 2))
     shown = [d for d in ordered if d.level == "error"] if quiet else ordered
     for d in shown[:limit]:
         style = "red" if d.level == "error" else "yellow" if d.level == "warning" else "dim"
-        console.print(f"[{style}]{d.level}[/]: {d}", markup=True, highlight=False, soft_wrap=True)
+        console.print(
+            f"[{style}]{d.level}[/]: {markup_safe(d)}", markup=True, highlight=False, soft_wrap=True
+        )
     if len(shown) > limit:
         console.print(
             f"... and {len(shown) - limit} more input problems (all are in the "
@@ -122,7 +128,9 @@ def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, limit: int = 2
 
 def fail(message: str) -> None:
     """One clear line on stderr."""
-    stderr_console().print(f"[red]error[/]: {message}", soft_wrap=True)
+    from plumbob.render.terminal import markup_safe
+
+    stderr_console().print(f"[red]error[/]: {markup_safe(message)}", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- options several commands share

@@ -171,15 +171,16 @@ def _as_json(snap: Snapshot, version: str, assessments: list[Assessment]) -> dic
 
 
 def _table(results: list[tuple[Snapshot, str, list[Assessment]]]) -> None:
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from plumbob.conformance import table_sources
+    from plumbob.render.terminal import SafeConsole, markup_safe
 
-    console = Console(highlight=False)
+    console = SafeConsole(highlight=False)
     for snap, version, assessments in results:
         table = Table(
-            title=f"{snap.cluster.name}: Kubernetes AI Conformance v{version} "
+            title=f"{markup_safe(snap.cluster.name)}: Kubernetes AI Conformance v{version} "
             f"pre-check (read-only)",
             show_lines=True,
             expand=False,
@@ -192,7 +193,7 @@ def _table(results: list[tuple[Snapshot, str, list[Assessment]]]) -> None:
             text = "\n".join([*a.evidence, *([a.notes] if a.notes else [])]) or "-"
             status = a.status.value
             table.add_row(
-                a.requirement.id, a.requirement.level, f"[{STYLE[status]}]{status}[/]", text
+                a.requirement.id, a.requirement.level, f"[{STYLE[status]}]{status}[/]", escape(text)
             )
         console.print(table)
         counts: dict[str, int] = {}

@@ -27,6 +27,7 @@ COMMAND_ORDER = (
     "baseline",
     "history",
     "diff",
+    "serve",
     "demo",
     "version",
 )

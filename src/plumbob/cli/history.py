@@ -12,6 +12,7 @@ import typer
 
 from plumbob.cli import exit_codes
 from plumbob.cli.common import fail
+from plumbob.report.text import shown_line
 
 if TYPE_CHECKING:
     from plumbob.model.snapshot import Snapshot
@@ -55,19 +56,24 @@ def record(
     snapshots: Sequence[Snapshot],
     pool_label: str | None,
     quiet: bool,
+    duration_s: float | None = None,
 ) -> None:
-    """Write one scan per cluster to an open store (`scan --store`), then close it."""
+    """Write one scan per cluster to an open store (`scan --store`), then close it;
+    `duration_s`: how long the scan took (the dashboard's scan-duration metric)."""
     from plumbob.store import StoreError, scan_records
 
     try:
-        ids = [store.save(r) for r in scan_records(report, snapshots, pool_label=pool_label)]
+        ids = [
+            store.save(r)
+            for r in scan_records(report, snapshots, pool_label=pool_label, duration_s=duration_s)
+        ]
     except StoreError as exc:
         fail(str(exc))
         _exit(exit_codes.USAGE)
     finally:
         store.close()
     if not quiet:
-        typer.echo(f"stored scan {', '.join(map(str, ids))} in {store.where}", err=True)
+        typer.echo(f"stored scan {', '.join(map(str, ids))} in {shown_line(store.where)}", err=True)
 
 
 def history(
@@ -106,18 +112,27 @@ def history(
         sys.stdout.write(json.dumps({"scans": rows}, indent=2) + "\n")
         return
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    from plumbob.render.terminal import SafeConsole, markup_safe
+
+    console = SafeConsole(highlight=False)
     if not scans:
         console.print(
-            f"No scans stored in {db.where}" + (f" for cluster {cluster}" if cluster else "") + "."
+            f"No scans stored in {db.where}" + (f" for cluster {cluster}" if cluster else "") + ".",
+            markup=False,
         )
         return
-    t = Table(box=box.SIMPLE_HEAVY, title=f"scans in {db.where}", title_justify="left")
+    t = Table(box=box.SIMPLE_HEAVY, title=f"scans in {markup_safe(db.where)}", title_justify="left")
     for col in ("id", "cluster", "scanned at", "nodes", "findings", "digest"):
         t.add_column(col, justify="right" if col in ("id", "nodes", "findings") else "left")
     for s in scans:
-        t.add_row(str(s.id), s.cluster, s.scanned_at, str(s.nodes), str(s.findings), s.digest[:12])
+        t.add_row(
+            str(s.id),
+            markup_safe(s.cluster),
+            s.scanned_at,
+            str(s.nodes),
+            str(s.findings),
+            s.digest[:12],
+        )
     console.print(t)

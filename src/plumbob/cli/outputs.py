@@ -181,8 +181,12 @@ def write(
 
 
 def _stdout(text: str) -> None:
+    """Write a report to the terminal (or a pipe): whatever the format, a control character
+    from input is shown as an escape, never acted on (report/text.py)."""
+    from plumbob.report.text import shown
+
     try:
-        sys.stdout.write(text)
+        sys.stdout.write(shown(text))
         sys.stdout.flush()
     except BrokenPipeError:  # `plumbob scan | head`: the reader left, nothing more to say
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -177,7 +177,10 @@ def scan(
     from plumbob import config as configuration
     from plumbob import engine
     from plumbob.cli.snapshot import current_context, live_requested, load_live, with_gpu_metrics
+    from plumbob.report.text import encodable
 
+    if cluster is not None:  # bytes that were not UTF-8 kept as \xff text (report/text.py)
+        cluster = encodable(cluster)
     live = live_requested(context, all_contexts, kubeconfig, in_cluster)
     if not paths and not demo and not live:
         live = current_context("scan", quiet)
@@ -264,7 +267,7 @@ def scan(
     if recorder is not None:
         from plumbob.cli.history import record
 
-        record(recorder, report, loaded.snapshots, pool_label, quiet)
+        record(recorder, report, loaded.snapshots, pool_label, quiet, sum(phases.values()))
     if report_json is not None:
         from plumbob.cli.outputs import OutputError, write_file
         from plumbob.render import json as json_renderer

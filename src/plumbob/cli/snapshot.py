@@ -97,6 +97,7 @@ def load_live(
     usage code."""
     from plumbob.checks.kinds import capture_kinds
     from plumbob.checks.registry import Registry
+    from plumbob.report.text import encodable
     from plumbob.sources.interface import SourceError
     from plumbob.sources.live import CaptureOptions, LiveSource
 
@@ -105,7 +106,7 @@ def load_live(
         all_contexts=all_contexts,
         kubeconfig=str(kubeconfig) if kubeconfig else None,
         in_cluster=True if in_cluster else None,
-        cluster=cluster,
+        cluster=encodable(cluster) if cluster else cluster,
         options=CaptureOptions(
             kinds=capture_kinds(Registry.discover()), timeout=timeout, deadline=deadline
         ),

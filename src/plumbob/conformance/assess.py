@@ -147,12 +147,22 @@ class _Context:
     def have(self, *component_ids: str) -> list[str]:
         return [self.components[c] for c in component_ids if c in self.components]
 
-    def absent(self, what: str) -> tuple[Status, tuple[str, ...], str]:
+    def ready(self, ev: Sequence[str], against: str, caveat: str) -> Result:
+        """Ready on the evidence, citing the findings of check `against` that still stand, with
+        `caveat` as the note when there are some: a mechanism in place that some workloads bypass
+        is still in place."""
+        cited = self.cited(against)
+        return Status.READY, [*ev, *cited], caveat if cited else ""
+
+    def absent(self, what: str, *against: str) -> Result:
+        """Not ready (or not visible without API discovery) for lack of `what`, citing the
+        findings of the checks `against` as what shows the gap on the workloads."""
+        cited = self.cited(*against)
         if self.discovery:
-            return Status.NOT_READY, (), f"no {what} in API discovery or among the objects"
+            return Status.NOT_READY, cited, f"no {what} in API discovery or among the objects"
         return (
             Status.NOT_VISIBLE,
-            (),
+            cited,
             f"no {what} among the objects read; the snapshot has no API discovery, so an "
             f"installed component without objects in it cannot be ruled out",
         )
@@ -195,10 +205,10 @@ def _driver_runtime(c: _Context) -> Result:
             f"{len(known)}/{c.gpu_nodes} GPU nodes publish their driver version "
             f"({', '.join(drivers[:4])})"
         )
-    mismatch = c.cited("cuda-driver-mismatch")
     if known or ev:
-        notes = "images needing newer drivers than some nodes have" if mismatch else ""
-        return Status.READY, [*ev, *mismatch], notes
+        return c.ready(
+            ev, "cuda-driver-mismatch", "images needing newer drivers than some nodes have"
+        )
     return (
         Status.NOT_READY,
         (),
@@ -322,15 +332,10 @@ def _disaggregated(c: _Context) -> Result:
 
 def _gang(c: _Context) -> Result:
     ev = c.have("kueue", "volcano", "scheduler-plugins", "kai-scheduler")
-    missing = c.cited("gpu-training-no-gang-scheduler")
+    gang = "gpu-training-no-gang-scheduler"
     if ev:
-        return (
-            Status.READY,
-            [*ev, *missing],
-            ("some multi-pod training is not admitted through it" if missing else ""),
-        )
-    status, _, notes = c.absent("gang scheduler (Kueue, Volcano, coscheduling, KAI)")
-    return status, missing, notes
+        return c.ready(ev, gang, "some multi-pod training is not admitted through it")
+    return c.absent("gang scheduler (Kueue, Volcano, coscheduling, KAI)", gang)
 
 
 def _cluster_autoscaling(c: _Context) -> Result:
@@ -343,8 +348,10 @@ def _cluster_autoscaling(c: _Context) -> Result:
     )
     if ev:
         return Status.READY, ev, ""
-    status, _, notes = c.absent("cluster autoscaler, Karpenter or managed node autoprovisioning")
-    return status, c.cited("gpu-pool-no-cluster-autoscaler"), notes
+    return c.absent(
+        "cluster autoscaler, Karpenter or managed node autoprovisioning",
+        "gpu-pool-no-cluster-autoscaler",
+    )
 
 
 def _pod_autoscaling(c: _Context) -> Result:
@@ -362,15 +369,10 @@ def _pod_autoscaling(c: _Context) -> Result:
             f"{len(custom_scalers)} autoscaler(s) on custom metrics, e.g. "
             f"{s.source.kind} {s.source.name} on {', '.join(m.name for m in s.metrics)}"
         )
-    cpu_only = c.cited("gpu-hpa-cpu-only")
+    cpu_only = "gpu-hpa-cpu-only"
     if ev:
-        return (
-            Status.READY,
-            [*ev, *cpu_only],
-            ("some GPU workloads still scale on CPU only" if cpu_only else ""),
-        )
-    status, _, notes = c.absent("custom/external metrics API, KEDA or custom-metric HPA")
-    return status, cpu_only, notes
+        return c.ready(ev, cpu_only, "some GPU workloads still scale on CPU only")
+    return c.absent("custom/external metrics API, KEDA or custom-metric HPA", cpu_only)
 
 
 def _accelerator_metrics(c: _Context) -> Result:
@@ -396,8 +398,7 @@ def _accelerator_metrics(c: _Context) -> Result:
             [*ev, f"{len(uncovered)}/{c.gpu_nodes} GPU nodes not covered: {shown}"],
             "not every GPU node is covered",
         )
-    status, _, notes = c.absent("DCGM exporter")
-    return status, c.cited("gpu-node-no-dcgm-exporter"), notes
+    return c.absent("DCGM exporter", "gpu-node-no-dcgm-exporter")
 
 
 def _scraped_by(c: _Context, exporters: Sequence[DaemonSet]) -> list[str]:
@@ -417,8 +418,7 @@ def _service_metrics(c: _Context) -> Result:
     ev += _listed(c, ("ServiceMonitor", "PodMonitor"))
     if ev:
         return Status.READY, ev, ""
-    status, _, notes = c.absent("Prometheus (operator, ServiceMonitor/PodMonitor)")
-    return status, c.cited("no-metrics-pipeline"), notes
+    return c.absent("Prometheus (operator, ServiceMonitor/PodMonitor)", "no-metrics-pipeline")
 
 
 def _secure_access(c: _Context) -> Result:
@@ -581,19 +581,3 @@ def product_yaml(assessments: Sequence[Assessment], version: str, snap: Snapshot
         "metadata": {key: known.get(key, "") for key in keys or known},
         "spec": spec,
     }
-
-
-__all__ = [
-    "EVALUATORS",
-    "PRODUCT_STATUS",
-    "Assessment",
-    "Requirement",
-    "Status",
-    "assess",
-    "default_version",
-    "detect_components",
-    "product_yaml",
-    "requirements",
-    "table_sources",
-    "versions",
-]

@@ -17,6 +17,7 @@ import yaml
 from plumbob.drift.attributes import BY_ID
 from plumbob.drift.components import known_components
 from plumbob.drift.versions import SpecError, ValueSpec
+from plumbob.knowledge.loader import yaml_error
 from plumbob.model.snapshot import parse_minor
 
 BASELINE_API_VERSION = "plumbob.dev/v1"
@@ -203,11 +204,7 @@ def parse_baseline(text: str, path: str = "baseline.yaml") -> LoadedBaseline:
         root = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at_line = f":{mark.line + 1}" if mark is not None else ""
-        raise BaselineError(
-            f"{path}{at_line}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        ) from None
+        raise BaselineError(yaml_error(path, exc)) from None
     duplicate = _duplicate_key(root)
     if duplicate is not None:
         twice, at, first = duplicate

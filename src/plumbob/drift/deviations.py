@@ -11,10 +11,10 @@ from plumbob.drift.components import components_visible
 from plumbob.drift.findings import cluster_subject, drift_finding, node_subject, pool_subject
 from plumbob.drift.pools import Pool, pools_of
 from plumbob.drift.versions import ValueSpec, kubelet_outside_skew
-from plumbob.findings import FindingPolicy
+from plumbob.findings import FindingPolicy, subject_of
 from plumbob.model.images import registry_approved
 from plumbob.model.snapshot import Snapshot, parse_minor
-from plumbob.report.model import Finding, Subject
+from plumbob.report.model import Finding
 
 
 def _taint_ok(required: str, present: Sequence[str]) -> bool:
@@ -224,21 +224,12 @@ def _cluster_deviations(
                     continue
                 seen.add(key)
                 w = template.workload
-                origin = w.origin
                 made = drift_finding(
                     policy,
                     check="baseline:registry",
                     severity="medium",
                     cluster=cluster,
-                    subject=Subject(
-                        kind=w.kind,
-                        name=w.name,
-                        namespace=w.namespace,
-                        api_version=w.api_version,
-                        file=origin.file if origin else None,
-                        line=origin.line if origin else None,
-                        path=f"{template.path}.containers[{container.name}]",
-                    ),
+                    subject=subject_of(w, f"{template.path}.containers[{container.name}]"),
                     message=f"{w.kind} {w.namespace + '/' if w.namespace else ''}{w.name} "
                     f"container {container.name} uses {image}, "
                     f"not from an approved registry "

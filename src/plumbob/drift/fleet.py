@@ -20,6 +20,7 @@ from plumbob.findings import FindingPolicy
 from plumbob.model.nodes import UNKNOWN_POOL
 from plumbob.report.model import Finding, Severity
 from plumbob.report.sections import Cell, PoolRow
+from plumbob.report.text import clipped
 
 ABSENT = "(absent)"
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -66,15 +67,19 @@ def _label(value: str | None) -> str:
     """A value as messages and tables show it: `(absent)`, `""` for an empty label value."""
     if value is None:
         return ABSENT
-    return value if value else '""'
+    return clipped(value) if value else '""'
 
 
 def _cell(spread: Spread) -> Cell:
+    """The cell of the drift table; values kept to `report.text.MAX_TEXT` characters."""
+    majority = None if spread.majority is None else clipped(spread.majority)
     if spread.distinct < 2:
-        return Cell(distinct=1, majority=spread.majority)
-    majority = spread.majority
+        return Cell(distinct=1, majority=majority)
     outliers = [
-        n for v, nodes in spread.by_value.items() if spread.split or v != majority for n in nodes
+        n
+        for v, nodes in spread.by_value.items()
+        if spread.split or v != spread.majority
+        for n in nodes
     ]
     return Cell(
         distinct=spread.distinct,

@@ -10,6 +10,7 @@ from plumbob.findings.policy import (
     fingerprint,
     ignored_ids,
 )
+from plumbob.findings.subjects import subject_of
 
 __all__ = [
     "IGNORE_ANNOTATION",
@@ -20,4 +21,5 @@ __all__ = [
     "analysis_names",
     "fingerprint",
     "ignored_ids",
+    "subject_of",
 ]

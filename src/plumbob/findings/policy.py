@@ -29,6 +29,7 @@ from plumbob.model.objects import Object
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Finding, Severity, Subject
 from plumbob.report.sections import Sections
+from plumbob.report.text import clipped, clipped_tree
 
 IGNORE_ANNOTATION = "plumbob.dev/ignore"
 """Comma-separated check ids (or `*`, a family, a category) an object, or every object in a
@@ -164,9 +165,9 @@ class FindingPolicy:
             title=title,
             cluster=cluster,
             subject=subject,
-            message=message,
+            message=clipped(message),
             fingerprint=fingerprint(check, cluster, subject),
-            evidence=dict(evidence),
+            evidence=clipped_tree(dict(evidence)),
         )
 
     def _annotated(self, cluster: str, subject: Subject, obj: Object | None) -> list[Object]:

@@ -17,6 +17,14 @@ class KnowledgeError(RuntimeError):
     """A shipped fact table is missing or malformed (a packaging bug, not a user error)."""
 
 
+def yaml_error(path: object, exc: Exception) -> str:
+    """One line for a user's YAML file that does not parse: the file and line PyYAML stopped at
+    and its reason, without the parser's multi-line context (which echoes the file's text)."""
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    return f"{path}{line}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+
+
 def table_names() -> list[str]:
     return sorted(
         entry.name.removesuffix(".yaml")

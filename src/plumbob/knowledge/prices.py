@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from plumbob.knowledge.loader import load_table
+from plumbob.knowledge.loader import load_table, yaml_error
 
 HOURS_PER_MONTH = 730.0
 """Average hours in a month (8760 / 12), the basis cloud pricing pages use."""
@@ -134,11 +134,7 @@ def load_prices(path: Path | None = None) -> Prices:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise PricesError(
-                f"{path}{line}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
-            ) from None
+            raise PricesError(yaml_error(path, exc)) from None
         user_currency = data.get("currency") if isinstance(data, dict) else None
         origin = f"{path} (over knowledge/gpu_prices.yaml)"
         if user_currency and user_currency != currency:

@@ -24,6 +24,7 @@ from plumbob.model.roles import (
     WorkloadRole,
 )
 from plumbob.model.snapshot import Snapshot
+from plumbob.model.workloads import PodTemplate
 
 _MATCHERS = ("image", "image_prefix", "image_name", "image_name_prefix")
 
@@ -142,6 +143,33 @@ def _platform_namespaces() -> frozenset[str]:
 def role_of(snap: Snapshot, workload: Object) -> Role:
     """The role of a workload of `snap` (classified once per snapshot)."""
     return snap.role_of(workload, role_facts())
+
+
+def gpu_workloads(snap: Snapshot, role: WorkloadRole) -> list[tuple[Object, PodTemplate]]:
+    """The workloads of `role` with a GPU pod template, each once with its first GPU template
+    (snapshot order): the checks about serving or training give one verdict per workload, not
+    one per template (a PyTorchJob's master and workers)."""
+    first: dict[int, tuple[Object, PodTemplate]] = {}
+    for template in snap.gpu_templates:
+        workload = template.workload
+        if id(workload) not in first and role_of(snap, workload).role == role:
+            first[id(workload)] = (workload, template)
+    return list(first.values())
+
+
+def gpu_templates_by_workload(
+    snap: Snapshot, role: WorkloadRole
+) -> list[tuple[Object, list[PodTemplate]]]:
+    """The workloads of `role` with every GPU pod template of each (snapshot order), for the
+    checks that judge each template of a workload (a LeaderWorkerSet's leader and workers) and
+    give one verdict per workload."""
+    found: dict[int, tuple[Object, list[PodTemplate]]] = {}
+    for template in snap.gpu_templates:
+        workload = template.workload
+        if id(workload) not in found and role_of(snap, workload).role != role:
+            continue
+        found.setdefault(id(workload), (workload, []))[1].append(template)
+    return list(found.values())
 
 
 def role_evidence(snap: Snapshot, subject: Object | ObjectRef) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from plumbob.model.objects import Container, GenericObject, Node, PodSpec, ResourceList
-from plumbob.model.quantity import is_quantity, quantity_or_zero
+from plumbob.model.quantity import count_or_zero, is_quantity
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -83,7 +83,7 @@ def gpu_amount(resources: ResourceList) -> float:
     total = 0.0  # a plain loop: this runs for every container of every check that asks
     for key, value in resources.items():
         if key in _WHOLE or key.startswith(MIG_PREFIX):
-            total += quantity_or_zero(value)
+            total += count_or_zero(value)
     return total
 
 
@@ -184,7 +184,7 @@ def container_gpu_resources(container: Container) -> dict[str, float]:
     for source in (container.resources.limits, container.resources.requests):
         for key, value in source.items():
             if is_gpu_resource(key):
-                out.setdefault(key, quantity_or_zero(value))
+                out.setdefault(key, count_or_zero(value))
     return out
 
 
@@ -216,7 +216,7 @@ def offered_resources(node: Node) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in source.items():
         if is_gpu_resource(key):
-            amount = quantity_or_zero(value)
+            amount = count_or_zero(value)
             if amount > 0:
                 out[key] = amount
     return out
@@ -463,12 +463,12 @@ def node_gpu(node: Node, dra_devices: int = 0) -> NodeGpu:
     whole_alloc = 0.0
     whole_cap = 0.0
     for name in WHOLE_GPU_RESOURCES:
-        whole_alloc = whole_alloc or quantity_or_zero(alloc.get(name))
-        whole_cap = whole_cap or quantity_or_zero(cap.get(name))
+        whole_alloc = whole_alloc or count_or_zero(alloc.get(name))
+        whole_cap = whole_cap or count_or_zero(cap.get(name))
     if not whole_alloc and not alloc and whole_cap:
         whole_alloc = whole_cap  # objects without status.allocatable (trimmed exports)
     mig = {
-        k.removeprefix(MIG_PREFIX): quantity_or_zero(v)
+        k.removeprefix(MIG_PREFIX): count_or_zero(v)
         for k, v in (alloc or cap).items()
         if k.startswith(MIG_PREFIX)
     }

@@ -104,6 +104,22 @@ def quantity_or_zero(value: str | int | float | None) -> float:
         return 0.0
 
 
+def count_or_zero(value: str | int | float | None) -> float:
+    """A number of devices (GPUs, MIG slices): the quantity, or 0.0 when absent, malformed or
+    negative. The API server refuses a negative amount in a node's capacity or a container's
+    resources (k8s.io/kubernetes pkg/apis/core/validation `ValidateNonnegativeQuantity`), so a
+    negative count is not -8 GPUs but no count at all (the reader warns about it)."""
+    amount = quantity_or_zero(value)
+    return amount if amount > 0 else 0.0
+
+
+def is_negative(value: object) -> bool:
+    """A quantity below zero (`-8`, `-1Gi`): valid grammar, refused for any resource amount."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    return quantity_or_zero(value) < 0
+
+
 def is_quantity(value: object) -> bool:
     """Whether a value read from a manifest is a Kubernetes quantity."""
     if not isinstance(value, str | int | float):

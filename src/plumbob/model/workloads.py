@@ -11,13 +11,13 @@ workload, seen through an `AbsentController` standing for the controller (rules 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from plumbob.model.gpu import container_gpu_resources
+from plumbob.model.gpu import container_gpu_resources, containers_gpu_request, gpu_count_unknown
 from plumbob.model.images import parse_image, unrendered_image
 from plumbob.model.objects import (
     Container,
@@ -106,6 +106,18 @@ class PodTemplate:
         for path, container in self.containers():
             for resource, amount in container_gpu_resources(container).items():
                 yield path, container, resource, amount
+
+
+def gpus_asked(templates: Iterable[PodTemplate]) -> tuple[float, bool]:
+    """GPUs the templates' pods ask for over all their replicas (the known counts), and whether
+    a container asks for an amount that is not a count: the two `gpus_text` puts in words, so a
+    workload's total never reads as whole when part of it is unknown."""
+    total = 0.0
+    unknown = False
+    for t in templates:
+        total += t.replicas * containers_gpu_request(t.spec.containers)
+        unknown = unknown or gpu_count_unknown(t.spec.containers)
+    return total, unknown
 
 
 class TemplateError(ValueError):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -13,8 +14,12 @@ from rich.text import Text
 
 from plumbob.drift.attributes import LABEL_PREFIX, attribute_title
 from plumbob.drift.compare import Diff
+from plumbob.render.terminal import SafeConsole
 from plumbob.report.model import Finding
 from plumbob.report.sections import Cell, DriftSection, PoolRow
+
+Present = Callable[[str], Text]
+"""How a value seen in a cluster is shown (a component's version, a policy's mode)."""
 
 MAX_OUTLIERS_SHOWN = 3
 SHORT = {
@@ -143,54 +148,57 @@ def drift_panel(section: DriftSection, width: int | None = None) -> RenderableTy
                 r.group, attribute_title(r.attribute), *(r.values.get(c) or "-" for c in clusters)
             )
         parts.append(t)
-    if section.components:
-        clusters = sorted(
-            {p.cluster for p in section.pools} | {c for r in section.components for c in r.versions}
-        )
-        t = Table(box=box.SIMPLE_HEAVY, title="components across clusters", title_justify="left")
-        t.add_column("component")
-        for c in clusters:
-            t.add_column(c)
-        for comp in section.components:
-            cells = []
-            for c in clusters:
-                v = comp.versions.get(c)
-                if c not in comp.versions:
-                    cells.append(Text("not visible", style="dim"))
-                else:
-                    cells.append(
-                        Text("missing", style="red") if v is None else Text(v or "present")
-                    )
-            t.add_row(comp.component, *cells)
-        parts.append(t)
-    if section.policies:
-        clusters = sorted(
-            {p.cluster for p in section.pools} | {c for r in section.policies for c in r.states}
-        )
-        t = Table(
-            box=box.SIMPLE_HEAVY, title="admission policies across clusters", title_justify="left"
-        )
-        t.add_column("policy")
-        for c in clusters:
-            t.add_column(c)
-        for policy in section.policies:
-            cells = []
-            for c in clusters:
-                state = policy.states.get(c)
-                if c not in policy.states:
-                    cells.append(Text("not visible", style="dim"))
-                elif state is None:
-                    cells.append(Text("missing", style="red"))
-                else:
-                    cells.append(Text(state, style="green" if state == "enforce" else "yellow"))
-            t.add_row(policy.policy, *cells)
-        parts.append(t)
+    scanned = {p.cluster for p in section.pools}
+    across: list[tuple[str, str, list[tuple[str, Mapping[str, str | None]]], Present]] = [
+        (
+            "components across clusters",
+            "component",
+            [(comp.component, comp.versions) for comp in section.components],
+            lambda version: Text(version or "present"),
+        ),
+        (
+            "admission policies across clusters",
+            "policy",
+            [(policy.policy, policy.states) for policy in section.policies],
+            lambda state: Text(state, style="green" if state == "enforce" else "yellow"),
+        ),
+    ]
+    for title, column, rows, present in across:
+        if rows:
+            parts.append(_across_clusters(title, column, scanned, rows, present))
     return Panel(
         Group(*parts),
         title="[bold]drift[/] — pools × attributes (distinct values)",
         title_align="left",
         border_style="grey50",
     )
+
+
+def _across_clusters(
+    title: str,
+    column: str,
+    scanned: set[str],
+    rows: list[tuple[str, Mapping[str, str | None]]],
+    present: Present,
+) -> Table:
+    """One row per component or policy, one column per cluster (those scanned and those the
+    rows name). A cluster whose scan could not show the row is "not visible", never "missing":
+    absence is only said where it was seen."""
+    clusters = sorted(scanned | {c for _, values in rows for c in values})
+    t = Table(box=box.SIMPLE_HEAVY, title=title, title_justify="left")
+    t.add_column(column)
+    for c in clusters:
+        t.add_column(c)
+    for name, values in rows:
+        cells = []
+        for c in clusters:
+            if c not in values:
+                cells.append(Text("not visible", style="dim"))
+            else:
+                value = values[c]
+                cells.append(Text("missing", style="red") if value is None else present(value))
+        t.add_row(name, *cells)
+    return t
 
 
 def _heatmap_width(rows: list[PoolRow], columns: list[str], multi: bool) -> int:
@@ -243,7 +251,7 @@ def _finding_line(f: Finding) -> Text:
 
 
 def render_diff(result: Diff, out: TextIO, *, width: int | None = None) -> None:
-    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    console = SafeConsole(file=out, width=width, highlight=False, soft_wrap=False)
     before, after = result.before, result.after
     if before is not None and after is not None:
         console.print(

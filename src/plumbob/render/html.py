@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TextIO
 
-import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
@@ -30,6 +30,7 @@ from plumbob.render.locate import input_files, short_path
 from plumbob.render.rules import Rules
 from plumbob.report.model import Level, Report, Severity
 from plumbob.report.sections import Cell, CostSection, DriftSection
+from plumbob.report.text import json_bytes
 
 SEVERITY_COLOR = {
     Severity.CRITICAL: "#7f1d1d",
@@ -223,10 +224,23 @@ def _history_chart(points: Sequence[HistoryPoint], width: int = 640) -> Markup |
     return Markup("".join(out))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters (a terminal escape sequence in a hostile name) written as `\\x1b`,
+    never passed to the page."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _x(text: str) -> str:
     """Text escaped for SVG and HTML."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        visible(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
     )
 
 
@@ -293,8 +307,8 @@ def _gpu_rows(cost: CostSection) -> list[_GpuRow]:
             idle_text=f"{p.idle:g}",
             price="-"
             if p.usd_per_gpu_hour is None
-            else _money(p.usd_per_gpu_hour, cost.currency, 2),
-            monthly=_money(p.idle_monthly_cost, cost.currency)
+            else money(p.usd_per_gpu_hour, cost.currency, 2),
+            monthly=money(p.idle_monthly_cost, cost.currency)
             + (f" (+{p.unpriced_idle_gpus:g} unpriced)" if p.unpriced_idle_gpus else ""),
             cost=p.idle_monthly_cost,
         )
@@ -354,7 +368,8 @@ def _prose(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
 
 
-def _money(amount: float, currency: str, decimals: int = 0) -> str:
+def money(amount: float, currency: str, decimals: int = 0) -> str:
+    """An amount as the report writes it: `$66,325`, `EUR 1,200`."""
     symbol = "$" if currency == "USD" else f"{currency} "
     return f"{symbol}{amount:,.{decimals}f}"
 
@@ -406,7 +421,7 @@ def _findings_data(report: Report, rules: Rules) -> bytes:
         "rules": described,
         "rows": rows,
     }
-    return msgspec.json.encode(data).replace(b"<", b"\\u003c")
+    return json_bytes(data).replace(b"<", b"\\u003c")
 
 
 def context(report: Report, rules: Rules, history: Sequence[HistoryPoint] = ()) -> dict[str, Any]:
@@ -429,7 +444,7 @@ def context(report: Report, rules: Rules, history: Sequence[HistoryPoint] = ()) 
         ),
         "counts": [(s.value, counts[s], SEVERITY_COLOR[s]) for s in Severity],
         "total": len(report.findings),
-        "idle_cost": _money(cost.idle_monthly_cost, cost.currency) if cost else None,
+        "idle_cost": money(cost.idle_monthly_cost, cost.currency) if cost else None,
         "idle": f"{idle:g}",
         "gpus": f"{gpus:g}",
         "cost": cost,
@@ -449,13 +464,22 @@ def context(report: Report, rules: Rules, history: Sequence[HistoryPoint] = ()) 
         "diagnostics_more": max(0, len(diagnostics) - MAX_DIAGNOSTICS),
         "checks_not_visible": sum(1 for r in report.checks if r.status == "not-visible"),
         "data": Markup(_findings_data(report, rules).decode("utf-8")),
-        "script": Markup(_asset("report.js")),
-        "style": Markup(_asset("report.css")),
+        "script": Markup(asset("report.js")),
+        "style": Markup(asset("report.css")),
     }
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
+    """A bundled file of the report (its styles, its script), as text."""
     return (resources.files("plumbob.render") / "templates" / name).read_text(encoding="utf-8")
+
+
+def finalize(value: Any) -> Any:
+    """Every `{{ }}` value of the page: text with control characters made visible; markup
+    built here is left alone."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 @functools.cache
@@ -465,6 +489,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(("html", "j2")),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,
     )
 
 

@@ -7,10 +7,13 @@ from typing import TextIO
 import msgspec
 
 from plumbob.report.model import Report
+from plumbob.report.text import json_bytes
 
 
 def encode(report: Report) -> bytes:
-    return msgspec.json.format(msgspec.json.encode(report), indent=2) + b"\n"
+    """The report as JSON; undecodable bytes in names are written as `\\xff` text and C1
+    controls as escapes (report/text.py), so any input gives a document safe to print."""
+    return msgspec.json.format(json_bytes(report), indent=2) + b"\n"
 
 
 def render(report: Report, out: TextIO) -> None:

@@ -11,6 +11,7 @@ from typing import TextIO
 from plumbob.render.locate import field_label, input_files, object_label
 from plumbob.render.rules import Rules
 from plumbob.report.model import Finding, Report, Severity
+from plumbob.report.text import shown_line
 from plumbob.sources.positions import FieldLocator
 
 MAX_CHARS = 65_536
@@ -30,7 +31,7 @@ def escape(text: str) -> str:
     breaks and control characters made visible on one line."""
     html = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = _SPECIAL.sub(r"\\\1", html)
-    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", escaped)
+    return shown_line(escaped)
 
 
 def _code(text: str) -> str:

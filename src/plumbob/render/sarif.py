@@ -30,6 +30,7 @@ from plumbob.model.collector import gc_paused
 from plumbob.render.locate import input_files, object_label, pseudo_uri, short_path
 from plumbob.render.rules import Rule, Rules
 from plumbob.report.model import Finding, Level, Report, Severity
+from plumbob.report.text import json_bytes
 from plumbob.sources.positions import FieldLocator
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -269,9 +270,7 @@ def document(
 
 
 def encode(report: Report, rules: Rules, *, locator: FieldLocator | None = None) -> bytes:
-    return msgspec.json.format(
-        msgspec.json.encode(document(report, rules, locator=locator)), indent=2
-    )
+    return msgspec.json.format(json_bytes(document(report, rules, locator=locator)), indent=2)
 
 
 def render(report: Report, out: TextIO, *, rules: Rules) -> None:

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from typing import TextIO
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -15,6 +15,7 @@ from rich.text import Text
 
 from plumbob.render.locate import field_label, input_files, object_label, short_path
 from plumbob.render.rules import Rules
+from plumbob.render.terminal import SafeConsole
 from plumbob.report.model import Finding, Inventory, Level, Report, Severity
 from plumbob.sources.positions import FieldLocator
 
@@ -291,7 +292,7 @@ def render(
 ) -> None:
     """The terminal report. `rules` (render/rules.py) gives each check's first finding its
     one-line fix; without it the line says `plumbob explain ID`."""
-    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    console = SafeConsole(file=out, width=width, highlight=False, soft_wrap=False)
     seen = _what_was_seen(report)
     if seen is not None:
         console.print(seen)

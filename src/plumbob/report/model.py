@@ -64,6 +64,9 @@ class DiagnosticCode(enum.StrEnum):
     """A file (or its gunzipped content) is larger than plumbob reads; not read."""
     FILE_EMPTY = "file-empty"
     """A file with nothing but whitespace."""
+    NOT_REGULAR_FILE = "not-regular-file"
+    """A FIFO, socket or device (given, found in a folder or in a cluster dump): not read, as
+    it may never end."""
     SYMLINK_LOOP = "symlink-loop"
     """A directory reached again through a symlink; not walked twice."""
     NOT_KUBERNETES_DATA = "not-kubernetes-data"

@@ -39,11 +39,12 @@ from plumbob.model.objects import (
     kind_key,
     model_for,
 )
-from plumbob.model.quantity import is_quantity
+from plumbob.model.quantity import is_negative, is_quantity
 from plumbob.model.workloads import CUSTOM_TEMPLATES
 from plumbob.report.model import Diagnostic, Level
 from plumbob.report.model import DiagnosticCode as Code
 from plumbob.sources.compact import Compactor
+from plumbob.sources.jsonstream import item_problem
 
 T = TypeVar("T")
 
@@ -173,7 +174,32 @@ class ObjectDecoder:
         keep_origin: bool = False,
     ) -> Object | None:
         """Decode one object from its JSON text. `keep_origin` keeps an origin recorded in the
-        object itself (plumbob snapshot files)."""
+        object itself (plumbob snapshot files). Text that cannot be decoded (not UTF-8, a lone
+        surrogate escape, nested past the parser's depth) costs this object only."""
+        try:
+            return self._from_raw(raw, origin, hint, keep_origin)
+        except (msgspec.DecodeError, RecursionError):
+            why = item_problem(bytes(raw)) or "cannot be decoded"
+            utf8 = why.startswith("not UTF-8")
+            self.problem(
+                Level.WARNING if utf8 else Level.ERROR,
+                origin,
+                f"object skipped: {why}",
+                code=Code.NOT_UTF8
+                if utf8
+                else Code.NESTED_TOO_DEEPLY
+                if why.startswith("nested")
+                else Code.JSON_INVALID,
+            )
+            return None
+
+    def _from_raw(
+        self,
+        raw: bytes | msgspec.Raw,
+        origin: Origin,
+        hint: str | None,
+        keep_origin: bool,
+    ) -> Object | None:
         lead = _LEAD.match(raw)
         if lead is not None:
             fast = self._from_lead(raw, lead.group(0))
@@ -234,7 +260,9 @@ class ObjectDecoder:
 
     def _placed(self, obj: Object, origin: Origin, keep_origin: bool) -> Object:
         """A typed object just decoded, compacted, with its origin."""
-        if not keep_origin and not obj.metadata.uid:
+        if not keep_origin and (not obj.metadata.uid or obj.__class__ is Node):
+            # (a node's amounts are screened whatever its origin: a GPU count of `-8` or
+            # `٣` in a file is named, never counted)
             self._screen_decoded(obj, origin)
         self._compact.object(obj)
         if keep_origin and obj.origin is not None:
@@ -534,7 +562,7 @@ class ObjectDecoder:
         for value in amounts.values():
             if value.__class__ is str and value in known:
                 continue
-            if not is_quantity(value):
+            if not is_quantity(value) or is_negative(value):
                 return False
             if value.__class__ is str:
                 known.add(value)
@@ -580,11 +608,17 @@ class ObjectDecoder:
         if not isinstance(resources, dict):
             return  # (the typed model names a list or a string where a mapping belongs)
         for name, value in resources.items():
-            if isinstance(value, dict | list) or is_quantity(value):
+            if isinstance(value, dict | list) or (is_quantity(value) and not is_negative(value)):
                 continue
             what = "GPU count" if isinstance(name, str) and is_gpu_resource(name) else "amount"
             template = isinstance(value, str) and unrendered(value)
-            problem = "unrendered template value" if template else "not a Kubernetes quantity:"
+            problem = (
+                "unrendered template value"
+                if template
+                else "negative quantity (refused by the API server):"
+                if is_quantity(value)
+                else "not a Kubernetes quantity:"
+            )
             self.problem(
                 Level.WARNING,
                 origin,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import io
 import os
 import stat
 import zlib
@@ -26,9 +25,18 @@ from plumbob.model.objects import Node, Object, Origin, Pod
 from plumbob.model.snapshot import COMPONENTS, MANIFEST_COMPANIONS, ClusterInfo, Snapshot
 from plumbob.report.model import Diagnostic, FileRead, Inputs, Level
 from plumbob.report.model import DiagnosticCode as Code
+from plumbob.report.text import encodable
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 from plumbob.sources.interface import Loaded, ProgressHook, SourceError
+from plumbob.sources.jsonstream import prune_items
+from plumbob.sources.limits import (
+    DEFAULT_MAX_INPUT_MB,
+    gunzip,
+    max_input_bytes,
+    special_file,
+    too_large,
+)
 from plumbob.sources.parallel import read_in_order
 from plumbob.sources.snapshot_file import (
     SNAPSHOT_API_VERSION,
@@ -45,7 +53,7 @@ from plumbob.sources.text_inventory import (
 from plumbob.sources.yamlload import YamlError, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".json.gz", ".yaml.gz", ".yml.gz")
-MAX_FILE_BYTES = 2 * 1024**3
+MAX_FILE_BYTES = DEFAULT_MAX_INPUT_MB * 1024**2
 """Largest file (after decompression) plumbob reads; bigger ones get a diagnostic."""
 STREAM_ABOVE = 32 * 1024**2
 """JSON Lists from this size on are read block by block (sources/jsonstream.py)."""
@@ -122,25 +130,58 @@ class _Collected:
 
 
 def read_bytes(path: Path) -> bytes:
-    """Read a file, gunzipping when it is gzip; bounded in size. Raises OSError/ValueError."""
+    """Read a regular file, gunzipping when it is gzip; bounded in size as it is read
+    (sources/limits.py), the gzip output included. Raises OSError/ValueError (`TooLarge` past
+    the cap, `NotRegular` for a FIFO, socket or device)."""
+    if (what := special_file(path)) is not None:
+        raise NotRegular(what)
+    limit = max_input_bytes()
     with open(path, "rb", buffering=0) as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size > MAX_FILE_BYTES:
-            raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
-        if size:
-            data = fh.readall()  # a regular file: one buffer of its size (checked again below)
-        else:  # a pipe or special file: its size is unknown until it ends
-            chunks, total = [], 0
-            while total <= MAX_FILE_BYTES and (chunk := fh.read(1024**2)):
-                chunks.append(chunk)
-                total += len(chunk)
-            data = b"".join(chunks)
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):  # (swapped for something else since the look)
+            raise NotRegular("not a regular file")
+        if st.st_size > limit:
+            raise too_large()
+        chunks, total = [], 0
+        while total <= limit and (chunk := fh.read(min(limit + 1 - total, 64 * 1024**2))):
+            chunks.append(chunk)
+            total += len(chunk)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if total > limit:
+        raise too_large()
     if data[:2] == b"\x1f\x8b":
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-            data = gz.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
+        data = gunzip(data, limit)
+    return from_bom(data)
+
+
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+"""Byte order marks, UTF-32 first (its little-endian mark begins with UTF-16's)."""
+
+
+def from_bom(data: bytes) -> bytes:
+    """UTF-16 or UTF-32 text that starts with a byte order mark, as UTF-8; anything else as
+    it is. kubectl reads files through `unicode.BOMOverride` (k8s.io/cli-runtime
+    pkg/resource/visitor.go), so a manifest saved as UTF-16 by a Windows editor applies;
+    UTF-32 with its mark is read the same way. Text that does not decode stays as it is (and
+    is then called binary)."""
+    if data[:1] not in (b"\x00", b"\xff", b"\xfe"):
+        return data
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec).encode("utf-8")
+            except UnicodeError:
+                return data
     return data
+
+
+class NotRegular(ValueError):
+    """A FIFO, socket or device: never read (a FIFO may never end, /dev/zero never does)."""
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -311,6 +352,11 @@ class FileReader:
                 why = getattr(exc, "strerror", None) or exc
                 self.problem(path, f"cannot read: {why}", code=Code.FILE_UNREADABLE)
             return None
+        except NotRegular as exc:
+            self.problem(
+                path, f"skipped: {exc}, not a file", level=Level.WARNING, code=Code.NOT_REGULAR_FILE
+            )
+            return None
         except ValueError as exc:
             self.problem(path, f"skipped: {exc}", code=Code.FILE_TOO_LARGE)
             return None
@@ -400,6 +446,8 @@ class FileReader:
         if not path.name.endswith(_STREAM_SUFFIXES):
             return None  # (before the stat: a folder of manifests has thousands of files)
         try:
+            if special_file(path) is not None:
+                return None  # the whole-file path reports it
             size = path.stat().st_size
             if size < self.stream_above:
                 return None
@@ -409,7 +457,7 @@ class FileReader:
                 if gzipped:
                     with gzip.GzipFile(fileobj=raw) as gz:
                         return self._stream_items(path, root, _Bounded(gz))
-                if size > MAX_FILE_BYTES:
+                if size > max_input_bytes():
                     return None
                 return self._stream_items(path, root, _Bounded(raw))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile, ValueError):
@@ -471,8 +519,16 @@ class FileReader:
         except msgspec.ValidationError as exc:
             self.problem(path, f"not a Kubernetes object or list: {exc}", code=Code.NOT_AN_OBJECT)
             return None
-        except msgspec.DecodeError as exc:
-            raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            # one item that cannot be decoded (too deep, a lone surrogate escape, broken)
+            # is left out alone, with its index; the rest of the List is read
+            pruned = prune_items(data, "items") or prune_items(data, "objects")
+            if pruned is None or not pruned.dropped:
+                if isinstance(exc, RecursionError):
+                    raise
+                raise _NotJson(f"malformed JSON: {_json_error(exc, data)}") from None
+            self._dropped_items(path, pruned.dropped)
+            return self._json(path, pruned.text, hint)
         if env.kind == "Snapshot" and env.api_version.startswith("plumbob.dev/"):
             if env.api_version != SNAPSHOT_API_VERSION:
                 self.problem(
@@ -494,6 +550,20 @@ class FileReader:
                 return nodes
         obj = self.decoder.from_raw(data, Origin(file=str(path), line=1), hint)
         return [obj] if obj is not None else []
+
+    def _dropped_items(self, path: Path, dropped: list[tuple[int, str]]) -> None:
+        for index, why in dropped:
+            utf8 = why.startswith("not UTF-8")
+            self.problem(
+                path,
+                f"item {index} skipped: {why}",
+                level=Level.WARNING if utf8 else Level.ERROR,
+                code=Code.NOT_UTF8
+                if utf8
+                else Code.NESTED_TOO_DEEPLY
+                if why.startswith("nested")
+                else Code.JSON_INVALID,
+            )
 
     def _decode_items(
         self, raws: Iterable[msgspec.Raw], origin: Origin, hint: str | None
@@ -550,17 +620,17 @@ def _item_hint(list_kind: str, hint: str | None) -> str | None:
 
 
 class _Bounded:
-    """A binary stream that refuses to yield more than MAX_FILE_BYTES."""
+    """A binary stream that refuses to yield more than the input cap (sources/limits.py)."""
 
     def __init__(self, stream: jsonstream.Readable) -> None:
         self._stream = stream
-        self._left = MAX_FILE_BYTES
+        self._left = max_input_bytes()
 
     def read(self, size: int) -> bytes:
         data = self._stream.read(size)
         self._left -= len(data)
         if self._left < 0:
-            raise ValueError(f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
+            raise too_large()
         return data
 
 
@@ -907,7 +977,7 @@ def _cluster_name(paths: Iterable[Path]) -> str:
     first = next(iter(paths), None)
     if first is None:
         return "manifests"
-    name = first.resolve().name
+    name = encodable(first.resolve().name)
     for suffix in (".gz", ".json", ".yaml", ".yml"):
         name = name.removesuffix(suffix)
     return name or "manifests"

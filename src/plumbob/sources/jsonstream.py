@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
@@ -144,3 +145,82 @@ def _skip_back(buf: bytes, i: int) -> int:
     while i >= 0 and buf[i] in _WHITESPACE:
         i -= 1
     return i
+
+
+# ------------------------------------------------------------------ one bad item
+
+
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
+"""A JSON string (escapes inside skipped) or a bracket or comma: enough to find where each
+item of an array ends without parsing the items."""
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|"
+    rb"(?<![89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_ANY = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """A List or snapshot rewritten without the items that cannot be decoded on their own."""
+
+    text: bytes
+    dropped: list[tuple[int, str]]
+    """(index in the array, why) of each item left out."""
+
+
+def item_problem(raw: bytes) -> str | None:
+    """Why one item cannot be decoded (None when it can): named as a person would look for
+    it, not as the parser stopped."""
+    try:
+        _ANY.decode(raw)
+    except RecursionError:
+        return "nested too deeply to be a Kubernetes object"
+    except msgspec.DecodeError as exc:
+        if (lone := _LONE_SURROGATE.search(raw)) is not None:
+            return f"a lone surrogate escape ({lone.group().decode()}) is not a character"
+        if "UTF-8" in str(exc):
+            return "not UTF-8 text"
+        return f"malformed JSON: {exc}"
+    return None
+
+
+def prune_items(data: bytes, key: str = "items") -> Pruned | None:
+    """`data` with each item of its `key` array that cannot be decoded alone left out, so one
+    deep, undecodable or broken item costs only itself; None when the text around the items
+    is itself broken (the array cannot be found, or does not end)."""
+    head = _HEADS[key].match(data)
+    if head is None:
+        return None
+    start = head.end()
+    items: list[tuple[int, int]] = []
+    depth, item_start, end = 0, start, None
+    for token in _TOKEN.finditer(data, start):
+        ch = token.group()
+        if ch[:1] == b'"':
+            continue
+        if ch in (b"[", b"{"):
+            depth += 1
+        elif ch in (b"]", b"}"):
+            if depth == 0:
+                if ch == b"]":
+                    end = token.start()
+                    if data[item_start:end].strip():
+                        items.append((item_start, end))
+                break
+            depth -= 1
+        elif depth == 0:  # a comma between items
+            items.append((item_start, token.start()))
+            item_start = token.end()
+    if end is None:
+        return None
+    keep, dropped = [], []
+    for index, (a, b) in enumerate(items):
+        raw = data[a:b]
+        why = item_problem(raw)
+        if why is None:
+            keep.append(raw)
+        else:
+            dropped.append((index, why))
+    text = data[:start] + b",".join(keep) + data[end:]
+    return Pruned(text, dropped)

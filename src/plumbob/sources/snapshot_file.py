@@ -28,16 +28,16 @@ from plumbob.model.objects import GenericObject, Object, Origin
 from plumbob.model.snapshot import ClusterInfo, Discovery, Snapshot
 from plumbob.report.model import DiagnosticCode as Code
 from plumbob.report.model import Level
+from plumbob.report.text import json_bytes
 from plumbob.sources import jsonstream
 from plumbob.sources.decode import ObjectDecoder
 
 SNAPSHOT_API_VERSION = "plumbob.dev/v1"
 
 
-class _SnapshotDoc(msgspec.Struct, rename="camel"):
-    api_version: str
-    kind: str
-    cluster: ClusterInfo
+class _SnapshotMembers(msgspec.Struct, rename="camel", kw_only=True):
+    """The members of a snapshot file besides its identity (apiVersion, kind, cluster)."""
+
     objects: list[msgspec.Raw] = []
     captured_at: str | None = None
     discovery: Discovery | None = None
@@ -45,24 +45,23 @@ class _SnapshotDoc(msgspec.Struct, rename="camel"):
     gpu_metrics: GpuMetrics | None = None
     captured: list[str] | None = None
     partly_listed: dict[str, str] = {}
+
+
+class _SnapshotDoc(_SnapshotMembers, kw_only=True):
+    api_version: str
+    kind: str
+    cluster: ClusterInfo
 
 
 _doc_decoder = msgspec.json.Decoder(_SnapshotDoc)
 
 
-class _SnapshotParts(msgspec.Struct, rename="camel"):
+class _SnapshotParts(_SnapshotMembers, kw_only=True):
     """The members before a streamed snapshot's objects, or after them."""
 
-    objects: list[msgspec.Raw] = []
     api_version: str = ""
     kind: str = ""
     cluster: ClusterInfo | None = None
-    captured_at: str | None = None
-    discovery: Discovery | None = None
-    not_visible: dict[str, str] = {}
-    gpu_metrics: GpuMetrics | None = None
-    captured: list[str] | None = None
-    partly_listed: dict[str, str] = {}
 
 
 _parts_decoder = msgspec.json.Decoder(_SnapshotParts)
@@ -178,7 +177,7 @@ def encode_snapshot(snapshot: Snapshot, objects: Iterable[Object] | None = None)
         doc["captured"] = sorted(snapshot.captured)
     if snapshot.partly_listed:  # live: kinds listed metadata-only or by name
         doc["partlyListed"] = dict(snapshot.partly_listed)
-    return msgspec.json.encode(doc)
+    return json_bytes(doc)
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:

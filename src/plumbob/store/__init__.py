@@ -2,7 +2,13 @@
 
 from plumbob.store.interface import ScanId, ScanInfo, ScanRecord, Store, StoredScan, StoreError
 from plumbob.store.records import scan_records, snapshot_digest
-from plumbob.store.sql import SqlStore, default_sqlite_path, migrations, open_store
+from plumbob.store.sql import (
+    SqlStore,
+    default_sqlite_path,
+    migrations,
+    open_store,
+    redacted_url,
+)
 
 __all__ = [
     "ScanId",
@@ -15,6 +21,7 @@ __all__ = [
     "default_sqlite_path",
     "migrations",
     "open_store",
+    "redacted_url",
     "scan_records",
     "snapshot_digest",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import NewType, Protocol
 
 from plumbob.drift.attributes import NodeAttributes
-from plumbob.report.model import Finding
+from plumbob.report.model import Finding, Report
 
 ScanId = NewType("ScanId", int)
 
@@ -31,7 +31,10 @@ class ScanRecord:
     captured_at: str | None = None
     """When the snapshot was taken, when the source knows."""
     summary: dict[str, object] = field(default_factory=dict)
-    """Inventory and scores of that cluster, as in the report."""
+    """Inventory and scores of that cluster, as in the report, and the `rollup` the dashboard
+    reads (store/records.py)."""
+    report: Report | None = None
+    """The cluster's own report (store/records.py `cluster_report`), for the dashboard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,9 @@ class ScanInfo:
     nodes: int
     findings: int
     captured_at: str | None = None
+    score: int | None = None
+    """Overall score; None when nothing could be assessed or the scan predates the column."""
+    coverage: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +76,41 @@ class Store(Protocol):
 
     def load(self, scan_id: ScanId) -> StoredScan: ...
 
+    def scan(self, scan_id: ScanId) -> ScanInfo | None:
+        """One scan's row, or None when there is no scan with that id."""
+        ...
+
     def summary(self, scan_id: ScanId) -> dict[str, object]:
         """A scan's inventory and scores, without reading its nodes and findings."""
         ...
 
     def clusters(self) -> list[str]:
         """Every cluster with at least one stored scan, sorted."""
+        ...
+
+    def latest(self) -> list[tuple[ScanInfo, dict[str, object]]]:
+        """Each cluster's newest scan with its summary, sorted by cluster."""
+        ...
+
+    def history(self, cluster: str, limit: int = 90) -> list[tuple[ScanInfo, dict[str, object]]]:
+        """A cluster's newest scans with their summaries, oldest first."""
+        ...
+
+    def since(self, time: str) -> list[ScanInfo]:
+        """Every scan at or after `time`, by cluster then time (the fleet's trends)."""
+        ...
+
+    def report(self, scan_id: ScanId) -> Report | None:
+        """A scan's own report; None for scans stored before reports were."""
+        ...
+
+    def nodes(self, scan_ids: list[ScanId]) -> dict[ScanId, list[NodeAttributes]]:
+        """The nodes of several scans at once."""
+        ...
+
+    def revision(self) -> tuple[int, int]:
+        """(highest scan id, number of scans): changes whenever a scan is added or removed, so
+        readers can keep what they computed until it does."""
         ...
 
     def applied_migrations(self) -> list[str]: ...

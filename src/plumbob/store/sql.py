@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from plumbob.drift.attributes import NodeAttributes
-from plumbob.report.model import Finding
+from plumbob.report.model import Finding, Report
 from plumbob.store.interface import ScanId, ScanInfo, ScanRecord, StoredScan, StoreError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -74,6 +74,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_REPORT = msgspec.json.Decoder(Report)
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
@@ -81,11 +84,35 @@ def _json(value: Any) -> Any:
 class SqlStore:
     """A Store over one DB-API connection. Use `open_store(url)`; one instance per thread."""
 
-    def __init__(self, conn: Any, dialect: Dialect, where: str) -> None:
+    def __init__(self, conn: Any, dialect: Dialect, where: str, readonly: bool = False) -> None:
         self._conn = conn
         self.dialect = dialect
         self.where = where
-        self.migrate()
+        if readonly:
+            self._check_schema()
+        else:
+            self.migrate()
+
+    def _check_schema(self) -> None:
+        """A reader that may not write (the dashboard's read-only role) cannot migrate: it
+        needs every migration this version knows already applied by a writer."""
+        try:
+            done = set(self.applied_migrations())
+        except StoreError as exc:
+            raise StoreError(
+                f"{self.where}: no plumbob scan history here (record one with "
+                f"`plumbob scan --store`): {exc}"
+            ) from None
+        pending = [name for name, _ in migrations() if name not in done]
+        if pending:
+            raise StoreError(
+                f"{self.where}: the store lacks migrations {', '.join(pending)}; a "
+                "`plumbob scan --store` of this version applies them"
+            )
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
+        self._query("SELECT 1")
 
     # ------------------------------------------------------------ plumbing
 
@@ -170,13 +197,14 @@ class SqlStore:
             (i, f.fingerprint, f.check, f.severity.value, enc.encode(f).decode())
             for i, f in enumerate(record.findings)
         ]
+        report = None if record.report is None else enc.encode(record.report).decode()
         try:
             with self._transaction() as cur:
                 cur.execute(
                     self._sql(
                         "INSERT INTO scans (cluster, scanned_at, captured_at, digest, "
-                        "plumbob_version, node_count, finding_count, summary) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, {j})"
+                        "plumbob_version, node_count, finding_count, summary, score, coverage) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, {j}, ?, ?)"
                         + (" RETURNING id" if self.dialect is POSTGRES else "")
                     ),
                     (
@@ -188,6 +216,8 @@ class SqlStore:
                         len(record.nodes),
                         len(record.findings),
                         summary,
+                        None if record.report is None else record.report.scores.overall,
+                        None if record.report is None else record.report.scores.coverage,
                     ),
                 )
                 scan_id = int(cur.fetchone()[0]) if self.dialect is POSTGRES else int(cur.lastrowid)
@@ -207,6 +237,11 @@ class SqlStore:
                         ),
                         [(scan_id, *r) for r in finding_rows],
                     )
+                if report is not None:
+                    cur.execute(
+                        self._sql("INSERT INTO scan_reports (scan_id, report) VALUES (?, ?)"),
+                        (scan_id, report),
+                    )
         except self._errors() as exc:
             raise StoreError(
                 f"{self.where}: cannot save the scan of {record.cluster}: {exc}"
@@ -217,7 +252,7 @@ class SqlStore:
 
     _INFO = (
         "SELECT id, cluster, scanned_at, digest, plumbob_version, node_count, "
-        "finding_count, captured_at FROM scans"
+        "finding_count, captured_at, score, coverage FROM scans"
     )
 
     @staticmethod
@@ -231,6 +266,8 @@ class SqlStore:
             nodes=int(row[5]),
             findings=int(row[6]),
             captured_at=row[7],
+            score=None if row[8] is None else int(row[8]),
+            coverage=None if row[9] is None else int(row[9]),
         )
 
     def scans(
@@ -249,8 +286,85 @@ class SqlStore:
         params.append(int(limit))
         return [self._info(r) for r in self._query(sql, params)]
 
+    def scan(self, scan_id: ScanId) -> ScanInfo | None:
+        """One scan's row, or None when the store holds no scan with that id."""
+        rows = self._query(self._INFO + " WHERE id = ?", (int(scan_id),))
+        return self._info(rows[0]) if rows else None
+
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM scans ORDER BY cluster")]
+
+    NEWEST = (
+        "WITH RECURSIVE names (name) AS (SELECT MIN(cluster) FROM scans UNION ALL "
+        "SELECT (SELECT MIN(cluster) FROM scans WHERE cluster > name) FROM names "
+        "WHERE name IS NOT NULL) "
+        "SELECT (SELECT latest.id FROM scans latest WHERE latest.cluster = names.name "
+        "ORDER BY latest.scanned_at DESC, latest.id DESC LIMIT 1) FROM names "
+        "WHERE name IS NOT NULL"
+    )
+    """The id of each cluster's newest scan. The cluster names are walked through the
+    (cluster, scanned_at) index one seek each (a skip scan, written as a recursive query, which
+    both SQLite and PostgreSQL run), and each newest scan is one more seek: the work grows with
+    the clusters, not with the scans stored."""
+    BY_IDS = _INFO.replace(" FROM scans", ", summary FROM scans") + " WHERE id IN ({marks})"
+    """Scans by id, through the primary key."""
+    HISTORY = (
+        _INFO.replace(" FROM scans", ", summary FROM scans")
+        + " WHERE cluster = ? ORDER BY scanned_at DESC, id DESC LIMIT ?"
+    )
+    SINCE = _INFO + " WHERE scanned_at >= ? ORDER BY cluster, scanned_at, id"
+    REVISION = "SELECT MAX(id), COUNT(*) FROM scans"
+
+    def latest(self) -> list[tuple[ScanInfo, dict[str, object]]]:
+        """Each cluster's newest scan (by time, then id) with its summary, sorted by cluster.
+        Two reads, each through an index (the planner would join the ids against the whole
+        table by hash instead)."""
+        ids = [int(r[0]) for r in self._query(self.NEWEST) if r[0] is not None]
+        if not ids:
+            return []
+        rows = self._query(self.BY_IDS.format(marks=", ".join("?" for _ in ids)), ids)
+        out = [(self._info(r), dict(_json(r[10]) or {})) for r in rows]
+        return sorted(out, key=lambda pair: pair[0].cluster)
+
+    def history(self, cluster: str, limit: int = 90) -> list[tuple[ScanInfo, dict[str, object]]]:
+        rows = self._query(self.HISTORY, (cluster, int(limit)))
+        return [(self._info(r), dict(_json(r[10]) or {})) for r in reversed(rows)]
+
+    def since(self, time: str) -> list[ScanInfo]:
+        return [self._info(r) for r in self._query(self.SINCE, (time,))]
+
+    def report(self, scan_id: ScanId) -> Report | None:
+        rows = self._query("SELECT report FROM scan_reports WHERE scan_id = ?", (int(scan_id),))
+        if not rows:
+            return None
+        text = rows[0][0]
+        try:
+            return _REPORT.decode(text.encode() if isinstance(text, str) else text)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise StoreError(
+                f"{self.where}: the report of scan {scan_id} cannot be read: {exc}"
+            ) from None
+
+    def nodes(self, scan_ids: list[ScanId]) -> dict[ScanId, list[NodeAttributes]]:
+        out: dict[ScanId, list[NodeAttributes]] = {ScanId(int(i)): [] for i in scan_ids}
+        if not scan_ids:
+            return out
+        marks = ", ".join("?" for _ in scan_ids)
+        rows = self._query(
+            f"SELECT scan_id, attributes FROM scan_nodes WHERE scan_id IN ({marks}) "
+            "ORDER BY scan_id, node",
+            [int(i) for i in scan_ids],
+        )
+        try:
+            for scan_id, attributes in rows:
+                out[ScanId(int(scan_id))].append(msgspec.convert(_json(attributes), NodeAttributes))
+        except msgspec.ValidationError as exc:
+            raise StoreError(f"{self.where}: nodes cannot be read: {exc}") from None
+        return out
+
+    def revision(self) -> tuple[int, int]:
+        row = self._query(self.REVISION)[0]
+        return (int(row[0] or 0), int(row[1]))
 
     def summary(self, scan_id: ScanId) -> dict[str, object]:
         """A stored scan's inventory and scores, without its nodes and findings."""
@@ -285,11 +399,23 @@ class SqlStore:
         self._conn.close()
 
 
-def _open_sqlite(path: Path, create: bool = True) -> SqlStore:
-    if not create and not path.is_file():
+def _open_sqlite(path: Path, create: bool = True, readonly: bool = False) -> SqlStore:
+    if not (create and not readonly) and not path.is_file():
         raise StoreError(
             f"{path}: no scan history here yet (`plumbob scan --store {path}` records scans)"
         )
+    if readonly:
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=SQLITE_BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open SQLite database: {exc}") from None
+        return SqlStore(conn, SQLITE, str(path), readonly=True)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
@@ -319,11 +445,15 @@ def _retry_locked(step: Callable[[], object]) -> None:
             time.sleep(0.05)
 
 
-def _redacted(url: str) -> str:
+def redacted_url(url: str) -> str:
+    """A store URL as messages show it: the password masked."""
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
-def _open_postgres(url: str) -> SqlStore:
+_redacted = redacted_url
+
+
+def _open_postgres(url: str, readonly: bool = False) -> SqlStore:
     try:
         import psycopg
     except ImportError:
@@ -331,27 +461,36 @@ def _open_postgres(url: str) -> SqlStore:
             "PostgreSQL needs the psycopg package (pip install 'psycopg[binary]')"
         ) from None
     try:
-        conn = psycopg.connect(url, connect_timeout=10, autocommit=True)
+        conn = psycopg.connect(
+            url,
+            connect_timeout=10,
+            autocommit=True,
+            # a reader's every transaction is read-only: the server refuses any write
+            options="-c default_transaction_read_only=on" if readonly else None,
+        )
     except psycopg.Error as exc:
         raise StoreError(f"{_redacted(url)}: cannot connect: {str(exc).strip()}") from None
-    return SqlStore(conn, POSTGRES, _redacted(url))
+    return SqlStore(conn, POSTGRES, _redacted(url), readonly=readonly)
 
 
-def open_store(url: str | None, *, create: bool = True) -> SqlStore:
+def open_store(url: str | None, *, create: bool = True, readonly: bool = False) -> SqlStore:
     """`postgresql://...` (or `postgres://`), `sqlite:///path`, a file path, or None for the
     SQLite file in the user's data directory. With `create=False` (readers: history, diff) a
-    SQLite file that does not exist is an error instead of a new, empty database."""
+    SQLite file that does not exist is an error instead of a new, empty database. `readonly`
+    (the dashboard) never writes: no migration, a read-only SQLite handle, read-only
+    PostgreSQL transactions; the schema must be current."""
     if url is None or url == "":
-        return _open_sqlite(default_sqlite_path(), create)
+        return _open_sqlite(default_sqlite_path(), create, readonly)
     if url.startswith(("postgresql://", "postgres://")):
-        return _open_postgres(url)
+        return _open_postgres(url, readonly)
     if url.startswith("sqlite://"):
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db
         rest = url.removeprefix("sqlite://").removeprefix("/")
-        return _open_sqlite(Path(rest).expanduser() if rest else default_sqlite_path(), create)
+        where = Path(rest).expanduser() if rest else default_sqlite_path()
+        return _open_sqlite(where, create, readonly)
     if "://" in url:
         raise StoreError(
             f"{_redacted(url)}: unsupported store URL; use postgresql://..., "
             "sqlite:///path or a file path"
         )
-    return _open_sqlite(Path(url).expanduser(), create)
+    return _open_sqlite(Path(url).expanduser(), create, readonly)

@@ -8,9 +8,10 @@ import pytest
 from tests.conftest import make_container, make_deployment, snapshot_of
 
 from plumbob.checks.resilience.gpu_data_not_backed_up import Coverage
+from plumbob.checks.resilience.gpu_serving_model_not_cached import cache_path, hub_model
 from plumbob.checks.resilience.liveness_without_startup_probe import liveness_budget
 from plumbob.knowledge.workload_roles import role_of
-from plumbob.model.objects import Probe
+from plumbob.model.objects import Container, Probe
 from plumbob.model.roles import WorkloadRole, is_pytorch_style
 from plumbob.model.selectors import selector_matches
 
@@ -121,3 +122,74 @@ def test_forbidden_input_is_not_visible_not_a_pass(check: str, kind: str) -> Non
     assert run.status == CheckStatus.NOT_VISIBLE
     assert run.reason is not None and "403" in run.reason
     assert not report.findings
+
+
+def _server(
+    command: list[str],
+    args: list[str],
+    env: dict[str, str] | None = None,
+    image: str = "vllm/vllm-openai:v0.10.1",
+) -> Container:
+    return msgspec.convert(
+        {
+            "name": "server",
+            "image": image,
+            "command": command,
+            "args": args,
+            "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
+        },
+        Container,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "env", "model"),
+    [
+        ([], ["--model", "Qwen/Qwen3-8B"], None, "Qwen/Qwen3-8B"),
+        ([], ["--model=Qwen/Qwen3-8B", "--port=8000"], None, "Qwen/Qwen3-8B"),
+        (
+            ["sh", "-c", "exec vllm serve meta-llama/Llama-3.1-8B --port 8000"],
+            [],
+            None,
+            "meta-llama/Llama-3.1-8B",
+        ),
+        (
+            ["python3", "-m", "vllm.entrypoints.openai.api_server"],
+            ["--model", "/models/llama"],
+            None,
+            None,
+        ),
+        ([], ["--model-id", "${MODEL_ID}"], None, None),
+        ([], ["--model-path", "deepseek-ai/DeepSeek-V3"], None, "deepseek-ai/DeepSeek-V3"),
+        ([], [], {"MODEL_ID": "mistralai/Mistral-7B-v0.1"}, "mistralai/Mistral-7B-v0.1"),
+        ([], ["--model", "s3://bucket/llama"], None, None),
+        ([], ["--served-model-name", "org/name"], None, None),
+    ],
+)
+def test_hub_model_reads_the_model_a_server_downloads(
+    command: list[str], args: list[str], env: dict[str, str] | None, model: str | None
+) -> None:
+    assert hub_model(_server(command, args, env)) == model
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "image", "path"),
+    [
+        ([], None, "vllm/vllm-openai:v0.10.1", "/root/.cache/huggingface"),
+        (["--download-dir", "/weights"], None, "vllm/vllm-openai:v0.10.1", "/weights"),
+        ([], {"HF_HOME": "/models/hf"}, "vllm/vllm-openai:v0.10.1", "/models/hf/hub"),
+        ([], {"HF_HUB_CACHE": "/cache"}, "vllm/vllm-openai:v0.10.1", "/cache"),
+        ([], None, "ghcr.io/huggingface/text-generation-inference:3.3.4", "/data"),
+        (
+            [],
+            None,
+            "us-docker.pkg.dev/deeplearning-platform-release/gcr.io/"
+            "huggingface-text-generation-inference-cu121.2-2.ubuntu2204:latest",
+            "/tmp",
+        ),
+    ],
+)
+def test_cache_path_follows_flags_environment_and_image(
+    args: list[str], env: dict[str, str] | None, image: str, path: str
+) -> None:
+    assert cache_path(_server([], args, env, image)) == path

@@ -470,6 +470,18 @@ def _assert_planted(item: Planted, objects: list[Obj], spec: DemoSpec) -> None:
         assert {s["restartPolicy"] for s in specs} == {"OnFailure"}
         other = index[("PyTorchJob", "team-research-training", "llama3-70b-sft")]
         assert other["spec"]["runPolicy"]["backoffLimit"] > 0
+    elif check == "gpu-workload-no-memory-request":
+        for spec in _templates(obj):
+            (ctr,) = spec["containers"]
+            assert ctr["resources"]["limits"]["nvidia.com/gpu"] == "8"
+            assert "memory" not in ctr["resources"]["requests"]
+            assert "memory" not in ctr["resources"]["limits"]
+    elif check == "gpu-serving-model-not-cached":
+        for spec in _templates(obj):
+            (ctr,) = spec["containers"]
+            assert ctr["args"][ctr["args"].index("--model-id") + 1] == "google/gemma-2-2b-it"
+            assert "/data" not in {m["mountPath"] for m in ctr["volumeMounts"]}
+            assert not {e["name"] for e in ctr["env"]} & {"HF_HOME", "HF_HUB_OFFLINE"}
     elif check == "gpu-inference-no-pdb":
         assert obj["spec"]["replicas"] > 1
         selector = obj["spec"]["selector"]["matchLabels"]
@@ -538,6 +550,8 @@ def test_default_demo_plants_every_defect_kind() -> None:
         "node-pool-taint-untolerated",
         "training-checkpoint-path-ephemeral",
         "training-job-no-backoff-limit",
+        "gpu-workload-no-memory-request",
+        "gpu-serving-model-not-cached",
         "gpu-serving-no-gang-scheduler",
         "gpu-shared-advertised-as-whole",
         "gpu-sharing-on-inference",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plumbob.checks.compat.versions import cluster_ref, control_plane
+from plumbob.checks.compat.versions import control_plane
 from plumbob.checks.options import TODAY
 from plumbob.checks.registry import CheckContext, Hit, Origin, check
 from plumbob.knowledge.kubernetes import minor_text, oldest_supported, support
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """

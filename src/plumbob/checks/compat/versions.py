@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plumbob.knowledge.kubernetes import Minor, parse_minor_text
-from plumbob.model.refs import ObjectRef
 from plumbob.model.snapshot import Snapshot
 
 
@@ -32,8 +31,3 @@ def control_plane(snap: Snapshot) -> ClusterVersion | None:
     if best is None:
         return None
     return ClusterVersion(best[0], best[1], "newest kubelet")
-
-
-def cluster_ref(snap: Snapshot) -> ObjectRef:
-    """Subject for a finding about the whole cluster."""
-    return ObjectRef(kind="Cluster", name=snap.cluster.name)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import pod_uses_gpu
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -17,10 +17,7 @@ training run: it neither preempts the batch job for the service nor keeps batch 
 queueing ahead of it. Inference latency then depends on who submitted first.
 """
 
-FIX = """
-Define at least two non-system priority classes, higher for serving, lower (and
-non-preempting) for training and experiments, and use them on GPU workloads:
-
+PRIORITY_CLASSES_YAML = """
     apiVersion: scheduling.k8s.io/v1
     kind: PriorityClass
     metadata: {name: gpu-inference}
@@ -33,7 +30,13 @@ non-preempting) for training and experiments, and use them on GPU workloads:
     value: 1000
     preemptionPolicy: Never
     description: Batch training and experiments
+"""
+"""Two priority classes that separate serving from batch work, as the FIX texts suggest them."""
 
+FIX = f"""
+Define at least two non-system priority classes, higher for serving, lower (and
+non-preempting) for training and experiments, and use them on GPU workloads:
+{PRIORITY_CLASSES_YAML}
 With Kueue, WorkloadPriorityClasses (kueue.x-k8s.io) give queued jobs the same separation.
 """
 
@@ -81,7 +84,7 @@ def cluster_no_gpu_priority_classes(snap: Snapshot) -> Iterator[Hit]:
         return
     have = ", ".join(f"{k}={v}" for k, v in values.items()) or "none besides system-*"
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"cluster {snap.cluster.name} runs {len(gpu_workloads)} GPU workload(s) on "
         f"{len(snap.gpu_nodes)} GPU node(s) with {len(levels)} non-system priority level(s) "
         f"({have}): inference cannot be ranked above training",

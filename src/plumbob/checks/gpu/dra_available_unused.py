@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.gpu import container_gpu_request
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot, parse_minor
 
 WHY = """
@@ -99,7 +99,7 @@ def dra_available_unused(snap: Snapshot) -> Iterator[Hit]:
         else "; no GPU DRA driver publishes devices yet"
     )
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"cluster {snap.cluster.name} serves resource.k8s.io on Kubernetes "
         f"{version[0]}.{version[1]}, but its {len(workloads)} GPU workload(s) request GPUs by "
         f"device-plugin count only{driver}",

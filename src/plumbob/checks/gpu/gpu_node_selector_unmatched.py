@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
-from plumbob.checks.scaling.provisioning import Verdict, known_values, verdicts
+from plumbob.checks.scaling.provisioning import Verdict, first_per_workload, known_values
 from plumbob.knowledge.loader import load_table
 from plumbob.knowledge.prices import product_key
 from plumbob.model.objects import as_list
@@ -86,6 +86,12 @@ def _selector_detail(snap: Snapshot, verdict: Verdict) -> tuple[str, dict[str, o
     )
 
 
+def _unmatched(verdict: Verdict) -> bool:
+    """No node carries the labels the template selects, no NodePool offers them, and no other
+    autoscaler's node groups (not in the input) might."""
+    return not (verdict.label_nodes or verdict.other_autoscaler or verdict.label_pools())
+
+
 @check(
     id="gpu-node-selector-unmatched",
     category="gpu",
@@ -109,17 +115,9 @@ def _selector_detail(snap: Snapshot, verdict: Verdict) -> tuple[str, dict[str, o
     ),
 )
 def gpu_node_selector_unmatched(snap: Snapshot) -> Iterator[Hit]:
-    if not snap.nodes:
-        return
-    reported: set[int] = set()
-    for verdict in verdicts(snap).values():
+    for verdict in first_per_workload(snap, _unmatched):
         template = verdict.template
         workload = template.workload
-        if id(workload) in reported or verdict.label_nodes or verdict.other_autoscaler:
-            continue
-        if verdict.label_pools():
-            continue
-        reported.add(id(workload))
         detail, evidence = _selector_detail(snap, verdict)
         pools = {p.describe(): reason for p, reason in verdict.pools}
         if pools:

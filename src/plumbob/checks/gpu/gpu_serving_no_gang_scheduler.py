@@ -5,17 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from plumbob.checks.gpu.gang import NAMES, Gangs, gpu_pod_templates, not_admitted, targets_of
 from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
-from plumbob.knowledge.components import (
-    GANG_SCHEDULERS,
-    gang_targets,
-    installed,
-    inventory_visible,
-)
-from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text, pod_uses_gpu
+from plumbob.model.gpu import containers_gpu_request, gpus_text, pod_uses_gpu
 from plumbob.model.objects import GenericObject, Object, as_list, dig
 from plumbob.model.snapshot import Snapshot
-from plumbob.model.workloads import PodTemplate
+from plumbob.model.workloads import PodTemplate, gpus_asked
 
 WHY = """
 A model too large for one node is served by a group of pods that only work together: a
@@ -61,12 +56,6 @@ KubeRay's batch scheduler for a RayService's cluster):
         ray.io/scheduler-name: volcano     # RayService / RayCluster
 """
 
-_NAMES = {
-    "kueue": "Kueue",
-    "volcano": "Volcano",
-    "scheduler-plugins": "scheduler-plugins",
-    "kai-scheduler": "KAI Scheduler",
-}
 _TP = re.compile(r"tensor_parallel_size\"?\s*[:=]\s*(\d+)")
 _PP = re.compile(r"pipeline_parallel_size\"?\s*[:=]\s*(\d+)")
 
@@ -145,49 +134,32 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
     ),
 )
 def gpu_serving_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
-    present = installed(snap)
-    gang = [g for g in GANG_SCHEDULERS if g in present]
-    visible = inventory_visible(snap)
+    gangs = Gangs.of(snap)
     for workload in snap.workloads:
         if workload.kind not in ("LeaderWorkerSet", "RayService"):
             continue
         templates = snap.templates_by_workload.get(id(workload), ())
-        gpu_templates = [t for t in templates if pod_uses_gpu(t.spec, t.metadata.annotations)]
+        gpu_templates = gpu_pod_templates(templates)
         if not gpu_templates:
             continue
         why = spans_pods(workload, templates)
         if why is None:
             continue
-        targets: set[str] = set()
-        for t in templates:
-            targets |= gang_targets(t)
-        asked = sorted(targets & set(_NAMES))
-        if set(asked) & set(gang) or (asked and not visible):
+        asked = sorted(targets_of(templates) & set(NAMES))
+        if set(asked) & set(gangs.installed) or (asked and not gangs.visible):
             continue
-        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in gpu_templates)
-        unknown = any(gpu_count_unknown(t.spec.containers) for t in gpu_templates)
+        gpus, unknown = gpus_asked(gpu_templates)
         what = (
             f"{workload.kind} {workload.namespace or 'default'}/{workload.name} serves one model "
             f"over {why} ({gpus_text(gpus, unknown)} in all)"
         )
-        if asked:
-            tail = f"and asks for {', '.join(_NAMES[a] for a in asked)}, which is not installed"
-        elif gang:
-            tail = (
-                f"but is not admitted through {' or '.join(_NAMES[g] for g in gang)}: no queue "
-                "label, gang schedulerName or pod-group label"
-            )
-        elif visible:
-            tail = "and no gang scheduler (Kueue, Volcano, scheduler-plugins, KAI) is installed"
-        else:
-            tail = "and targets no gang scheduler (no queue label, schedulerName or pod group)"
         yield Hit(
             workload,
-            f"{what} {tail}",
+            f"{what} {not_admitted(asked, gangs, 'queue')}",
             evidence={
                 "spans": why,
                 "gpus": gpus,
-                "gang_schedulers_installed": gang,
+                "gang_schedulers_installed": gangs.installed,
                 "asks_for": asked,
                 "roles": {t.role or "pod": t.replicas for t in templates},
             },

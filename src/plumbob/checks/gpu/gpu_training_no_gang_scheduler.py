@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plumbob.checks.gpu.gang import Gangs, gpu_pod_templates, not_admitted, targets_of
 from plumbob.checks.registry import COMPONENTS, WORKLOADS, Hit, Origin, check
-from plumbob.knowledge.components import (
-    GANG_SCHEDULERS,
-    gang_targets,
-    installed,
-    inventory_visible,
-)
-from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text, pod_uses_gpu
+from plumbob.model.gpu import gpus_text
 from plumbob.model.objects import CronJob, Job, Object, kind_key
 from plumbob.model.snapshot import Snapshot
-from plumbob.model.workloads import TRAINING_KINDS
+from plumbob.model.workloads import TRAINING_KINDS, gpus_asked
 
 WHY = """
 Distributed training needs all its workers at once. The default scheduler places pods one by
@@ -41,13 +36,6 @@ Without any, install one: `helm install kueue oci://registry.k8s.io/kueue/charts
 a LocalQueue per team namespace.
 """
 
-_NAMES = {
-    "kueue": "Kueue",
-    "volcano": "Volcano",
-    "scheduler-plugins": "scheduler-plugins",
-    "kai-scheduler": "KAI Scheduler",
-}
-
 
 def _is_training(workload: Object, pods: int) -> bool:
     if pods <= 1:
@@ -65,24 +53,6 @@ def _default_queue(snap: Snapshot, namespace: str | None) -> bool:
     """Kueue sends jobs without a queue label to a LocalQueue named 'default' in their
     namespace (LocalQueueDefaulting, Kueue v0.13+)."""
     return any(q.name == "default" and q.namespace == namespace for q in snap.generic("LocalQueue"))
-
-
-def _message(
-    workload: Object, gpus: str, pods: int, targets: set[str], gang: list[str], visible: bool
-) -> str:
-    what = f"{workload.kind} {workload.name} runs {pods} pods with {gpus}"
-    asked = sorted(targets - {"training-operator-gang"})
-    if asked:
-        return f"{what} and asks for {', '.join(_NAMES[a] for a in asked)}, which is not installed"
-    if gang:
-        names = " or ".join(_NAMES[g] for g in gang)
-        return (
-            f"{what} but is not admitted through {names}: no kueue.x-k8s.io/queue-name "
-            f"label, gang schedulerName or pod-group label"
-        )
-    if visible:
-        return f"{what} and no gang scheduler (Kueue, Volcano, scheduler-plugins, KAI) is installed"
-    return f"{what} and targets no gang scheduler (no queue label, schedulerName or pod group)"
 
 
 @check(
@@ -107,37 +77,34 @@ def _message(
     ),
 )
 def gpu_training_no_gang_scheduler(snap: Snapshot) -> Iterator[Hit]:
-    present = installed(snap)
-    gang = [g for g in GANG_SCHEDULERS if g in present]
-    visible = inventory_visible(snap)
+    gangs = Gangs.of(snap)
     for workload in snap.workloads:
         templates = snap.templates_by_workload.get(id(workload), ())
-        gpu_templates = [t for t in templates if pod_uses_gpu(t.spec, t.metadata.annotations)]
+        gpu_templates = gpu_pod_templates(templates)
         if not gpu_templates:
             continue
         pods = sum(t.replicas for t in templates)
         if not _is_training(workload, pods):
             continue
-        targets: set[str] = set()
-        for t in templates:
-            targets |= gang_targets(t)
-        if "kueue" in present and _default_queue(snap, workload.namespace):
+        targets = targets_of(templates)
+        if "kueue" in gangs.present and _default_queue(snap, workload.namespace):
             targets.add("kueue")
-        if targets & set(gang):
+        if targets & set(gangs.installed):
             continue
-        if "training-operator-gang" in targets and (gang or not visible):
+        if "training-operator-gang" in targets and (gangs.installed or not gangs.visible):
             continue
-        if targets and not visible:
+        if targets and not gangs.visible:
             continue  # it asks for a gang scheduler this input cannot show
-        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in gpu_templates)
-        unknown = any(gpu_count_unknown(t.spec.containers) for t in gpu_templates)
+        gpus, unknown = gpus_asked(gpu_templates)
+        asked = sorted(targets - {"training-operator-gang"})
+        what = f"{workload.kind} {workload.name} runs {pods} pods with {gpus_text(gpus, unknown)}"
         yield Hit(
             workload,
-            _message(workload, gpus_text(gpus, unknown), pods, targets, gang, visible),
+            f"{what} {not_admitted(asked, gangs, 'kueue.x-k8s.io/queue-name')}",
             evidence={
                 "pods": pods,
                 "gpus": gpus,
-                "gang_schedulers_installed": gang,
+                "gang_schedulers_installed": gangs.installed,
                 "asks_for": sorted(targets),
                 "roles": {t.role or "pod": t.replicas for t in templates},
             },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plumbob.checks.gpu.cluster_no_gpu_priority_classes import PRIORITY_CLASSES_YAML
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.knowledge.components import gang_targets
 from plumbob.model.gpu import pod_uses_gpu
@@ -22,20 +23,9 @@ Pending inference pod waits behind batch jobs that may run for days. Queueing sy
 Volcano, KAI) also order and preempt by priority.
 """
 
-FIX = """
+FIX = f"""
 Create priority classes that separate serving from batch work and set one on every GPU workload:
-
-    apiVersion: scheduling.k8s.io/v1
-    kind: PriorityClass
-    metadata: {name: gpu-inference}
-    value: 100000
-    ---
-    apiVersion: scheduling.k8s.io/v1
-    kind: PriorityClass
-    metadata: {name: gpu-training}
-    value: 1000
-    preemptionPolicy: Never
-
+{PRIORITY_CLASSES_YAML}
     spec:
       template:
         spec:

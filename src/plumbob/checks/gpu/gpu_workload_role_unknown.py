@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
-from plumbob.knowledge.workload_roles import role_of
-from plumbob.model.gpu import containers_gpu_request
+from plumbob.knowledge.workload_roles import gpu_workloads, role_of
 from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
+from plumbob.model.workloads import gpus_asked
 
 WHY = """
 The serving checks (autoscaler, PodDisruptionBudget, readiness probe, shared GPUs) and the
@@ -55,17 +55,10 @@ The finding's `roleEvidence` lists what was seen.
     ),
 )
 def gpu_workload_role_unknown(snap: Snapshot) -> Iterator[Hit]:
-    seen: set[int] = set()
-    for template in snap.gpu_templates:
-        workload = template.workload
-        if id(workload) in seen:
-            continue
-        seen.add(id(workload))
+    for workload, template in gpu_workloads(snap, WorkloadRole.UNKNOWN):
         role = role_of(snap, workload)
-        if role.role != WorkloadRole.UNKNOWN:
-            continue
         templates = snap.templates_by_workload.get(id(workload), (template,))
-        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in templates)
+        gpus, _ = gpus_asked(templates)
         yield Hit(
             workload,
             f"GPU {workload.kind} {workload.namespace or 'default'}/{workload.name} "

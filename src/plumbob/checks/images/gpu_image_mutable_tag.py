@@ -3,11 +3,12 @@ channel tag) or a pre-release tag."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.model.images import unpinned_tag
 from plumbob.model.snapshot import Snapshot
+from plumbob.model.workloads import PodTemplate
 
 WHY = """
 A GPU image bundles a CUDA runtime that must match the node's driver. With `:latest`, no tag, or a
@@ -51,11 +52,21 @@ Enforce it with an admission policy (Kyverno `disallow-latest-tag`, Gatekeeper
     ),
 )
 def gpu_image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
-    for template in snap.gpu_templates:
+    yield from mutable_tag_hits(snap.gpu_templates, lambda template: "a GPU workload")
+
+
+def mutable_tag_hits(
+    templates: Iterable[PodTemplate], owner: Callable[[PodTemplate], str]
+) -> Iterator[Hit]:
+    """A hit per container image with a mutable or pre-release tag, at its `image` field;
+    `owner` names the template's workload in the message. Shared with image-mutable-tag, which
+    reports the same defect on the workloads without GPUs."""
+    for template in templates:
         for path, container, how in template.unpinned_images():
             yield Hit(
                 template.workload,
-                f"container {container.name!r} of a GPU workload runs {container.image} with {how}",
+                f"container {container.name!r} of {owner(template)} runs {container.image} "
+                f"with {how}",
                 evidence={
                     "container": container.name,
                     "image": container.image,

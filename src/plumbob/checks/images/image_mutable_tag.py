@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plumbob.checks.images.gpu_image_mutable_tag import mutable_tag_hits
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
-from plumbob.model.images import unpinned_tag
 from plumbob.model.roles import uses_gpu
 from plumbob.model.snapshot import Snapshot
 
@@ -53,18 +53,8 @@ Renovate or Dependabot keep pinned tags current; enforce pinning with an admissi
     ),
 )
 def image_mutable_tag(snap: Snapshot) -> Iterator[Hit]:
-    for template in snap.pod_templates:
-        if uses_gpu(template):
-            continue  # gpu-image-mutable-tag reports these
-        for path, container, how in template.unpinned_images():
-            yield Hit(
-                template.workload,
-                f"container {container.name!r} of {template.kind} {template.workload.name} runs "
-                f"{container.image} with {how}",
-                evidence={
-                    "container": container.name,
-                    "image": container.image,
-                    "tag_kind": unpinned_tag(container.image),
-                },
-                path=f"{path}.image",
-            )
+    yield from mutable_tag_hits(
+        # gpu-image-mutable-tag reports the GPU workloads
+        (t for t in snap.pod_templates if not uses_gpu(t)),
+        lambda template: f"{template.kind} {template.workload.name}",
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.images import parse_image
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 METRICS_COMPONENTS = ("metrics-server", "prometheus-operator")
@@ -87,7 +87,7 @@ def no_metrics_pipeline(snap: Snapshot) -> Iterator[Hit]:
             if METRICS_IMAGES.search(repository.rsplit("/", 1)[-1]):
                 return
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"cluster {snap.cluster.name} shows no metrics-server, Prometheus or metrics API "
         f"({len(snap.gpu_nodes)} GPU nodes unmonitored)",
         evidence={

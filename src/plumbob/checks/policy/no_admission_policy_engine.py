@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
 from plumbob.knowledge.components import installed
 from plumbob.model.policies import policy_engines
-from plumbob.model.refs import ObjectRef
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -48,6 +48,20 @@ install Kyverno or OPA Gatekeeper, and start with policies in audit mode:
 """
 
 
+def admission_engines(snap: Snapshot) -> dict[str, str]:
+    """Admission policy engines present -> how they were recognised: the model's signs (API
+    groups, controller images, a bound ValidatingAdmissionPolicy), then the components table
+    (Kyverno, Gatekeeper installed by a chart the signs miss). Shared with
+    policy-engine-without-gpu-or-image-policy, so that the two never disagree on whether an
+    engine is there."""
+    engines = policy_engines(snap)
+    found = installed(snap)
+    for component in ("kyverno", "opa-gatekeeper"):
+        if component in found:
+            engines.setdefault(component, "; ".join(found[component].evidence[:1]))
+    return engines
+
+
 @check(
     id="no-admission-policy-engine",
     category="policy",
@@ -71,17 +85,13 @@ install Kyverno or OPA Gatekeeper, and start with policies in audit mode:
     ),
 )
 def no_admission_policy_engine(snap: Snapshot) -> Iterator[Hit]:
-    engines = policy_engines(snap)
-    found = installed(snap)
-    for component in ("kyverno", "opa-gatekeeper"):
-        if component in found:
-            engines.setdefault(component, "; ".join(found[component].evidence[:1]))
+    engines = admission_engines(snap)
     if engines:
         return
     vaps = len(snap.objects("ValidatingAdmissionPolicy"))
     unbound = f" ({vaps} ValidatingAdmissionPolicy without a binding)" if vaps else ""
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"cluster {snap.cluster.name} has no Gatekeeper, Kyverno or bound "
         f"ValidatingAdmissionPolicy{unbound}",
         evidence={

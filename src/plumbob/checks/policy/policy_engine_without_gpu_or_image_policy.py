@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plumbob.checks.policy.no_admission_policy_engine import admission_engines
 from plumbob.checks.registry import COMPONENTS, Hit, Origin, check
-from plumbob.knowledge.components import installed
-from plumbob.model.policies import admission_policies, policy_engines
-from plumbob.model.refs import ObjectRef
+from plumbob.model.policies import admission_policies
+from plumbob.model.refs import cluster_ref
 from plumbob.model.snapshot import Snapshot
 
 WHY = """
@@ -59,11 +59,7 @@ K8sDisallowedTags and K8sContainerLimits from the gatekeeper-library.
     ),
 )
 def policy_engine_without_gpu_or_image_policy(snap: Snapshot) -> Iterator[Hit]:
-    engines = policy_engines(snap)
-    found = installed(snap)
-    for component in ("kyverno", "opa-gatekeeper"):
-        if component in found:
-            engines.setdefault(component, "; ".join(found[component].evidence[:1]))
+    engines = admission_engines(snap)
     if not engines:
         return  # no engine: no-admission-policy-engine reports it
     policies = list(admission_policies(snap))
@@ -73,7 +69,7 @@ def policy_engine_without_gpu_or_image_policy(snap: Snapshot) -> Iterator[Hit]:
     if not missing:
         return
     yield Hit(
-        ObjectRef(kind="Cluster", name=snap.cluster.name),
+        cluster_ref(snap),
         f"{', '.join(sorted(engines))} present with {len(policies)} policies, none constraining "
         f"{' or '.join(missing)}",
         evidence={

@@ -10,7 +10,7 @@ import msgspec
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
 from plumbob.checks.resilience.training_no_shm_volume import has_memory_shm
-from plumbob.knowledge.workload_roles import role_of
+from plumbob.knowledge.workload_roles import gpu_templates_by_workload
 from plumbob.model.gpu import container_gpu_request
 from plumbob.model.images import parse_image
 from plumbob.model.objects import Container, GenericObject, as_list, dig
@@ -180,35 +180,34 @@ def _supports(runtime: GenericObject, model: dict[str, object]) -> bool:
     ),
 )
 def gpu_serving_no_shm_volume(snap: Snapshot) -> Iterator[Hit]:
-    reported: set[int] = set()
-    for template in snap.gpu_templates:
-        workload = template.workload
-        if id(workload) in reported:
-            continue
-        if role_of(snap, workload).role != WorkloadRole.SERVING:
-            continue
-        runtime = _runtime(snap, template)
-        if runtime is None:
-            continue  # the ServingRuntime, which holds the server and its volumes, is elsewhere
-        containers = list(template.spec.containers)
-        if isinstance(runtime, GenericObject):
-            containers += _runtime_containers(runtime)
-        reason = _multi_gpu(template, containers)
-        if reason is None:
-            continue
-        if has_memory_shm(template) or (
-            isinstance(runtime, GenericObject) and _runtime_shm(runtime)
-        ):
-            continue
-        reported.add(id(workload))
-        role = f" ({template.role})" if template.role else ""
-        yield Hit(
-            workload,
-            f"{workload.kind} {workload.namespace or 'default'}/{workload.name}{role} {reason} "
-            f"with the default 64 MiB /dev/shm: NCCL cannot create its shared-memory segments",
-            evidence={"why": reason, "replicas": template.replicas},
-            path=f"{template.path}.volumes",
-        )
+    for _, templates in gpu_templates_by_workload(snap, WorkloadRole.SERVING):
+        hit = next((h for t in templates for h in _template_hits(snap, t)), None)
+        if hit is not None:
+            yield hit
+
+
+def _template_hits(snap: Snapshot, template: PodTemplate) -> Iterator[Hit]:
+    """The finding about one GPU template of a serving workload, if any."""
+    workload = template.workload
+    runtime = _runtime(snap, template)
+    if runtime is None:
+        return  # the ServingRuntime, which holds the server and its volumes, is elsewhere
+    containers = list(template.spec.containers)
+    if isinstance(runtime, GenericObject):
+        containers += _runtime_containers(runtime)
+    reason = _multi_gpu(template, containers)
+    if reason is None:
+        return
+    if has_memory_shm(template) or (isinstance(runtime, GenericObject) and _runtime_shm(runtime)):
+        return
+    role = f" ({template.role})" if template.role else ""
+    yield Hit(
+        workload,
+        f"{workload.kind} {workload.namespace or 'default'}/{workload.name}{role} {reason} "
+        f"with the default 64 MiB /dev/shm: NCCL cannot create its shared-memory segments",
+        evidence={"why": reason, "replicas": template.replicas},
+        path=f"{template.path}.volumes",
+    )
 
 
 def _multi_gpu(template: PodTemplate, containers: list[Container]) -> str | None:

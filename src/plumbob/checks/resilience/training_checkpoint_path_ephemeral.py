@@ -10,7 +10,7 @@ from plumbob.checks.resilience.training_no_checkpoint_volume import (
     persistent_volumes,
     writes_remote,
 )
-from plumbob.knowledge.workload_roles import role_of
+from plumbob.knowledge.workload_roles import gpu_workloads
 from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
 from plumbob.model.workloads import PodTemplate
@@ -75,14 +75,7 @@ If the job must not restart on its own, say so: `restartPolicy: Never` with `bac
     ),
 )
 def training_checkpoint_path_ephemeral(snap: Snapshot) -> Iterator[Hit]:
-    seen: set[int] = set()
-    for template in snap.gpu_templates:
-        workload = template.workload
-        if id(workload) in seen:
-            continue
-        seen.add(id(workload))
-        if role_of(snap, workload).role != WorkloadRole.TRAINING:
-            continue
+    for workload, template in gpu_workloads(snap, WorkloadRole.TRAINING):
         templates = snap.templates_by_workload.get(id(workload), (template,))
         if not any(persistent_volumes(t) for t in templates) and not any(
             writes_remote(c) for t in templates for c in t.spec.containers

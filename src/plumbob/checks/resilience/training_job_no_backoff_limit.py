@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from plumbob.checks.registry import WORKLOADS, Hit, Origin, check
-from plumbob.model.gpu import containers_gpu_request, gpu_count_unknown, gpus_text
+from plumbob.model.gpu import gpus_text
 from plumbob.model.objects import Object, dig
 from plumbob.model.roles import deadline_seconds
 from plumbob.model.snapshot import Snapshot
-from plumbob.model.workloads import PodTemplate
+from plumbob.model.workloads import PodTemplate, gpus_asked
 
 REPLICA_SPECS = {
     "PyTorchJob": ("pytorchReplicaSpecs", "OnFailure"),
@@ -104,8 +104,7 @@ def training_job_no_backoff_limit(snap: Snapshot) -> Iterator[Hit]:
         }
         if not restarting:
             continue
-        gpus = sum(t.replicas * containers_gpu_request(t.spec.containers) for t in templates)
-        unknown = any(gpu_count_unknown(t.spec.containers) for t in templates)
+        gpus, unknown = gpus_asked(templates)
         held = gpus_text(gpus, unknown)
         replicas = ", ".join(f"{role} {how}" for role, how in sorted(restarting.items()))
         yield Hit(

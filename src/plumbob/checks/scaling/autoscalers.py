@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plumbob.knowledge.workload_roles import role_of
+from plumbob.knowledge.workload_roles import gpu_workloads
 from plumbob.model.images import parse_image
 from plumbob.model.objects import Deployment, GenericObject, Object, as_list, dig
 from plumbob.model.roles import WorkloadRole, kind_of
@@ -221,12 +221,7 @@ def scalers_of(snap: Snapshot, workload: Object) -> list[Scaler]:
 
 def gpu_inference_workloads(snap: Snapshot) -> list[Object]:
     """Workloads whose role is serving (model/roles.py) with a GPU template, each once."""
-    seen: dict[int, Object] = {}
-    for template in snap.gpu_templates:
-        workload = template.workload
-        if id(workload) not in seen and role_of(snap, workload).role == WorkloadRole.SERVING:
-            seen[id(workload)] = workload
-    return list(seen.values())
+    return [workload for workload, _ in gpu_workloads(snap, WorkloadRole.SERVING)]
 
 
 # ------------------------------------------------------------------ components

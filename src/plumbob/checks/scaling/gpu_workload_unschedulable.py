@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from plumbob.checks.registry import COMPONENTS, GPU_IDENTITY, WORKLOADS, Hit, Origin, check
-from plumbob.checks.scaling.provisioning import Verdict, verdicts
+from plumbob.checks.scaling.provisioning import Verdict, first_per_workload
 from plumbob.knowledge.components import node_autoscaler_installed
 from plumbob.model.gpu import is_mig_resource
 from plumbob.model.scheduling import placement, requested_gpu_resources
@@ -108,21 +108,18 @@ def _resource_missing(snap: Snapshot, verdict: Verdict) -> bool:
     ),
 )
 def gpu_workload_unschedulable(snap: Snapshot) -> Iterator[Hit]:
-    if not snap.nodes:
-        return
-    reported: set[int] = set()
-    for verdict in verdicts(snap).values():
+    def fires(verdict: Verdict) -> bool:
+        if verdict.fit_nodes or verdict.provisionable:
+            return False
+        if verdict.other_autoscaler is not None:
+            return False  # its node groups are not in the input
+        if not verdict.label_nodes and not verdict.label_pools():
+            return False  # gpu-node-selector-unmatched
+        return not _resource_missing(snap, verdict)
+
+    for verdict in first_per_workload(snap, fires):
         template = verdict.template
         workload = template.workload
-        if id(workload) in reported or verdict.fit_nodes or verdict.provisionable:
-            continue
-        if verdict.other_autoscaler is not None:
-            continue  # its node groups are not in the input
-        if not verdict.label_nodes and not verdict.label_pools():
-            continue  # gpu-node-selector-unmatched
-        if _resource_missing(snap, verdict):
-            continue
-        reported.add(id(workload))
         nodes = _node_reasons(snap, verdict)
         pools = {p.describe(): reason for p, reason in verdict.pools if reason}
         if pools:

@@ -16,7 +16,7 @@ what they could create is not known, and the verdict says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -291,6 +291,20 @@ class Verdict:
 
 
 _ALL = Toleration(operator="Exists")
+
+
+def first_per_workload(snap: Snapshot, fires: Callable[[Verdict], bool]) -> Iterator[Verdict]:
+    """The first verdict of each workload for which `fires` holds: one finding per workload,
+    not one per template (a PyTorchJob's master and workers). Nothing without nodes in the
+    input, where no placement can be judged."""
+    if not snap.nodes:
+        return
+    reported: set[int] = set()
+    for verdict in verdicts(snap).values():
+        workload = verdict.template.workload
+        if id(workload) not in reported and fires(verdict):
+            reported.add(id(workload))
+            yield verdict
 
 
 def verdicts(snap: Snapshot) -> Mapping[int, Verdict]:

@@ -195,7 +195,7 @@ def inference_service(ctx: Context, w: Workload) -> Obj:
         "modelFormat": {"name": "huggingface"},
         "resources": ctr["resources"],
         "runtime": "kserve-huggingfaceserver",
-        "storageUri": "hf://BAAI/bge-reranker-v2-m3",
+        "storageUri": "pvc://hf-model-cache/hf/BAAI/bge-reranker-v2-m3",
     }
     spec.pop("volumes", None)
     url = f"http://{name}-{w.namespace}.ml.acme.internal"

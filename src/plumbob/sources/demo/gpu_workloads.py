@@ -147,10 +147,11 @@ def _tei(name: str, model: str, replicas: int, pool: Pool, image: str) -> Worklo
         image,
         resources("3", "12Gi", gpus=1),
         args=["--model-id", model, "--port", "8080"],
+        env={"HUGGINGFACE_HUB_CACHE": "/models/hf/hub"},
         port=8080,
         health="/health",
         startup=True,
-        mounts=[("dshm", "/dev/shm")],
+        mounts=[("model-cache", "/models"), ("dshm", "/dev/shm")],
     )
     return _gpu_deployment(
         LLM_NS,
@@ -159,7 +160,7 @@ def _tei(name: str, model: str, replicas: int, pool: Pool, image: str) -> Worklo
         pool,
         replicas,
         hpa=[pods_metric("te_queue_size", "16")],
-        volumes=[dshm("2Gi")],
+        volumes=[pvc_volume("model-cache", "hf-model-cache"), dshm("2Gi")],
     )
 
 
@@ -199,16 +200,17 @@ def inference() -> list[Workload]:
                 "--port",
                 "8080",
             ],
-            env={"HF_TOKEN": _HF_TOKEN},
+            env={"HF_HOME": "/models/hf", "HF_TOKEN": _HF_TOKEN},
             port=8080,
             health="/health",
             startup=True,
-            mounts=[("dshm", "/dev/shm")],
+            mounts=[("model-cache", "/models"), ("dshm", "/dev/shm")],
         ),
         INFER_L4,
         3,
         hpa=[pods_metric("tgi_queue_size", "10")],
         pdb=False,
+        volumes=_model_cache(),
     )
     whisper = _gpu_deployment(
         LLM_NS,
@@ -302,14 +304,16 @@ def inference() -> list[Workload]:
                 "--task=text_classification",
                 "--http_port=8080",
             ],
+            env={"HF_HOME": "/models/hf"},
             port=8080,
             port_name="http1",
             health="/v2/health/ready",
             startup=True,
+            mounts=[("model-cache", "/models")],
         ),
         INFER_A10G,
         2,
-        volumes=[dshm("2Gi")],
+        volumes=[pvc_volume("model-cache", "hf-model-cache"), dshm("2Gi")],
     )
     reranker.owner_kind = "InferenceService"
     reranker.selector = {"app": "isvc.bge-reranker-predictor"}
@@ -438,7 +442,8 @@ def _florence2_without_toleration() -> Workload:
 def _gemma_gke_sample() -> Workload:
     """Planted: TGI serving Gemma as Google's GKE sample deploys it, nodeSelector
     `cloud.google.com/gke-accelerator: nvidia-l4` included, a label no EKS node or Karpenter
-    NodePool has: its pod stays Pending."""
+    NodePool has: its pod stays Pending. Planted too: like the sample, it keeps no model cache,
+    so each new pod downloads the weights into TGI's /data again."""
     ctr = container(
         "inference-server",
         TGI,
@@ -482,6 +487,7 @@ def _pytorch_job(
     model: str,
     backoff_limit: int | None = 3,
     output_dir: str | None = None,
+    memory: bool = True,
 ) -> Workload:
     mounts = [("dshm", "/dev/shm"), ("scratch", "/scratch")]
     volumes: list[Obj] = [dshm("256Gi"), {"emptyDir": {"sizeLimit": "500Gi"}, "name": "scratch"}]
@@ -501,10 +507,13 @@ def _pytorch_job(
         "--save-steps",
         "500",
     ]
+    res = resources("180", "1800Gi", gpus=8, efa=32, cpu_limit=True)
+    if not memory:
+        del res["requests"]["memory"], res["limits"]["memory"]
     ctr = container(
         "pytorch",
         PYTORCH,
-        resources("180", "1800Gi", gpus=8, efa=32, cpu_limit=True),
+        res,
         command=["torchrun"],
         args=args,
         env={"NCCL_DEBUG": "WARN", "FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1"},
@@ -585,6 +594,8 @@ def training(nodes: int, rng: random.Random) -> list[Workload]:
             queue="research-training",
             checkpoints=True,
             model="meta-llama/Meta-Llama-3-70B",
+            # Planted: CPU, GPUs and EFA requested, memory neither requested nor limited.
+            memory=False,
         ),
         _pytorch_job(
             TRAIN_NS,

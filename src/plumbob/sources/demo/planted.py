@@ -108,6 +108,22 @@ def _workload_defects() -> list[Planted]:
             "runPolicy.backoffLimit: a crash loop would hold its 8 GPUs forever.",
         ),
         Planted(
+            "gpu-workload-no-memory-request",
+            "PyTorchJob",
+            TRAIN_NS,
+            "llama3-70b-sft",
+            "The trainer requests CPU, 8 GPUs and EFA but neither requests nor limits memory: "
+            "the kubelet evicts it among the first when its node runs short of memory.",
+        ),
+        Planted(
+            "gpu-serving-model-not-cached",
+            "Deployment",
+            LLM_NS,
+            "gemma2-2b-tgi",
+            "Copied from Google's GKE sample, TGI downloads google/gemma-2-2b-it into /data on "
+            "the container's filesystem: every new pod downloads it again.",
+        ),
+        Planted(
             "gpu-inference-no-pdb",
             "Deployment",
             LLM_NS,

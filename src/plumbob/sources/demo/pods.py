@@ -216,67 +216,79 @@ class PodMaker:
         return {"conditions": [condition], "phase": "Pending", "qosClass": self.qos}
 
     def _status(self, uid: str, pod: str, name: str, image: str, age: int) -> Obj:
-        cid = "containerd://" + hashlib.sha256(f"{uid}/{name}".encode()).hexdigest()
+        cid = _container_id(uid, name)
         if self.w.crashloop:
-            return {
+            terminated = {
                 "containerID": cid,
-                "image": image,
-                "imageID": _image_id(image),
-                "lastState": {
-                    "terminated": {
-                        "containerID": cid,
-                        "exitCode": 128,
-                        "finishedAt": ts(190),
-                        "message": _CUDA_START_ERROR,
-                        "reason": "StartError",
-                        "startedAt": "1970-01-01T00:00:00Z",
-                    }
-                },
-                "name": name,
-                "ready": False,
-                "restartCount": 37,
-                "started": False,
-                "state": {
-                    "waiting": {
-                        "message": (f"back-off 5m0s restarting failed container={name} pod={pod}"),
-                        "reason": "CrashLoopBackOff",
-                    }
-                },
+                "exitCode": 128,
+                "finishedAt": ts(190),
+                "message": _CUDA_START_ERROR,
+                "reason": "StartError",
+                "startedAt": "1970-01-01T00:00:00Z",
             }
-        return {
-            "containerID": cid,
-            "image": image,
-            "imageID": _image_id(image),
-            "lastState": {},
-            "name": name,
-            "ready": True,
-            "restartCount": 0,
-            "started": True,
-            "state": {"running": {"startedAt": ts(max(age - 30, 1))}},
-        }
+            waiting = {
+                "message": (f"back-off 5m0s restarting failed container={name} pod={pod}"),
+                "reason": "CrashLoopBackOff",
+            }
+            return _container_status(
+                cid,
+                name,
+                image,
+                ready=False,
+                started=False,
+                state={"waiting": waiting},
+                last={"terminated": terminated},
+                restarts=37,
+            )
+        running = {"startedAt": ts(max(age - 30, 1))}
+        return _container_status(
+            cid, name, image, ready=True, started=True, state={"running": running}
+        )
 
     @staticmethod
     def _init_status(uid: str, name: str, image: str, age: int) -> Obj:
-        cid = "containerd://" + hashlib.sha256(f"{uid}/{name}".encode()).hexdigest()
-        return {
+        cid = _container_id(uid, name)
+        completed = {
             "containerID": cid,
-            "image": image,
-            "imageID": _image_id(image),
-            "lastState": {},
-            "name": name,
-            "ready": True,
-            "restartCount": 0,
-            "started": False,
-            "state": {
-                "terminated": {
-                    "containerID": cid,
-                    "exitCode": 0,
-                    "finishedAt": ts(max(age - 20, 1)),
-                    "reason": "Completed",
-                    "startedAt": ts(max(age - 25, 1)),
-                }
-            },
+            "exitCode": 0,
+            "finishedAt": ts(max(age - 20, 1)),
+            "reason": "Completed",
+            "startedAt": ts(max(age - 25, 1)),
         }
+        return _container_status(
+            cid, name, image, ready=True, started=False, state={"terminated": completed}
+        )
+
+
+def _container_id(uid: str, name: str) -> str:
+    """A container id derived from the pod's uid and the container's name: the same demo every
+    run."""
+    return "containerd://" + hashlib.sha256(f"{uid}/{name}".encode()).hexdigest()
+
+
+def _container_status(
+    cid: str,
+    name: str,
+    image: str,
+    *,
+    ready: bool,
+    started: bool,
+    state: Obj,
+    last: Obj | None = None,
+    restarts: int = 0,
+) -> Obj:
+    """A containerStatuses (or initContainerStatuses) entry as the kubelet writes it."""
+    return {
+        "containerID": cid,
+        "image": image,
+        "imageID": _image_id(image),
+        "lastState": last or {},
+        "name": name,
+        "ready": ready,
+        "restartCount": restarts,
+        "started": started,
+        "state": state,
+    }
 
 
 def _daemon_tolerations(host_network: bool) -> list[Obj]:
