@@ -45,8 +45,23 @@ def kube() -> Path:
 
 
 @pytest.fixture(scope="module")
-def admin(kube: Path) -> Api:
-    return Api(Credentials.admin(kube))
+def admin(kube: Path) -> Iterator[Api]:
+    """The admin client. What this module adds to the shared server (CRDs, namespaces) is
+    removed afterwards: a CRD's API group makes a component "present" for the other tests'
+    scans of the same server."""
+    api = Api(Credentials.admin(kube))
+    before = _names(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+    namespaces = _names(api, "/api/v1/namespaces")
+    yield api
+    remove_policies(api)
+    for name in _names(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") - before:
+        api.request("DELETE", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+    for name in _names(api, "/api/v1/namespaces") - namespaces:
+        kube_fleet.delete_namespace(api, name)
+
+
+def _names(api: Api, path: str) -> set[str]:
+    return {item["metadata"]["name"] for item in api.ok("GET", path)["items"]}
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +144,10 @@ def dry_run_all(api: Api, objects: list[dict[str, Any]]) -> Verdicts:
     def one(obj: dict[str, Any]) -> None:
         body = kube_fleet.for_server(obj, {})
         body.pop("status", None)
-        body["metadata"] = {**body["metadata"], "namespace": key(obj)[1]}
-        body["metadata"].pop("ownerReferences", None)
+        # a name of its own: the server may hold the object already (the live-capture tests
+        # load the demo fleet into it), and a dry-run create must not meet it
+        meta = {k: v for k, v in body["metadata"].items() if k not in ("name", "ownerReferences")}
+        body["metadata"] = {**meta, "namespace": key(obj)[1], "generateName": "plumbob-dry-"}
         try:
             path = api.path(body, collection=True)
         except KubeError:
