@@ -26,8 +26,6 @@ NOT_COMPARED = {
 KNOWN = {
     ("gpu-workload-no-priority-class", "InferenceService"): "KServe puts pod fields in the "
     "predictor itself; the rules read pod templates only",
-    ("gpu-workload-no-priority-class", "RayCluster"): "a GPU share given by KAI Scheduler's "
-    "gpu-fraction annotation on the pod template: the rules read pod specs only",
 }
 """(check, workload kind) where plumbob finds what the policies cannot see, with the cause
 (docs/guardrails.md lists the same)."""

@@ -45,8 +45,23 @@ def kube() -> Path:
 
 
 @pytest.fixture(scope="module")
-def admin(kube: Path) -> Api:
-    return Api(Credentials.admin(kube))
+def admin(kube: Path) -> Iterator[Api]:
+    """The admin client. What this module adds to the shared server (CRDs, namespaces) is
+    removed afterwards: a CRD's API group makes a component "present" for the other tests'
+    scans of the same server."""
+    api = Api(Credentials.admin(kube))
+    before = _names(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+    namespaces = _names(api, "/api/v1/namespaces")
+    yield api
+    remove_policies(api)
+    for name in _names(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") - before:
+        api.request("DELETE", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+    for name in _names(api, "/api/v1/namespaces") - namespaces:
+        kube_fleet.delete_namespace(api, name)
+
+
+def _names(api: Api, path: str) -> set[str]:
+    return {item["metadata"]["name"] for item in api.ok("GET", path)["items"]}
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +92,34 @@ def apply_strict(api: Api, doc: dict[str, Any]) -> list[str]:
 
 
 def export_and_apply(api: Api, out: Path, baseline: Baseline, action: Action) -> list[str]:
-    """Write the VAPs and bindings, apply them; the warnings the server gave (none expected)."""
+    """Write the VAPs and bindings, apply them and read each back: every field written comes
+    back as written (the server dropped or changed none, only added its defaults). Returns the
+    warnings the server gave (none expected)."""
     written = write(built_in_rules(parameters(baseline)), PolicyFormat.VAP, action, out)
     warnings: list[str] = []
     for path in written:
         for doc in yaml.safe_load_all(path.read_text()):
             warnings += apply_strict(api, doc)
+            stored = api.ok("GET", api.path(doc))
+            assert not _changed(doc, stored), (path.name, _changed(doc, stored))
     return warnings
+
+
+def _changed(sent: Any, stored: Any, where: str = "") -> list[str]:
+    """Paths where `stored` lacks or differs from what `sent` holds."""
+    if isinstance(sent, dict):
+        if not isinstance(stored, dict):
+            return [where or "."]
+        return [p for k, v in sent.items() for p in _changed(v, stored.get(k), f"{where}.{k}")]
+    if isinstance(sent, list):
+        if not isinstance(stored, list) or len(stored) != len(sent):
+            return [where]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(sent, stored, strict=True))
+            for p in _changed(a, b, f"{where}[{i}]")
+        ]
+    return [] if sent == stored else [where]
 
 
 @dataclass(slots=True)
@@ -108,11 +144,10 @@ def dry_run_all(api: Api, objects: list[dict[str, Any]]) -> Verdicts:
     def one(obj: dict[str, Any]) -> None:
         body = kube_fleet.for_server(obj, {})
         body.pop("status", None)
-        body["metadata"] = {**body["metadata"], "namespace": key(obj)[1]}
-        body["metadata"].pop("ownerReferences", None)
-        # A name of its own: the server may hold the object already (the demo fleet loaded by
-        # another test), and a dry-run create of an existing name is refused before any policy.
-        body["metadata"]["name"] = f"{body['metadata']['name'][:200]}-policy-dry-run"
+        # a name of its own: the server may hold the object already (the live-capture tests
+        # load the demo fleet into it), and a dry-run create must not meet it
+        meta = {k: v for k, v in body["metadata"].items() if k not in ("name", "ownerReferences")}
+        body["metadata"] = {**meta, "namespace": key(obj)[1], "generateName": "plumbob-dry-"}
         try:
             path = api.path(body, collection=True)
         except KubeError:
@@ -205,24 +240,7 @@ def wait_active(api: Api) -> None:
 def fleets(admin: Api) -> Iterator[dict[str, list[dict[str, Any]]]]:
     demo = matched(list(generate(DemoSpec())))
     workloads = matched(real_objects(REAL)) if REAL.is_dir() else []
-    custom = [o for o in demo + workloads if kube_fleet.group_of(o["apiVersion"]) not in BUILT_IN]
-    groups = {kube_fleet.group_of(o["apiVersion"]) for o in custom}
-    kube_fleet.install_crds(admin, groups)
-    known = {(r["group"], r["kind"]): r for rows in kube_fleet.crd_rows().values() for r in rows}
-    for (group, kind), versions in _versions(custom).items():
-        row = known.get((group, kind))
-        served = [str(v) for v in row["versions"]] if row else []
-        missing = [
-            v.rstrip("*") for v in versions if v.rstrip("*") not in (s.rstrip("*") for s in served)
-        ]
-        if not missing:
-            continue
-        # a kind (or version) the components table has no CRD row for: a structural CRD
-        plural = next(r.resource for r in WORKLOAD_RESOURCES if r.kind == kind)
-        all_versions = served + missing if served else versions
-        doc = kube_fleet.crd(
-            {"group": group, "kind": kind, "plural": plural, "versions": all_versions}
-        )
+    for doc in custom_crds(demo + workloads):
         admin.apply(doc)
         admin.wait_established(doc["metadata"]["name"])
     namespaces(admin, demo + workloads)
@@ -230,6 +248,25 @@ def fleets(admin: Api) -> Iterator[dict[str, list[dict[str, Any]]]]:
 
 
 BUILT_IN = ("", "apps", "batch")
+
+
+def custom_crds(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Structural CRDs for the custom kinds among `objects`: the components table's rows
+    (kube_fleet.crd), with every version the objects use served."""
+    custom = [o for o in objects if kube_fleet.group_of(o["apiVersion"]) not in BUILT_IN]
+    known = {(r["group"], r["kind"]): r for rows in kube_fleet.crd_rows().values() for r in rows}
+    out = []
+    for (group, kind), versions in _versions(custom).items():
+        row = known.get((group, kind))
+        served = [str(v) for v in row["versions"]] if row else []
+        names = [v.rstrip("*") for v in served]
+        missing = [v.rstrip("*") for v in versions if v.rstrip("*") not in names]
+        plural = (
+            row["plural"] if row else next(r.resource for r in WORKLOAD_RESOURCES if r.kind == kind)
+        )
+        row = {"group": group, "kind": kind, "plural": plural}
+        out.append(kube_fleet.crd({**row, "versions": served + missing if served else versions}))
+    return out
 
 
 def _versions(objects: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:

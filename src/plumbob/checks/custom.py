@@ -22,16 +22,18 @@ The file is read and its positions found by config.py; this module turns one ent
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+import msgspec.inspect
 
 from plumbob.cel import CelCompileError, Program, compile_expression
 from plumbob.checks.registry import CATEGORIES, Check, CheckId, Hit
-from plumbob.model.objects import Object
+from plumbob.model.objects import TYPED_KINDS, Object
 from plumbob.model.snapshot import Snapshot
 from plumbob.report.model import Severity
 
@@ -165,6 +167,17 @@ def build(spec: CustomCheckSpec, source: str, where: Where) -> Check:
         raise fail("match.kinds is empty: name the kinds the expression judges")
     if spec.message is not None:
         _check_message(spec.message, fail)
+    for text, key, at in (
+        (spec.expression, "expression", where.expression),
+        (spec.message_expression, "messageExpression", where.message_expression),
+    ):
+        unkept = unkept_fields(text or "", spec.match.kinds)
+        if unkept:
+            raise fail(
+                f"{key} reads {', '.join(unkept)}, which plumbob does not keep for that kind "
+                "(docs/guardrails.md: what a custom check sees)",
+                at[0] if at else None,
+            )
     expression = _compiled(spec.expression, "expression", where.expression, fail)
     message_expression = None
     if spec.message_expression is not None:
@@ -190,6 +203,43 @@ def build(spec: CustomCheckSpec, source: str, where: Where) -> Check:
         fn=runner,
         module=f"custom:{source}",
     )
+
+
+_PATH = re.compile(r"\bobject((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+
+
+def unkept_fields(expression: str, kinds: Iterable[str]) -> list[str]:
+    """The `object.a.b` paths of `expression` that name a field plumbob's typed model drops
+    for every one of `kinds` (a Deployment's `spec.strategy`): the expression would read it as
+    absent on every object, a verdict on data never read. A path that one of the kinds keeps
+    (or may hold: a kind without a typed model keeps everything), and paths through lists,
+    maps and untyped parts, cannot be told and are let through."""
+    names = set(kinds)
+    typed = {kind: cls for (_, kind), cls in TYPED_KINDS.items() if kind in names}
+    if not typed or names - set(typed):
+        return []
+    out = []
+    for found in _PATH.finditer(expression):
+        path = found[1].lstrip(".").split(".")
+        missing = {kind: _missing(cls, path) for kind, cls in sorted(typed.items())}
+        if all(m is not None for m in missing.values()):
+            out.append(f"object.{next(iter(missing.values()))} ({', '.join(missing)})")
+    return sorted(set(out))
+
+
+def _missing(cls: type, path: list[str]) -> str | None:
+    info: Any = msgspec.inspect.type_info(cls)
+    for i, name in enumerate(path):
+        if isinstance(info, msgspec.inspect.UnionType):
+            structs = [t for t in info.types if isinstance(t, msgspec.inspect.StructType)]
+            info = structs[0] if structs else None
+        if not isinstance(info, msgspec.inspect.StructType):
+            return None  # a map, a list or plain data: any key may be there
+        field = next((f for f in info.fields if f.encode_name == name), None)
+        if field is None or name in _NOT_OBJECT_FIELDS:
+            return ".".join(path[: i + 1])
+        info = field.type
+    return None
 
 
 def _check_message(message: str, fail: Any) -> None:

@@ -30,6 +30,16 @@ class PolicyError(ValueError):
 class Validation:
     program: Program
     message: str
+    message_program: Program | None = None
+    """messageExpression: what the message is when it evaluates to a string that is not
+    empty (else `message`, as the API server does)."""
+
+    def message_for(self, data: Mapping[str, Any]) -> str:
+        if self.message_program is not None:
+            outcome = self.message_program.evaluate(data)
+            if outcome.error is None and isinstance(outcome.value, str) and outcome.value.strip():
+                return outcome.value
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +140,11 @@ def _compile(expression: object, where: str) -> Program:
         raise PolicyError(f"{where}: {exc}{at}") from None
 
 
+def _message_program(validation: Mapping[str, Any], where: str) -> Program | None:
+    text = validation.get("messageExpression")
+    return None if text is None else _compile(text, where)
+
+
 def _check_of(doc: Mapping[str, Any]) -> str | None:
     meta = doc.get("metadata") or {}
     value = (meta.get("annotations") or {}).get("plumbob.dev/check")
@@ -166,6 +181,7 @@ def _vap(
             Validation(
                 _compile(v.get("expression"), f"{where}: validations[{i}]"),
                 str(v.get("message") or f"failed expression: {v.get('expression')}"),
+                _message_program(v, f"{where}: validations[{i}].messageExpression"),
             )
             for i, v in enumerate(spec.get("validations") or [])
         ),
@@ -248,7 +264,7 @@ def evaluate(policy: Policy, obj: Object) -> str | None:
         if outcome.error is not None:
             return f"expression failed: {outcome.error}"
         if outcome.value is not True:
-            return validation.message
+            return validation.message_for(data)
     return None
 
 

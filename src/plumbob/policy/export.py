@@ -64,6 +64,20 @@ def _resource_rules(resources: Iterable[Resource]) -> list[dict[str, Any]]:
     ]
 
 
+def _validation(rule: Rule, reason: str | None = None) -> dict[str, Any]:
+    """One validation: the expression, the message (starting with the check id) and, for a
+    rule that words its message per object, a messageExpression."""
+    out: dict[str, Any] = {
+        "expression": rule.expression,
+        "message": f"{rule.check}: {rule.message}",
+    }
+    if rule.message_expression is not None:
+        out["messageExpression"] = f"'{rule.check}: ' + ({rule.message_expression})"
+    if reason is not None:
+        out["reason"] = reason
+    return out
+
+
 def validating_admission_policy(rule: Rule, action: Action) -> list[dict[str, Any]]:
     """The policy and its binding."""
     policy = {
@@ -85,13 +99,7 @@ def validating_admission_policy(rule: Rule, action: Action) -> list[dict[str, An
                 if rule.variables
                 else {}
             ),
-            "validations": [
-                {
-                    "expression": rule.expression,
-                    "message": f"{rule.check}: {rule.message}",
-                    "reason": "Invalid",
-                }
-            ],
+            "validations": [_validation(rule, reason="Invalid")],
         },
     }
     binding = {

@@ -205,6 +205,9 @@ class Rule:
     """What to change, one line (a VAP message takes no line breaks)."""
     resources: tuple[Resource, ...] = WORKLOAD_RESOURCES
     variables: tuple[tuple[str, str], ...] = (POD_TEMPLATES,)
+    message_expression: str | None = None
+    """CEL giving the message for one object (a custom check's messageExpression, or its
+    message's placeholders filled in); `message` stays as the fallback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -690,12 +693,42 @@ def custom_rules(checks: Iterable[Check], known: Sequence[Resource] = ()) -> lis
                 category=check.category,
                 description=check.title,
                 expression=check.fn.expression.source,
-                message=check.fn.message or check.title,
+                message=check.title,
                 resources=tuple(resource_of(k, known) for k in check.fn.kinds),
                 variables=(),
+                message_expression=(
+                    check.fn.message_expression.source
+                    if check.fn.message_expression is not None
+                    else _message_cel(check.fn.message)
+                    if check.fn.message is not None
+                    else None
+                ),
             )
         )
     return out
+
+
+_MESSAGE_FIELDS = {
+    "kind": "object.kind",
+    "namespace": "(has(object.metadata.namespace) ? object.metadata.namespace : '')",
+    "name": "object.metadata.name",
+    "apiVersion": "object.apiVersion",
+}
+"""A custom check's message placeholders (checks/custom.py MESSAGE_FIELDS) in CEL."""
+
+
+def _message_cel(message: str) -> str:
+    """A custom check's `message` with `{kind}`-style placeholders as a CEL string
+    expression, so that the policy's message names the object as the finding does."""
+    import string
+
+    parts = []
+    for text, name, _, _ in string.Formatter().parse(message):
+        if text:
+            parts.append(_literal(text))
+        if name is not None:
+            parts.append(_MESSAGE_FIELDS[name])
+    return " + ".join(parts) or "''"
 
 
 _KNOWN_KINDS = {

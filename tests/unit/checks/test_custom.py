@@ -149,6 +149,12 @@ ENTRY = "  - id: {id}\n    severity: low\n    category: policy\n    title: t\n"
             r"checks.yaml:2: check e: unknown category 'security'",
         ),
         (
+            ENTRY.format(id="g") + "    match: {kinds: [Deployment, StatefulSet]}\n"
+            '    expression: "has(object.spec.strategy) && has(object.spec.template)"\n',
+            r"checks.yaml:7: check g: expression reads object.spec.strategy "
+            r"\(Deployment, StatefulSet\), which plumbob does not keep",
+        ),
+        (
             ENTRY.format(id="f")
             + "    match: {kinds: [Pod]}\n    expression: 'true'\n"
             + ENTRY.format(id="f")
@@ -160,6 +166,15 @@ ENTRY = "  - id: {id}\n    severity: low\n    category: policy\n    title: t\n"
 def test_unusable_checks_name_file_check_and_position(tmp_path: Path, text: str, said: str) -> None:
     with pytest.raises(ConfigError, match=said):
         load_custom_checks([write(tmp_path, "checks:\n" + text)])
+
+
+def test_fields_a_custom_resource_may_hold_are_let_through(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "checks:\n" + ENTRY.format(id="h") + "    match: {kinds: [Deployment, PyTorchJob]}\n"
+        '    expression: "has(object.spec.runPolicy)"\n',
+    )
+    assert [c.id for c in load_custom_checks([path])] == ["h"]
 
 
 def test_an_id_of_a_built_in_check_is_refused(tmp_path: Path) -> None:

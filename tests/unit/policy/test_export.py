@@ -132,6 +132,34 @@ def test_custom_checks_export_as_they_are(tmp_path: Path) -> None:
     }
 
 
+def test_a_custom_checks_message_names_the_object_in_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checks = tmp_path / "c.yaml"
+    checks.write_text(
+        "checks:\n  - {id: team-label, severity: low, category: policy, title: Team label,\n"
+        "     match: {kinds: [Deployment]}, message: '{kind} {namespace}/{name} has no team',\n"
+        "     expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"}\n"
+    )
+    out = export(tmp_path, "--custom-checks", str(checks), "--only", "team-label")
+    policy = docs(out / "plumbob-team-label.yaml")[0]
+    validation = policy["spec"]["validations"][0]  # type: ignore[index]
+    assert validation["message"] == "team-label: Team label"
+    assert "object.metadata.name" in validation["messageExpression"]
+    manifest = tmp_path / "d.yaml"
+    manifest.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: w, image: nginx:1.27}]}\n"
+    )
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["policy", "test", "--policies", str(out), str(manifest), "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["message"] == "team-label: Deployment shop/web has no team"
+
+
 def test_policy_test_lists_what_would_be_denied(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
