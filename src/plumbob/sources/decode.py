@@ -400,13 +400,7 @@ class ObjectDecoder:
         try:
             data = dict(data) if nulls_dropped else drop_nulls(data)
         except RecursionError:  # the one object is left out, not the rest of its file
-            self.problem(
-                Level.ERROR,
-                origin,
-                "object nested too deeply",
-                _where(kind, data),
-                code=Code.NESTED_TOO_DEEPLY,
-            )
+            self._too_deep(origin, kind, data)
             return None
         data["apiVersion"] = api_version
         data["kind"] = kind
@@ -425,13 +419,7 @@ class ObjectDecoder:
                     data, cls, kind, origin, failed=f"kept as a generic {kind}"
                 )
             except RecursionError:
-                self.problem(
-                    Level.ERROR,
-                    origin,
-                    "object nested too deeply",
-                    _where(kind, data),
-                    code=Code.NESTED_TOO_DEEPLY,
-                )
+                self._too_deep(origin, kind, data)
                 return None
             if obj is not None:
                 obj = msgspec.structs.replace(obj, origin=origin)
@@ -439,6 +427,16 @@ class ObjectDecoder:
                     self._screen_typed(obj, origin)
                 return self._compact.object(obj)
         return self._generic(data, api_version, kind, origin)
+
+    def _too_deep(self, origin: Origin, kind: str, data: Any) -> None:
+        """The one object is left out, not the rest of its file."""
+        self.problem(
+            Level.ERROR,
+            origin,
+            "object nested too deeply",
+            _where(kind, data),
+            code=Code.NESTED_TOO_DEEPLY,
+        )
 
     def _convert_lenient(
         self,

@@ -674,43 +674,28 @@ def walk_manifests(
     cluster-info dump folders found below the root are appended to it, not walked."""
     seen: set[tuple[int, int]] = set()
     stack = [root]
+
+    def skip(level: Level, code: Code, path: Path, message: str) -> None:
+        problems.append(Diagnostic(level=level, code=code, path=str(path), message=message))
+
     while stack:
         current = stack.pop()
         try:
             st = current.stat()
         except OSError as exc:
-            problems.append(
-                Diagnostic(
-                    level=Level.ERROR,
-                    code=Code.FILE_UNREADABLE,
-                    path=str(current),
-                    message=f"cannot read: {exc.strerror or exc}",
-                )
-            )
+            skip(Level.ERROR, Code.FILE_UNREADABLE, current, f"cannot read: {exc.strerror or exc}")
             continue
         ident = (st.st_dev, st.st_ino)
         if ident in seen:
-            problems.append(
-                Diagnostic(
-                    level=Level.WARNING,
-                    code=Code.SYMLINK_LOOP,
-                    path=str(current),
-                    message="symlink loop: directory already visited, skipped",
-                )
-            )
+            message = "symlink loop: directory already visited, skipped"
+            skip(Level.WARNING, Code.SYMLINK_LOOP, current, message)
             continue
         seen.add(ident)
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
         except OSError as exc:
-            problems.append(
-                Diagnostic(
-                    level=Level.ERROR,
-                    code=Code.FILE_UNREADABLE,
-                    path=str(current),
-                    message=f"cannot list directory: {exc.strerror or exc}",
-                )
-            )
+            message = f"cannot list directory: {exc.strerror or exc}"
+            skip(Level.ERROR, Code.FILE_UNREADABLE, current, message)
             continue
         for entry in entries:
             if entry.name.startswith("."):

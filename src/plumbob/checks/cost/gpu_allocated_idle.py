@@ -8,7 +8,7 @@ from plumbob.checks.cost.gpu_low_utilization import (
     IDLE_PERCENT,
     REFERENCES,
     describe,
-    gpu_workload_use,
+    measured,
 )
 from plumbob.checks.options import PRICES
 from plumbob.checks.registry import CheckContext, Hit, Origin, check
@@ -49,14 +49,8 @@ idle notebooks, and scale inference to zero when idle (KEDA `minReplicaCount: 0`
     ),
 )
 def gpu_allocated_idle(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
-    metrics = snap.gpu_metrics
-    if metrics is None:  # the engine reports the check not visible first
-        return
     idle = ctx.value(IDLE_PERCENT)
-    prices = ctx.value(PRICES)
-    for use in gpu_workload_use(snap):
-        if use.util_percent >= idle:
-            continue
-        text, evidence = describe(use, metrics, use.monthly_cost(prices), 1.0, "idle ")
+    for use, metrics, cost in measured(snap, ctx, lambda util: util < idle):
+        text, evidence = describe(use, metrics, cost, 1.0, "idle ")
         evidence["idle_percent"] = idle
         yield Hit(use.subject, f"{use.subject.kind} {use.subject.name} holds {text}", evidence)

@@ -3,7 +3,7 @@ of the unused share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from plumbob.checks.options import PRICES, Number, Option
@@ -140,6 +140,21 @@ def _measured(
     return None, 0.0, None, False
 
 
+def measured(
+    snap: Snapshot, ctx: CheckContext, judged: Callable[[float], bool]
+) -> Iterator[tuple[WorkloadGpuUse, GpuMetrics, float | None]]:
+    """(use, metrics, monthly cost at the scan's prices) of each workload whose measured
+    utilisation `judged` picks; nothing when the scan has no GPU metrics (the engine reports
+    the check not visible first)."""
+    metrics = snap.gpu_metrics
+    if metrics is None:
+        return
+    prices = ctx.value(PRICES)
+    for use in gpu_workload_use(snap):
+        if judged(use.util_percent):
+            yield use, metrics, use.monthly_cost(prices)
+
+
 def describe(
     use: WorkloadGpuUse,
     metrics: GpuMetrics,
@@ -196,16 +211,9 @@ def describe(
     ),
 )
 def gpu_low_utilization(snap: Snapshot, ctx: CheckContext) -> Iterator[Hit]:
-    metrics = snap.gpu_metrics
-    if metrics is None:  # the engine reports the check not visible first
-        return
     threshold = ctx.value(THRESHOLD_PERCENT)
     idle = ctx.value(IDLE_PERCENT)
-    prices = ctx.value(PRICES)
-    for use in gpu_workload_use(snap):
-        util = use.util_percent
-        if not idle <= util < threshold:
-            continue
-        text, evidence = describe(use, metrics, use.monthly_cost(prices), 1 - util / 100)
+    for use, metrics, cost in measured(snap, ctx, lambda util: idle <= util < threshold):
+        text, evidence = describe(use, metrics, cost, 1 - use.util_percent / 100)
         evidence["threshold_percent"] = threshold
         yield Hit(use.subject, f"{use.subject.kind} {use.subject.name} holds {text}", evidence)
