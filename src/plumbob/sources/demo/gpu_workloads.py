@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 
 from plumbob.sources.demo.base import Obj
 from plumbob.sources.demo.pools import INFER_A10G, INFER_L4, SHARED_CONFIG, TRAIN, Pool
@@ -617,26 +618,39 @@ def training(nodes: int, rng: random.Random) -> list[Workload]:
             backoff_limit=None,
         ),
     ]
-    left, round_ = rest - big - mid, 1
-    while left > 0:
-        for base, model in _TRAIN_FILLERS:
-            if left <= 0:
+    return jobs + _fill(
+        _TRAIN_FILLERS,
+        rest - big - mid,
+        rng,
+        (2, 4, 4, 8, 8, 16, 32),
+        lambda name, model, size: _pytorch_job(
+            TRAIN_NS, name, size - 1, queue="research-training", checkpoints=True, model=model
+        ),
+        suffix="-r",
+    )
+
+
+def _fill(
+    models: Sequence[tuple[str, str]],
+    count: int,
+    rng: random.Random,
+    sizes: Sequence[int],
+    make: Callable[[str, str, int], Workload],
+    suffix: str = "-",
+) -> list[Workload]:
+    """Workloads serving `models` in turn, each of a size drawn from `sizes`, until `count` (pods
+    or nodes) is used; names repeat with a round suffix (`gemma2-9b-it-2`)."""
+    out: list[Workload] = []
+    round_ = 1
+    while count > 0:
+        for base, model in models:
+            if count <= 0:
                 break
-            size = min(left, rng.choice((2, 4, 4, 8, 8, 16, 32)))
-            name = base if round_ == 1 else f"{base}-r{round_}"
-            jobs.append(
-                _pytorch_job(
-                    TRAIN_NS,
-                    name,
-                    size - 1,
-                    queue="research-training",
-                    checkpoints=True,
-                    model=model,
-                )
-            )
-            left -= size
+            size = min(count, rng.choice(sizes))
+            out.append(make(base if round_ == 1 else f"{base}{suffix}{round_}", model, size))
+            count -= size
         round_ += 1
-    return jobs
+    return out
 
 
 _L4_FILLERS = (
@@ -654,18 +668,13 @@ def l4_fillers(keda_deployment: Workload, count: int, rng: random.Random) -> lis
     grow = min(count, 6)
     keda_deployment.replicas += grow
     count -= grow
-    out: list[Workload] = []
-    round_ = 1
-    while count > 0:
-        for base, model in _L4_FILLERS:
-            if count <= 0:
-                break
-            replicas = min(count, rng.choice((2, 2, 3, 4, 6)))
-            name = base if round_ == 1 else f"{base}-{round_}"
-            out.append(_vllm(name, model, replicas, pdb=replicas > 1))
-            count -= replicas
-        round_ += 1
-    return out
+    return _fill(
+        _L4_FILLERS,
+        count,
+        rng,
+        (2, 2, 3, 4, 6),
+        lambda name, model, replicas: _vllm(name, model, replicas, pdb=replicas > 1),
+    )
 
 
 _A10G_FILLERS = (
@@ -692,15 +701,10 @@ def shared_embeddings(shares: int) -> Workload:
 
 
 def a10g_fillers(count: int, rng: random.Random) -> list[Workload]:
-    out: list[Workload] = []
-    round_ = 1
-    while count > 0:
-        for base, model in _A10G_FILLERS:
-            if count <= 0:
-                break
-            replicas = min(count, rng.choice((2, 3, 4, 6, 8)))
-            name = base if round_ == 1 else f"{base}-{round_}"
-            out.append(_tei(name, model, replicas, INFER_A10G, TEI_A10G))
-            count -= replicas
-        round_ += 1
-    return out
+    return _fill(
+        _A10G_FILLERS,
+        count,
+        rng,
+        (2, 3, 4, 6, 8),
+        lambda name, model, replicas: _tei(name, model, replicas, INFER_A10G, TEI_A10G),
+    )
