@@ -377,22 +377,11 @@ class ObjectDecoder:
         if not isinstance(api_version, str) or not api_version:
             api_version = default_api_version(kind)
             if not api_version:
-                self.problem(
-                    Level.WARNING,
-                    origin,
-                    f"{_where(kind, data)} has no apiVersion",
-                    _where(kind, data),
-                    code=Code.NOT_AN_OBJECT,
-                )
+                self._not_an_object(origin, f"{_where(kind, data)} has no apiVersion", kind, data)
                 return None
         if "metadata" not in data or not isinstance(data.get("metadata"), dict):
-            self.problem(
-                Level.WARNING,
-                origin,
-                f"{kind} has no metadata mapping: not a Kubernetes object",
-                _where(kind, data),
-                code=Code.NOT_AN_OBJECT,
-            )
+            message = f"{kind} has no metadata mapping: not a Kubernetes object"
+            self._not_an_object(origin, message, kind, data)
             return None
         meta = data["metadata"]
         if "managedFields" in meta:  # the bulk of a live object; nothing reads it
@@ -427,6 +416,9 @@ class ObjectDecoder:
                     self._screen_typed(obj, origin)
                 return self._compact.object(obj)
         return self._generic(data, api_version, kind, origin)
+
+    def _not_an_object(self, origin: Origin, message: str, kind: str, data: Any) -> None:
+        self.problem(Level.WARNING, origin, message, _where(kind, data), code=Code.NOT_AN_OBJECT)
 
     def _too_deep(self, origin: Origin, kind: str, data: Any) -> None:
         """The one object is left out, not the rest of its file."""

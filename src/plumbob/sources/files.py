@@ -924,18 +924,23 @@ def dedupe(objects: list[Object], problems: list[Diagnostic]) -> list[Object]:
         if isinstance(old, Node) and isinstance(obj, Node) and (old.unknown or obj.unknown):
             out[at] = _merged(old, obj, problems)
             continue
-        problems.append(
-            Diagnostic(
-                level=Level.WARNING,
-                code=Code.DUPLICATE_OBJECT,
-                path=obj.origin.file if obj.origin else None,
-                line=obj.origin.line if obj.origin else None,
-                object=f"{obj.kind}/{obj.namespace + '/' if obj.namespace else ''}{obj.name}",
-                message=f"duplicate object (also in {where}); this later copy is used",
-            )
-        )
+        named = f"{obj.kind}/{obj.namespace + '/' if obj.namespace else ''}{obj.name}"
+        said = f"duplicate object (also in {where}); this later copy is used"
+        problems.append(_warning(Code.DUPLICATE_OBJECT, obj, named, said))
         out[at] = obj
     return out
+
+
+def _warning(code: Code, obj: Object, named: str, message: str) -> Diagnostic:
+    """A warning about one object, at its file and line."""
+    return Diagnostic(
+        level=Level.WARNING,
+        code=code,
+        path=obj.origin.file if obj.origin else None,
+        line=obj.origin.line if obj.origin else None,
+        object=named,
+        message=message,
+    )
 
 
 def _merged(old: Node, new: Node, problems: list[Diagnostic]) -> Node:
@@ -944,17 +949,11 @@ def _merged(old: Node, new: Node, problems: list[Diagnostic]) -> Node:
     merged, conflicts = merge_nodes(old, new)
     if conflicts:
         kept = merged.origin or new.origin
-        problems.append(
-            Diagnostic(
-                level=Level.WARNING,
-                code=Code.NODE_CONFLICT,
-                path=new.origin.file if new.origin else None,
-                line=new.origin.line if new.origin else None,
-                object=f"Node/{new.name}",
-                message=f"described differently in {old.origin.file if old.origin else '?'}: "
-                f"{', '.join(conflicts)} differ; those of {kept.file if kept else '?'} are used",
-            )
+        said = (
+            f"described differently in {old.origin.file if old.origin else '?'}: "
+            f"{', '.join(conflicts)} differ; those of {kept.file if kept else '?'} are used"
         )
+        problems.append(_warning(Code.NODE_CONFLICT, new, f"Node/{new.name}", said))
     return merged
 
 

@@ -87,11 +87,9 @@ def _vllm(
     )
     volumes = _model_cache()[: 2 if shm else 1]
     spec = gpu_spec(INFER_L4, [ctr], priority_class="gpu-inference-critical", volumes=volumes)
-    return Workload(
-        "Deployment",
+    return Workload.deployment(
         LLM_NS,
         name,
-        {"app.kubernetes.io/name": name},
         spec,
         replicas=replicas,
         pool=INFER_L4,
@@ -124,11 +122,9 @@ def _gpu_deployment(
     volumes: list[Obj] | None = None,
 ) -> Workload:
     spec = gpu_spec(pool, [ctr], priority_class=priority, volumes=volumes or [dshm("4Gi")])
-    return Workload(
-        "Deployment",
+    return Workload.deployment(
         namespace,
         name,
-        {"app.kubernetes.io/name": name},
         spec,
         replicas=replicas,
         pool=pool,

@@ -474,11 +474,9 @@ def _cpu_service(
         health="/healthz" if not nginx else "/",
     )
     spec: Obj = {"containers": [ctr], "nodeSelector": SYSTEM.selector}
-    return Workload(
-        "Deployment",
+    return Workload.deployment(
         namespace,
         name,
-        {"app.kubernetes.io/name": name},
         spec,
         replicas=replicas,
         labels=app_labels(name, "web" if nginx else "api", namespace),

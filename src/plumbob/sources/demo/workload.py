@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from plumbob.sources.demo.base import Obj, clone
 from plumbob.sources.demo.pools import SYSTEM, Layout, Pool
@@ -112,6 +113,11 @@ class Workload:
     """Why the scheduler places none of its pods (their FailedScheduling message): they stay
     Pending wherever the cluster is large, and request no GPU of the plan's pools."""
     nodes: list[int] = field(default_factory=list)
+
+    @classmethod
+    def deployment(cls, namespace: str, name: str, spec: Obj, **fields: Any) -> Workload:
+        """A Deployment selecting its pods by `app.kubernetes.io/name`, as the demo's are."""
+        return cls("Deployment", namespace, name, {"app.kubernetes.io/name": name}, spec, **fields)
 
     @property
     def pod_count(self) -> int:
