@@ -185,7 +185,8 @@ def storage_uri(template: PodTemplate) -> str | None:
 
 
 def _cached_uris(snap: Snapshot) -> frozenset[str]:
-    """Model URIs a KServe LocalModelCache keeps on the nodes."""
+    """Model URIs a KServe LocalModelCache keeps on the nodes (built once per snapshot:
+    `snap.derived`)."""
     return frozenset(
         uri.rstrip("/")
         for obj in snap.generic("LocalModelCache")
@@ -242,7 +243,7 @@ def _template_hits(snap: Snapshot, template: PodTemplate) -> Iterator[Hit]:
         # KServe's storage initializer copies the model into an emptyDir before the server
         # starts, unless it is on a claim already, a LocalModelCache keeps it on the nodes,
         # or it is a modelcar (oci://), an image the node's runtime pulls and keeps.
-        if not uri.startswith(_KEPT_SCHEMES) and uri.rstrip("/") not in _cached_uris(snap):
+        if not uri.startswith(_KEPT_SCHEMES) and uri.rstrip("/") not in snap.derived(_cached_uris):
             yield Hit(
                 workload,
                 f"{subject}: the storage initializer downloads {uri} into an emptyDir before "
