@@ -223,7 +223,7 @@ def _ray(field: str | None) -> Extractor:
     return extract
 
 
-_KSERVE_CONTAINER_KEYS = (
+KSERVE_CONTAINER_KEYS = (
     "model",
     "tensorflow",
     "pytorch",
@@ -236,6 +236,8 @@ _KSERVE_CONTAINER_KEYS = (
     "paddle",
     "huggingface",
 )
+"""The keys of a KServe component that hold its model server's container (the exported
+admission policies read the same ones: policy/rules.py)."""
 
 
 def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
@@ -251,9 +253,9 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
         comp = dig(spec, component)
         if not isinstance(comp, dict):
             continue
-        pod: dict[str, Any] = {k: v for k, v in comp.items() if k not in _KSERVE_CONTAINER_KEYS}
+        pod: dict[str, Any] = {k: v for k, v in comp.items() if k not in KSERVE_CONTAINER_KEYS}
         containers = [*as_list(comp.get("containers"))]
-        for key in _KSERVE_CONTAINER_KEYS:
+        for key in KSERVE_CONTAINER_KEYS:
             model = comp.get(key)
             if isinstance(model, dict):
                 containers.insert(0, {"name": "kserve-container", **model})

@@ -23,6 +23,7 @@ from plumbob.knowledge.gpu_host_paths import gpu_host_paths
 from plumbob.model import images
 from plumbob.model.gpu import KAI_SHARE_ANNOTATIONS, MIG_PREFIX, WHOLE_GPU_RESOURCES
 from plumbob.model.images import registry_entry
+from plumbob.model.workloads import KSERVE_CONTAINER_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +50,20 @@ WORKLOAD_RESOURCES = (
     Resource("kubeflow.org", ("*",), "paddlejobs", "PaddleJob"),
     Resource("kubeflow.org", ("*",), "xgboostjobs", "XGBoostJob"),
     Resource("kubeflow.org", ("*",), "jaxjobs", "JAXJob"),
+    Resource("kubeflow.org", ("*",), "mxjobs", "MXJob"),
+    Resource("kubeflow.org", ("*",), "notebooks", "Notebook"),
     Resource("jobset.x-k8s.io", ("*",), "jobsets", "JobSet"),
     Resource("leaderworkerset.x-k8s.io", ("*",), "leaderworkersets", "LeaderWorkerSet"),
     Resource("ray.io", ("*",), "rayclusters", "RayCluster"),
     Resource("ray.io", ("*",), "rayjobs", "RayJob"),
     Resource("ray.io", ("*",), "rayservices", "RayService"),
     Resource("batch.volcano.sh", ("*",), "jobs", "Job"),
+    Resource("serving.kserve.io", ("*",), "inferenceservices", "InferenceService"),
+    Resource("serving.knative.dev", ("*",), "services", "Service"),
 )
-"""Pods and the workload kinds whose pod templates the exported rules read (model/workloads.py
-reads these and more: KServe InferenceServices and Knative Services put pod fields in shapes of
-their own, which the rules do not read; docs/guardrails.md)."""
+"""Pods and the workload kinds whose pod templates the exported rules read: those
+model/workloads.py reads (KFServing's serving.kubeflow.org InferenceServices aside, an API no
+release serves any more; custom-resource-version-removed reports them)."""
 
 _REPLICA_SPECS = {
     "PyTorchJob": "pytorchReplicaSpecs",
@@ -66,6 +71,7 @@ _REPLICA_SPECS = {
     "MPIJob": "mpiReplicaSpecs",
     "PaddleJob": "paddleReplicaSpecs",
     "XGBoostJob": "xgbReplicaSpecs",
+    "MXJob": "mxReplicaSpecs",
     "JAXJob": "jaxReplicaSpecs",
 }
 
@@ -78,10 +84,60 @@ def _ray(spec: str) -> str:
     )
 
 
+KSERVE_POD_FIELDS = {
+    "initContainers": "[]",
+    "volumes": "[]",
+    "tolerations": "[]",
+    "resourceClaims": "[]",
+    "nodeSelector": "{}",
+    "affinity": "{}",
+    "priorityClassName": "''",
+    "runtimeClassName": "''",
+    "schedulerName": "''",
+    "serviceAccountName": "''",
+    "hostPID": "false",
+    "hostIPC": "false",
+    "hostNetwork": "false",
+    "securityContext": "{}",
+}
+"""The pod fields a KServe component carries beside its containers, with what stands for
+their absence (an empty list, map or string, false: the rules read each of these as they
+read an absent field). A rule reading another pod field needs it here (a test checks).
+The model server's container sits under one of model/workloads.py KSERVE_CONTAINER_KEYS."""
+
+
+def _kserve_component(c: str) -> str:
+    """CEL: the KServe InferenceService component `c` (predictor, transformer or explainer)
+    as a pod template. A component is a pod spec whose model server container sits under a
+    key of its own (`model`, `pytorch`, ..., KFServing's `custom.container`); CEL cannot merge
+    maps, so the template is built field by field, every value `dyn` (the API server allows
+    map literals of one value type only)."""
+    servers = " + ".join(f"(has({c}.{k}) ? [{c}.{k}] : [])" for k in KSERVE_CONTAINER_KEYS)
+    containers = (
+        f"{servers} + (has({c}.custom) && has({c}.custom.container) ? [{c}.custom.container] : "
+        f"[]) + (has({c}.containers) ? {c}.containers : [])"
+    )
+    fields = ", ".join(
+        f"'{k}': dyn(has({c}.{k}) ? {c}.{k} : {empty})" for k, empty in KSERVE_POD_FIELDS.items()
+    )
+    return f"{{'spec': {{'containers': dyn({containers}), {fields}}}}}"
+
+
+def _kserve() -> str:
+    """CEL: the pod templates of a KServe InferenceService, one per component it has."""
+    components = " + ".join(
+        f"(has(object.spec.{k}) ? [object.spec.{k}] : [])"
+        for k in ("predictor", "transformer", "explainer")
+    )
+    return f"({components}).map(c, {_kserve_component('c')})"
+
+
 def _pod_templates() -> str:
-    """CEL: the pod templates of the object, whatever its kind (a list; a Pod is its own)."""
+    """CEL: the pod templates of the object, whatever its kind (a list; a Pod is its own). A
+    Knative Service's and a Kubeflow Notebook's are at `spec.template`, as a Deployment's."""
     lines = [
         "object.kind == 'Pod' ? [object] :",
+        f"object.kind == 'InferenceService' ? {_kserve()} :",
         "object.kind == 'CronJob' ? [object.spec.jobTemplate.spec.template] :",
         "object.apiVersion.startsWith('batch.volcano.sh/') ? "
         "(has(object.spec.tasks) ? object.spec.tasks.map(t, t.template) : []) :",
@@ -481,9 +537,14 @@ def _bypass_rule() -> Rule:
         "has(c.securityContext) && has(c.securityContext.privileged) && "
         "c.securityContext.privileged == true"
     )
+    picks = (
+        "!has(c.env) || !c.env.exists(e, e.name == 'CUDA_VISIBLE_DEVICES' && has(e.value) && "
+        "!(e.value.trim().lowerAscii() in ['', 'void', 'none', 'nodevfiles']) && "
+        "!e.value.trim().startsWith('-'))"
+    )
     intent = _gpu_intent()
     reaches = (
-        f"({visible}) && !({dev_nvidia}) && !({intent} && ({dev})) && "
+        f"({visible}) && !({dev_nvidia}) && !({intent} && (({dev}) || !({picks}))) && "
         f"!({privileged} && ({intent} || !({visible}) || {dev_nvidia}))"
     )
     return Rule(
@@ -493,12 +554,14 @@ def _bypass_rule() -> Rule:
         category="gpu",
         description=(
             "Pods that request no GPU neither set NVIDIA_VISIBLE_DEVICES nor mount /dev/nvidia* "
-            "(nor /dev, nor run privileged, when they aim at GPU nodes); the GPU stack exempt."
+            "(nor /dev, nor pick GPUs with CUDA_VISIBLE_DEVICES, nor run privileged, when they "
+            "aim at GPU nodes); the GPU stack exempt."
         ),
         expression=every_pod(f"{GPU_POD} || {_gpu_stack()} || {every_container(reaches)}"),
         message=(
             "a container reaches GPUs without requesting them (NVIDIA_VISIBLE_DEVICES, "
-            "/dev/nvidia*, or privileged on GPU nodes): request nvidia.com/gpu instead"
+            "/dev/nvidia*, or CUDA_VISIBLE_DEVICES or privileged on GPU nodes): request "
+            "nvidia.com/gpu instead"
         ),
     )
 
@@ -751,11 +814,11 @@ _KNOWN_KINDS = {
 def resource_of(kind: str, known: Sequence[Resource] = ()) -> Resource:
     """The resource a kind name stands for: the workload kinds and common built-in kinds by
     table, any other kind as its lower-case plural in every group."""
+    if kind in _KNOWN_KINDS:
+        return _KNOWN_KINDS[kind]  # before the workloads: a Service is core's, not Knative's
     for r in (*WORKLOAD_RESOURCES, *known):
         if r.kind == kind:
             return r
-    if kind in _KNOWN_KINDS:
-        return _KNOWN_KINDS[kind]
     lower = kind.lower()
     plural = lower + ("es" if lower.endswith(("s", "x", "ch", "sh")) else "s")
     if lower.endswith("y") and lower[-2:-1] not in "aeiou":

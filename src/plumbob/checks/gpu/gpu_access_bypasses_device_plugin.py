@@ -18,6 +18,13 @@ A container that sets NVIDIA_VISIBLE_DEVICES itself, runs privileged or mounts /
 from the host sees GPUs the scheduler never gave it, often every GPU on the node: it competes
 with the training or inference pod that was allocated them (out-of-memory on the GPU, halved
 throughput), reads their memory, and hides from quotas and GPU accounting.
+
+CUDA_VISIBLE_DEVICES grants nothing by itself: it picks among the GPUs a container already
+sees. Set on a pod that requests no GPU but is aimed at GPU nodes (a GPU node selector or
+affinity, a GPU taint toleration, the NVIDIA runtime class), it is the other half of the same
+trick: the CUDA images' NVIDIA_VISIBLE_DEVICES=all and a node whose default runtime is NVIDIA's
+expose every GPU, and the variable chooses one by hand, as teams "share" GPUs outside the
+scheduler. The GPU it picks is usually the one the device plugin gave to another pod.
 """
 
 FIX = """
@@ -26,7 +33,8 @@ Request the GPU through the scheduler and drop the manual access:
     resources:
       limits:
         nvidia.com/gpu: 1
-    # no NVIDIA_VISIBLE_DEVICES env, no privileged: true, no hostPath /dev/nvidia*
+    # no NVIDIA_VISIBLE_DEVICES or CUDA_VISIBLE_DEVICES env, no privileged: true,
+    # no hostPath /dev/nvidia*
 
 Make the NVIDIA container runtime ignore the variable for unprivileged pods
 (`accept-nvidia-visible-devices-envvar-when-unprivileged = false` in
@@ -36,6 +44,15 @@ stack's namespaces with Pod Security admission (`pod-security.kubernetes.io/enfo
 """
 
 _NO_DEVICES = ("", "void", "none")
+_CUDA_NO_DEVICES = ("", "void", "none", "nodevfiles")
+"""CUDA_VISIBLE_DEVICES values that hide every GPU (as does any value starting with a
+negative index, `-1`: CUDA stops reading the list at the first invalid entry)."""
+
+
+def _cuda_picks_devices(value: str) -> bool:
+    """CUDA_VISIBLE_DEVICES=`value` names at least one device (an index, a GPU-/MIG- UUID)."""
+    value = value.strip().lower()
+    return value not in _CUDA_NO_DEVICES and not value.startswith("-")
 
 
 def _gpu_intent(template: PodTemplate) -> bool:
@@ -83,6 +100,9 @@ def _bypasses(
     visible = container.env_value("NVIDIA_VISIBLE_DEVICES")
     if visible is not None and visible.strip().lower() not in _NO_DEVICES:
         found.append(f"NVIDIA_VISIBLE_DEVICES={visible}")
+    cuda = container.env_value("CUDA_VISIBLE_DEVICES")
+    if intent and cuda is not None and _cuda_picks_devices(cuda):
+        found.append(f"CUDA_VISIBLE_DEVICES={cuda} on a pod aimed at GPU nodes")
     for mount in container.volume_mounts:
         host = dev_mounts.get(mount.name)
         if host and (host.startswith("/dev/nvidia") or (host.rstrip("/") == "/dev" and intent)):
@@ -103,6 +123,9 @@ def _bypasses(
     fix=FIX,
     references=(
         "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/docker-specialized.html#gpu-enumeration",
+        "https://developer.nvidia.com/blog/cuda-pro-tip-control-gpu-visibility-cuda_visible_devices/",
+        "https://github.com/kubernetes/kubernetes/issues/52757",
+        "https://github.com/NVIDIA/gpu-operator/issues/345",
         "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
         "https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/",
     ),
