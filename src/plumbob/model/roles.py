@@ -8,8 +8,9 @@ add evidence that agrees:
    sample, a vLLM benchmark), every container only waits or prints (`sleep infinity`,
    `nvidia-smi && echo ok`), or the image is a burner or sample. What a pod runs overrides what
    its controller is usually for: an NCCL benchmark submitted as an MPIJob is a test.
-2. a dedicated kind: KServe InferenceService, RayService, LeaderWorkerSet, Knative Service
-   (serving); the Kubeflow training-operator kinds (training); Kubeflow Notebook (interactive).
+2. a dedicated kind: KServe InferenceService and LLMInferenceService, RayService,
+   LeaderWorkerSet, Knative Service (serving); the Kubeflow training-operator kinds (training);
+   Kubeflow Notebook (interactive).
 3. the entrypoint: a model server (`vllm serve`, `tritonserver`), a training launcher or script
    (`torchrun`, `deepspeed`, `accelerate launch`, `train.py`), a notebook server.
 4. the image: a model server, a notebook server, a platform component.
@@ -176,6 +177,7 @@ SYSTEM, UNKNOWN = WorkloadRole.SYSTEM, WorkloadRole.UNKNOWN
 
 DEDICATED_KINDS: Mapping[str, tuple[WorkloadRole, str]] = {
     "InferenceService": (SERVING, "a KServe InferenceService"),
+    "LLMInferenceService": (SERVING, "a KServe LLMInferenceService"),
     "RayService": (SERVING, "a KubeRay RayService (Ray Serve)"),
     "LeaderWorkerSet": (SERVING, "a LeaderWorkerSet (multi-host inference)"),
     "Service.serving.knative.dev": (SERVING, "a Knative Service"),

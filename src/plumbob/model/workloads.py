@@ -56,7 +56,13 @@ TRAINING_KINDS = frozenset(
 """Kinds that run distributed training (multi-pod, all-or-nothing)."""
 
 INFERENCE_KINDS = frozenset(
-    {"InferenceService", "LeaderWorkerSet", "RayService", "Service.serving.knative.dev"}
+    {
+        "InferenceService",
+        "LLMInferenceService",
+        "LeaderWorkerSet",
+        "RayService",
+        "Service.serving.knative.dev",
+    }
 )
 
 
@@ -272,6 +278,36 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
         )
 
 
+def _llm_inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
+    """A KServe LLMInferenceService's pods: its `template` (the model server; the decode
+    server when a `prefill` block splits serving in two) and multi-node `worker`, the same in
+    `prefill`, and the router's scheduler (the endpoint picker). Each is a pod spec, not a pod
+    template. The `replicas` of a block count its head pods; its workers are counted as many,
+    a lower bound (each replica may run several)."""
+    meta = {"labels": dig(obj.metadata, "labels") or {}}
+    prefill = dig(obj.spec, "prefill")
+    split = isinstance(prefill, dict)
+    for prefix, block, names in (
+        ("spec", obj.spec, ("decode", "decode-worker") if split else (None, "worker")),
+        ("spec.prefill", prefill, ("prefill", "prefill-worker")),
+    ):
+        if not isinstance(block, dict):
+            continue
+        replicas = _int(block.get("replicas"), 1)
+        for field, role in zip(("template", "worker"), names, strict=True):
+            pod = block.get(field)
+            if isinstance(pod, dict):
+                yield f"{prefix}.{field}", role, replicas, {"metadata": meta, "spec": pod}
+    scheduler = dig(obj.spec, "router", "scheduler", "template")
+    if isinstance(scheduler, dict):
+        yield (
+            "spec.router.scheduler.template",
+            "scheduler",
+            1,
+            {"metadata": meta, "spec": scheduler},
+        )
+
+
 def _lws(obj: GenericObject) -> Iterator[tuple[str, str | None, int, Any]]:
     lwt = dig(obj.spec, "leaderWorkerTemplate")
     if not isinstance(lwt, dict):
@@ -323,12 +359,19 @@ CUSTOM_TEMPLATES: dict[str, Extractor] = {
     "RayJob": _ray("rayClusterSpec"),
     "RayService": _ray("rayClusterConfig"),
     "InferenceService": _inference_service,
+    "LLMInferenceService": _llm_inference_service,
     "LeaderWorkerSet": _lws,
     "Job.batch.volcano.sh": _volcano_job,
     "Notebook": _single("spec.template", "template"),
     "Service.serving.knative.dev": _single("spec.template", "template"),
 }
-"""Kind key -> extractor of its pod templates."""
+"""Kind key -> extractor of its pod templates: (path, role, replicas, template) for each; the
+path names the template, or the pod spec itself for the kinds in POD_SPEC_SHAPED."""
+
+POD_SPEC_SHAPED = frozenset({"InferenceService", "LLMInferenceService"})
+"""Kinds that keep pod specs, not pod templates (a KServe component is a pod spec with its
+model server beside it; an LLMInferenceService's `template` is a PodSpec): their extractors'
+paths name the pod spec."""
 
 WORKLOAD_KINDS = frozenset(
     {
@@ -380,9 +423,8 @@ def templates_of(obj: Object) -> Iterator[PodTemplate]:
                 t = _to_template(raw, f"{obj.kind}/{obj.name} {path}")
                 if role is not None and not isinstance(role, str):
                     role = str(role)  # a group named by a number (`name: 1`) in plain data
-                yield PodTemplate(
-                    obj, t.spec, t.metadata, f"{path}.spec", role=role, replicas=replicas
-                )
+                spec_path = path if obj.kind in POD_SPEC_SHAPED else f"{path}.spec"
+                yield PodTemplate(obj, t.spec, t.metadata, spec_path, role=role, replicas=replicas)
 
 
 # ---------------------------------------------------------------- controllers not in the input

@@ -59,6 +59,7 @@ WORKLOAD_RESOURCES = (
     Resource("ray.io", ("*",), "rayservices", "RayService"),
     Resource("batch.volcano.sh", ("*",), "jobs", "Job"),
     Resource("serving.kserve.io", ("*",), "inferenceservices", "InferenceService"),
+    Resource("serving.kserve.io", ("*",), "llminferenceservices", "LLMInferenceService"),
     Resource("serving.knative.dev", ("*",), "services", "Service"),
 )
 """Pods and the workload kinds whose pod templates the exported rules read: those
@@ -106,17 +107,18 @@ read an absent field). A rule reading another pod field needs it here (a test ch
 The model server's container sits under one of model/workloads.py KSERVE_CONTAINER_KEYS."""
 
 
-def _kserve_component(c: str) -> str:
+def _kserve_component(c: str, servers: bool = True) -> str:
     """CEL: the KServe InferenceService component `c` (predictor, transformer or explainer)
     as a pod template. A component is a pod spec whose model server container sits under a
     key of its own (`model`, `pytorch`, ..., KFServing's `custom.container`); CEL cannot merge
     maps, so the template is built field by field, every value `dyn` (the API server allows
-    map literals of one value type only)."""
-    servers = " + ".join(f"(has({c}.{k}) ? [{c}.{k}] : [])" for k in KSERVE_CONTAINER_KEYS)
-    containers = (
-        f"{servers} + (has({c}.custom) && has({c}.custom.container) ? [{c}.custom.container] : "
-        f"[]) + (has({c}.containers) ? {c}.containers : [])"
-    )
+    map literals of one value type only). Without `servers`, `c` is a plain pod spec that
+    may leave out its containers (an LLMInferenceService's)."""
+    containers = f"(has({c}.containers) ? {c}.containers : [])"
+    if servers:
+        keys = " + ".join(f"(has({c}.{k}) ? [{c}.{k}] : [])" for k in KSERVE_CONTAINER_KEYS)
+        custom = f"(has({c}.custom) && has({c}.custom.container) ? [{c}.custom.container] : [])"
+        containers = f"{keys} + {custom} + {containers}"
     fields = ", ".join(
         f"'{k}': dyn(has({c}.{k}) ? {c}.{k} : {empty})" for k, empty in KSERVE_POD_FIELDS.items()
     )
@@ -132,12 +134,37 @@ def _kserve() -> str:
     return f"({components}).map(c, {_kserve_component('c')})"
 
 
+def _llm_inference_service() -> str:
+    """CEL: the pod templates of a KServe LLMInferenceService: its `template` and `worker`,
+    the same in `prefill`, and the router's scheduler, each a pod spec (model/workloads.py
+    reads the same). They are built as a component's are: a pod spec here may leave out its
+    containers, which the well-known configs supply."""
+    specs = [
+        ("object.spec", "template"),
+        ("object.spec", "worker"),
+        ("object.spec.prefill", "template"),
+        ("object.spec.prefill", "worker"),
+        ("object.spec.router.scheduler", "template"),
+    ]
+    present = " + ".join(
+        f"({_has_path(f'{parent}.{field}')} ? [{parent}.{field}] : [])" for parent, field in specs
+    )
+    return f"({present}).map(c, {_kserve_component('c', servers=False)})"
+
+
+def _has_path(path: str) -> str:
+    """CEL: every field on the way to `path` (below `object.spec`) is set."""
+    parts = path.split(".")
+    return " && ".join(f"has({'.'.join(parts[:i])})" for i in range(3, len(parts) + 1))
+
+
 def _pod_templates() -> str:
     """CEL: the pod templates of the object, whatever its kind (a list; a Pod is its own). A
     Knative Service's and a Kubeflow Notebook's are at `spec.template`, as a Deployment's."""
     lines = [
         "object.kind == 'Pod' ? [object] :",
         f"object.kind == 'InferenceService' ? {_kserve()} :",
+        f"object.kind == 'LLMInferenceService' ? {_llm_inference_service()} :",
         "object.kind == 'CronJob' ? [object.spec.jobTemplate.spec.template] :",
         "object.apiVersion.startsWith('batch.volcano.sh/') ? "
         "(has(object.spec.tasks) ? object.spec.tasks.map(t, t.template) : []) :",

@@ -40,7 +40,7 @@ from plumbob.model.objects import (
     model_for,
 )
 from plumbob.model.quantity import is_negative, is_quantity
-from plumbob.model.workloads import CUSTOM_TEMPLATES
+from plumbob.model.workloads import CUSTOM_TEMPLATES, POD_SPEC_SHAPED
 from plumbob.report.model import Diagnostic, Level
 from plumbob.report.model import DiagnosticCode as Code
 from plumbob.sources.compact import Compactor
@@ -704,7 +704,7 @@ def _custom_containers(
             for field in ("initContainers", "containers"):
                 containers = pod.get(field)
                 if containers.__class__ is list and containers:
-                    prefix = f"{path}.spec.{field}"
+                    prefix = f"{path}.{field}" if key in POD_SPEC_SHAPED else f"{path}.spec.{field}"
                     for i, container in enumerate(containers):
                         if container.__class__ is dict:
                             yield prefix, i, container

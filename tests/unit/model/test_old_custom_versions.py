@@ -78,7 +78,7 @@ def test_kfserving_v1alpha2_default_predictor_and_custom_container() -> None:
         }
     )
     by_role = {t.role: t for t in snap.pod_templates}
-    assert by_role["predictor"].path == "spec.default.predictor.spec"
+    assert by_role["predictor"].path == "spec.default.predictor"
     assert by_role["predictor"] in snap.gpu_templates
     assert by_role["transformer"].spec.containers[0].image == "me/transformer:1"
 
@@ -95,7 +95,7 @@ def test_current_shapes_are_read_as_before() -> None:
             },
         }
     )
-    assert [t.path for t in snap.pod_templates] == ["spec.predictor.spec"]
+    assert [t.path for t in snap.pod_templates] == ["spec.predictor"]
 
 
 def test_removed_versions_table() -> None:

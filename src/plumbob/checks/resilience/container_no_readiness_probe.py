@@ -10,9 +10,12 @@ from plumbob.model.gpu import container_gpu_request
 from plumbob.model.roles import WorkloadRole
 from plumbob.model.snapshot import Snapshot
 
-PLATFORM_PROBED = frozenset({"InferenceService", "Service", "RayService", "RayCluster"})
-"""Kinds whose serving platform adds a readiness probe itself (KServe serverless, Knative,
-KubeRay since v1.1)."""
+PLATFORM_PROBED = frozenset(
+    {"InferenceService", "LLMInferenceService", "Service", "RayService", "RayCluster"}
+)
+"""Kinds whose serving platform adds a readiness probe itself (KServe serverless, KServe's
+LLMInferenceService from its well-known config `kserve-config-llm-template`, Knative, KubeRay
+since v1.1)."""
 
 WHY = """
 A model server accepts TCP connections long before the weights are in GPU memory: loading a

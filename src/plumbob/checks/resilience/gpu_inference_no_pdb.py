@@ -53,6 +53,10 @@ def pod_labels(template: PodTemplate) -> dict[str, str]:
     if workload.kind == "InferenceService":
         labels.setdefault("serving.kserve.io/inferenceservice", workload.name)
         labels.setdefault("component", template.role or "predictor")
+    elif workload.kind == "LLMInferenceService":  # KServe's GetWorkloadLabelSelector
+        labels.setdefault("app.kubernetes.io/part-of", "llminferenceservice")
+        labels.setdefault("app.kubernetes.io/name", workload.name)
+        labels.setdefault("kserve.io/component", "workload")
     elif workload.kind == "LeaderWorkerSet":
         labels.setdefault("leaderworkerset.sigs.k8s.io/name", workload.name)
     return labels

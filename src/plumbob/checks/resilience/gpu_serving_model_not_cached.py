@@ -31,15 +31,16 @@ then adds capacity only after the download, and a hub outage or a revoked token 
 restart.
 
 The check reads the server's arguments and environment for the model and the cache path
-(`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `TRANSFORMERS_CACHE`, `HF_HOME`, TGI's
-and TEI's default `/data`, otherwise `/root/.cache/huggingface`) and the volume mounted there.
-A PersistentVolumeClaim, a hostPath (a node-local cache), NFS, CSI or an image volume counts as
-a cache; an emptyDir or a generic ephemeral volume lives and dies with the pod. A KServe
-InferenceService whose `storageUri` is not a `pvc://` claim, an `oci://` modelcar image, or kept
-by a LocalModelCache is downloaded by KServe's storage initializer into an emptyDir on every
-pod start, the same cost. A model given as a local path, and a server told to stay offline
-(`HF_HUB_OFFLINE=1`), are not judged. Medium: nothing breaks at once; each new pod costs
-GPU-minutes and availability.
+(`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `TRANSFORMERS_CACHE`, `HF_HOME`,
+TGI's and TEI's default `/data`, otherwise `/root/.cache/huggingface`) and the volume mounted
+there. A PersistentVolumeClaim, a hostPath (a node-local cache), NFS, CSI or an image volume
+counts as a cache; an emptyDir or a generic ephemeral volume lives and dies with the pod. A
+KServe InferenceService whose `storageUri` is not a `pvc://` claim, an `oci://` modelcar image,
+or kept by a LocalModelCache is downloaded by KServe's storage initializer into an emptyDir on
+every pod start, the same cost, and so is an LLMInferenceService's `model.uri` (its well-known
+config mounts the model cache as an emptyDir) unless its storage initializer is turned off. A
+model given as a local path, and a server told to stay offline (`HF_HUB_OFFLINE=1`), are not
+judged. Medium: nothing breaks at once; each new pod costs GPU-minutes and availability.
 """
 
 FIX = """
@@ -170,9 +171,19 @@ def _fleeting(volume: Volume) -> str | None:
 
 
 def storage_uri(template: PodTemplate) -> str | None:
-    """A KServe predictor's `storageUri` (new `model:` form or a framework key), or None."""
+    """A KServe predictor's `storageUri` (new `model:` form or a framework key), an
+    LLMInferenceService's `model.uri` for its model server pods (unless its storage
+    initializer is turned off: the model then comes some other way), or None."""
     workload = template.workload
-    if workload.kind != "InferenceService" or not isinstance(workload, GenericObject):
+    if not isinstance(workload, GenericObject):
+        return None
+    if workload.kind == "LLMInferenceService":
+        uri = dig(workload.spec, "model", "uri")
+        initializer = dig(workload.spec, "storageInitializer", "enabled")
+        if template.role == "scheduler" or initializer is False or not isinstance(uri, str):
+            return None
+        return uri or None
+    if workload.kind != "InferenceService":
         return None
     component = dig(workload.spec, template.role or "predictor")
     if not isinstance(component, dict):
