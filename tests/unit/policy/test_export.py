@@ -176,7 +176,11 @@ def test_policy_test_lists_what_would_be_denied(
     assert done.value.code in (0, None)
     rows = json.loads(capsys.readouterr().out)
     by_check = {r["check"]: r for r in rows}
-    assert set(by_check) == {"gpu-request-without-limit", "gpu-workload-no-priority-class"}
+    assert set(by_check) == {
+        "gpu-request-without-limit",
+        "gpu-workload-no-priority-class",
+        "gpu-workload-no-memory-request",
+    }
     assert by_check["gpu-request-without-limit"]["name"] == "trainer"
     assert by_check["gpu-request-without-limit"]["line"] == 1
 
