@@ -679,15 +679,17 @@ def _liveness_rule(min_startup_seconds: int) -> Rule:
     """As checks/resilience/liveness_without_startup_probe.py, with its `min-startup-seconds`:
     the budget is `liveness_budget`'s, with Kubernetes' probe defaults for what is unset or 0
     (the API server fills them in for Pods and built-in workloads; custom resources keep what
-    they were given)."""
+    they were given). `int()`: a custom resource whose schema leaves the pod template untyped
+    gives its numbers to CEL as doubles in some engines (Kyverno's evaluation of a VAP)."""
     probe = "c.livenessProbe"
-    delay = f"(has({probe}.initialDelaySeconds) ? {probe}.initialDelaySeconds : 0)"
+    delay = f"(has({probe}.initialDelaySeconds) ? int({probe}.initialDelaySeconds) : 0)"
     period = (
-        f"(has({probe}.periodSeconds) && {probe}.periodSeconds != 0 ? {probe}.periodSeconds : 10)"
+        f"(has({probe}.periodSeconds) && int({probe}.periodSeconds) != 0 ? "
+        f"int({probe}.periodSeconds) : 10)"
     )
     failures = (
-        f"(has({probe}.failureThreshold) && {probe}.failureThreshold != 0 ? "
-        f"{probe}.failureThreshold : 3)"
+        f"(has({probe}.failureThreshold) && int({probe}.failureThreshold) != 0 ? "
+        f"int({probe}.failureThreshold) : 3)"
     )
     patient = (
         f"!{_GPU_REQUEST} || !has({probe}) || has(c.startupProbe) || "
