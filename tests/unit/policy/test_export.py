@@ -210,6 +210,7 @@ def test_policies_agree_with_findings_on_the_demo(tmp_path: Path, demo_baseline:
     assert found["gpu-request-without-limit"]  # the demo plants these: compared, not empty
     assert found["gpu-image-mutable-tag"]
     assert found["env-plaintext-credential"]
+    assert found["gpu-workload-no-memory-request"]
 
 
 def test_policies_agree_with_findings_on_real_workloads(
