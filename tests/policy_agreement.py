@@ -52,6 +52,9 @@ FIXTURE_KNOWN = {
     ("gpu-workload-no-priority-class", "clean-kai-priority-label.yaml", "Pod"): "KAI "
     "Scheduler's priority label counts where KAI schedules the pod (its queue label or "
     "schedulerName, read with the cluster's components); the policy asks for priorityClassName",
+    ("gpu-workload-no-memory-request", "clean-memory-set.yaml", "Job"): "a LimitRange's "
+    "default is given to Pods when they are created, never to a workload's pod template, and "
+    "no admission policy can read LimitRanges: the policy judges the template as written",
 }
 """(check, fixture file, workload kind) where a check's own fixture and the policy differ."""
 

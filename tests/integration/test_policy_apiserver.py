@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -445,3 +446,152 @@ def test_kyverno_policies_pass_the_servers_schema_validation(
                 # Kyverno 1.19 deprecates the whole kyverno.io/v1 version in its CRD: the one
                 # warning every ClusterPolicy gets, and the only one these may get
                 assert admin.warnings() == deprecation, path.name
+
+
+def test_a_limit_range_default_reaches_a_pod_before_the_policy(admin: Api, tmp_path: Path) -> None:
+    """gpu-workload-no-memory-request on the server: the LimitRanger admission plugin mutates
+    a Pod before validating admission, so a Pod without memory is admitted in a namespace whose
+    LimitRange gives a default memory request (the server stores it with the default) and
+    denied in one without; a Deployment's pod template is never defaulted, so the same
+    container in a Deployment is denied in both (docs/guardrails.md). `plumbob policy test`,
+    given the Pod as written, denies it in both: the difference docs/guardrails.md names."""
+    check = "gpu-workload-no-memory-request"
+    suffix = uuid.uuid4().hex[:8]
+    defaults, bare = f"plumbob-limitrange-{suffix}", f"plumbob-no-limitrange-{suffix}"
+    limit_range = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "memory-defaults", "namespace": defaults},
+        "spec": {"limits": [{"type": "Container", "defaultRequest": {"memory": "16Gi"}}]},
+    }
+    container = {
+        "name": "train",
+        "image": "nvcr.io/nvidia/pytorch:24.05-py3",
+        "resources": {"limits": {"nvidia.com/gpu": 1}},
+    }
+
+    def pod(namespace: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "trainer", "namespace": namespace},
+            "spec": {"containers": [container]},
+        }
+
+    def deployment(namespace: str) -> dict[str, Any]:
+        labels = {"app": "trainer"}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "trainer", "namespace": namespace},
+            "spec": {
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+            },
+        }
+
+    def submit(obj: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status, doc = admin.request(
+            "POST", admin.path(obj, collection=True), obj, query={"dryRun": "All"}
+        )
+        assert isinstance(doc, dict), doc
+        return status, doc
+
+    remove_policies(admin)
+    try:
+        for namespace in (defaults, bare):
+            admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        admin.apply(limit_range)  # before any Pod there: LimitRanger caches a namespace's ranges
+        out = tmp_path / "deny"
+        rules = [r for r in built_in_rules(parameters(None)) if r.check == check]
+        for path in write(rules, PolicyFormat.VAP, Action.DENY, out):
+            for doc in yaml.safe_load_all(path.read_text()):
+                assert apply_strict(admin, doc) == [], path.name
+        wait_active(admin)
+
+        status, admitted = submit(pod(defaults))
+        assert status == 201, admitted
+        (stored,) = admitted["spec"]["containers"]
+        assert stored["resources"]["requests"]["memory"] == "16Gi"  # given by LimitRanger
+        assert "LimitRanger" in admitted["metadata"]["annotations"]["kubernetes.io/limit-ranger"]
+
+        status, denied = submit(pod(bare))
+        assert status >= 400
+        assert set(NAMED.findall(denied["message"])) == {f"plumbob-{check}"}
+
+        for namespace in (defaults, bare):  # a pod template is judged as written
+            status, refused = submit(deployment(namespace))
+            assert status >= 400, (namespace, refused)
+            assert "LimitRange" in refused["message"], refused["message"]
+
+        loaded = load_policies([out])
+        for namespace in (defaults, bare):  # policy test sees the Pod as written
+            assert [d.check for d in denials(loaded.policies, [decode(pod(namespace))])] == [check]
+    finally:
+        remove_policies(admin)
+        admin.delete(limit_range)
+        for namespace in (defaults, bare):
+            kube_fleet.delete_namespace(admin, namespace)
+
+
+FIXTURE_CHECKS = ("liveness-without-startup-probe", "gpu-workload-no-memory-request")
+"""Checks whose policies no demo or real workload decides alone (the liveness probe's budget
+fires on neither; a LimitRange is in neither): their own trigger and near-miss fixtures go to
+the server too."""
+
+
+@pytest.mark.parametrize("check", FIXTURE_CHECKS)
+def test_server_warns_on_each_checks_own_fixtures_as_the_check_finds(
+    admin: Api, baseline: Baseline, tmp_path: Path, check: str
+) -> None:
+    """The check's fixtures, submitted with server-side dry run under the default export
+    (Audit, Warn: one warning per failing policy): the workloads the server warns about for the
+    check are those `plumbob policy test` lists and those the check finds, file by file (the
+    differences in agreement.FIXTURE_KNOWN aside). The server applies its defaults first (a
+    Deployment's probes get periodSeconds and failureThreshold); custom kinds get structural
+    CRDs whose pod templates are untyped."""
+    files = agreement.check_fixtures(check)
+    by_file = {
+        path: [
+            servable(o)
+            for o in matched(
+                [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+            )
+        ]
+        for path in files
+    }
+    every = [o for objects in by_file.values() for o in objects]
+    for doc in custom_crds(every):
+        admin.apply(doc)
+        admin.wait_established(doc["metadata"]["name"])
+    namespaces(admin, every)
+    remove_policies(admin)
+    try:
+        out = tmp_path / "warn"
+        assert export_and_apply(admin, out, baseline, Action.AUDIT) == []
+        wait_active(admin)
+        differ = []
+        for path, objects in by_file.items():
+            server = dry_run_all(admin, objects)
+            assert not server.refused and not server.not_served, (path.name, server)
+            expected = local(out, objects)
+            assert server.denied == expected, path.name
+            decoded = [decode(o) for o in objects]
+            snap = Snapshot(cluster=ClusterInfo(name=path.name), objects=decoded)
+            by_key = {key_of(o): o for o in decoded}
+            warned = {
+                agreement.workload(snap, by_key[k])
+                for k, policies in server.denied.items()
+                if f"plumbob-{check}" in policies
+            }
+            found = agreement.by_check_found([snap], baseline, [check]).get(check, set())
+            differ += [
+                (path.name, s)
+                for s in sorted(warned ^ found, key=str)
+                if (check, path.name, s[0]) not in agreement.FIXTURE_KNOWN
+            ]
+            if path.name.startswith("trigger-"):
+                assert warned, path.name
+        assert differ == []
+    finally:
+        remove_policies(admin)

@@ -30,9 +30,12 @@ KUBE_VERSION=v1.37.2
 # no webhook backends. Admission plugins that rewrite or refuse an object on the grounds of
 # other objects or of controllers that do not run here are off, so an object is stored as the
 # fixture wrote it (as a cluster's objects already are after their admission). Kept:
-# NamespaceLifecycle, NodeRestriction, ValidatingAdmissionPolicy and the built-in validation.
+# NamespaceLifecycle, NodeRestriction, ValidatingAdmissionPolicy and the built-in validation,
+# and LimitRanger: it changes only Pods in a namespace that holds a LimitRange, which no fleet
+# the tests load has, and the policy tests show a Pod given a LimitRange's default memory
+# before the policies judge it (tests/integration/test_policy_apiserver.py).
 DISABLED_ADMISSION=(
-    ServiceAccount LimitRanger DefaultStorageClass DefaultTolerationSeconds Priority
+    ServiceAccount DefaultStorageClass DefaultTolerationSeconds Priority
     ResourceQuota RuntimeClass PodSecurity TaintNodesByCondition MutatingAdmissionWebhook
     ValidatingAdmissionWebhook DefaultIngressClass StorageObjectInUseProtection
     PersistentVolumeClaimResize MutatingAdmissionPolicy PodTopologyLabels PodGroupProtection

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from plumbob.checks.custom import CustomCheck
 from plumbob.checks.registry import Check
+from plumbob.checks.resilience.liveness_without_startup_probe import MIN_STARTUP_SECONDS
 from plumbob.drift.baseline import Baseline
 from plumbob.knowledge.components import gpu_stack_images, gpu_stack_namespaces
 from plumbob.knowledge.credentials import credential_facts
@@ -752,6 +753,88 @@ def _toleration_rule(params: Parameters) -> Rule:
     )
 
 
+_GPU_REQUEST = (
+    "(has(c.resources) && ("
+    + _gpu_list("c.resources.limits")
+    + " || "
+    + _gpu_list("c.resources.requests")
+    + "))"
+)
+"""CEL over a container `c`: it asks for GPUs by a resource request or limit, as model/gpu.py
+`container_gpu_request` reads it (the container checks below judge these; unlike
+GPU_CONTAINER, a DRA claim alone does not count, as it does not for those checks)."""
+
+
+def _liveness_rule(min_startup_seconds: int) -> Rule:
+    """As checks/resilience/liveness_without_startup_probe.py, with its `min-startup-seconds`:
+    the budget is `liveness_budget`'s, with Kubernetes' probe defaults for what is unset or 0
+    (the API server fills them in for Pods and built-in workloads; custom resources keep what
+    they were given). `int()`: a custom resource whose schema leaves the pod template untyped
+    gives its numbers to CEL as doubles in some engines (Kyverno's evaluation of a VAP)."""
+    probe = "c.livenessProbe"
+    delay = f"(has({probe}.initialDelaySeconds) ? int({probe}.initialDelaySeconds) : 0)"
+    period = (
+        f"(has({probe}.periodSeconds) && int({probe}.periodSeconds) != 0 ? "
+        f"int({probe}.periodSeconds) : 10)"
+    )
+    failures = (
+        f"(has({probe}.failureThreshold) && int({probe}.failureThreshold) != 0 ? "
+        f"int({probe}.failureThreshold) : 3)"
+    )
+    patient = (
+        f"!{_GPU_REQUEST} || !has({probe}) || has(c.startupProbe) || "
+        f"{delay} + {period} * {failures} >= {min_startup_seconds}"
+    )
+    return Rule(
+        check="liveness-without-startup-probe",
+        title="GPU containers with a liveness probe have a startup probe",
+        severity="medium",
+        category="resilience",
+        description=(
+            "A GPU container with a livenessProbe also has a startupProbe, unless the liveness "
+            f"probe alone allows {min_startup_seconds}s (initialDelaySeconds + periodSeconds x "
+            "failureThreshold) to load the model."
+        ),
+        # containers only, not init containers: the check judges these
+        expression=every_pod(f"s.containers.all(c, {patient})"),
+        message=(
+            "a GPU container's livenessProbe kills it after less than "
+            f"{min_startup_seconds}s (initialDelaySeconds + periodSeconds x failureThreshold) "
+            "and it has no startupProbe: add a startupProbe that allows the model to load"
+        ),
+    )
+
+
+def _memory_rule() -> Rule:
+    """As checks/resilience/gpu_workload_no_memory_request.py, but for the LimitRanges, which
+    no admission policy can read. A Pod reaches validating admission after the LimitRanger
+    admission plugin (a mutating one) has filled in its namespace's default memory request or
+    limit, so a Pod is judged as the check judges it. A workload's pod template is never
+    defaulted: it is judged as written, and the message says that a LimitRange default does not
+    count for it (docs/guardrails.md)."""
+    memory = (
+        "(has(c.resources.requests) && 'memory' in c.resources.requests) || "
+        "(has(c.resources.limits) && 'memory' in c.resources.limits)"
+    )
+    return Rule(
+        check="gpu-workload-no-memory-request",
+        title="GPU containers request memory",
+        severity="medium",
+        category="resilience",
+        description=(
+            "A container that asks for GPUs sets a memory request or limit (in a Pod, a "
+            "namespace LimitRange's default counts; in a workload's pod template it does not)."
+        ),
+        # containers only, not init containers: the check judges these
+        expression=every_pod(f"s.containers.all(c, !{_GPU_REQUEST} || {memory})"),
+        message=(
+            "a GPU container sets no memory request or limit: set resources.requests.memory "
+            "(a namespace LimitRange's default is given to Pods when they are created, not to "
+            "a workload's pod template)"
+        ),
+    )
+
+
 def built_in_rules(params: Parameters) -> list[Rule]:
     """The rules for plumbob's single-object checks, with the baseline's parameters."""
     made = [
@@ -765,6 +848,8 @@ def built_in_rules(params: Parameters) -> list[Rule]:
         _credential_rule(),
         _kueue_label_rule(),
         _toleration_rule(params),
+        _liveness_rule(MIN_STARTUP_SECONDS.make_default()),
+        _memory_rule(),
     ]
     return [r for r in made if r is not None]
 

@@ -179,7 +179,11 @@ def test_policy_test_lists_what_would_be_denied(
     assert done.value.code in (0, None)
     rows = json.loads(capsys.readouterr().out)
     by_check = {r["check"]: r for r in rows}
-    assert set(by_check) == {"gpu-request-without-limit", "gpu-workload-no-priority-class"}
+    assert set(by_check) == {
+        "gpu-request-without-limit",
+        "gpu-workload-no-priority-class",
+        "gpu-workload-no-memory-request",
+    }
     assert by_check["gpu-request-without-limit"]["name"] == "trainer"
     assert by_check["gpu-request-without-limit"]["line"] == 1
 
@@ -209,6 +213,7 @@ def test_policies_agree_with_findings_on_the_demo(tmp_path: Path, demo_baseline:
     assert found["gpu-request-without-limit"]  # the demo plants these: compared, not empty
     assert found["gpu-image-mutable-tag"]
     assert found["env-plaintext-credential"]
+    assert found["gpu-workload-no-memory-request"]
 
 
 def test_policies_agree_with_findings_on_real_workloads(
