@@ -274,7 +274,7 @@ def _inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None, in
             f"{prefix}.{component}",
             component,
             _int(comp.get("minReplicas"), 1),
-            {"metadata": {"labels": dig(obj.metadata, "labels") or {}}, "spec": pod},
+            {"metadata": {"labels": dict(obj.metadata.labels)}, "spec": pod},
         )
 
 
@@ -284,7 +284,7 @@ def _llm_inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None
     `prefill`, and the router's scheduler (the endpoint picker). Each is a pod spec, not a pod
     template. The `replicas` of a block count its head pods; its workers are counted as many,
     a lower bound (each replica may run several)."""
-    meta = {"labels": dig(obj.metadata, "labels") or {}}
+    meta = {"labels": dict(obj.metadata.labels)}
     prefill = dig(obj.spec, "prefill")
     split = isinstance(prefill, dict)
     for prefix, block, names in (
@@ -292,14 +292,16 @@ def _llm_inference_service(obj: GenericObject) -> Iterator[tuple[str, str | None
         ("spec.prefill", prefill, ("prefill", "prefill-worker")),
     ):
         if not isinstance(block, dict):
+            if block is not None:  # (not a mapping: templates_of names it)
+                yield prefix, names[0], 1, block
             continue
         replicas = _int(block.get("replicas"), 1)
         for field, role in zip(("template", "worker"), names, strict=True):
             pod = block.get(field)
-            if isinstance(pod, dict):
+            if pod is not None:
                 yield f"{prefix}.{field}", role, replicas, {"metadata": meta, "spec": pod}
     scheduler = dig(obj.spec, "router", "scheduler", "template")
-    if isinstance(scheduler, dict):
+    if scheduler is not None:
         yield (
             "spec.router.scheduler.template",
             "scheduler",

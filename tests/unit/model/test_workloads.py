@@ -397,3 +397,50 @@ def test_workload_of_a_pod_object() -> None:
     pod = snap.pods[0]
     assert isinstance(pod, Pod)
     assert snap.workload_of(pod) is snap.workloads[0]
+
+
+GPU_MAIN = {"containers": [{"name": "main", "resources": {"limits": {"nvidia.com/gpu": "1"}}}]}
+
+
+def test_llm_inference_service_pod_specs_each_with_its_role() -> None:
+    """KServe's LLMInferenceService keeps pod specs, not pod templates (template, worker, the
+    same in prefill, the router's scheduler): each is a template whose path names the pod spec
+    itself, with a role when prefill splits serving in two."""
+    snap = snapshot_of(
+        {
+            "apiVersion": "serving.kserve.io/v1alpha2",
+            "kind": "LLMInferenceService",
+            "metadata": {"name": "qwen", "namespace": "llm", "labels": {"team": "a"}},
+            "spec": {
+                "model": {"uri": "hf://Qwen/Qwen2.5-7B-Instruct"},
+                "replicas": 3,
+                "template": GPU_MAIN,
+                "worker": GPU_MAIN,
+                "prefill": {"replicas": 2, "template": GPU_MAIN},
+                "router": {"scheduler": {"template": {"containers": [{"name": "epp"}]}}},
+            },
+        }
+    )
+    got = [(t.path, t.role, t.replicas, t.metadata.labels) for t in snap.pod_templates]
+    assert got == [
+        ("spec.template", "decode", 3, {"team": "a"}),
+        ("spec.worker", "decode-worker", 3, {"team": "a"}),
+        ("spec.prefill.template", "prefill", 2, {"team": "a"}),
+        ("spec.router.scheduler.template", "scheduler", 1, {"team": "a"}),
+    ]
+    assert snap.template_errors == ()
+
+
+def test_llm_inference_service_without_prefill_and_with_a_malformed_pod_spec() -> None:
+    whole = {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "LLMInferenceService"}
+    snap = snapshot_of(
+        {**whole, "metadata": {"name": "one"}, "spec": {"template": GPU_MAIN}},
+        {**whole, "metadata": {"name": "bad"}, "spec": {"template": 5}},
+        {**whole, "metadata": {"name": "worse"}, "spec": {"prefill": "yes"}},
+    )
+    assert [(t.workload.name, t.path, t.role) for t in snap.pod_templates] == [
+        ("one", "spec.template", None)
+    ]
+    errors = {o.name: message for o, message in snap.template_errors}
+    assert "spec.template" in errors["bad"] and "int" in errors["bad"]
+    assert "spec.prefill" in errors["worse"] and "str" in errors["worse"]
