@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real Kubernetes API server for the tests: `kube.sh start` builds (once, cached) and starts
-# etcd and kube-apiserver on 127.0.0.1; `kube.sh stop` stops what `start` started.
+# etcd, kube-apiserver and kube-controller-manager on 127.0.0.1; `kube.sh stop` stops what
+# `start` started.
 #
 # Binaries are built with Go from the modules pinned in tests/services/etcd/ and
 # tests/services/kube-apiserver/ and cached outside the work tree, in
@@ -26,8 +27,10 @@ PY="${PLUMBOB_PYTHON:-$ROOT/.venv/bin/python}"
 ETCD_VERSION=v3.6.16
 KUBE_VERSION=v1.37.2
 
-# The server stands in for a cluster's stored state: no controllers, no scheduler, no nodes,
-# no webhook backends. Admission plugins that rewrite or refuse an object on the grounds of
+# The server stands in for a cluster's stored state: no scheduler, no nodes, no webhook backends,
+# and one controller, kube-controller-manager's ValidatingAdmissionPolicy status controller: it
+# type-checks each policy against the schemas of the kinds it matches and writes what it found
+# to the policy's status, as a cluster's does (tests/integration/test_policy_apiserver.py). Admission plugins that rewrite or refuse an object on the grounds of
 # other objects or of controllers that do not run here are off, so an object is stored as the
 # fixture wrote it (as a cluster's objects already are after their admission). Kept:
 # NamespaceLifecycle, NodeRestriction, ValidatingAdmissionPolicy and the built-in validation,
@@ -129,7 +132,7 @@ start() {
         local old
         old="$(cat "$KUBE/dir")"
         if alive "$old/etcd.pid" && alive "$old/kube-apiserver.pid" \
-            && [[ -f "$KUBE/plumbob.kubeconfig" ]]; then
+            && alive "$old/kube-controller-manager.pid" && [[ -f "$KUBE/plumbob.kubeconfig" ]]; then
             say "running ($(cat "$KUBE/server.url"))"
             return 0
         fi
@@ -145,13 +148,17 @@ start() {
         unavailable "openssl not installed: it makes the server's certificates"
         return 0
     fi
-    local started etcd apiserver data etcd_port peer_port port url
+    local started etcd apiserver controllers data etcd_port peer_port port url
     started=$(date +%s.%N)
     etcd="$(build etcd "$HERE/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" \
         || { unavailable "etcd $ETCD_VERSION did not build (see $CACHE)"; return 0; }
     apiserver="$(build kube-apiserver "$HERE/kube-apiserver" \
         k8s.io/kubernetes/cmd/kube-apiserver "$KUBE_VERSION" "$KUBE_LDFLAGS")" \
         || { unavailable "kube-apiserver $KUBE_VERSION did not build (see $CACHE)"; return 0; }
+    controllers="$(build kube-controller-manager "$HERE/kube-apiserver" \
+        k8s.io/kubernetes/cmd/kube-controller-manager "$KUBE_VERSION" "$KUBE_LDFLAGS")" \
+        || { unavailable "kube-controller-manager $KUBE_VERSION did not build (see $CACHE)"; \
+            return 0; }
     data="$(mktemp -d /tmp/plumbob-kube.XXXXXX)"
     echo "$data" > "$KUBE/dir"
     pki "$data"
@@ -214,8 +221,16 @@ start() {
     "$PY" "$HERE/kube_setup.py" --server "$url" --pki "$data" --out "$KUBE" \
         --rbac "$ROOT/deploy/rbac.yaml" \
         || { stop; mkdir -p "$KUBE"; unavailable "the ServiceAccount set-up failed"; return 0; }
+    nohup "$controllers" --kubeconfig "$KUBE/admin.kubeconfig" \
+        --authentication-kubeconfig "$KUBE/admin.kubeconfig" \
+        --authorization-kubeconfig "$KUBE/admin.kubeconfig" \
+        --controllers=validatingadmissionpolicy-status-controller \
+        --leader-elect=false --secure-port=0 --use-service-account-credentials=false \
+        >"$data/kube-controller-manager.log" 2>&1 &
+    echo $! > "$data/kube-controller-manager.pid"
     echo "$data" > "$KUBE/dir"
-    say "started $url (kube-apiserver $KUBE_VERSION, etcd $ETCD_VERSION, data $data) in" \
+    say "started $url (kube-apiserver and kube-controller-manager $KUBE_VERSION, etcd" \
+        "$ETCD_VERSION, data $data) in" \
         "$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" \
             "$started" "$(date +%s.%N)") s"
 }
@@ -224,7 +239,7 @@ stop() {
     [[ -f "$KUBE/dir" ]] || return 0
     local data pid
     data="$(cat "$KUBE/dir")"
-    for name in kube-apiserver etcd; do
+    for name in kube-controller-manager kube-apiserver etcd; do
         if alive "$data/$name.pid"; then
             pid="$(cat "$data/$name.pid")"
             kill "$pid"

@@ -499,10 +499,14 @@ def _priority_rule() -> Rule:
         category="gpu",
         description="Pods that get GPUs set priorityClassName (or their workload a Kueue one).",
         expression=(
-            f"object.kind == 'DaemonSet' || {on_workload} || "
+            "object.kind == 'DaemonSet' || variables.workloadPriority || "
             + every_pod("has(s.priorityClassName) && s.priorityClassName != ''", gpu_only=True)
         ),
         message="a GPU workload sets no priorityClassName: give its pods a PriorityClass",
+        # a variable, as the pod templates are: fields that only some matched kinds have
+        # (`spec.runPolicy`) are read there, where the API server's type checking, which
+        # checks each validation against every matched kind's schema, does not report them
+        variables=(POD_TEMPLATES, ("workloadPriority", on_workload)),
     )
 
 
