@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,6 +282,31 @@ def wait_active(api: Api) -> None:
     raise AssertionError("the policies were not enforced within 30 s")
 
 
+def wait_each_warns(api: Api, expected: Iterable[tuple[dict[str, Any], set[str]]]) -> None:
+    """Until every policy that `policy test` expects a warning from (pairs of an object and
+    the policies it warns about) warns, on the server, about one object it names (the
+    audit-and-warn export). The policy source takes policies and bindings up on its own
+    schedule, later on a loaded server: a fixed pause compared objects with some policies not
+    yet in force. Waiting changes no verdict; the comparison follows."""
+    pending: dict[str, list[dict[str, Any]]] = {}
+    for obj, policies in expected:
+        for policy in policies:
+            pending.setdefault(policy, []).append(obj)
+    deadline = time.monotonic() + 60
+    while pending:
+        for policy, candidates in list(pending.items()):
+            verdicts = dry_run_all(api, candidates[:1])
+            if policy in verdicts.denied.get(key(candidates[0]), set()):
+                del pending[policy]
+            elif verdicts.refused:  # the server's own validation refuses it before any policy
+                candidates.pop(0)
+                if not candidates:
+                    del pending[policy]
+        if pending:
+            assert time.monotonic() < deadline, f"not in force within 60 s: {sorted(pending)}"
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def fleets(admin: Api) -> Iterator[dict[str, list[dict[str, Any]]]]:
     demo = matched(list(generate(DemoSpec())))
@@ -368,9 +393,9 @@ def test_server_denies_what_policy_test_and_plumbob_deny(
         warn = tmp_path / "warn"
         remove_policies(admin)  # an apply would merge [Deny] into [Audit, Warn]
         assert export_and_apply(admin, warn, baseline, Action.AUDIT) == []
-        time.sleep(2)  # the binding change reaches the policy source
-        server = dry_run_all(admin, objects)
         expected = local(warn, objects)
+        wait_each_warns(admin, [(o, expected[key(o)]) for o in objects])
+        server = dry_run_all(admin, objects)
         differ = {
             k: (server.denied[k], expected[k])
             for k in expected
@@ -644,7 +669,15 @@ def test_server_warns_on_each_checks_own_fixtures_as_the_check_finds(
     try:
         out = tmp_path / "warn"
         assert export_and_apply(admin, out, baseline, Action.AUDIT) == []
-        wait_active(admin)
+        wait_each_warns(
+            admin,
+            [
+                (o, verdicts[key(o)])
+                for objects in by_file.values()
+                for verdicts in [local(out, objects)]
+                for o in objects
+            ],
+        )
         differ = []
         for path, objects in by_file.items():
             server = dry_run_all(admin, objects)
