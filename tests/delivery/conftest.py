@@ -16,6 +16,30 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".services" / "tools"
 
+BAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: infer, namespace: ml}
+spec:
+  template:
+    spec:
+      containers:
+      - name: vllm
+        image: vllm/vllm-openai:v0.6.3
+        resources: {requests: {nvidia.com/gpu: 1}}
+"""
+"""A manifest the CI gates fail on: a GPU requested without a limit (high)."""
+
+
+def package_tree(path: Path, *files: str) -> Path:
+    """This tree's package as a tag on GitHub holds it, in `path` (created): pyproject.toml,
+    README.md, src/ and the delivery `files` (action.yml, .pre-commit-hooks.yaml)."""
+    path.mkdir()
+    for name in ("pyproject.toml", "README.md", *files):
+        shutil.copy(ROOT / name, path / name)
+    shutil.copytree(ROOT / "src", path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    return path
+
 
 def missing(reason: str) -> None:
     """Skip naming what is missing; under CI (`CI` set) fail instead, so a broken install

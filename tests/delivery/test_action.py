@@ -18,22 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.delivery.conftest import ROOT, run_env, tool
+from tests.delivery.conftest import BAD, ROOT, package_tree, run_env, tool
 
 ACTION = ROOT / "action.yml"
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-BAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: infer, namespace: ml}
-spec:
-  template:
-    spec:
-      containers:
-      - name: vllm
-        image: vllm/vllm-openai:v0.6.3
-        resources: {requests: {nvidia.com/gpu: 1}}
-"""
 
 
 class Runner:
@@ -127,12 +115,7 @@ def repository(tmp_path: Path) -> Path:
 @pytest.fixture
 def action_path(tmp_path: Path) -> Path:
     """The action's checkout: what `uses: OWNER/plumbob@v0.1.0` fetches."""
-    path = tmp_path / "action"
-    path.mkdir()
-    for name in ("action.yml", "pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, path / name)
-    shutil.copytree(ROOT / "src", path / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    return path
+    return package_tree(tmp_path / "action", "action.yml")
 
 
 def test_the_action_fails_on_findings_and_leaves_sarif_for_code_scanning(

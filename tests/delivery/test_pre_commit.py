@@ -5,7 +5,6 @@ from GitHub), a commit of a bad manifest fails, a good one passes, other YAML is
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,21 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.delivery.conftest import BAD, ROOT, package_tree
+
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
-BAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: infer, namespace: ml}
-spec:
-  template:
-    spec:
-      containers:
-      - name: vllm
-        image: vllm/vllm-openai:v0.6.3
-        resources: {requests: {nvidia.com/gpu: 1}}
-"""
 GOOD = BAD.replace("{requests: {nvidia.com/gpu: 1}}", "{limits: {nvidia.com/gpu: 1}}")
 
 
@@ -41,11 +29,7 @@ def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def hooks_repo(tmp_path: Path) -> tuple[Path, str]:
     """A git repository holding this tree's package (what a tag on GitHub would hold)."""
-    repo = tmp_path / "plumbob"
-    repo.mkdir()
-    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
-        shutil.copy(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    repo = package_tree(tmp_path / "plumbob", ".pre-commit-hooks.yaml")
     git("init", "-q", "-b", "main", cwd=repo)
     git("add", "-A", cwd=repo)
     assert git("commit", "-qm", "plumbob", cwd=repo).returncode == 0
